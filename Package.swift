@@ -1,0 +1,35 @@
+// swift-tools-version:5.10
+import PackageDescription
+
+let package = Package(
+    name: "lts",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "lts", targets: ["ClusterNode"]),
+        .library(name: "LicenseClient", targets: ["LicenseClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CH2O", path: "Sources/CH2O", pkgConfig: "libh2o"),
+        .target(name: "CLtsShim", dependencies: ["CH2O"], path: "Sources/CLtsShim"),
+        .target(name: "Transport", dependencies: ["CH2O", "CLtsShim", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "LicenseState"),
+        .target(name: "Replication"),
+        .target(name: "LicenseClient", dependencies: ["Transport"]),
+        .executableTarget(
+            name: "ClusterNode",
+            dependencies: [
+                "Transport", "LicenseState", "Replication", "LicenseClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Portal")]
+        ),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "Replication"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication"]),
+        .testTarget(name: "ClusterNodeTests", dependencies: ["ClusterNode", "Transport"]),
+    ]
+)

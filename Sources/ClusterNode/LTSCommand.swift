@@ -1,0 +1,23 @@
+import ArgumentParser
+import Foundation
+
+/// The `lts` command line: the server and the tools around it.
+@main
+struct LTSCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lts",
+        abstract: "lts, the License Tracking Server: counts client usage against signed license items, as a main + standby pair.",
+        discussion: """
+        Start a node:      lts serve --config /etc/lts/lts.json
+        Check a node:      lts health --server https://127.0.0.1:48080/dls/ --fingerprint SHA256
+        The portal is at https://HOST:PORT/dls/page/#/index.html once a node runs.
+        """,
+        version: Version.current,
+        subcommands: [ServeCommand.self, HealthCommand.self]
+    )
+}
+
+/// Writes one line to standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Logging
+import Transport
+
+/// A running lts node: one event loop, one HTTPS server, one locked data
+/// directory.
+///
+/// Invariant: everything after `init` runs on the loop thread; the node
+/// stops gracefully on SIGINT or SIGTERM (no new connections, requests in
+/// flight answered, then the loop ends).
+final class Node {
+    /// Longest wait for requests in flight when stopping.
+    static let drainTimeoutMs: UInt64 = 10_000
+
+    let config: Config
+    let logger: Logger
+    let loop = EventLoop()
+    let dataDirectory: DataDirectory
+    private var server: HTTPServer?
+    private var signals: [SignalWatcher] = []
+    private var portal: StaticFiles?
+
+    init(config: Config, logger: Logger) throws {
+        self.config = config
+        self.logger = logger
+        dataDirectory = try DataDirectory(path: config.dataDir)
+    }
+
+    /// Serves until a stop signal; returns after the loop ended.
+    func run() throws {
+        try start()
+        loop.run()
+        loop.close()
+        logger.info("stopped")
+    }
+
+    private func start() throws {
+        portal = try Self.loadPortal()
+        let tls = try makeTLS()
+        let routes = makeRoutes()
+        let server = HTTPServer(loop: loop, router: routes.router, tls: tls, http2: config.http2,
+                                bodyLimitBytesMax: routes.bodyLimitBytesMax)
+        self.server = server
+        let port = try server.listen(host: config.listenHost, port: config.listenPort)
+        let scheme = tls == nil ? "http" : "https"
+        logger.info("node \(dataDirectory.nodeUUID) listening on \(scheme)://\(config.listenHost):\(port)/dls/ (portal: /dls/page/#/index.html)")
+        for signum in [SIGINT, SIGTERM] {
+            signals.append(SignalWatcher(loop: loop, signal: signum) { [weak self] signum in self?.stop(signal: signum) })
+        }
+    }
+
+    private func stop(signal signum: Int32) {
+        logger.info("received signal \(signum): no new connections, finishing requests in flight")
+        signals.forEach { $0.cancel() }
+        let deadline = LoopTimer(loop: loop, delayMs: Self.drainTimeoutMs) { [weak self] in
+            self?.logger.warning("requests still in flight after \(Self.drainTimeoutMs) ms; stopping anyway")
+            self?.loop.stop()
+        }
+        server?.stopAccepting { [weak self] in
+            deadline.cancel()
+            self?.loop.stop()
+        }
+    }
+
+    private func makeTLS() throws -> TLSServerContext? {
+        switch config.tls {
+        case .off:
+            logger.warning("TLS is off (\"tls\": false): traffic to this node is not encrypted")
+            return nil
+        case .files(let certificate, let key):
+            let context = try TLSServerContext(certificatePath: certificate, keyPath: key, http2: config.http2)
+            let fingerprint = try SelfSignedCertificate.fingerprint(certificatePath: certificate)
+            logger.info("TLS certificate \(certificate), SHA-256 fingerprint \(fingerprint)")
+            return context
+        case .selfSigned:
+            let created = try SelfSignedCertificate.ensure(certificatePath: dataDirectory.certificatePath,
+                                                           keyPath: dataDirectory.keyPath, hostNames: config.hostNames)
+            let fingerprint = try SelfSignedCertificate.fingerprint(certificatePath: dataDirectory.certificatePath)
+            logger.info("\(created ? "created a self-signed" : "self-signed") TLS certificate \(dataDirectory.certificatePath), SHA-256 fingerprint \(fingerprint)")
+            return try TLSServerContext(certificatePath: dataDirectory.certificatePath, keyPath: dataDirectory.keyPath,
+                                        http2: config.http2)
+        }
+    }
+
+    // MARK: Routes
+
+    private func makeRoutes() -> (router: Router<HTTPServer.Route>, bodyLimitBytesMax: Int) {
+        var router = Router<HTTPServer.Route>()
+        let routes: [(String, String, HTTPServer.Route)] = [
+            ("GET", "/api/health", HTTPServer.Route { [unowned self] request in self.health(request) }),
+            ("GET", "/page", HTTPServer.Route { request in
+                request.respond(status: 301, headers: [("location", request.path + "/")], body: Data())
+            }),
+            ("GET", "/page/*", HTTPServer.Route { [unowned self] request in self.portalFile(request) }),
+        ]
+        for (method, pattern, route) in routes { router.add(method, pattern, route) }
+        return (router, routes.map(\.2.bodyLimitBytes).max() ?? HTTPServer.defaultBodyLimitBytes)
+    }
+
+    private func health(_ request: HTTPRequest) {
+        request.respondEncodable(HealthReport(role: "standalone", term: 0, lsn: 0, uuid: dataDirectory.nodeUUID,
+                                              version: Version.current))
+    }
+
+    private func portalFile(_ request: HTTPRequest) {
+        guard let file = portal?.file(request.parameters["*"] ?? "") else {
+            request.respond(error: .notFound(request.path))
+            return
+        }
+        request.respond(status: 200, headers: [
+            ("content-type", file.contentType),
+            ("content-security-policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+        ], body: file.body)
+    }
+
+    private static func loadPortal() throws -> StaticFiles {
+        guard let directory = Bundle.module.url(forResource: "Portal", withExtension: nil) else {
+            throw TransportError("the portal files are missing from the lts installation")
+        }
+        return try StaticFiles(directory: directory.path)
+    }
+}

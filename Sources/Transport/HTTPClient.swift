@@ -1,0 +1,58 @@
+import CLtsShim
+import Foundation
+
+/// A blocking HTTPS client on libcurl, for the CLI and tools (never called
+/// on the event loop).
+///
+/// Invariant: TLS is verified as `trust` says; nothing here turns
+/// verification off unless `trust` is `.insecure`.
+public struct HTTPClient {
+    /// One response.
+    public struct Response {
+        public let status: Int
+        public let body: Data
+
+        /// The body parsed as a JSON object, if it is one.
+        public var json: [String: Any]? {
+            (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
+        }
+    }
+
+    public let trust: TLSTrust
+    public let timeoutMs: Int
+
+    public init(trust: TLSTrust = .system, timeoutMs: Int = 5_000) {
+        self.trust = trust
+        self.timeoutMs = timeoutMs
+    }
+
+    /// Sends one request and waits for the answer.
+    public func send(_ method: String, _ url: String, body: Data? = nil, headers: [String: String] = [:]) throws -> Response {
+        var headerLines = headers.map { "\($0.key): \($0.value)" }
+        if body != nil, headers["Content-Type"] == nil { headerLines.append("Content-Type: application/json") }
+        headerLines.append("Expect:")
+        var result = lts_curl_result_t()
+        var caFile: String?
+        var pin: String?
+        var insecure: Int32 = 0
+        switch trust {
+        case .system: break
+        case .caFile(let path): caFile = path
+        case .pinnedSHA256(let bytes): pin = bytes.map { String(format: "%02x", $0) }.joined()
+        case .insecure: insecure = 1
+        }
+        let payload = body ?? Data()
+        let status: Int32 = payload.withUnsafeBytes { bytes in
+            let pointer = bytes.baseAddress?.assumingMemoryBound(to: CChar.self)
+            return lts_curl_request(method, url, headerLines.joined(separator: "\n"), body == nil ? nil : pointer,
+                                    bytes.count, caFile, pin, insecure, timeoutMs, &result)
+        }
+        defer { lts_curl_result_free(&result) }
+        guard status == 0 else {
+            let message = withUnsafeBytes(of: result.error) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            throw TransportError("\(method) \(url) failed: \(message)")
+        }
+        let data = result.body.map { Data(bytes: $0, count: result.body_len) } ?? Data()
+        return Response(status: result.status, body: data)
+    }
+}

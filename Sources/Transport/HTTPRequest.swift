@@ -1,0 +1,172 @@
+import CH2O
+import CLtsShim
+import Foundation
+
+/// One HTTP request, answered exactly once.
+///
+/// Invariant: `raw` is valid until h2o disposes the request; the object keeps
+/// itself alive (one retain) until then, and every call after the answer or
+/// the disposal is a no-op. All methods run on the loop thread.
+public final class HTTPRequest {
+    private var raw: UnsafeMutablePointer<h2o_req_t>?
+    private var answered = false
+    private var onFinished: ((HTTPRequest) -> Void)?
+
+    public let method: String
+    /// The path without the query string, e.g. `/dls/api/health`.
+    public let path: String
+    /// The raw query string (without `?`), or "".
+    public let queryString: String
+    /// Path parameters bound by the router (`{code}` → value).
+    public internal(set) var parameters: [String: String] = [:]
+    /// Largest body the matched route accepts.
+    public internal(set) var bodyLimitBytes: Int = HTTPServer.defaultBodyLimitBytes
+
+    init(raw: UnsafeMutablePointer<h2o_req_t>, onFinished: @escaping (HTTPRequest) -> Void) {
+        self.raw = raw
+        self.onFinished = onFinished
+        method = Self.string(raw.pointee.method)
+        let fullPath = Self.string(raw.pointee.path)
+        if let question = fullPath.firstIndex(of: "?") {
+            path = String(fullPath[..<question])
+            queryString = String(fullPath[fullPath.index(after: question)...])
+        } else {
+            path = fullPath
+            queryString = ""
+        }
+        lts_req_on_dispose(raw, Unmanaged.passRetained(self).toOpaque()) { object in
+            guard let object else { return }
+            let request = Unmanaged<HTTPRequest>.fromOpaque(object).takeRetainedValue()
+            request.raw = nil
+            request.finish()
+        }
+    }
+
+    /// True once the request was answered or its connection went away.
+    public var isFinished: Bool { answered || raw == nil }
+
+    /// The value of a request header (name in any case), if present.
+    public func header(_ name: String) -> String? {
+        guard let raw else { return nil }
+        let value = lts_req_header(raw, name.lowercased())
+        guard value.base != nil else { return nil }
+        return Self.string(value)
+    }
+
+    /// The request body (empty when there is none).
+    public var body: Data {
+        guard let raw, let base = raw.pointee.entity.base else { return Data() }
+        return Data(bytes: base, count: raw.pointee.entity.len)
+    }
+
+    /// The numeric address of the client, or "".
+    public var peerAddress: String {
+        guard let raw else { return "" }
+        var buffer = [CChar](repeating: 0, count: 64)
+        lts_req_peer_address(raw, &buffer, buffer.count)
+        return String(cString: buffer)
+    }
+
+    /// The query parameters, percent-decoded; a repeated key keeps its last value.
+    public var query: [String: String] {
+        var result: [String: String] = [:]
+        for pair in queryString.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let key = String(parts[0]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            let value = parts.count > 1 ? (String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "") : ""
+            if !key.isEmpty { result[key] = value }
+        }
+        return result
+    }
+
+    // MARK: Answers
+
+    /// Sends `status`, the headers and `body`. Later answers are ignored.
+    public func respond(status: Int, headers: [(String, String)] = [], body: Data) {
+        guard let raw, !answered else { return }
+        answered = true
+        for (name, value) in headers + HTTPServer.securityHeaders {
+            lts_req_add_header(raw, name, name.utf8.count, value, value.utf8.count)
+        }
+        body.withUnsafeBytes { bytes in
+            lts_req_send(raw, Int32(status), bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
+        }
+        finish()
+    }
+
+    /// Sends a JSON body built from a JSON-compatible value.
+    public func respondJSON(status: Int = 200, _ object: Any, headers: [(String, String)] = []) {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        respond(status: status, headers: [("content-type", "application/json")] + headers, body: data)
+    }
+
+    /// Sends an Encodable value as JSON.
+    public func respondEncodable<T: Encodable>(status: Int = 200, _ value: T) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        respond(status: status, headers: [("content-type", "application/json")], body: data)
+    }
+
+    /// Sends an error answer `{"code","message"}` with its status.
+    public func respond(error: APIError, headers: [(String, String)] = []) {
+        respond(status: error.status, headers: [("content-type", "application/json")] + headers, body: error.body)
+    }
+
+    /// Decodes the body as JSON into `T`; a malformed body is a 400 `APIError`.
+    public func decodeJSON<T: Decodable>(_ type: T.Type) throws -> T {
+        do {
+            return try JSONDecoder().decode(T.self, from: body)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw APIError.badRequest("The JSON body lacks the field \"\(key.stringValue)\".")
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw APIError.badRequest("The JSON field \"\(context.codingPath.map(\.stringValue).joined(separator: "."))\" has the wrong type.")
+        } catch {
+            throw APIError.badRequest("The body is not valid JSON.")
+        }
+    }
+
+    // MARK: Upgrade
+
+    /// True when this is an HTTP/1.1 request asking to upgrade to `protocolName`.
+    public func wantsUpgrade(to protocolName: String) -> Bool {
+        guard let raw else { return false }
+        return lts_req_wants_upgrade(raw, protocolName) == 1
+    }
+
+    /// Answers 101 and hands the connection over as a `RawStream`
+    /// (nil when the 101 could not be written).
+    public func upgrade(to protocolName: String, headers: [(String, String)] = [], then: @escaping (RawStream?) -> Void) {
+        guard let raw, !answered else { return }
+        answered = true
+        for (name, value) in headers {
+            lts_req_add_header(raw, name, name.utf8.count, value, value.utf8.count)
+        }
+        let box = Unmanaged.passRetained(UpgradeCompletion(then)).toOpaque()
+        lts_req_upgrade(raw, protocolName, box) { object, socket in
+            guard let object else { return }
+            let completion = Unmanaged<UpgradeCompletion>.fromOpaque(object).takeRetainedValue()
+            completion.action(socket.map { RawStream(socket: $0) })
+        }
+        finish()
+    }
+
+    private func finish() {
+        let callback = onFinished
+        onFinished = nil
+        callback?(self)
+    }
+
+    private static func string(_ iovec: h2o_iovec_t) -> String {
+        guard let base = iovec.base, iovec.len > 0 else { return "" }
+        return base.withMemoryRebound(to: UInt8.self, capacity: iovec.len) {
+            String(decoding: UnsafeBufferPointer(start: $0, count: iovec.len), as: UTF8.self)
+        }
+    }
+}
+
+/// Boxes the closure that receives an upgraded stream across the C callback.
+private final class UpgradeCompletion {
+    let action: (RawStream?) -> Void
+    init(_ action: @escaping (RawStream?) -> Void) { self.action = action }
+}

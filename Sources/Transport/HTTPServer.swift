@@ -1,0 +1,116 @@
+import CH2O
+import CLtsShim
+import Foundation
+
+/// An HTTPS (or, only when configured, plain HTTP) server on the loop,
+/// dispatching through a `Router`.
+///
+/// Invariant: every request gets exactly one answer: the route's, or a JSON
+/// error for an unknown path (404), a wrong method (405), a body over the
+/// route's limit (413), or a server stopping (503). After `stopAccepting`
+/// no new connection is accepted and `onDrained` runs once, when no request
+/// is in flight.
+public final class HTTPServer {
+    /// Body limit of a route that names none.
+    public static let defaultBodyLimitBytes = 1 << 20
+    /// Idle time after which h2o closes a connection that sends nothing.
+    public static let idleTimeoutMs: UInt64 = 30_000
+
+    /// Headers on every answer: no sniffing, no framing, no caching of API data.
+    static let securityHeaders: [(String, String)] = [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+    ]
+
+    /// A route's handler and its body limit.
+    public struct Route {
+        public let bodyLimitBytes: Int
+        public let handler: (HTTPRequest) -> Void
+
+        public init(bodyLimitBytes: Int = HTTPServer.defaultBodyLimitBytes, handler: @escaping (HTTPRequest) -> Void) {
+            self.bodyLimitBytes = bodyLimitBytes
+            self.handler = handler
+        }
+    }
+
+    private let loop: EventLoop
+    private let router: Router<Route>
+    private let tls: TLSServerContext?
+    private var server: OpaquePointer?
+    private var inFlight = 0
+    private var stopping = false
+    private var onDrained: (() -> Void)?
+
+    /// - Parameters:
+    ///   - tls: the server context, or nil for plain HTTP (`"tls": false`).
+    ///   - http2: offer HTTP/2 (ALPN h2) besides HTTP/1.1.
+    public init(loop: EventLoop, router: Router<Route>, tls: TLSServerContext?, http2: Bool, bodyLimitBytesMax: Int) {
+        self.loop = loop
+        self.router = router
+        self.tls = tls
+        server = lts_http_server_new(loop.uv, tls?.ctx, http2 ? 1 : 0, bodyLimitBytesMax, Self.idleTimeoutMs, { owner, raw in
+            guard let owner, let raw else { return }
+            Unmanaged<HTTPServer>.fromOpaque(owner).takeUnretainedValue().dispatch(raw)
+        }, Unmanaged.passUnretained(self).toOpaque())
+        precondition(server != nil, "out of memory creating the HTTP server")
+    }
+
+    /// Number of requests received and not yet answered.
+    public var requestsInFlight: Int { inFlight }
+
+    /// Binds `host:port` (port 0 = any free port).
+    /// - Returns: the bound port.
+    public func listen(host: String, port: Int) throws -> Int {
+        loop.assertInLoop()
+        let result = lts_http_server_listen(server, host, Int32(port))
+        guard result > 0 else {
+            throw TransportError("cannot listen on \(host):\(port): \(String(cString: uv_strerror(result)))")
+        }
+        return Int(result)
+    }
+
+    /// Stops accepting connections and calls `onDrained` once every request
+    /// in flight has been answered.
+    public func stopAccepting(onDrained: @escaping () -> Void) {
+        loop.assertInLoop()
+        guard !stopping else { return }
+        stopping = true
+        self.onDrained = onDrained
+        lts_http_server_stop_accepting(server)
+        drainIfIdle()
+    }
+
+    private func dispatch(_ raw: UnsafeMutablePointer<h2o_req_t>) {
+        inFlight += 1
+        let request = HTTPRequest(raw: raw) { [weak self] _ in
+            guard let self else { return }
+            self.inFlight -= 1
+            self.drainIfIdle()
+        }
+        if stopping {
+            request.respond(error: .unavailable("The server is stopping."), headers: [("connection", "close")])
+            return
+        }
+        switch router.match(method: request.method, path: request.path) {
+        case .notFound:
+            request.respond(error: .notFound(request.path))
+        case .methodNotAllowed(let allowed):
+            request.respond(error: .methodNotAllowed(request.method, allowed: allowed), headers: [("allow", allowed.joined(separator: ", "))])
+        case .found(let route, let parameters):
+            request.parameters = parameters
+            request.bodyLimitBytes = route.bodyLimitBytes
+            if raw.pointee.entity.len > route.bodyLimitBytes {
+                request.respond(error: .bodyTooLarge(limitBytes: route.bodyLimitBytes))
+                return
+            }
+            route.handler(request)
+        }
+    }
+
+    private func drainIfIdle() {
+        guard stopping, inFlight == 0, let onDrained else { return }
+        self.onDrained = nil
+        onDrained()
+    }
+}
