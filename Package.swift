@@ -30,6 +30,8 @@ let package = Package(
         ),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Replication"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication"]),
+        .testTarget(name: "LicenseStateTests", dependencies: ["LicenseState"]),
+        .testTarget(name: "LicenseClientTests", dependencies: ["LicenseClient"]),
         .testTarget(name: "ClusterNodeTests", dependencies: ["ClusterNode", "Transport"]),
     ]
 )

@@ -9,7 +9,8 @@ import Foundation
 /// error for an unknown path (404), a wrong method (405), a body over the
 /// route's limit (413), or a server stopping (503). After `stopAccepting`
 /// no new connection is accepted and `onDrained` runs once, when no request
-/// is in flight.
+/// is in flight. The owner keeps the server alive as long as its loop runs:
+/// h2o calls back into it for every connection.
 public final class HTTPServer {
     /// Body limit of a route that names none.
     public static let defaultBodyLimitBytes = 1 << 20

@@ -1,0 +1,49 @@
+import Foundation
+import Transport
+import XCTest
+
+final class LoopPrimitivesTests: XCTestCase {
+    func testThreadPoolWorkRunsOffTheLoopAndCompletesOnIt() {
+        let harness = LoopHarness()
+        harness.run { h in
+            let loopThread = pthread_self()
+            ThreadPoolWork.submit(on: h.loop, work: { pthread_equal(pthread_self(), loopThread) != 0 }, completion: { ranOnLoop in
+                XCTAssertFalse(ranOnLoop)
+                XCTAssertNotEqual(pthread_equal(pthread_self(), loopThread), 0)
+                h.finish()
+            })
+        }
+    }
+
+    func testRepeatingTimerFiresUntilCancelled() {
+        let harness = LoopHarness()
+        harness.run { h in
+            var fired = 0
+            var timer: LoopTimer?
+            timer = LoopTimer(loop: h.loop, delayMs: 1, repeatMs: 1) {
+                fired += 1
+                if fired == 3 {
+                    timer?.cancel()
+                    timer?.cancel()
+                    LoopTimer(loop: h.loop, delayMs: 5) {
+                        XCTAssertEqual(fired, 3)
+                        h.finish()
+                    }
+                }
+            }
+        }
+    }
+
+    func testSignalWatcherDeliversOnTheLoop() {
+        let harness = LoopHarness()
+        harness.run { h in
+            var watcher: SignalWatcher?
+            watcher = SignalWatcher(loop: h.loop, signal: SIGUSR2) { signum in
+                XCTAssertEqual(signum, SIGUSR2)
+                watcher?.cancel()
+                h.finish()
+            }
+            kill(getpid(), SIGUSR2)
+        }
+    }
+}
