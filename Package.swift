@@ -28,10 +28,11 @@ let package = Package(
             ],
             resources: [.copy("Portal")]
         ),
-        .testTarget(name: "TransportTests", dependencies: ["Transport", "Replication"]),
+        .target(name: "LTSTestSupport", dependencies: ["Transport"], path: "Tests/LTSTestSupport"),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "Replication", "LTSTestSupport"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication"]),
         .testTarget(name: "LicenseStateTests", dependencies: ["LicenseState"]),
         .testTarget(name: "LicenseClientTests", dependencies: ["LicenseClient"]),
-        .testTarget(name: "ClusterNodeTests", dependencies: ["ClusterNode", "Transport"]),
+        .testTarget(name: "ClusterNodeTests", dependencies: ["ClusterNode", "Transport", "LTSTestSupport"]),
     ]
 )

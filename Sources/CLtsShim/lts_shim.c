@@ -455,7 +455,7 @@ typedef struct lts_curl_buffer {
     size_t max;
 } lts_curl_buffer_t;
 
-enum { lts_curl_response_bytes_max = 64 * 1024 * 1024 };
+enum { lts_curl_response_bytes_max = 64 * 1024 * 1024, lts_curl_header_bytes_max = 256 * 1024 };
 
 static size_t on_curl_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
@@ -514,6 +514,7 @@ int lts_curl_request(const char *method, const char *url, const char *headers, c
         return -1;
     }
     lts_curl_buffer_t buf = {NULL, 0, lts_curl_response_bytes_max};
+    lts_curl_buffer_t head = {NULL, 0, lts_curl_header_bytes_max};
     struct curl_slist *list = NULL;
     if (headers != NULL) {
         char *copy = strdup(headers);
@@ -529,6 +530,8 @@ int lts_curl_request(const char *method, const char *url, const char *headers, c
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_curl_data);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &buf);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_curl_data);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, &head);
     if (body != NULL) {
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
@@ -549,9 +552,11 @@ int lts_curl_request(const char *method, const char *url, const char *headers, c
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->status);
         out->body = buf.data;
         out->body_len = buf.len;
+        out->headers = head.data;
     } else {
         snprintf(out->error, sizeof(out->error), "%s", curl_easy_strerror(rc));
         free(buf.data);
+        free(head.data);
     }
     curl_slist_free_all(list);
     curl_easy_cleanup(curl);
@@ -561,5 +566,7 @@ int lts_curl_request(const char *method, const char *url, const char *headers, c
 void lts_curl_result_free(lts_curl_result_t *res)
 {
     free(res->body);
+    free(res->headers);
     res->body = NULL;
+    res->headers = NULL;
 }

@@ -10,6 +10,8 @@ public struct HTTPClient {
     /// One response.
     public struct Response {
         public let status: Int
+        /// Response headers, names in lower case (the last of a repeated name).
+        public let headers: [String: String]
         public let body: Data
 
         /// The body parsed as a JSON object, if it is one.
@@ -53,6 +55,21 @@ public struct HTTPClient {
             throw TransportError("\(method) \(url) failed: \(message)")
         }
         let data = result.body.map { Data(bytes: $0, count: result.body_len) } ?? Data()
-        return Response(status: result.status, body: data)
+        let head = result.headers.map { String(cString: $0) } ?? ""
+        return Response(status: result.status, headers: Self.parseHeaders(head), body: data)
+    }
+
+    /// Parses the header block of the final response (after any 100 Continue).
+    static func parseHeaders(_ block: String) -> [String: String] {
+        var headers: [String: String] = [:]
+        for line in block.components(separatedBy: "\r\n") {
+            if line.hasPrefix("HTTP/") {
+                headers = [:]
+                continue
+            }
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return headers
     }
 }

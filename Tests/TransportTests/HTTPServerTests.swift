@@ -1,4 +1,5 @@
 import Foundation
+import LTSTestSupport
 import Replication
 @testable import Transport
 import XCTest

@@ -1,4 +1,5 @@
 import Foundation
+import LTSTestSupport
 import Transport
 import XCTest
 

@@ -1,4 +1,5 @@
 import Foundation
+import LTSTestSupport
 import Replication
 import Transport
 import XCTest

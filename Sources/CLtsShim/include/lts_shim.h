@@ -105,6 +105,7 @@ typedef struct lts_curl_result {
     long status;       /* HTTP status, 0 when no response */
     char *body;        /* malloc'd response body (free with lts_curl_result_free) */
     size_t body_len;
+    char *headers;     /* malloc'd, NUL-terminated raw header lines of every response */
     char error[256];   /* curl's message when status == 0 */
 } lts_curl_result_t;
 

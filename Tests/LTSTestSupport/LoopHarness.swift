@@ -5,20 +5,22 @@ import XCTest
 /// Runs an event loop in the test's own thread until the scenario calls
 /// `finish()`, failing the test if that does not happen before the deadline.
 /// Blocking client calls go to the thread pool, so the loop stays free.
-final class LoopHarness {
-    let loop = EventLoop()
+public final class LoopHarness {
+    public let loop = EventLoop()
     private var finished = false
     /// Objects the scenario needs alive until it ends (servers, contexts).
     private var kept: [AnyObject] = []
 
+    public init() {}
+
     /// Keeps `object` alive until the scenario ends.
-    func keep(_ object: AnyObject) {
+    public func keep(_ object: AnyObject) {
         kept.append(object)
     }
 
     /// Runs `scenario` on the loop and waits (awaiting `finish()`) at most `timeoutMs`.
-    func run(timeoutMs: UInt64 = 20_000, file: StaticString = #filePath, line: UInt = #line,
-             _ scenario: @escaping (LoopHarness) throws -> Void) {
+    public func run(timeoutMs: UInt64 = 20_000, file: StaticString = #filePath, line: UInt = #line,
+                    _ scenario: @escaping (LoopHarness) throws -> Void) {
         var deadline: LoopTimer?
         var thrown: Error?
         let start = LoopTimer(loop: loop, delayMs: 0) { [unowned self] in
@@ -40,14 +42,14 @@ final class LoopHarness {
     }
 
     /// Ends the scenario.
-    func finish() {
+    public func finish() {
         guard !finished else { return }
         finished = true
         loop.stop()
     }
 
     /// Runs a blocking call on the pool and hands its result back on the loop.
-    func blocking<T>(_ work: @escaping () -> T, then: @escaping (T) -> Void) {
+    public func blocking<T>(_ work: @escaping () -> T, then: @escaping (T) -> Void) {
         ThreadPoolWork.submit(on: loop, work: work, completion: then)
     }
 }

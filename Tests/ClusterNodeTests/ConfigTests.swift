@@ -1,0 +1,124 @@
+@testable import ClusterNode
+import Foundation
+import XCTest
+
+final class ConfigTests: XCTestCase {
+    private let secret = "0123456789abcdef0123"
+
+    private func parse(_ json: String) throws -> Config {
+        try Config.parse(Data(json.utf8), baseDirectory: "/etc/lts")
+    }
+
+    private func assertRefused(_ json: String, key: String, _ reasonPart: String, line: UInt = #line) {
+        XCTAssertThrowsError(try parse(json), line: line) { error in
+            guard let error = error as? ConfigError else { return XCTFail("not a ConfigError: \(error)", line: line) }
+            XCTAssertEqual(error.key, key, line: line)
+            XCTAssertTrue(error.description.contains(reasonPart), "\(error)", line: line)
+            XCTAssertTrue(error.description.contains("\"\(key)\"") || key.isEmpty, "\(error)", line: line)
+        }
+    }
+
+    func testAnEmptyObjectIsAWorkingStandaloneNode() throws {
+        let config = try parse("{}")
+        XCTAssertEqual(config.serverMode, .standalone)
+        XCTAssertEqual(config.listenHost, "0.0.0.0")
+        XCTAssertEqual(config.listenPort, 48080)
+        XCTAssertEqual(config.dataDir, "/etc/lts/lts-data")
+        XCTAssertEqual(config.tls, .selfSigned)
+        XCTAssertEqual(config.heartbeatMs, 100)
+        XCTAssertEqual(config.failoverTimeoutMs, 1000)
+        XCTAssertEqual(config.degradeAfterMs, 5000)
+        XCTAssertEqual(config.replication, .sync)
+        XCTAssertFalse(config.http2)
+    }
+
+    func testTwoServersMeanMainStandby() throws {
+        let config = try parse(#"{"servers": ["self", "https://standby.example.com/dls/"], "clusterSecret": "\#(secret)"}"#)
+        XCTAssertEqual(config.serverMode, .mainStandby)
+        XCTAssertEqual(config.peerURL, "https://standby.example.com/dls/")
+        XCTAssertEqual(config.selfIndex, 0)
+    }
+
+    func testBothSampleFilesAreValid() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for name in ["lts.json.sample", "dls.json.sample"] {
+            let config = try Config.load(path: root.appendingPathComponent("Config/\(name)").path)
+            XCTAssertEqual(config.serverMode, .mainStandby, name)
+            XCTAssertNotEqual(config.tls, .off, "the samples never turn TLS off")
+        }
+    }
+
+    func testRelativePathsResolveAgainstTheFile() throws {
+        let config = try parse(#"{"dataDir": "data", "tls": {"certificate": "tls/a.crt", "key": "/abs/a.key"}, "trustedIssuers": ["keys/v.pub"]}"#)
+        XCTAssertEqual(config.dataDir, "/etc/lts/data")
+        XCTAssertEqual(config.tls, .files(certificate: "/etc/lts/tls/a.crt", key: "/abs/a.key"))
+        XCTAssertEqual(config.trustedIssuers, ["/etc/lts/keys/v.pub"])
+    }
+
+    func testTLSCanBeTurnedOffOnlyExplicitly() throws {
+        XCTAssertEqual(try parse(#"{"tls": false}"#).tls, .off)
+        XCTAssertEqual(try parse(#"{"tls": {}}"#).tls, .selfSigned)
+    }
+
+    func testUnknownKeysAreRefusedByName() {
+        assertRefused(#"{"lisen": "0.0.0.0:1"}"#, key: "lisen", "not a known setting")
+        assertRefused(#"{"tls": {"cert": "x"}}"#, key: "tls.cert", "not a known setting")
+        assertRefused(#"{"smtp": {"host": "h", "pasword": "x"}}"#, key: "smtp.pasword", "not a known setting")
+    }
+
+    func testWrongTypesAreRefusedByName() {
+        assertRefused(#"{"heartbeatMs": "100"}"#, key: "heartbeatMs", "whole number")
+        assertRefused(#"{"heartbeatMs": 1.5}"#, key: "heartbeatMs", "whole number")
+        assertRefused(#"{"heartbeatMs": true}"#, key: "heartbeatMs", "whole number")
+        assertRefused(#"{"servers": "self"}"#, key: "servers", "list of strings")
+        assertRefused(#"{"servers": ["self", 3]}"#, key: "servers", "list of strings")
+        assertRefused(#"{"http2": 1}"#, key: "http2", "true or false")
+        assertRefused(#"{"publicUrl": 5}"#, key: "publicUrl", "string")
+        assertRefused(#"{"tls": "yes"}"#, key: "tls", "false or an object")
+        assertRefused(#"{"smtp": []}"#, key: "smtp", "object")
+        assertRefused("[]", key: "", "JSON object")
+        assertRefused("{", key: "", "JSON object")
+    }
+
+    func testServersMustHoldExactlyOneSelfInMainStandby() {
+        assertRefused(#"{"servers": ["https://a/dls/", "https://b/dls/"], "clusterSecret": "\#(secret)"}"#, key: "servers", "exactly one \"self\"")
+        assertRefused(#"{"servers": ["self", "self"], "clusterSecret": "\#(secret)"}"#, key: "servers", "exactly one \"self\"")
+        assertRefused(#"{"serverMode": "main_standby", "servers": ["self"], "clusterSecret": "\#(secret)"}"#, key: "servers", "exactly two entries")
+        assertRefused(#"{"servers": ["self", "standby.example.com"], "clusterSecret": "\#(secret)"}"#, key: "servers", "not a URL")
+        assertRefused(#"{"servers": ["self", "http://b/dls/"], "clusterSecret": "\#(secret)"}"#, key: "servers", "https")
+        assertRefused(#"{"serverMode": "standalone", "servers": ["self", "https://b/dls/"]}"#, key: "servers", "standalone")
+    }
+
+    func testMainStandbyNeedsAClusterSecret() {
+        assertRefused(#"{"servers": ["self", "https://b/dls/"]}"#, key: "clusterSecret", "shared secret")
+        assertRefused(#"{"servers": ["self", "https://b/dls/"], "clusterSecret": "short"}"#, key: "clusterSecret", "at least 16")
+    }
+
+    func testTimingsMustAllowFailover() {
+        assertRefused(#"{"heartbeatMs": 400, "failoverTimeoutMs": 1200}"#, key: "failoverTimeoutMs", "3 × heartbeatMs")
+        assertRefused(#"{"heartbeatMs": 0}"#, key: "heartbeatMs", "between 10 and")
+        XCTAssertNoThrow(try parse(#"{"heartbeatMs": 400, "failoverTimeoutMs": 1201}"#))
+    }
+
+    func testOtherValueChecks() {
+        assertRefused(#"{"serverMode": "cluster"}"#, key: "serverMode", "main_standby")
+        assertRefused(#"{"replication": "semi"}"#, key: "replication", "sync")
+        assertRefused(#"{"listen": "48080"}"#, key: "listen", "HOST:PORT")
+        assertRefused(#"{"listen": "0.0.0.0:70000"}"#, key: "listen", "HOST:PORT")
+        assertRefused(#"{"tls": {"certificate": "a.crt"}}"#, key: "tls.key", "together")
+        assertRefused(#"{"smtp": {"port": 25}}"#, key: "smtp.host", "required")
+        assertRefused(#"{"smtp": {"host": "h", "security": "ssl"}}"#, key: "smtp.security", "starttls")
+        assertRefused(#"{"publicUrl": "www.example.com"}"#, key: "publicUrl", "not a URL")
+    }
+
+    func testListenAcceptsBracketedIPv6() throws {
+        let config = try parse(#"{"listen": "[::1]:9000"}"#)
+        XCTAssertEqual(config.listenHost, "::1")
+        XCTAssertEqual(config.listenPort, 9000)
+    }
+
+    func testHostNamesForTheCertificateComeFromPublicUrlAndListen() throws {
+        let config = try parse(#"{"publicUrl": "https://lts.example.com:48080/dls/", "listen": "10.0.0.5:48080"}"#)
+        XCTAssertEqual(config.hostNames, ["lts.example.com", "10.0.0.5"])
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import Transport
+import XCTest
+
+/// A real `lts serve` process on loopback, with its own temporary config and
+/// data dir, for tests that check what users see.
+///
+/// Invariant: the process is killed (SIGKILL) when the object goes away if
+/// it still runs; `start` returns only after the node logged that it listens.
+public final class NodeProcess {
+    /// How long a node may take to start listening.
+    public static let startTimeoutSeconds = 30.0
+
+    public let directory: String
+    public let configPath: String
+    public private(set) var process: Process?
+    public private(set) var port = 0
+    public private(set) var fingerprint: [UInt8] = []
+    private let log = LogCollector()
+
+    /// Writes `config` (a JSON object) as `lts.json` in a new temporary directory.
+    public init(config: [String: Any], directory: String? = nil) throws {
+        self.directory = directory ?? NSTemporaryDirectory() + "lts-node-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
+        configPath = self.directory + "/lts.json"
+        try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted]).write(to: URL(fileURLWithPath: configPath))
+    }
+
+    deinit {
+        if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
+    /// The built `lts` executable next to the test bundle.
+    public static var binary: String {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        if directory.lastPathComponent == "MacOS" { directory = directory.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+        return directory.appendingPathComponent("lts").path
+    }
+
+    /// Runs `lts ARGS` to completion.
+    /// - Returns: the exit status, standard output and standard error.
+    public static func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let output = Pipe()
+        let error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let outData = output.fileHandleForReading.readDataToEndOfFile()
+        let errData = error.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Starts `lts serve` (or `lts ARGUMENTS`) in the node's directory and
+    /// waits for its "listening on" line.
+    public func start(arguments: [String]? = nil) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments ?? ["serve", "--config", configPath]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let pipe = Pipe()
+        process.standardError = pipe
+        process.standardOutput = pipe
+        log.attach(pipe.fileHandleForReading)
+        try process.run()
+        self.process = process
+        guard let line = log.waitForLine(containing: "listening on", timeoutSeconds: Self.startTimeoutSeconds) else {
+            throw TransportError("the node did not start listening; its log:\n\(log.text)")
+        }
+        guard let range = line.range(of: #":(\d+)/dls/"#, options: .regularExpression),
+              let port = Int(line[range].dropFirst().dropLast(5)) else {
+            throw TransportError("no port in \(line)")
+        }
+        self.port = port
+        if let fingerprintLine = log.lines.first(where: { $0.contains("fingerprint") }),
+           let text = fingerprintLine.split(separator: " ").last {
+            fingerprint = SelfSignedCertificate.parseFingerprint(String(text)) ?? []
+        }
+    }
+
+    /// Sends `signal` and waits for the process to exit.
+    /// - Returns: its exit status.
+    @discardableResult
+    public func stop(signal: Int32 = SIGTERM) -> Int32 {
+        guard let process else { return -1 }
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// Everything the node logged so far.
+    public var logText: String { log.text }
+
+    /// `https://127.0.0.1:PORT/PREFIX/` for this node.
+    public func url(_ path: String, prefix: String = "dls") -> String {
+        "https://127.0.0.1:\(port)/\(prefix)\(path)"
+    }
+
+    /// A client that trusts this node by its certificate fingerprint.
+    public var client: HTTPClient { HTTPClient(trust: .pinnedSHA256(fingerprint)) }
+}
+
+/// Collects a child's output lines on a background thread and lets a test
+/// wait for a line (an event, with a deadline; never a sleep).
+final class LogCollector {
+    private let condition = NSCondition()
+    private var collected: [String] = []
+    private var partial = ""
+    private var ended = false
+
+    func attach(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            while true {
+                let data = handle.availableData
+                condition.lock()
+                if data.isEmpty {
+                    if !partial.isEmpty { collected.append(partial) }
+                    partial = ""
+                    ended = true
+                    condition.broadcast()
+                    condition.unlock()
+                    return
+                }
+                partial += String(decoding: data, as: UTF8.self)
+                var parts = partial.components(separatedBy: "\n")
+                partial = parts.removeLast()
+                collected += parts
+                condition.broadcast()
+                condition.unlock()
+            }
+        }
+    }
+
+    var lines: [String] {
+        condition.lock()
+        defer { condition.unlock() }
+        return collected
+    }
+
+    var text: String { lines.joined(separator: "\n") }
+
+    func waitForLine(containing needle: String, timeoutSeconds: Double) -> String? {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let line = collected.first(where: { $0.contains(needle) }) { return line }
+            guard !ended, condition.wait(until: deadline) else { return nil }
+        }
+    }
+}
