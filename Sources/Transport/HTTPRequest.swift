@@ -85,9 +85,8 @@ public final class HTTPRequest {
     public func respond(status: Int, headers: [(String, String)] = [], body: Data) {
         guard let raw, !answered else { return }
         answered = true
-        for (name, value) in headers + HTTPServer.securityHeaders {
-            lts_req_add_header(raw, name, name.utf8.count, value, value.utf8.count)
-        }
+        for (name, value) in headers { Self.add(name, value, to: raw) }
+        for (name, value) in HTTPServer.securityHeaders { Self.add(name, value, to: raw) }
         body.withUnsafeBytes { bytes in
             lts_req_send(raw, Int32(status), bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
         }
@@ -102,10 +101,14 @@ public final class HTTPRequest {
 
     /// Sends an Encodable value as JSON.
     public func respondEncodable<T: Encodable>(status: Int = 200, _ value: T) {
+        respond(status: status, headers: [("content-type", "application/json")], body: Self.encodeJSON(value))
+    }
+
+    /// The JSON form of a value as every answer writes it (sorted keys, plain slashes).
+    public static func encodeJSON<T: Encodable>(_ value: T) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        respond(status: status, headers: [("content-type", "application/json")], body: data)
+        return (try? encoder.encode(value)) ?? Data("{}".utf8)
     }
 
     /// Sends an error answer `{"code","message"}` with its status.
@@ -139,9 +142,7 @@ public final class HTTPRequest {
     public func upgrade(to protocolName: String, headers: [(String, String)] = [], then: @escaping (RawStream?) -> Void) {
         guard let raw, !answered else { return }
         answered = true
-        for (name, value) in headers {
-            lts_req_add_header(raw, name, name.utf8.count, value, value.utf8.count)
-        }
+        for (name, value) in headers { Self.add(name, value, to: raw) }
         let box = Unmanaged.passRetained(UpgradeCompletion(then)).toOpaque()
         lts_req_upgrade(raw, protocolName, box) { object, socket in
             guard let object else { return }
@@ -155,6 +156,20 @@ public final class HTTPRequest {
         let callback = onFinished
         onFinished = nil
         callback?(self)
+    }
+
+    private static func add(_ name: String, _ value: String, to raw: UnsafeMutablePointer<h2o_req_t>) {
+        var name = name
+        var value = value
+        name.withUTF8 { n in
+            value.withUTF8 { v in
+                n.withMemoryRebound(to: CChar.self) { n in
+                    v.withMemoryRebound(to: CChar.self) { v in
+                        lts_req_add_header(raw, n.baseAddress, n.count, v.baseAddress, v.count)
+                    }
+                }
+            }
+        }
     }
 
     private static func string(_ iovec: h2o_iovec_t) -> String {

@@ -28,7 +28,11 @@ public struct Router<Handler> {
     }
 
     private let prefixes: [String]
+    /// Patterns with parameters or `*`, tried in order.
     private var entries: [Entry] = []
+    /// Patterns made of literals only, by their path: found without splitting
+    /// the request path (the common case, e.g. health and authorize).
+    private var literals: [String: [Entry]] = [:]
 
     public init(prefixes: [String] = Router.defaultPrefixes) {
         self.prefixes = prefixes
@@ -45,25 +49,50 @@ public struct Router<Handler> {
         if let restIndex = segments.firstIndex(of: .rest) {
             precondition(restIndex == segments.count - 1, "`*` must end the pattern \(pattern)")
         }
-        precondition(!entries.contains { $0.method == method && $0.segments == segments }, "duplicate route \(method) \(pattern)")
-        entries.append(Entry(method: method, segments: segments, handler: handler))
+        let entry = Entry(method: method, segments: segments, handler: handler)
+        let literalPath = Self.literalPath(segments)
+        let existing = literalPath.map { literals[$0] ?? [] } ?? entries
+        precondition(!existing.contains { $0.method == method && $0.segments == segments }, "duplicate route \(method) \(pattern)")
+        if let literalPath {
+            literals[literalPath, default: []].append(entry)
+        } else {
+            entries.append(entry)
+        }
     }
 
     /// Finds the handler for `method` and `path` (the path without query).
     public func match(method: String, path: String) -> Match {
         guard let relative = stripPrefix(path) else { return .notFound }
+        var allowed: [String] = []
+        for entry in literals[String(relative)] ?? [] {
+            if Self.accepts(entry, method) { return .found(entry.handler, parameters: [:]) }
+            allowed.append(entry.method)
+        }
         let parts = Self.split(relative)
         // `/page/` and `/page` differ: only a pattern ending in `*` takes a trailing slash.
         let trailingSlash = relative.count > 1 && relative.hasSuffix("/")
-        var allowed: [String] = []
         for entry in entries where !trailingSlash || entry.segments.last == .rest {
             guard let parameters = Self.bind(entry.segments, to: parts) else { continue }
-            if entry.method == method || (method == "HEAD" && entry.method == "GET") {
+            if Self.accepts(entry, method) {
                 return .found(entry.handler, parameters: parameters)
             }
             if !allowed.contains(entry.method) { allowed.append(entry.method) }
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
+    }
+
+    private static func accepts(_ entry: Entry, _ method: String) -> Bool {
+        entry.method == method || (method == "HEAD" && entry.method == "GET")
+    }
+
+    /// `/a/b` for a pattern of literals only, nil when it has a parameter or `*`.
+    private static func literalPath(_ segments: [Segment]) -> String? {
+        var path = ""
+        for segment in segments {
+            guard case .literal(let text) = segment else { return nil }
+            path += "/" + text
+        }
+        return path.isEmpty ? "/" : path
     }
 
     private func stripPrefix(_ path: String) -> Substring? {
