@@ -46,6 +46,21 @@ final class NodeProcessTests: XCTestCase {
         XCTAssertEqual(try client.send("GET", node.url("/api/health")).status, 200, "the node must still serve")
     }
 
+    func testMalformedHTTPOverTLSNeitherCrashesNorHangsTheNode() throws {
+        let node = try NodeProcess(config: standalone())
+        try node.start()
+        let harness = LoopHarness()
+        harness.run { h in
+            try MalformedHTTPProbe.run(loop: h.loop, port: node.port, fingerprint: node.fingerprint) { answers in
+                XCTAssertEqual(answers.count, MalformedHTTPProbe.payloads.count)
+                for answer in answers.prefix(4) { XCTAssertTrue(answer.hasPrefix("HTTP/1.1 4"), answer) }
+                h.finish()
+            }
+        }
+        XCTAssertEqual(try node.client.send("GET", node.url("/api/health")).status, 200)
+        XCTAssertTrue(node.process!.isRunning)
+    }
+
     func testPortalIsServedWithAContentSecurityPolicy() throws {
         let node = try NodeProcess(config: standalone())
         try node.start()

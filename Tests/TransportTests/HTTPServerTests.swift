@@ -53,48 +53,17 @@ final class HTTPServerTests: XCTestCase {
     }
 
     func testMalformedHTTPOverTLSIsRefusedAndTheServerKeepsServing() {
-        let payloads: [[UInt8]] = [
-            Array("GARBAGE\r\n\r\n".utf8),
-            Array("GET /dls/api/health HTTP/1.1\r\nno-colon-header\r\n\r\n".utf8),
-            Array("GET /dls/api/health HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "a", count: 500_000))\r\n\r\n".utf8),
-            Array("POST /dls/test/json HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999999999999\r\n\r\n".utf8),
-            (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919) },
-            Array("GET /dls/api/health HTTP/1.1\r\nHost: x\r\n".utf8),
-        ]
         let harness = LoopHarness()
         harness.run { h in
             let server = try TestServer(harness: h)
-            let tls = try TLSClientContext(trust: .pinnedSHA256(server.fingerprint))
-            var remaining = payloads
-            var answers: [String] = []
-            func next() {
-                guard !remaining.isEmpty else {
-                    h.blocking({ try? server.pinnedClient.send("GET", server.url("/api/health")) }, then: { response in
-                        XCTAssertEqual(response?.status, 200, "server stopped serving after malformed input")
-                        XCTAssertEqual(answers.count, payloads.count)
-                        for answer in answers.prefix(4) { XCTAssertTrue(answer.hasPrefix("HTTP/1.1 4") || answer.isEmpty, answer) }
-                        h.finish()
-                    })
-                    return
-                }
-                let payload = remaining.removeFirst()
-                StreamConnector.connect(loop: h.loop, host: "127.0.0.1", port: server.port, tls: tls, timeoutMs: 5_000) { result in
-                    guard case .success(let stream) = result else { return XCTFail("connect failed: \(result)") }
-                    var received: [UInt8] = []
-                    stream.onData = { received += $0 }
-                    stream.onClose = { _ in
-                        answers.append(String(decoding: received.prefix(12), as: UTF8.self))
-                        next()
-                    }
-                    stream.startReading()
-                    stream.write(payload)
-                    if payload.count == payloads.last!.count, payload == payloads.last! {
-                        // A truncated request: the client gives up and closes.
-                        stream.close()
-                    }
-                }
+            try MalformedHTTPProbe.run(loop: h.loop, port: server.port, fingerprint: server.fingerprint) { answers in
+                XCTAssertEqual(answers.count, MalformedHTTPProbe.payloads.count)
+                for answer in answers.prefix(4) { XCTAssertTrue(answer.hasPrefix("HTTP/1.1 4"), answer) }
+                h.blocking({ try? server.pinnedClient.send("GET", server.url("/api/health")) }, then: { response in
+                    XCTAssertEqual(response?.status, 200, "server stopped serving after malformed input")
+                    h.finish()
+                })
             }
-            next()
         }
     }
 
