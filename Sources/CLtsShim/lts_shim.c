@@ -447,6 +447,15 @@ int lts_tls_cert_fingerprint(const char *cert_path, unsigned char out[32])
     return ok == 1 && len == 32 ? 0 : -1;
 }
 
+/* ---- SQLite ----------------------------------------------------------- */
+
+#include <sqlite3.h>
+
+void *lts_sqlite_transient(void)
+{
+    return (void *)SQLITE_TRANSIENT;
+}
+
 /* ---- curl ------------------------------------------------------------- */
 
 typedef struct lts_curl_buffer {

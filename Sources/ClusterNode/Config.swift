@@ -76,10 +76,17 @@ struct Config: Equatable {
 
     /// Validates configuration JSON; relative paths resolve against `baseDirectory`.
     static func parse(_ data: Data, baseDirectory: String) throws -> Config {
-        guard let object = try? JSONSerialization.jsonObject(with: data), let root = object as? [String: Any] else {
-            throw ConfigError(key: "", reason: "the file is not a JSON object")
+        do {
+            return try parseFields(data, baseDirectory: baseDirectory)
+        } catch let error as JSONFieldError {
+            if error.key.isEmpty { throw ConfigError(key: "", reason: "the file is not a JSON object") }
+            let hint = error.reason == "is not a known field" ? "is not a known setting (check its spelling in Config/lts.json.sample)" : error.reason
+            throw ConfigError(key: error.key, reason: hint)
         }
-        var reader = ConfigReader(root, path: "")
+    }
+
+    private static func parseFields(_ data: Data, baseDirectory: String) throws -> Config {
+        var reader = try JSONObjectReader.parse(data)
         let servers = try reader.stringArray("servers") ?? ["self"]
         let modeText = try reader.string("serverMode") ?? (servers.count == 2 ? ServerMode.mainStandby.rawValue : ServerMode.standalone.rawValue)
         guard let mode = ServerMode(rawValue: modeText) else {
@@ -164,15 +171,15 @@ struct Config: Equatable {
         return (host, port)
     }
 
-    private static func parseTLS(_ reader: inout ConfigReader, baseDirectory: String) throws -> TLSSetting {
+    private static func parseTLS(_ reader: inout JSONObjectReader, baseDirectory: String) throws -> TLSSetting {
         guard let value = reader.take("tls") else { return .selfSigned }
-        if let flag = value as? NSNumber, ConfigReader.isBoolean(flag) {
+        if let flag = value as? NSNumber, JSONObjectReader.isBoolean(flag) {
             return flag.boolValue ? .selfSigned : .off
         }
         guard let object = value as? [String: Any] else {
             throw ConfigError(key: "tls", reason: "must be false or an object {\"certificate\", \"key\"}")
         }
-        var tlsReader = ConfigReader(object, path: "tls")
+        var tlsReader = JSONObjectReader(object, path: "tls")
         let certificate = try tlsReader.string("certificate")
         let key = try tlsReader.string("key")
         try tlsReader.rejectUnknownKeys()
@@ -185,12 +192,12 @@ struct Config: Equatable {
         }
     }
 
-    private static func parseSMTP(_ reader: inout ConfigReader) throws -> SMTP? {
+    private static func parseSMTP(_ reader: inout JSONObjectReader) throws -> SMTP? {
         guard let value = reader.take("smtp") else { return nil }
         guard let object = value as? [String: Any] else {
             throw ConfigError(key: "smtp", reason: "must be an object {\"host\", \"port\", \"security\", \"username\", \"password\", \"from\"}")
         }
-        var smtpReader = ConfigReader(object, path: "smtp")
+        var smtpReader = JSONObjectReader(object, path: "smtp")
         guard let host = try smtpReader.string("host") else { throw ConfigError(key: "smtp.host", reason: "is required") }
         let security = try smtpReader.string("security") ?? "starttls"
         guard ["starttls", "tls", "none"].contains(security) else {

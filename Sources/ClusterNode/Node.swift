@@ -11,6 +11,8 @@ import Transport
 final class Node {
     /// Longest wait for requests in flight when stopping.
     static let drainTimeoutMs: UInt64 = 10_000
+    /// How often expired leases are looked for.
+    static let expiryCheckMs: UInt64 = 1_000
 
     let config: Config
     let logger: Logger
@@ -20,6 +22,10 @@ final class Node {
     private var signals: [SignalWatcher] = []
     private var portal: StaticFiles?
     private var healthCache: (report: HealthReport, body: Data)?
+    private var service: LicenseService?
+    private var clientAPI: ClientAPI?
+    private var adminAPI: AdminAPI?
+    private var expiryTimer: LoopTimer?
 
     init(config: Config, logger: Logger) throws {
         self.config = config
@@ -37,6 +43,20 @@ final class Node {
 
     private func start() throws {
         portal = try Self.loadPortal()
+        let issuers = try TrustedIssuers.load(paths: config.trustedIssuers)
+        let store = try LicenseStore(directory: dataDirectory.path)
+        let service = try LicenseService(loop: loop, store: store) { [logger] error in
+            logger.critical("cannot write the log (\(error)); stopping so that no unrecorded grant is acknowledged")
+            exit(1)
+        }
+        self.service = service
+        logger.info("log replayed: term \(service.term), lsn \(service.lastLsn), \(service.state.items.count) license items")
+        clientAPI = ClientAPI(loop: loop, service: service, tokens: GrantToken(key: try tokenKey()))
+        adminAPI = AdminAPI(loop: loop, service: service, issuers: issuers, clusterUUID: dataDirectory.nodeUUID,
+                            secureCookie: config.tls != .off)
+        expiryTimer = LoopTimer(loop: loop, delayMs: Self.expiryCheckMs, repeatMs: Self.expiryCheckMs) { [weak self] in
+            self?.expireLeases()
+        }
         let tls = try makeTLS()
         let routes = makeRoutes()
         let server = HTTPServer(loop: loop, router: routes.router, tls: tls, http2: config.http2,
@@ -57,10 +77,32 @@ final class Node {
             self?.logger.warning("requests still in flight after \(Self.drainTimeoutMs) ms; stopping anyway")
             self?.loop.stop()
         }
+        expiryTimer?.cancel()
         server?.stopAccepting { [weak self] in
             deadline.cancel()
+            self?.service?.close()
             self?.loop.stop()
         }
+    }
+
+    /// Writes an `expire` record when a lease ran out or a request ID aged out.
+    private func expireLeases() {
+        guard let service else { return }
+        let now = WallClock.nowSeconds()
+        if service.state.needsExpiry(now: now) { service.commit(.expire(at: now)) { _ in } }
+    }
+
+    /// The key of grant tokens: derived from the cluster secret in a pair (both
+    /// nodes check each other's tokens), else random and kept in the data dir.
+    private func tokenKey() throws -> [UInt8] {
+        if let secret = config.clusterSecret { return GrantToken.key(clusterSecret: secret) }
+        let path = dataDirectory.path + "/token.key"
+        if let data = FileManager.default.contents(atPath: path), data.count == 32 { return Array(data) }
+        let key = Crypto.randomBytes(32)
+        guard FileManager.default.createFile(atPath: path, contents: Data(key), attributes: [.posixPermissions: 0o600]) else {
+            throw StoreFailure("cannot write \(path)")
+        }
+        return key
     }
 
     private func makeTLS() throws -> TLSServerContext? {
@@ -87,22 +129,24 @@ final class Node {
 
     private func makeRoutes() -> (router: Router<HTTPServer.Route>, bodyLimitBytesMax: Int) {
         var router = Router<HTTPServer.Route>()
-        let routes: [(String, String, HTTPServer.Route)] = [
+        let routes: [RouteSpec] = [
             ("GET", "/api/health", HTTPServer.Route { [unowned self] request in self.health(request) }),
             ("GET", "/page", HTTPServer.Route { request in
                 request.respond(status: 301, headers: [("location", request.path + "/")], body: Data())
             }),
             ("GET", "/page/*", HTTPServer.Route { [unowned self] request in self.portalFile(request) }),
         ]
-        for (method, pattern, route) in routes { router.add(method, pattern, route) }
-        return (router, routes.map(\.2.bodyLimitBytes).max() ?? HTTPServer.defaultBodyLimitBytes)
+        let all = routes + (clientAPI?.routes ?? []) + (adminAPI?.routes ?? [])
+        for (method, pattern, route) in all { router.add(method, pattern, route) }
+        return (router, all.map(\.2.bodyLimitBytes).max() ?? HTTPServer.defaultBodyLimitBytes)
     }
 
     /// Monitors and clients poll health constantly and JSONEncoder was most of
     /// its cost (bench/http.sh), so the body is encoded once per change of
     /// the report, not once per request.
     private func health(_ request: HTTPRequest) {
-        let report = HealthReport(role: "standalone", term: 0, lsn: 0, uuid: dataDirectory.nodeUUID, version: Version.current)
+        let report = HealthReport(role: "standalone", term: service?.term ?? 0, lsn: service?.lastLsn ?? 0,
+                                  uuid: dataDirectory.nodeUUID, version: Version.current)
         if healthCache?.report != report {
             healthCache = (report, HTTPRequest.encodeJSON(report))
         }

@@ -42,9 +42,9 @@ struct ServeCommand: ParsableCommand {
         do {
             let node = try Node(config: settings, logger: logger)
             try node.run()
-        } catch let error as DataDirectory.Failure {
-            printError("lts: \(error)")
-            throw ExitCode(1)
+        } catch let error as ConfigError {
+            printError("lts: \(path): \(error)")
+            throw ExitCode(2)
         } catch {
             printError("lts: \(error)")
             throw ExitCode(1)

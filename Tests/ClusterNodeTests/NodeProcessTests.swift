@@ -21,7 +21,7 @@ final class NodeProcessTests: XCTestCase {
             XCTAssertEqual(response.status, 200)
             let health = try XCTUnwrap(response.json)
             XCTAssertEqual(health["role"] as? String, "standalone")
-            XCTAssertEqual(health["term"] as? Int, 0)
+            XCTAssertEqual(health["term"] as? Int, 1)
             XCTAssertEqual(health["lsn"] as? Int, 0)
             XCTAssertEqual(health["uuid"] as? String, uuid)
             XCTAssertEqual(health["version"] as? String, try NodeProcess.run(["--version"]).output.trimmingCharacters(in: .whitespacesAndNewlines))

@@ -16,7 +16,8 @@ public final class NodeProcess {
     public private(set) var process: Process?
     public private(set) var port = 0
     public private(set) var fingerprint: [UInt8] = []
-    private let log = LogCollector()
+    /// The output of the current (or last) process; each start gets a new one.
+    private var log = LogCollector()
 
     /// Writes `config` (a JSON object) as `lts.json` in a new temporary directory.
     public init(config: [String: Any], directory: String? = nil) throws {
@@ -64,6 +65,7 @@ public final class NodeProcess {
         let pipe = Pipe()
         process.standardError = pipe
         process.standardOutput = pipe
+        log = LogCollector()
         log.attach(pipe.fileHandleForReading)
         try process.run()
         self.process = process
@@ -91,7 +93,7 @@ public final class NodeProcess {
         return process.terminationStatus
     }
 
-    /// Everything the node logged so far.
+    /// Everything the current (or last) process logged so far.
     public var logText: String { log.text }
 
     /// `https://127.0.0.1:PORT/PREFIX/` for this node.

@@ -98,6 +98,11 @@ int lts_tls_generate_self_signed(const char *cert_path, const char *key_path, co
 /** SHA-256 of the DER form of the first certificate in a PEM file. 0 or -1. */
 int lts_tls_cert_fingerprint(const char *cert_path, unsigned char out[32]);
 
+/* ---- SQLite ----------------------------------------------------------- */
+
+/** SQLITE_TRANSIENT: a macro casting -1 to a function pointer. */
+void *lts_sqlite_transient(void);
+
 /* ---- curl ------------------------------------------------------------- */
 
 /** Result of one blocking HTTP request made with libcurl. */

@@ -1,0 +1,163 @@
+import Foundation
+import LicenseState
+import Replication
+import Transport
+
+/// One log entry as stored: its position and its record.
+struct LogEntry: Equatable {
+    var lsn: UInt64
+    var term: UInt64
+    var record: LogRecord
+}
+
+/// A grant as the admin API lists it, read from the `grants` table.
+struct GrantRow: Equatable {
+    var grantId: String
+    var requestId: String?
+    var handshakeCode: String
+    var clientUUID: String
+    var itemId: String
+    var amount: Int64
+    var grace: Bool
+    var at: Int64
+    var lsn: UInt64
+    var term: UInt64
+}
+
+/// The node's SQLite database (WAL mode): the log table `wal` and the
+/// `grants` fact table, written in one transaction per batch.
+///
+/// Invariant: `wal` holds contiguous LSNs from 1, each row's CRC-32C covers
+/// its term, kind and payload; a grant is in `grants` exactly when its record
+/// is in `wal`. The writer connection is used by one thread at a time; the
+/// reader connection only on the loop thread.
+final class LicenseStore {
+    /// The schema this code writes; older databases are migrated on open.
+    static let schemaVersion = 1
+    static let fileName = "lts.sqlite"
+
+    private let writer: SQLiteDatabase
+    private let reader: SQLiteDatabase
+    let path: String
+
+    /// Opens (creating or migrating) the database in `directory`.
+    init(directory: String) throws {
+        path = directory + "/" + Self.fileName
+        writer = try SQLiteDatabase(path: path)
+        try writer.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+        try Self.migrate(writer, path: path)
+        reader = try SQLiteDatabase(path: path, readOnly: true)
+    }
+
+    private static func migrate(_ db: SQLiteDatabase, path: String) throws {
+        let version = try db.query("PRAGMA user_version").first?.first?.integer ?? 0
+        guard version <= Int64(schemaVersion) else {
+            throw StoreFailure("\(path) has schema version \(version), newer than this lts (\(schemaVersion)); run the newer lts or restore a backup")
+        }
+        if version < 1 {
+            try db.transaction {
+                try db.execute("""
+                CREATE TABLE wal(lsn INTEGER PRIMARY KEY, term INTEGER NOT NULL, kind TEXT NOT NULL, payload BLOB NOT NULL, crc INTEGER NOT NULL);
+                CREATE TABLE grants(grant_id TEXT PRIMARY KEY, lsn INTEGER NOT NULL, term INTEGER NOT NULL, request_id TEXT,
+                    handshake_code TEXT NOT NULL, client_uuid TEXT NOT NULL, item_id TEXT NOT NULL, amount INTEGER NOT NULL,
+                    grace INTEGER NOT NULL, at INTEGER NOT NULL);
+                CREATE INDEX grants_by_lsn ON grants(lsn);
+                CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                PRAGMA user_version = 1;
+                """)
+            }
+        }
+    }
+
+    // MARK: Log
+
+    /// The checksum stored with a record: CRC-32C over term, kind and payload.
+    static func checksum(term: UInt64, kind: String, payload: [UInt8]) -> UInt32 {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(payload.count + kind.utf8.count + 8)
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: term >> UInt64(shift))) }
+        bytes += Array(kind.utf8)
+        bytes += payload
+        return CRC32C.checksum(bytes)
+    }
+
+    /// Reads the whole log in order, checking every row before it is used.
+    /// - Throws: `StoreFailure` naming the file and the damaged LSN.
+    func readLog(_ each: (LogEntry) throws -> Void) throws {
+        var expected: UInt64 = 1
+        try writer.each("SELECT lsn, term, kind, payload, crc FROM wal ORDER BY lsn", []) { row in
+            guard let lsn = row[0].integer, let term = row[1].integer, let kind = row[2].text, let payload = row[3].blob,
+                  let crc = row[4].integer else {
+                throw damaged("a log row has a wrong type", lsn: expected)
+            }
+            guard UInt64(lsn) == expected else { throw damaged("the log skips from \(expected - 1) to \(lsn)", lsn: expected) }
+            guard UInt32(truncatingIfNeeded: crc) == Self.checksum(term: UInt64(term), kind: kind, payload: payload) else {
+                throw damaged("the checksum does not match", lsn: expected)
+            }
+            guard let record = try? LogRecordCodec.decode(payload), record.kind == kind else {
+                throw damaged("the record cannot be decoded", lsn: expected)
+            }
+            try each(LogEntry(lsn: UInt64(lsn), term: UInt64(term), record: record))
+            expected += 1
+        }
+    }
+
+    private func damaged(_ what: String, lsn: UInt64) -> StoreFailure {
+        StoreFailure("\(path) is damaged at log record \(lsn): \(what). Stop lts, restore the data directory from a backup (or, on a standby, move it away so the node rejoins from its peer), then start again.")
+    }
+
+    /// Appends entries and their grants in one transaction. Called on a pool
+    /// thread, one batch at a time.
+    func append(_ entries: [LogEntry]) throws {
+        try writer.transaction {
+            for entry in entries {
+                let payload = LogRecordCodec.encode(entry.record)
+                let kind = entry.record.kind
+                let crc = Self.checksum(term: entry.term, kind: kind, payload: payload)
+                try writer.query("INSERT INTO wal(lsn, term, kind, payload, crc) VALUES (?, ?, ?, ?, ?)",
+                                 [.integer(Int64(entry.lsn)), .integer(Int64(entry.term)), .text(kind), .blob(payload), .integer(Int64(crc))])
+                if case .grant(let grant) = entry.record {
+                    try writer.query("""
+                        INSERT INTO grants(grant_id, lsn, term, request_id, handshake_code, client_uuid, item_id, amount, grace, at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """, [.text(grant.grantId), .integer(Int64(entry.lsn)), .integer(Int64(entry.term)),
+                              grant.requestId.map { .text($0) } ?? .null, .text(grant.handshakeCode), .text(grant.clientUUID),
+                              .text(grant.itemId), .integer(grant.amount), .integer(grant.grace ? 1 : 0), .integer(grant.at)])
+                }
+            }
+        }
+    }
+
+    // MARK: Meta
+
+    func meta(_ key: String) throws -> String? {
+        try writer.query("SELECT value FROM meta WHERE key = ?", [.text(key)]).first?.first?.text
+    }
+
+    func setMeta(_ key: String, _ value: String) throws {
+        try writer.query("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                         [.text(key), .text(value)])
+    }
+
+    // MARK: Queries (loop thread)
+
+    /// Grants with `lsn > since`, oldest first, at most `limit`.
+    func grants(since: UInt64, limit: Int) throws -> [GrantRow] {
+        try reader.query("""
+            SELECT grant_id, request_id, handshake_code, client_uuid, item_id, amount, grace, at, lsn, term
+            FROM grants WHERE lsn > ? ORDER BY lsn LIMIT ?
+            """, [.integer(Int64(since)), .integer(Int64(limit))]).map { row in
+            GrantRow(grantId: row[0].text ?? "", requestId: row[1].text, handshakeCode: row[2].text ?? "",
+                     clientUUID: row[3].text ?? "", itemId: row[4].text ?? "", amount: row[5].integer ?? 0,
+                     grace: row[6].integer == 1, at: row[7].integer ?? 0, lsn: UInt64(row[8].integer ?? 0),
+                     term: UInt64(row[9].integer ?? 0))
+        }
+    }
+}
+
+/// The store cannot be used (damage, a newer schema, a full disk); the
+/// message says which file and what to do.
+struct StoreFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

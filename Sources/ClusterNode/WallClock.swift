@@ -1,0 +1,10 @@
+import Foundation
+
+/// The node's wall clock, read only by the shell: decisions and records get
+/// their time from here, `apply` never reads a clock.
+enum WallClock {
+    /// Whole seconds since 1970 UTC.
+    static func nowSeconds() -> Int64 {
+        Int64(Date().timeIntervalSince1970)
+    }
+}

@@ -1,0 +1,173 @@
+/// The whole domain state of a node: imported licenses, item usage, handshake
+/// codes, open leases, remembered request IDs and the admin password.
+///
+/// Invariant: the state is a deterministic function of the records applied
+/// to it (`apply`); nothing here reads a clock, a file or a socket.
+public struct LicenseState: Equatable {
+    /// How long a request ID is remembered for idempotent retries. Longer
+    /// than a client buffers reports (7 days), so a late delivery is still
+    /// recognized.
+    public static let requestRetentionSeconds: Int64 = 8 * UTCTime.secondsPerDay
+
+    /// Usage of one license item.
+    public struct ItemUsage: Equatable {
+        public var item: LicenseItem
+        public var licenseId: String
+        /// Scans consumed (scan items).
+        public var consumed: Int64 = 0
+        /// Start of the window `devices` belongs to (device items).
+        public var windowStart: Int64 = 0
+        public var devices: Set<String> = []
+        public var domains: Set<String> = []
+    }
+
+    /// An open lease on a concurrent item.
+    public struct Lease: Equatable {
+        public var grantId: String
+        public var itemId: String
+        public var device: String
+        public var handshakeCode: String
+        public var expiresAt: Int64
+    }
+
+    /// A request ID is unique per client.
+    public struct RequestKey: Hashable {
+        public var clientUUID: String
+        public var requestId: String
+    }
+
+    public private(set) var licenses: [String: LicenseFile] = [:]
+    public private(set) var items: [String: ItemUsage] = [:]
+    public private(set) var handshakes: [String: Handshake] = [:]
+    public private(set) var leases: [String: Lease] = [:]
+    public private(set) var requests: [RequestKey: Grant] = [:]
+    /// Request keys in the order they were granted, for pruning.
+    private var requestOrder: [RequestKey] = []
+    private var requestOrderStart = 0
+    public private(set) var adminPassword: PasswordHash?
+    public private(set) var grantsTotal: Int64 = 0
+
+    public init() {}
+
+    // MARK: Apply
+
+    /// Applies one record. Records come from the log, so apply accepts each of
+    /// them: one that names something unknown (possible only for records
+    /// reconciled from another node) changes what it can and nothing else.
+    public mutating func apply(_ record: LogRecord) {
+        switch record {
+        case .importLicense(let bytes, let code, _):
+            guard let file = try? LicenseFile.parse(bytes), licenses[file.licenseId] == nil else { return }
+            licenses[file.licenseId] = file
+            for item in file.items where items[item.itemId] == nil {
+                items[item.itemId] = ItemUsage(item: item, licenseId: file.licenseId)
+            }
+            if handshakes[code] == nil {
+                handshakes[code] = Handshake(code: code, organizationId: file.organizationId, items: file.items.map(\.itemId))
+            }
+        case .putHandshake(let handshake, _):
+            handshakes[handshake.code] = handshake
+        case .deleteHandshake(let code, _):
+            handshakes[code]?.deleted = true
+        case .grant(let grant):
+            applyGrant(grant)
+        case .renewLease(let grantId, let expiresAt, _):
+            leases[grantId]?.expiresAt = expiresAt
+        case .releaseLease(let grantId, _):
+            leases[grantId] = nil
+        case .expire(let at):
+            leases = leases.filter { $0.value.expiresAt > at }
+            pruneRequests(before: at - Self.requestRetentionSeconds)
+        case .setAdminPassword(let hash, _):
+            adminPassword = hash
+        }
+    }
+
+    private mutating func applyGrant(_ grant: Grant) {
+        grantsTotal += 1
+        if let requestId = grant.requestId {
+            let key = RequestKey(clientUUID: grant.clientUUID, requestId: requestId)
+            if requests.updateValue(grant, forKey: key) == nil { requestOrder.append(key) }
+        }
+        guard var usage = items[grant.itemId] else { return }
+        switch usage.item.chargeWay {
+        case .scan:
+            usage.consumed += grant.amount
+        case .device:
+            let window = usage.item.activeWindow!.start(containing: grant.at)
+            if window > usage.windowStart {
+                usage.windowStart = window
+                usage.devices = []
+            }
+            usage.devices.insert(grant.clientUUID)
+        case .domain:
+            if let domain = grant.domain { usage.domains.insert(domain) }
+        case .concurrentInstance, .concurrentDevice:
+            if let expiresAt = grant.leaseExpiresAt {
+                leases[grant.grantId] = Lease(grantId: grant.grantId, itemId: grant.itemId, device: grant.clientUUID,
+                                              handshakeCode: grant.handshakeCode, expiresAt: expiresAt)
+            }
+        }
+        items[grant.itemId] = usage
+    }
+
+    private mutating func pruneRequests(before cutoff: Int64) {
+        while requestOrderStart < requestOrder.count {
+            let key = requestOrder[requestOrderStart]
+            if let grant = requests[key], grant.at >= cutoff { break }
+            requests[key] = nil
+            requestOrderStart += 1
+        }
+        if requestOrderStart > 1024, requestOrderStart * 2 > requestOrder.count {
+            requestOrder.removeFirst(requestOrderStart)
+            requestOrderStart = 0
+        }
+    }
+
+    // MARK: Reading
+
+    /// Units in use of an item at `now`: scans consumed, devices in the
+    /// current window, domains, or active leases (distinct devices for
+    /// concurrentDevice).
+    public func used(_ itemId: String, now: Int64) -> Int64 {
+        guard let usage = items[itemId] else { return 0 }
+        switch usage.item.chargeWay {
+        case .scan: return usage.consumed
+        case .device: return usage.windowStart == usage.item.activeWindow!.start(containing: now) ? Int64(usage.devices.count) : 0
+        case .domain: return Int64(usage.domains.count)
+        case .concurrentInstance: return Int64(activeLeases(itemId, now: now).count)
+        case .concurrentDevice: return Int64(Set(activeLeases(itemId, now: now).map(\.device)).count)
+        }
+    }
+
+    func activeLeases(_ itemId: String, now: Int64) -> [Lease] {
+        leases.values.filter { $0.itemId == itemId && $0.expiresAt > now }
+    }
+
+    /// True when an `expire(at: now)` record would change something.
+    public func needsExpiry(now: Int64) -> Bool {
+        if leases.values.contains(where: { $0.expiresAt <= now }) { return true }
+        guard requestOrderStart < requestOrder.count, let oldest = requests[requestOrder[requestOrderStart]] else {
+            return requestOrderStart < requestOrder.count
+        }
+        return oldest.at < now - Self.requestRetentionSeconds
+    }
+
+    /// The items of a handshake code in the order grants try them: as the
+    /// admin fixed it, or closest expiry first, then most specific (an item
+    /// with an edition before one without), then by ID.
+    public func orderedItems(of handshake: Handshake) -> [LicenseItem] {
+        let present = handshake.items.compactMap { items[$0]?.item }
+        guard !handshake.explicitOrder else { return present }
+        return present.sorted {
+            if $0.expiresAt != $1.expiresAt { return $0.expiresAt < $1.expiresAt }
+            if ($0.edition != nil) != ($1.edition != nil) { return $0.edition != nil }
+            return $0.itemId < $1.itemId
+        }
+    }
+
+    public static func == (lhs: LicenseState, rhs: LicenseState) -> Bool {
+        lhs.licenses == rhs.licenses && lhs.items == rhs.items && lhs.handshakes == rhs.handshakes && lhs.leases == rhs.leases
+            && lhs.requests == rhs.requests && lhs.adminPassword == rhs.adminPassword && lhs.grantsTotal == rhs.grantsTotal
+    }
+}

@@ -1,0 +1,44 @@
+/// One state change, as written to the log and replayed by `apply`.
+///
+/// Invariant: a record carries every input of its change, time included;
+/// applying the same records in the same order gives the same state.
+public enum LogRecord: Equatable {
+    /// A verified license file (its original bytes) and the handshake code made for it.
+    case importLicense(file: [UInt8], handshakeCode: String, at: Int64)
+    /// Creates or replaces a handshake code.
+    case putHandshake(Handshake, at: Int64)
+    /// Stops new grants under a code; its history stays.
+    case deleteHandshake(code: String, at: Int64)
+    case grant(Grant)
+    /// Extends a lease to `expiresAt`.
+    case renewLease(grantId: String, expiresAt: Int64, at: Int64)
+    case releaseLease(grantId: String, at: Int64)
+    /// Frees leases that expired by `at` and forgets request IDs older than the retention.
+    case expire(at: Int64)
+    case setAdminPassword(PasswordHash, at: Int64)
+
+    /// A short name for logs and the `wal.kind` column.
+    public var kind: String {
+        switch self {
+        case .importLicense: return "import"
+        case .putHandshake: return "handshake"
+        case .deleteHandshake: return "handshake-delete"
+        case .grant: return "grant"
+        case .renewLease: return "renew"
+        case .releaseLease: return "release"
+        case .expire: return "expire"
+        case .setAdminPassword: return "password"
+        }
+    }
+
+    /// The time the change happened (UTC seconds).
+    public var at: Int64 {
+        switch self {
+        case .importLicense(_, _, let at), .putHandshake(_, let at), .deleteHandshake(_, let at), .renewLease(_, _, let at),
+             .releaseLease(_, let at), .expire(let at), .setAdminPassword(_, let at):
+            return at
+        case .grant(let grant):
+            return grant.at
+        }
+    }
+}
