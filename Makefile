@@ -29,6 +29,7 @@ test: deps
 bench: build
 	@APT_PACKAGES="$(BENCH_PACKAGES)" deploy/install-packages.sh
 	bench/http.sh
+	bench/authorize.sh
 
 clean:
 	rm -rf .build lts-data

@@ -60,7 +60,7 @@ final class ClientAPI {
     }
 
     private func decide(_ call: ClientCall, kind: Grant.Kind, request: HTTPRequest) {
-        switch service.state.decide(call, kind: kind, grantId: UUID().uuidString.lowercased(), now: WallClock.nowSeconds()) {
+        switch service.state.decide(call, kind: kind, grantId: Crypto.randomUUID(), now: WallClock.nowSeconds()) {
         case .refused(let error):
             request.respond(licenseError: error)
         case .repeated(let grant):

@@ -63,6 +63,8 @@ public struct BinaryReader {
             guard offset < bytes.count, shift < 64 else { throw Malformed() }
             let byte = bytes[offset]
             offset += 1
+            // The tenth byte holds bit 63 only: anything above it does not fit.
+            guard shift < 63 || byte <= 1 else { throw Malformed() }
             value |= UInt64(byte & 0x7F) << shift
             if byte < 0x80 { return value }
             shift += 7
@@ -72,6 +74,12 @@ public struct BinaryReader {
     public mutating func signed() throws -> Int64 {
         let raw = try unsigned()
         return Int64(bitPattern: (raw >> 1) ^ (0 &- (raw & 1)))
+    }
+
+    /// An unsigned varint that must fit in one byte (enum tags).
+    public mutating func byte() throws -> UInt8 {
+        guard let value = UInt8(exactly: try unsigned()) else { throw Malformed() }
+        return value
     }
 
     public mutating func bool() throws -> Bool {

@@ -62,7 +62,7 @@ public enum LogRecordCodec {
 
     private static func readGrant(_ reader: inout BinaryReader) throws -> Grant {
         let grantId = try reader.string()
-        guard let kind = Grant.Kind(rawValue: UInt8(truncatingIfNeeded: try reader.unsigned())) else { throw BinaryReader.Malformed() }
+        guard let kind = Grant.Kind(rawValue: try reader.byte()) else { throw BinaryReader.Malformed() }
         let requestId = try reader.optionalString()
         let code = try reader.string()
         let client = try reader.string()

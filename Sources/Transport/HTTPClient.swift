@@ -20,6 +20,9 @@ public struct HTTPClient {
         }
     }
 
+    /// Bodies larger than this are sent with `Expect: 100-continue`.
+    public static let expectContinueBytesMin = 64 * 1024
+
     public let trust: TLSTrust
     public let timeoutMs: Int
 
@@ -32,7 +35,11 @@ public struct HTTPClient {
     public func send(_ method: String, _ url: String, body: Data? = nil, headers: [String: String] = [:]) throws -> Response {
         var headerLines = headers.map { "\($0.key): \($0.value)" }
         if body != nil, headers["Content-Type"] == nil { headerLines.append("Content-Type: application/json") }
-        headerLines.append("Expect:")
+        // A body the server may refuse by its size alone waits for `100
+        // Continue`: h2o answers 413 before reading such a body and closes,
+        // which would reset a connection still uploading. Small bodies go at
+        // once.
+        headerLines.append((body?.count ?? 0) > Self.expectContinueBytesMin ? "Expect: 100-continue" : "Expect:")
         var result = lts_curl_result_t()
         var caFile: String?
         var pin: String?

@@ -1,0 +1,134 @@
+import Foundation
+import Transport
+
+/// A load generator for `lts bench authorize`: `clients` keep-alive HTTPS
+/// connections, each sending one authorize call after the other until the
+/// time is up, recording every latency.
+///
+/// Invariant: each connection has at most one request in flight;
+/// `completion` runs once, after every connection closed.
+final class AuthorizeLoad {
+    /// The outcome of a run.
+    struct Summary {
+        var grants = 0
+        var refusals = 0
+        var errors = 0
+        var latenciesNs: [UInt64] = []
+        var elapsedNs: UInt64 = 0
+        /// What went wrong first, when anything did.
+        var firstError: String?
+
+        func percentileMs(_ p: Double) -> Double {
+            guard !latenciesNs.isEmpty else { return 0 }
+            let sorted = latenciesNs.sorted()
+            return Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1_000_000
+        }
+    }
+
+    private let loop: EventLoop
+    private let host: String
+    private let port: Int
+    private let path: String
+    private let tls: TLSClientContext?
+    private let code: String
+    private let product: String
+    private var summary = Summary()
+    private var open = 0
+    private var deadlineNs: UInt64 = 0
+    private var startNs: UInt64 = 0
+    private var completion: ((Summary) -> Void)?
+
+    init(loop: EventLoop, url: URLComponents, tls: TLSClientContext?, code: String, product: String) {
+        self.loop = loop
+        host = url.host ?? "127.0.0.1"
+        port = url.port ?? 443
+        var base = url.path.isEmpty || url.path == "/" ? "/dls/" : url.path
+        if !base.hasSuffix("/") { base += "/" }
+        path = base + "api/v1/authorize"
+        self.tls = tls
+        self.code = code
+        self.product = product
+    }
+
+    /// Runs `clients` connections for `seconds`.
+    func run(clients: Int, seconds: Int, completion: @escaping (Summary) -> Void) {
+        self.completion = completion
+        startNs = MonotonicClock.nanoseconds()
+        deadlineNs = startNs + UInt64(seconds) * 1_000_000_000
+        for index in 0..<clients { connect(client: index) }
+    }
+
+    private func request(client: Int) -> [UInt8] {
+        let body = "{\"handshakeCode\":\"\(code)\",\"clientUUID\":\"bench-\(client)\",\"product\":\"\(product)\"}"
+        return Array("POST \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
+    }
+
+    private func connect(client: Int) {
+        open += 1
+        StreamConnector.connect(loop: loop, host: host, port: port, tls: tls, timeoutMs: 5_000) { [weak self] result in
+            guard let self else { return }
+            switch result {
+            case .failure(let error):
+                self.summary.errors += 1
+                if self.summary.firstError == nil { self.summary.firstError = error.description }
+                self.closed(client: client, retry: true)
+            case .success(let stream):
+                self.drive(stream, client: client)
+            }
+        }
+    }
+
+    private func drive(_ stream: RawStream, client: Int) {
+        let bytes = request(client: client)
+        var reader = HTTP1ResponseReader()
+        var sentNs = MonotonicClock.nanoseconds()
+        stream.onData = { [weak self] chunk in
+            guard let self else { return }
+            do {
+                for response in try reader.feed(chunk) {
+                    let now = MonotonicClock.nanoseconds()
+                    self.summary.latenciesNs.append(now - sentNs)
+                    if response.head.status == 200 { self.summary.grants += 1 } else { self.summary.refusals += 1 }
+                    if now >= self.deadlineNs {
+                        stream.close()
+                    } else {
+                        sentNs = now
+                        stream.write(bytes)
+                    }
+                }
+            } catch {
+                self.summary.errors += 1
+                stream.close()
+            }
+        }
+        stream.onClose = { [weak self] reason in
+            if let reason, let self {
+                self.summary.errors += 1
+                if self.summary.firstError == nil { self.summary.firstError = reason }
+            }
+            self?.closed(client: client, retry: reason != nil)
+        }
+        stream.startReading()
+        stream.write(bytes)
+    }
+
+    /// Wait before reconnecting after a failure, so a node that is still
+    /// starting is not hammered.
+    static let retryDelayMs: UInt64 = 100
+
+    private func closed(client: Int, retry: Bool) {
+        open -= 1
+        if retry, MonotonicClock.nanoseconds() < deadlineNs {
+            open += 1
+            _ = LoopTimer(loop: loop, delayMs: Self.retryDelayMs) { [weak self] in
+                self?.open -= 1
+                self?.connect(client: client)
+            }
+            return
+        }
+        guard open == 0, let completion else { return }
+        self.completion = nil
+        summary.elapsedNs = MonotonicClock.nanoseconds() - startNs
+        completion(summary)
+    }
+}

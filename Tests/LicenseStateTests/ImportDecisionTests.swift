@@ -1,0 +1,128 @@
+import LicenseState
+import XCTest
+
+/// `decideImport` and applying import records.
+final class ImportDecisionTests: XCTestCase {
+    private let now = Fixture.importTime
+
+    private func decide(_ state: LicenseState, _ bytes: [UInt8], cluster: String = Fixture.cluster,
+                        now: Int64 = Fixture.importTime) throws -> Result<LogRecord, LicenseError> {
+        state.decideImport(try LicenseFile.parse(bytes), bytes: bytes, clusterUUID: cluster, now: now)
+    }
+
+    /// Asserts the import is refused and that the state is unchanged.
+    private func assertImportRefused(_ h: Harness, _ bytes: [UInt8], code: Int, cluster: String = Fixture.cluster,
+                                     now: Int64 = Fixture.importTime, _ label: String,
+                                     file: StaticString = #filePath, line: UInt = #line) throws {
+        var state = h.state
+        let before = state
+        let digest = state.digest
+        let result = try decide(state, bytes, cluster: cluster, now: now)
+        assertFailure(result, code: code, label, file: file, line: line)
+        if case .success(let record) = result { state.apply(record) }
+        XCTAssertEqual(state, before, label, file: file, line: line)
+        XCTAssertEqual(state.digest, digest, label, file: file, line: line)
+    }
+
+    func testImportRecordAndItsEffect() throws {
+        var h = Harness()
+        let bytes = Fixture.licenseBytes(licenseId: "L-7", organizationId: "acme", items: [
+            Fixture.item("scan-1", quantity: 100), Fixture.item("dev-1", way: .device, quantity: 5),
+        ])
+        let record = try XCTUnwrap(assertSuccess(try decide(h.state, bytes, now: now)))
+        XCTAssertEqual(record, .importLicense(file: bytes, handshakeCode: "acme-1", at: now))
+        XCTAssertEqual(record.kind, "import")
+        XCTAssertEqual(record.at, now)
+        h.apply(record)
+        XCTAssertEqual(h.state.licenses["L-7"], try LicenseFile.parse(bytes))
+        XCTAssertEqual(Set(h.state.items.keys), ["scan-1", "dev-1"])
+        XCTAssertEqual(h.state.items["scan-1"]?.licenseId, "L-7")
+        XCTAssertEqual(h.state.items["scan-1"]?.consumed, 0)
+        XCTAssertEqual(h.state.used("dev-1", now: now), 0)
+        XCTAssertEqual(h.state.handshakes["acme-1"], Handshake(code: "acme-1", organizationId: "acme", items: ["scan-1", "dev-1"]))
+        XCTAssertEqual(h.state.grantsTotal, 0)
+    }
+
+    func testWrongBinding() throws {
+        let h = Harness()
+        let other = Fixture.licenseBytes(boundTo: "00000000-0000-4000-8000-000000000000", items: [Fixture.item("scan-1")])
+        try assertImportRefused(h, other, code: -20302, "bound to another cluster")
+        let result = try decide(h.state, other)
+        if case .failure(let error) = result {
+            XCTAssertTrue(error.message.contains(Fixture.cluster), error.message)
+            XCTAssertTrue(error.message.contains("00000000-0000-4000-8000-000000000000"), error.message)
+        }
+    }
+
+    func testBindingToAnyClusterOrThisOneInAnyCase() throws {
+        let h = Harness()
+        assertSuccess(try decide(h.state, Fixture.licenseBytes(boundTo: "*", items: [Fixture.item("scan-1")])))
+        assertSuccess(try decide(h.state, Fixture.licenseBytes(boundTo: Fixture.cluster.lowercased(), items: [Fixture.item("scan-1")])))
+        assertSuccess(try decide(h.state, Fixture.licenseBytes(boundTo: Fixture.cluster, items: [Fixture.item("scan-1")]),
+                                 cluster: Fixture.cluster.lowercased()))
+    }
+
+    func testReimportIsRefused() throws {
+        var h = Harness()
+        try h.importItems([Fixture.item("scan-1")], licenseId: "L-1")
+        // The same file, and another file with the same licenseId.
+        try assertImportRefused(h, Fixture.licenseBytes(licenseId: "L-1", items: [Fixture.item("scan-1")]), code: -20304, "same file")
+        try assertImportRefused(h, Fixture.licenseBytes(licenseId: "L-1", items: [Fixture.item("scan-9")]), code: -20304, "same licenseId")
+    }
+
+    func testAlreadyExpiredItem() throws {
+        let h = Harness()
+        let expiry = utc("2026-06-01T00:00:00Z")
+        let bytes = Fixture.licenseBytes(items: [
+            Fixture.item("fine", expiresAt: "2027-01-01T00:00:00Z"),
+            Fixture.item("late", expiresAt: "2026-06-01T00:00:00Z"),
+        ])
+        try assertImportRefused(h, bytes, code: -20305, now: expiry, "expires exactly now")
+        try assertImportRefused(h, bytes, code: -20305, now: expiry + 1, "expired a second ago")
+        try assertImportRefused(h, bytes, code: -20305, now: expiry + 3 * 86_400, "expired, even within the grace days")
+        assertSuccess(try decide(h.state, bytes, now: expiry - 1))
+    }
+
+    func testItemIdThatExistsAlready() throws {
+        var h = Harness()
+        try h.importItems([Fixture.item("scan-1")], licenseId: "L-1")
+        try assertImportRefused(h, Fixture.licenseBytes(licenseId: "L-2", items: [Fixture.item("scan-2"), Fixture.item("scan-1")]),
+                                code: -20303, "item ID of another license")
+        try assertImportRefused(h, Fixture.licenseBytes(licenseId: "L-3", organizationId: "globex", items: [Fixture.item("scan-1")]),
+                                code: -20303, "item ID of another organization's license")
+    }
+
+    func testBindingIsCheckedBeforeReimport() throws {
+        var h = Harness()
+        try h.importItems([Fixture.item("scan-1")], licenseId: "L-1")
+        try assertImportRefused(h, Fixture.licenseBytes(licenseId: "L-1", boundTo: "other", items: [Fixture.item("scan-1")]),
+                                code: -20302, "wrong binding and re-import")
+    }
+
+    func testApplyIgnoresBadOrRepeatedImportRecords() throws {
+        var h = Harness()
+        let bytes = Fixture.licenseBytes(items: [Fixture.item("scan-1")])
+        let code = try h.importLicense(bytes)
+        assertGranted(h.call(code, client: "c", at: Fixture.now))
+        let before = h.state
+        let digest = h.state.digest
+        // A record whose bytes are not a license file.
+        h.apply(.importLicense(file: Array("garbage".utf8), handshakeCode: "acme-9", at: Fixture.now))
+        // The same file again under another code: the license exists, nothing changes.
+        h.apply(.importLicense(file: bytes, handshakeCode: "acme-2", at: Fixture.now))
+        XCTAssertEqual(h.state, before)
+        XCTAssertEqual(h.state.digest, digest)
+        XCTAssertEqual(h.state.used("scan-1", now: Fixture.now), 1, "usage survives")
+    }
+
+    func testDigestDiffersForDifferentStates() throws {
+        var h = Harness()
+        let empty = h.state.digest
+        let code = try h.importItems([Fixture.item("scan-1")])
+        let imported = h.state.digest
+        assertGranted(h.call(code, client: "c", at: Fixture.now))
+        XCTAssertNotEqual(empty, imported)
+        XCTAssertNotEqual(imported, h.state.digest)
+        XCTAssertEqual(LicenseState().digest, empty)
+    }
+}

@@ -1,0 +1,197 @@
+import LicenseState
+import XCTest
+
+/// The binary form of log records.
+final class LogRecordCodecTests: XCTestCase {
+    static let fullGrant = Grant(grantId: "g-1", kind: .report, requestId: "req-ü", handshakeCode: "acme-1", clientUUID: "client-1",
+                                 itemId: "dom-1", amount: 1_000_000, domain: "a.example.com", leaseExpiresAt: 1_780_000_180,
+                                 grace: true, at: 1_780_000_000)
+    static let bareGrant = Grant(grantId: "", kind: .authorize, requestId: nil, handshakeCode: "h", clientUUID: "", itemId: "i",
+                                 amount: 1, domain: nil, leaseExpiresAt: nil, grace: false, at: 0)
+    static let fullHandshake = Handshake(code: "acme-web", organizationId: "acme", items: ["a", "b", "c"], explicitOrder: true,
+                                         validation: ValidationRules(domains: ["*.example.com", "x.test"], appIds: ["com.acme.*"],
+                                                                     processes: ["scan.exe"]),
+                                         sessionPassword: Fixture.password(9, iterations: PasswordHash.sessionIterations), deleted: true)
+
+    /// One or more records of every case, with edge values.
+    static var samples: [LogRecord] {
+        [
+            .importLicense(file: Fixture.licenseBytes(items: [Fixture.item("scan-1")]), handshakeCode: "acme-1", at: 1_767_225_600),
+            .importLicense(file: [], handshakeCode: "", at: 0),
+            .importLicense(file: [UInt8](repeating: 0xAB, count: 300), handshakeCode: "x-1", at: -1),
+            .putHandshake(fullHandshake, at: 42),
+            .putHandshake(Handshake(code: "acme-1", organizationId: "acme", items: []), at: Int64.max),
+            .deleteHandshake(code: "acme-1", at: 1_780_000_000),
+            .grant(fullGrant),
+            .grant(bareGrant),
+            .grant(Grant(grantId: "g", kind: .authorize, requestId: "", handshakeCode: "h", clientUUID: "c", itemId: "i",
+                         amount: Int64.max, domain: "", leaseExpiresAt: Int64.min, grace: false, at: Int64.min)),
+            .renewLease(grantId: "g-2", expiresAt: 1_780_000_360, at: 1_780_000_180),
+            .releaseLease(grantId: "g-3", at: 63),
+            .releaseLease(grantId: "g-3", at: 64),
+            .expire(at: 1_780_000_000),
+            .expire(at: -64),
+            .expire(at: -65),
+            .setAdminPassword(Fixture.password(1, iterations: PasswordHash.adminIterations), at: 1),
+        ]
+    }
+
+    func testEveryCaseRoundTrips() throws {
+        var kinds = Set<String>()
+        for record in Self.samples {
+            let bytes = LogRecordCodec.encode(record)
+            XCTAssertEqual(try LogRecordCodec.decode(bytes), record, "\(record)")
+            XCTAssertEqual(LogRecordCodec.encode(try LogRecordCodec.decode(bytes)), bytes, "\(record)")
+            kinds.insert(record.kind)
+        }
+        XCTAssertEqual(kinds, ["import", "handshake", "handshake-delete", "grant", "renew", "release", "expire", "password"])
+    }
+
+    func testRecordTimes() {
+        XCTAssertEqual(LogRecord.grant(Self.fullGrant).at, 1_780_000_000)
+        XCTAssertEqual(LogRecord.renewLease(grantId: "g", expiresAt: 9, at: 5).at, 5)
+        XCTAssertEqual(LogRecord.expire(at: 77).at, 77)
+        XCTAssertEqual(LogRecord.putHandshake(Self.fullHandshake, at: 42).at, 42)
+    }
+
+    func testDistinctRecordsEncodeDistinctly() {
+        let encodings = Self.samples.map(LogRecordCodec.encode)
+        XCTAssertEqual(Set(encodings).count, encodings.count)
+    }
+
+    func testTruncatedBytesThrow() {
+        XCTAssertThrowsError(try LogRecordCodec.decode([]))
+        for record in Self.samples {
+            let bytes = LogRecordCodec.encode(record)
+            for length in 0..<bytes.count {
+                XCTAssertThrowsError(try LogRecordCodec.decode(Array(bytes.prefix(length))), "\(record.kind) cut to \(length) of \(bytes.count)")
+            }
+        }
+    }
+
+    func testTrailingBytesThrow() {
+        for record in Self.samples {
+            for extra: [UInt8] in [[0], [1], [7, 0]] {
+                XCTAssertThrowsError(try LogRecordCodec.decode(LogRecordCodec.encode(record) + extra), "\(record.kind) + \(extra)")
+            }
+        }
+    }
+
+    func testUnknownTagsThrow() {
+        for tag: UInt8 in [0, 9, 10, 127] {
+            XCTAssertThrowsError(try LogRecordCodec.decode([tag, 0, 0, 0]), "tag \(tag)")
+        }
+        // A multi-byte varint tag (128).
+        XCTAssertThrowsError(try LogRecordCodec.decode([0x80, 0x01, 0]))
+    }
+
+    func testMalformedFieldsThrow() {
+        // A boolean byte other than 0 or 1 (the grace flag of a grant, the last-but-one field).
+        var grant = LogRecordCodec.encode(.grant(Self.bareGrant))
+        XCTAssertEqual(grant[grant.count - 2], 0)
+        grant[grant.count - 2] = 2
+        XCTAssertThrowsError(try LogRecordCodec.decode(grant))
+
+        // Invalid UTF-8 in a string.
+        XCTAssertThrowsError(try LogRecordCodec.decode([3, 2, 0xC3, 0x28, 0]))
+        XCTAssertNoThrow(try LogRecordCodec.decode([3, 2, 0xC3, 0xA9, 0]))
+
+        // A length running past the end.
+        XCTAssertThrowsError(try LogRecordCodec.decode([3, 0x7F, 0x61]))
+
+        // A password hash with a 15-byte salt.
+        var writer = BinaryWriter()
+        writer.unsigned(8)
+        writer.data([UInt8](repeating: 1, count: 15))
+        writer.unsigned(1000)
+        writer.data([UInt8](repeating: 2, count: 32))
+        writer.signed(0)
+        XCTAssertThrowsError(try LogRecordCodec.decode(writer.bytes))
+
+        // A password hash with zero iterations.
+        writer = BinaryWriter()
+        writer.unsigned(8)
+        writer.data([UInt8](repeating: 1, count: 16))
+        writer.unsigned(0)
+        writer.data([UInt8](repeating: 2, count: 32))
+        writer.signed(0)
+        XCTAssertThrowsError(try LogRecordCodec.decode(writer.bytes))
+    }
+
+    func testUnknownGrantKindThrows() {
+        var writer = BinaryWriter()
+        writer.unsigned(4)
+        writer.string("g")
+        writer.unsigned(3) // no Grant.Kind 3
+        writer.bool(false)
+        writer.string("h"); writer.string("c"); writer.string("i")
+        writer.signed(1)
+        writer.bool(false)
+        writer.bool(false)
+        writer.bool(false)
+        writer.signed(0)
+        XCTAssertThrowsError(try LogRecordCodec.decode(writer.bytes))
+    }
+
+    /// A grant kind is a varint that must fit in a byte: 257 must not be
+    /// truncated to `.authorize` (1).
+    func testGrantKindOutOfByteRangeThrows() {
+        var writer = BinaryWriter()
+        writer.unsigned(4)
+        writer.string("g")
+        writer.unsigned(257)
+        writer.bool(false)
+        writer.string("h"); writer.string("c"); writer.string("i")
+        writer.signed(1)
+        writer.bool(false)
+        writer.bool(false)
+        writer.bool(false)
+        writer.signed(0)
+        XCTAssertThrowsError(try LogRecordCodec.decode(writer.bytes))
+    }
+
+    /// A 10-byte varint whose last byte is above 1 holds more than 64 bits:
+    /// refused, not decoded with its high bits dropped.
+    func testVarintOverflowThrows() {
+        // expire(at:) with a varint of 9 × 0xFF then 0x7F: 70 bits of value.
+        let bytes: [UInt8] = [7] + [UInt8](repeating: 0xFF, count: 9) + [0x7F]
+        XCTAssertThrowsError(try LogRecordCodec.decode(bytes))
+    }
+
+    func testLargestVarintStillDecodes() throws {
+        // Int64.min zig-zags to UInt64.max: 9 × 0xFF then 0x01.
+        let bytes = LogRecordCodec.encode(.expire(at: Int64.min))
+        XCTAssertEqual(bytes, [7] + [UInt8](repeating: 0xFF, count: 9) + [0x01])
+        XCTAssertEqual(try LogRecordCodec.decode(bytes), .expire(at: Int64.min))
+    }
+
+    func testBinaryWriterAndReaderAgree() throws {
+        var writer = BinaryWriter()
+        let unsignedValues: [UInt64] = [0, 1, 127, 128, 300, 16_383, 16_384, UInt64(UInt32.max), UInt64.max]
+        let signedValues: [Int64] = [0, -1, 1, -64, 63, -65, 64, Int64.min, Int64.max]
+        for value in unsignedValues { writer.unsigned(value) }
+        for value in signedValues { writer.signed(value) }
+        writer.optionalString(nil)
+        writer.optionalString("é")
+        writer.strings(["a", "", "ccc"])
+        writer.bool(true)
+        var reader = BinaryReader(writer.bytes)
+        for value in unsignedValues { XCTAssertEqual(try reader.unsigned(), value) }
+        for value in signedValues { XCTAssertEqual(try reader.signed(), value) }
+        XCTAssertNil(try reader.optionalString())
+        XCTAssertEqual(try reader.optionalString(), "é")
+        XCTAssertEqual(try reader.strings(), ["a", "", "ccc"])
+        XCTAssertEqual(try reader.bool(), true)
+        XCTAssertTrue(reader.isAtEnd)
+        XCTAssertThrowsError(try reader.bool())
+        XCTAssertThrowsError(try reader.unsigned())
+    }
+
+    func testVarintLayout() {
+        var writer = BinaryWriter()
+        writer.unsigned(300)
+        writer.signed(-1)
+        writer.signed(1)
+        XCTAssertEqual(writer.bytes, [0xAC, 0x02, 0x01, 0x02])
+    }
+}
