@@ -17,7 +17,7 @@ let package = Package(
         .target(name: "CLtsShim", dependencies: ["CH2O"], path: "Sources/CLtsShim"),
         .target(name: "Transport", dependencies: ["CH2O", "CLtsShim", .product(name: "Logging", package: "swift-log")]),
         .target(name: "LicenseState"),
-        .target(name: "Replication"),
+        .target(name: "Replication", dependencies: ["LicenseState"]),
         .target(name: "LicenseClient", dependencies: ["Transport"]),
         .executableTarget(
             name: "ClusterNode",
@@ -30,7 +30,7 @@ let package = Package(
         ),
         .target(name: "LTSTestSupport", dependencies: ["Transport"], path: "Tests/LTSTestSupport"),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Replication", "LTSTestSupport"]),
-        .testTarget(name: "ReplicationTests", dependencies: ["Replication"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "LicenseState"]),
         .testTarget(name: "LicenseStateTests", dependencies: ["LicenseState"]),
         .testTarget(name: "LicenseClientTests", dependencies: ["LicenseClient"]),
         .testTarget(name: "ClusterNodeTests", dependencies: ["ClusterNode", "Transport", "LTSTestSupport"]),

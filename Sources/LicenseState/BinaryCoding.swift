@@ -44,7 +44,9 @@ public struct BinaryWriter {
 /// `BinaryReader.Malformed` rather than guessing.
 public struct BinaryReader {
     /// The bytes end early or hold an impossible value.
-    public struct Malformed: Error, Equatable {}
+    public struct Malformed: Error, Equatable {
+        public init() {}
+    }
 
     /// Largest string or byte string a record may hold.
     public static let fieldBytesMax = 4 << 20

@@ -34,6 +34,11 @@ public struct LicenseState: Equatable {
     public struct RequestKey: Hashable {
         public var clientUUID: String
         public var requestId: String
+
+        public init(clientUUID: String, requestId: String) {
+            self.clientUUID = clientUUID
+            self.requestId = requestId
+        }
     }
 
     public private(set) var licenses: [String: LicenseFile] = [:]

@@ -1,0 +1,92 @@
+/// The primary's side: heartbeats, streaming, acknowledgement, degrading
+/// and planned switchover.
+extension Replica {
+    mutating func tickPrimary() -> [ReplicaEffect] {
+        var effects: [ReplicaEffect] = []
+        if let peer, nowMs - peer.lastHeardMs >= config.failoverTimeoutMs {
+            self.peer = nil
+            standbyLostSinceMs = peer.lastHeardMs
+        }
+        if let since = handingOverSinceMs, nowMs - since >= config.failoverTimeoutMs {
+            // The standby did not catch up in time: keep serving.
+            handingOverSinceMs = nil
+        }
+        if peer == nil, standbyLostSinceMs == nil { standbyLostSinceMs = nowMs }
+        if config.mode == .sync, !degraded, config.degradeAfterMs > 0, let since = standbyLostSinceMs,
+           nowMs - since >= config.degradeAfterMs {
+            degraded = true
+            effects += advanceCommit()
+        }
+        if nowMs - lastHeartbeatMs >= config.heartbeatMs {
+            lastHeartbeatMs = nowMs
+            effects.append(.send(.heartbeat(term: term, session: peer?.session ?? 0, commitLsn: commitLsn, sentLsn: peer?.sentLsn ?? 0)))
+        }
+        return effects
+    }
+
+    /// A message at this primary's own term.
+    mutating func receivePrimary(_ message: ReplicationMessage) -> [ReplicaEffect] {
+        switch message {
+        case .hello(_, let session, _, let theirs):
+            let match = history.matchLsn(with: theirs)
+            guard match == theirs.lastLsn else {
+                return [.send(.diverged(term: term, session: session, matchLsn: match))]
+            }
+            peer = Peer(session: session, flushedLsn: 0, sentLsn: match, lastHeardMs: nowMs)
+            standbyLostSinceMs = nil
+            // The heartbeat attaches the standby even when there is nothing to send.
+            return [.send(.heartbeat(term: term, session: session, commitLsn: commitLsn, sentLsn: match))] + streamToPeer()
+        case .ack(_, let session, let flushed):
+            guard var peer, peer.session == session else { return [] }
+            peer.lastHeardMs = nowMs
+            peer.flushedLsn = max(peer.flushedLsn, min(flushed, peer.sentLsn))
+            self.peer = peer
+            standbyLostSinceMs = nil
+            if degraded, peer.flushedLsn >= flushedLsn { degraded = false }
+            return advanceCommit() + streamToPeer() + handOverIfCaughtUp()
+        case .reconcile(_, let session, let entries):
+            guard var peer, peer.session == session else { return [] }
+            peer.lastHeardMs = nowMs
+            self.peer = peer
+            return [.reconcile(session: session, entries: entries)]
+        case .append, .heartbeat, .diverged, .reconciled, .handover:
+            // Only the primary of a term sends these, and that is this node.
+            return []
+        }
+    }
+
+    /// Sends what the standby lacks, within the in-flight window.
+    mutating func streamToPeer() -> [ReplicaEffect] {
+        guard role == .primary, var peer else { return [] }
+        var effects: [ReplicaEffect] = []
+        while true {
+            let windowEnd = peer.flushedLsn + config.inFlightEntriesMax
+            let through = min(history.lastLsn, peer.sentLsn + UInt64(config.appendEntriesMax), windowEnd)
+            guard through > peer.sentLsn else { break }
+            effects.append(.sendAppend(session: peer.session, prevLsn: peer.sentLsn, prevTerm: history.term(at: peer.sentLsn)!,
+                                       throughLsn: through, commitLsn: commitLsn))
+            peer.sentLsn = through
+        }
+        self.peer = peer
+        return effects
+    }
+
+    /// Acknowledges clients up to what the mode allows.
+    mutating func advanceCommit() -> [ReplicaEffect] {
+        let target: UInt64
+        if config.mode == .async || degraded {
+            target = flushedLsn
+        } else {
+            target = min(flushedLsn, peer?.flushedLsn ?? 0)
+        }
+        guard target > commitLsn else { return [] }
+        commitLsn = target
+        return [.ackClients(upTo: target)]
+    }
+
+    /// Ends a planned switchover once the standby holds the whole log.
+    mutating func handOverIfCaughtUp() -> [ReplicaEffect] {
+        guard handingOverSinceMs != nil, let peer, peer.flushedLsn >= history.lastLsn, flushedLsn >= history.lastLsn else { return [] }
+        return [.send(.handover(term: term, session: peer.session, lastLsn: history.lastLsn))] + stepDown()
+    }
+}

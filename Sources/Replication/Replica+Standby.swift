@@ -1,0 +1,113 @@
+import LicenseState
+
+/// The standby's side: attaching, appending, failure detection, rejoining
+/// after a divergence and the cold start.
+extension Replica {
+    mutating func tickStandby() -> [ReplicaEffect] {
+        if nowMs - lastHeardMs >= config.failoverTimeoutMs { return promote(peerLost: true) }
+        guard lastHelloMs.map({ nowMs - $0 >= config.heartbeatMs }) ?? true else { return [] }
+        lastHelloMs = nowMs
+        // Attached, the ack doubles as this standby's heartbeat: without it
+        // an idle primary would take its standby for lost.
+        var effects: [ReplicaEffect] = [.send(attached ? .ack(term: term, session: session, flushedLsn: flushedLsn) : hello)]
+        // A lost `reconcile` (a dropped connection) is not detected by
+        // anything else, and the queue would wait forever: send it again
+        // until `reconciled` answers. (Simulation seed 941.)
+        if attached, hasReconcileQueue, reconcileClearAtLsn == nil, let sentMs = reconcileSentMs,
+           nowMs - sentMs >= config.failoverTimeoutMs {
+            reconcileSentMs = nowMs
+            effects.append(.sendReconcile(session: session))
+        }
+        return effects
+    }
+
+    private var hello: ReplicationMessage {
+        .hello(term: term, session: session, nodeIndex: nodeIndex, history: history)
+    }
+
+    /// Starts a new attachment: messages of the old one are ignored from now.
+    private mutating func rehello() -> [ReplicaEffect] {
+        helloCount += 1
+        session = incarnation &+ helloCount
+        attached = false
+        lastHelloMs = nowMs
+        return [.send(hello)]
+    }
+
+    /// A message at this standby's own term.
+    mutating func receiveStandby(_ message: ReplicationMessage) -> [ReplicaEffect] {
+        switch message {
+        case .heartbeat(_, let session, let commit, let sentLsn):
+            lastHeardMs = nowMs
+            // Session 0: the primary has no standby (it took this one for
+            // lost, or attached a stale hello of an older session that then
+            // went silent). Keepalives on a session it dropped would be
+            // ignored forever: say hello again. (Simulation seeds 45, 59.)
+            if session == 0, attached { return rehello() }
+            guard session == self.session else { return [] }
+            var effects = attachIfNeeded()
+            commitLsn = max(commitLsn, min(commit, flushedLsn))
+            // Appends travel before the heartbeat that counts them: less here means one was lost.
+            if history.lastLsn < sentLsn { effects += rehello() }
+            return effects
+        case .append(_, let session, let prevLsn, let prevTerm, let entries, let commit):
+            lastHeardMs = nowMs
+            guard session == self.session else { return [] }
+            var effects = attachIfNeeded()
+            guard prevLsn <= history.lastLsn, history.term(at: prevLsn) == prevTerm else { return effects + rehello() }
+            var fresh: [ReplicatedEntry] = []
+            for entry in entries {
+                if entry.lsn <= history.lastLsn {
+                    guard history.term(at: entry.lsn) == entry.term else { return effects + rehello() }
+                    continue
+                }
+                guard entry.term >= history.lastTerm, entry.term <= term else { return effects + rehello() }
+                history.append(lsn: entry.lsn, term: entry.term)
+                fresh.append(entry)
+            }
+            commitLsn = max(commitLsn, min(commit, flushedLsn))
+            if !fresh.isEmpty { effects.append(.write(fresh)) }
+            return effects
+        case .diverged(_, let session, let matchLsn):
+            lastHeardMs = nowMs
+            guard session == self.session, matchLsn < history.lastLsn else { return [] }
+            history.truncate(after: matchLsn)
+            flushedLsn = min(flushedLsn, matchLsn)
+            commitLsn = min(commitLsn, matchLsn)
+            hasReconcileQueue = true
+            reconcileClearAtLsn = nil
+            return [.truncate(after: matchLsn)] + rehello()
+        case .reconciled(_, let session, let throughLsn):
+            guard session == self.session, hasReconcileQueue else { return [] }
+            reconcileClearAtLsn = throughLsn
+            guard flushedLsn >= throughLsn else { return [] }
+            reconcileClearAtLsn = nil
+            hasReconcileQueue = false
+            return [.clearReconcileQueue]
+        case .handover(_, let session, let lastLsn):
+            guard session == self.session, flushedLsn >= lastLsn else { return [] }
+            return promote()
+        case .hello(_, _, let peerIndex, let theirs):
+            // Two standbys (cold start, or just after a handover): the longer
+            // log leads (on a tie, node 0) by the usual timeout, and the
+            // other yields while it hears it. Promoting at once on a hello
+            // would let a stale one, delivered late, depose a live primary.
+            let mine = history.last
+            if theirs.last > mine || (theirs.last == mine && peerIndex < nodeIndex) { lastHeardMs = nowMs }
+            return []
+        case .ack, .reconcile:
+            return []
+        }
+    }
+
+    private mutating func attachIfNeeded() -> [ReplicaEffect] {
+        guard !attached else { return [] }
+        attached = true
+        var effects: [ReplicaEffect] = [.send(.ack(term: term, session: session, flushedLsn: flushedLsn))]
+        if hasReconcileQueue, reconcileClearAtLsn == nil {
+            reconcileSentMs = nowMs
+            effects.append(.sendReconcile(session: session))
+        }
+        return effects
+    }
+}

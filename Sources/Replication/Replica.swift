@@ -1,0 +1,241 @@
+import LicenseState
+
+/// The replication and failover rules of one node of a main + standby pair,
+/// as a state machine without I/O: the shell feeds it ticks, messages and
+/// local log events and carries out the effects it returns (in order, see
+/// `ReplicaEffect`).
+///
+/// Invariants:
+/// - A node is primary only in terms `t` with `t % 2 == nodeIndex`, so two
+///   nodes are never primary in the same term.
+/// - The term never decreases, and is persisted before it is used.
+/// - A primary acknowledges a record to clients only once it is durable
+///   here and, in sync mode, on the standby (unless degraded).
+/// - A standby appends an entry only after the entry before it matched.
+public struct Replica {
+    public enum Role: String, Equatable {
+        case primary
+        case standby
+    }
+
+    /// What a primary knows of its attached standby.
+    public struct Peer: Equatable {
+        public var session: UInt64
+        /// Highest LSN the standby reported durable.
+        public var flushedLsn: UInt64
+        /// Highest LSN sent on this session.
+        public var sentLsn: UInt64
+        public var lastHeardMs: UInt64
+    }
+
+    public let config: ReplicaConfig
+    /// This node's position in `servers` (0 or 1).
+    public let nodeIndex: Int
+    public internal(set) var role: Role = .standby
+    public internal(set) var term: UInt64
+    public internal(set) var history: TermHistory
+    /// Highest LSN durable on this node.
+    public internal(set) var flushedLsn: UInt64
+    /// Highest LSN acknowledged to clients (primary) or known committed by
+    /// the primary (standby).
+    public internal(set) var commitLsn: UInt64
+    public internal(set) var nowMs: UInt64
+
+    // Primary
+    public internal(set) var peer: Peer?
+    /// Since when a primary has had no healthy standby (for `degradeAfterMs`).
+    public internal(set) var standbyLostSinceMs: UInt64?
+    public internal(set) var degraded = false
+    /// A planned switchover waits for the standby to hold `lastLsn`.
+    public internal(set) var handingOverSinceMs: UInt64?
+    var lastHeartbeatMs: UInt64 = 0
+
+    // Standby
+    let incarnation: UInt64
+    var helloCount: UInt64 = 0
+    /// The session of the standby's current hello.
+    public internal(set) var session: UInt64
+    /// True once the primary answered the current session.
+    public internal(set) var attached = false
+    /// Last time this standby heard a primary (or a peer about to become one).
+    public internal(set) var lastHeardMs: UInt64
+    /// When this standby last sent a hello, or (attached) a keepalive ack.
+    var lastHelloMs: UInt64?
+    /// The reconciliation queue holds records (the shell says so at start).
+    public internal(set) var hasReconcileQueue: Bool
+    /// Clear the queue once the log holds this LSN.
+    var reconcileClearAtLsn: UInt64?
+    /// When the queue was last sent to the primary (to send it again).
+    var reconcileSentMs: UInt64?
+    public internal(set) var failoversTotal: UInt64 = 0
+
+    /// - Parameters:
+    ///   - term: the persisted term.
+    ///   - history: the terms of the log as stored.
+    ///   - incarnation: a random number, different at each start (sessions).
+    ///   - hasReconcileQueue: records are waiting in the reconciliation queue.
+    public init(config: ReplicaConfig, nodeIndex: Int, term: UInt64, history: TermHistory, incarnation: UInt64,
+                hasReconcileQueue: Bool, nowMs: UInt64) {
+        precondition(config.validate() == nil, "invalid replica config: \(config.validate()!)")
+        precondition(nodeIndex == 0 || nodeIndex == 1, "a pair has nodes 0 and 1")
+        self.config = config
+        self.nodeIndex = nodeIndex
+        self.term = max(term, history.lastTerm)
+        self.history = history
+        flushedLsn = history.lastLsn
+        commitLsn = 0
+        self.nowMs = nowMs
+        self.incarnation = incarnation
+        session = incarnation
+        lastHeardMs = nowMs
+        self.hasReconcileQueue = hasReconcileQueue
+    }
+
+    /// Whether client and admin writes may be taken now.
+    public var acceptsWrites: Bool { role == .primary && handingOverSinceMs == nil }
+
+    public var lastLsn: UInt64 { history.lastLsn }
+
+    // MARK: Inputs
+
+    /// Time passes: heartbeats, hellos, failure detection, degrading.
+    public mutating func tick(nowMs: UInt64) -> [ReplicaEffect] {
+        precondition(nowMs >= self.nowMs, "time never goes back")
+        self.nowMs = nowMs
+        switch role {
+        case .primary: return tickPrimary()
+        case .standby: return tickStandby()
+        }
+    }
+
+    /// A message from the peer.
+    public mutating func receive(_ message: ReplicationMessage) -> [ReplicaEffect] {
+        var effects: [ReplicaEffect] = []
+        if message.term > term {
+            effects += adopt(term: message.term)
+        } else if message.term < term {
+            // A stale peer learns the current term from the answer.
+            return staleReply(to: message)
+        }
+        switch role {
+        case .primary: effects += receivePrimary(message)
+        case .standby: effects += receiveStandby(message)
+        }
+        return effects
+    }
+
+    /// Primary: records through `lsn` were appended to the local log in
+    /// this term (durable or not).
+    public mutating func appended(through lsn: UInt64) -> [ReplicaEffect] {
+        precondition(role == .primary, "only a primary appends its own records")
+        while history.lastLsn < lsn { history.append(lsn: history.lastLsn + 1, term: term) }
+        return streamToPeer()
+    }
+
+    /// Records through `position` are durable on this node. A position the
+    /// log no longer holds (its entry was truncated since) is ignored.
+    public mutating func flushed(through position: LogPosition) -> [ReplicaEffect] {
+        let lsn = position.lsn
+        guard lsn > flushedLsn, history.term(at: lsn) == position.term else { return [] }
+        flushedLsn = lsn
+        switch role {
+        case .primary:
+            return advanceCommit()
+        case .standby:
+            var effects: [ReplicaEffect] = []
+            if attached { effects.append(.send(.ack(term: term, session: session, flushedLsn: flushedLsn))) }
+            if let clearAt = reconcileClearAtLsn, flushedLsn >= clearAt {
+                reconcileClearAtLsn = nil
+                hasReconcileQueue = false
+                effects.append(.clearReconcileQueue)
+            }
+            return effects
+        }
+    }
+
+    /// Primary: the records of a `reconcile` from `session` are in the log
+    /// now, at or before `throughLsn`.
+    public mutating func reconciled(session: UInt64, throughLsn: UInt64) -> [ReplicaEffect] {
+        guard role == .primary else { return [] }
+        return [.send(.reconciled(term: term, session: session, throughLsn: throughLsn))] + streamToPeer()
+    }
+
+    /// Primary: stop taking writes, wait until the standby holds the whole
+    /// log, then hand the term over. Returns nil when there is no standby.
+    public mutating func requestSwitchover() -> [ReplicaEffect]? {
+        guard role == .primary, let peer, nowMs - peer.lastHeardMs < config.failoverTimeoutMs else { return nil }
+        if handingOverSinceMs == nil { handingOverSinceMs = nowMs }
+        return handOverIfCaughtUp()
+    }
+
+    // MARK: Term changes
+
+    /// A higher term was seen: take it and follow.
+    private mutating func adopt(term newTerm: UInt64) -> [ReplicaEffect] {
+        term = newTerm
+        var effects: [ReplicaEffect] = [.persistTerm(newTerm)]
+        if role == .primary {
+            effects += stepDown()
+        } else {
+            attached = false
+            lastHelloMs = nil
+            effects.append(.roleChanged(.standby, term: term))
+        }
+        return effects
+    }
+
+    mutating func stepDown() -> [ReplicaEffect] {
+        role = .standby
+        peer = nil
+        degraded = false
+        standbyLostSinceMs = nil
+        handingOverSinceMs = nil
+        attached = false
+        lastHeardMs = nowMs
+        lastHelloMs = nil
+        return [.roleChanged(.standby, term: term)]
+    }
+
+    /// The next term of this node's own (`t % 2 == nodeIndex`) above `term`.
+    private var nextOwnTerm: UInt64 {
+        var next = term + 1
+        if next % 2 != UInt64(nodeIndex) { next += 1 }
+        return next
+    }
+
+    /// - Parameter peerLost: the promotion is a failover: the peer, which
+    ///   was primary, has been silent for `failoverTimeoutMs`. A sync primary
+    ///   then answers alone at once (unless it must never degrade): the only
+    ///   node that could be its standby is the one that just failed, and
+    ///   waiting `degradeAfterMs` for it would only lengthen the outage.
+    mutating func promote(peerLost: Bool = false) -> [ReplicaEffect] {
+        term = nextOwnTerm
+        role = .primary
+        failoversTotal += 1
+        attached = false
+        peer = nil
+        degraded = peerLost && config.mode == .sync && config.degradeAfterMs > 0
+        standbyLostSinceMs = nowMs
+        lastHeartbeatMs = nowMs
+        // Everything this node holds is part of the new primary's log.
+        commitLsn = max(commitLsn, flushedLsn)
+        var effects: [ReplicaEffect] = [.persistTerm(term), .roleChanged(.primary, term: term)]
+        if hasReconcileQueue {
+            // The primary that was to re-apply the queue is gone: do it here.
+            hasReconcileQueue = false
+            reconcileClearAtLsn = nil
+            effects.append(.reconcileOwnQueue)
+        }
+        return effects + [.send(.heartbeat(term: term, session: 0, commitLsn: commitLsn, sentLsn: 0))]
+    }
+
+    /// An answer that carries this node's higher term to a stale sender.
+    private func staleReply(to message: ReplicationMessage) -> [ReplicaEffect] {
+        switch role {
+        // Session 0 names no attachment: the stale node must say hello again
+        // in this term before anything it is sent counts.
+        case .primary: return [.send(.heartbeat(term: term, session: 0, commitLsn: commitLsn, sentLsn: 0))]
+        case .standby: return [.send(.hello(term: term, session: session, nodeIndex: nodeIndex, history: history))]
+        }
+    }
+}

@@ -1,0 +1,46 @@
+/// The timing and acknowledgement rules of one replica.
+///
+/// Invariant: `failoverTimeoutMs > 3 * heartbeatMs` (checked by `validate`
+/// and again by `Replica.init`), so a few lost heartbeats never promote.
+public struct ReplicaConfig: Equatable {
+    /// When a client's record may be acknowledged.
+    public enum Mode: String, Equatable {
+        /// After the standby flushed it too.
+        case sync
+        /// After the local commit.
+        case async
+    }
+
+    public var heartbeatMs: UInt64
+    public var failoverTimeoutMs: UInt64
+    /// How long a sync primary without its standby waits before it answers
+    /// alone; 0 = never.
+    public var degradeAfterMs: UInt64
+    public var mode: Mode
+    /// Most entries in one append message.
+    public var appendEntriesMax: Int
+    /// Most entries sent and not yet acknowledged by the standby.
+    public var inFlightEntriesMax: UInt64
+
+    public init(heartbeatMs: UInt64 = 100, failoverTimeoutMs: UInt64 = 1_000, degradeAfterMs: UInt64 = 5_000,
+                mode: Mode = .sync, appendEntriesMax: Int = 1_024, inFlightEntriesMax: UInt64 = 16_384) {
+        self.heartbeatMs = heartbeatMs
+        self.failoverTimeoutMs = failoverTimeoutMs
+        self.degradeAfterMs = degradeAfterMs
+        self.mode = mode
+        self.appendEntriesMax = appendEntriesMax
+        self.inFlightEntriesMax = inFlightEntriesMax
+    }
+
+    /// Why the values cannot work together, if they cannot.
+    public func validate() -> String? {
+        if heartbeatMs == 0 { return "heartbeatMs must be at least 1" }
+        if failoverTimeoutMs <= 3 * heartbeatMs {
+            return "failoverTimeoutMs (\(failoverTimeoutMs)) must exceed 3 × heartbeatMs (\(3 * heartbeatMs))"
+        }
+        if appendEntriesMax < 1 || inFlightEntriesMax < UInt64(appendEntriesMax) {
+            return "inFlightEntriesMax must be at least appendEntriesMax, which must be at least 1"
+        }
+        return nil
+    }
+}

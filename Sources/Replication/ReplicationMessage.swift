@@ -1,0 +1,48 @@
+import LicenseState
+
+/// What two replicas say to each other. Every message carries the sender's
+/// term; `session` names one attachment of a standby to a primary (chosen by
+/// the standby in its hello), so messages of an older attachment are known
+/// as such.
+///
+/// Invariant: a message is valid on its own; the receiver checks its term
+/// and session before it acts on it.
+public enum ReplicationMessage: Equatable {
+    /// Standby → peer: here is my log; attach me (or, between two standbys
+    /// at a cold start, compare logs).
+    case hello(term: UInt64, session: UInt64, nodeIndex: Int, history: TermHistory)
+    /// Primary → standby: entries after `prevLsn`, whose term is `prevTerm`.
+    case append(term: UInt64, session: UInt64, prevLsn: UInt64, prevTerm: UInt64, entries: [ReplicatedEntry], commitLsn: UInt64)
+    /// Primary → peer: I am alive; `sentLsn` is the last LSN sent on `session`.
+    case heartbeat(term: UInt64, session: UInt64, commitLsn: UInt64, sentLsn: UInt64)
+    /// Standby → primary: everything through `flushedLsn` is durable here.
+    case ack(term: UInt64, session: UInt64, flushedLsn: UInt64)
+    /// Primary → standby: your log differs from mine after `matchLsn`.
+    case diverged(term: UInt64, session: UInt64, matchLsn: UInt64)
+    /// Standby → primary: records only this node had (its log after a
+    /// divergence point), to be applied again by the primary.
+    case reconcile(term: UInt64, session: UInt64, entries: [ReplicatedEntry])
+    /// Primary → standby: the reconciled records are in my log at or
+    /// before `throughLsn`; drop your copies once you hold that far.
+    case reconciled(term: UInt64, session: UInt64, throughLsn: UInt64)
+    /// Primary → standby (planned switchover): you hold my whole log
+    /// through `lastLsn`; take over.
+    case handover(term: UInt64, session: UInt64, lastLsn: UInt64)
+
+    public var term: UInt64 {
+        switch self {
+        case .hello(let term, _, _, _), .append(let term, _, _, _, _, _), .heartbeat(let term, _, _, _), .ack(let term, _, _),
+             .diverged(let term, _, _), .reconcile(let term, _, _), .reconciled(let term, _, _), .handover(let term, _, _):
+            return term
+        }
+    }
+
+    public var session: UInt64 {
+        switch self {
+        case .hello(_, let session, _, _), .append(_, let session, _, _, _, _), .heartbeat(_, let session, _, _),
+             .ack(_, let session, _), .diverged(_, let session, _), .reconcile(_, let session, _),
+             .reconciled(_, let session, _), .handover(_, let session, _):
+            return session
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import LicenseState
+
+/// Replication messages as frames: the frame type names the message, the
+/// payload holds its fields in `BinaryWriter` form.
+///
+/// Invariant: `decode(encode(m)) == m`; `decode` refuses unknown types,
+/// trailing bytes, out-of-order entries and impossible histories.
+public enum ReplicationMessageCodec {
+    /// Frame types. 1–8 are the messages; 9, 10 and 11 are the stream's
+    /// authentication (see `ReplicationHandshake` in the node).
+    public enum FrameType: UInt8 {
+        case hello = 1, append, heartbeat, ack, diverged, reconcile, reconciled, handover
+    }
+
+    /// Most entries one message may carry.
+    public static let entriesMax = 65_536
+
+    public static func encode(_ message: ReplicationMessage) -> Frame {
+        var writer = BinaryWriter()
+        writer.unsigned(message.term)
+        writer.unsigned(message.session)
+        let type: FrameType
+        switch message {
+        case .hello(_, _, let nodeIndex, let history):
+            type = .hello
+            writer.unsigned(UInt64(nodeIndex))
+            writer.unsigned(history.lastLsn)
+            writer.unsigned(UInt64(history.starts.count))
+            for start in history.starts {
+                writer.unsigned(start.term)
+                writer.unsigned(start.lsn)
+            }
+        case .append(_, _, let prevLsn, let prevTerm, let entries, let commitLsn):
+            type = .append
+            writer.unsigned(prevLsn)
+            writer.unsigned(prevTerm)
+            writer.unsigned(commitLsn)
+            write(entries, into: &writer)
+        case .heartbeat(_, _, let commitLsn, let sentLsn):
+            type = .heartbeat
+            writer.unsigned(commitLsn)
+            writer.unsigned(sentLsn)
+        case .ack(_, _, let flushedLsn):
+            type = .ack
+            writer.unsigned(flushedLsn)
+        case .diverged(_, _, let matchLsn):
+            type = .diverged
+            writer.unsigned(matchLsn)
+        case .reconcile(_, _, let entries):
+            type = .reconcile
+            write(entries, into: &writer)
+        case .reconciled(_, _, let throughLsn):
+            type = .reconciled
+            writer.unsigned(throughLsn)
+        case .handover(_, _, let lastLsn):
+            type = .handover
+            writer.unsigned(lastLsn)
+        }
+        return Frame(type: type.rawValue, payload: writer.bytes)
+    }
+
+    public static func decode(_ frame: Frame) throws -> ReplicationMessage {
+        guard let type = FrameType(rawValue: frame.type) else { throw BinaryReader.Malformed() }
+        var reader = BinaryReader(frame.payload)
+        let term = try reader.unsigned()
+        let session = try reader.unsigned()
+        let message: ReplicationMessage
+        switch type {
+        case .hello:
+            let nodeIndex = try reader.unsigned()
+            let lastLsn = try reader.unsigned()
+            let count = try reader.unsigned()
+            guard nodeIndex <= 1, count <= UInt64(TermHistory.startsMax) else { throw BinaryReader.Malformed() }
+            let starts = try (0..<count).map { _ in TermHistory.Start(term: try reader.unsigned(), lsn: try reader.unsigned()) }
+            guard let history = TermHistory(starts: starts, lastLsn: lastLsn) else { throw BinaryReader.Malformed() }
+            message = .hello(term: term, session: session, nodeIndex: Int(nodeIndex), history: history)
+        case .append:
+            let prevLsn = try reader.unsigned()
+            let prevTerm = try reader.unsigned()
+            let commitLsn = try reader.unsigned()
+            let entries = try readEntries(&reader, after: prevLsn)
+            message = .append(term: term, session: session, prevLsn: prevLsn, prevTerm: prevTerm, entries: entries, commitLsn: commitLsn)
+        case .heartbeat:
+            message = .heartbeat(term: term, session: session, commitLsn: try reader.unsigned(), sentLsn: try reader.unsigned())
+        case .ack:
+            message = .ack(term: term, session: session, flushedLsn: try reader.unsigned())
+        case .diverged:
+            message = .diverged(term: term, session: session, matchLsn: try reader.unsigned())
+        case .reconcile:
+            message = .reconcile(term: term, session: session, entries: try readEntries(&reader, after: nil))
+        case .reconciled:
+            message = .reconciled(term: term, session: session, throughLsn: try reader.unsigned())
+        case .handover:
+            message = .handover(term: term, session: session, lastLsn: try reader.unsigned())
+        }
+        guard reader.isAtEnd else { throw BinaryReader.Malformed() }
+        return message
+    }
+
+    private static func write(_ entries: [ReplicatedEntry], into writer: inout BinaryWriter) {
+        writer.unsigned(UInt64(entries.count))
+        for entry in entries {
+            writer.unsigned(entry.lsn)
+            writer.unsigned(entry.term)
+            writer.data(entry.payload)
+        }
+    }
+
+    /// Entries with strictly increasing LSNs (contiguous after `after` when
+    /// given) and terms that never go back.
+    private static func readEntries(_ reader: inout BinaryReader, after: UInt64?) throws -> [ReplicatedEntry] {
+        let count = try reader.unsigned()
+        guard count <= UInt64(entriesMax) else { throw BinaryReader.Malformed() }
+        var entries: [ReplicatedEntry] = []
+        var previous: (lsn: UInt64, term: UInt64)? = after.map { ($0, 0) }
+        for _ in 0..<count {
+            let lsn = try reader.unsigned()
+            let term = try reader.unsigned()
+            let payload = try reader.data()
+            guard lsn >= 1, term >= 1 else { throw BinaryReader.Malformed() }
+            if let previous {
+                guard lsn > previous.lsn, term >= previous.term else { throw BinaryReader.Malformed() }
+                if after != nil { guard lsn == previous.lsn + 1 else { throw BinaryReader.Malformed() } }
+            }
+            previous = (lsn, term)
+            entries.append(ReplicatedEntry(lsn: lsn, term: term, payload: payload))
+        }
+        return entries
+    }
+}
