@@ -79,7 +79,7 @@ final class AdminAPI {
                 guard let self else { return }
                 // Another first-password call may have won while this one hashed.
                 guard self.service.state.adminPassword == nil else { return request.respond(error: Self.passwordAlreadySet()) }
-                self.service.commit(.setAdminPassword(hash, at: WallClock.nowSeconds())) { _ in
+                self.service.commit(.setAdminPassword(hash, at: WallClock.nowSeconds()), request: request) { _ in
                     request.respondJSON(status: 201, ["passwordSet": true])
                 }
             }
@@ -127,7 +127,7 @@ final class AdminAPI {
             }) { [weak self] hash in
                 guard let self else { return }
                 guard let hash else { return request.respond(error: Self.wrongPassword()) }
-                self.service.commit(.setAdminPassword(hash, at: WallClock.nowSeconds())) { _ in
+                self.service.commit(.setAdminPassword(hash, at: WallClock.nowSeconds()), request: request) { _ in
                     self.sessions.closeAll(keeping: token)
                     request.respondJSON(["passwordChanged": true])
                 }
@@ -140,7 +140,7 @@ final class AdminAPI {
     }
 
     /// True when the request carries a live session; otherwise answers 401.
-    private func authorized(_ request: HTTPRequest) -> Bool {
+    func authorized(_ request: HTTPRequest) -> Bool {
         guard let token = AdminSessions.token(of: request), sessions.validate(token, nowMs: loop.nowMs) else {
             request.respond(error: Self.notLoggedIn())
             return false
@@ -158,7 +158,7 @@ final class AdminAPI {
             try issuers.verify(file)
             let record = try service.state.decideImport(file, bytes: bytes, clusterUUID: clusterUUID, now: WallClock.nowSeconds()).get()
             guard case .importLicense(_, let code, _) = record else { return }
-            service.commit(record) { [weak self] _ in
+            service.commit(record, request: request) { [weak self] _ in
                 guard let self else { return }
                 let now = WallClock.nowSeconds()
                 request.respondJSON(status: 201, ["licenseId": file.licenseId, "handshakeCode": code,
@@ -246,7 +246,7 @@ final class AdminAPI {
                 if let password { handshake.sessionPassword = password.isEmpty ? nil : hash }
                 request.handling {
                     let record = try self.service.state.decidePutHandshake(handshake, creating: pathCode == nil, now: WallClock.nowSeconds()).get()
-                    self.service.commit(record) { _ in request.respondJSON(status: pathCode == nil ? 201 : 200, self.describe(handshake)) }
+                    self.service.commit(record, request: request) { _ in request.respondJSON(status: pathCode == nil ? 201 : 200, self.describe(handshake)) }
                 }
             }
         }
@@ -267,7 +267,7 @@ final class AdminAPI {
         request.handling {
             let code = request.parameters["code"] ?? ""
             let record = try service.state.decideDeleteHandshake(code: code, now: WallClock.nowSeconds()).get()
-            service.commit(record) { _ in request.respondJSON(["code": code, "deleted": true]) }
+            service.commit(record, request: request) { _ in request.respondJSON(["code": code, "deleted": true]) }
         }
     }
 

@@ -64,9 +64,12 @@ final class ClientAPI {
         case .refused(let error):
             request.respond(licenseError: error)
         case .repeated(let grant):
-            respond(request, grant: grant, term: service.term)
+            service.afterPending(request: request) { [weak self] in
+                guard let self else { return }
+                self.respond(request, grant: grant, term: self.service.term)
+            }
         case .grant(let grant):
-            service.commit(.grant(grant)) { [weak self] entry in
+            service.commit(.grant(grant), request: request) { [weak self] entry in
                 self?.respond(request, grant: grant, term: entry.term)
             }
         }
@@ -105,7 +108,7 @@ final class ClientAPI {
             case .failure(let error):
                 request.respond(licenseError: error)
             case .success(let record):
-                service.commit(record) { entry in
+                service.commit(record, request: request) { entry in
                     guard case .renewLease(_, let expiresAt, let at) = entry.record else { return }
                     request.respondJSON(["grantId": grantId, "leaseSeconds": expiresAt - at, "expiresAt": UTCTime.format(expiresAt),
                                          "term": entry.term])
@@ -121,7 +124,7 @@ final class ClientAPI {
             case .failure(let error):
                 request.respond(licenseError: error)
             case .success(let record):
-                service.commit(record) { entry in
+                service.commit(record, request: request) { entry in
                     request.respondJSON(["grantId": grantId, "released": true, "term": entry.term])
                 }
             }

@@ -1,4 +1,5 @@
 import Foundation
+import Transport
 
 /// A node's validated configuration (`lts.json`, or the legacy `dls.json`).
 ///
@@ -48,6 +49,11 @@ struct Config: Equatable {
     var replication: ReplicationMode
     var trustedIssuers: [String]
     var smtp: SMTP?
+    /// How this node verifies the peer's TLS certificate: the peer's SHA-256
+    /// certificate fingerprint, a CA (or the peer's own) certificate file,
+    /// or (neither given) the system's CAs.
+    var peerFingerprint: [UInt8]?
+    var peerCaFile: String?
 
     /// The URL of the other node, in main_standby mode.
     var peerURL: String? { servers.first { $0 != "self" } }
@@ -114,7 +120,9 @@ struct Config: Equatable {
             degradeAfterMs: try reader.integer("degradeAfterMs", in: 0...3_600_000) ?? 5000,
             replication: replication,
             trustedIssuers: (try reader.stringArray("trustedIssuers") ?? []).map { resolve($0, against: baseDirectory) },
-            smtp: try parseSMTP(&reader)
+            smtp: try parseSMTP(&reader),
+            peerFingerprint: try parsePeerFingerprint(&reader),
+            peerCaFile: try reader.string("peerCaFile").map { resolve($0, against: baseDirectory) }
         )
         try reader.rejectUnknownKeys()
         try config.validate()
@@ -151,6 +159,9 @@ struct Config: Equatable {
             guard let url = URLComponents(string: publicUrl), url.scheme != nil, url.host?.isEmpty == false else {
                 throw ConfigError(key: "publicUrl", reason: "\"\(publicUrl)\" is not a URL like https://www.example.com:48080/dls/")
             }
+        }
+        if peerFingerprint != nil, peerCaFile != nil {
+            throw ConfigError(key: "peerCaFile", reason: "and peerFingerprint both say how to trust the peer; keep one")
         }
         guard failoverTimeoutMs > 3 * heartbeatMs else {
             throw ConfigError(key: "failoverTimeoutMs", reason: "must be greater than 3 × heartbeatMs (\(failoverTimeoutMs) ≤ 3 × \(heartbeatMs)), or one late heartbeat would cause a failover")
@@ -190,6 +201,21 @@ struct Config: Equatable {
         case (nil, _): throw ConfigError(key: "tls.certificate", reason: "is needed together with tls.key")
         case (_, nil): throw ConfigError(key: "tls.key", reason: "is needed together with tls.certificate")
         }
+    }
+
+    private static func parsePeerFingerprint(_ reader: inout JSONObjectReader) throws -> [UInt8]? {
+        guard let text = try reader.string("peerFingerprint") else { return nil }
+        guard let bytes = SelfSignedCertificate.parseFingerprint(text) else {
+            throw ConfigError(key: "peerFingerprint", reason: "must be the peer's SHA-256 certificate fingerprint: 64 hex digits, colons allowed")
+        }
+        return bytes
+    }
+
+    /// How to verify the peer's certificate.
+    var peerTrust: TLSTrust {
+        if let peerFingerprint { return .pinnedSHA256(peerFingerprint) }
+        if let peerCaFile { return .caFile(peerCaFile) }
+        return .system
     }
 
     private static func parseSMTP(_ reader: inout JSONObjectReader) throws -> SMTP? {

@@ -1,10 +1,22 @@
 /// The body of `GET /dls/api/health`: what a monitor or a client needs to
 /// know about one node.
+///
+/// Invariant: `peer` is present exactly in main_standby mode.
 struct HealthReport: Codable, Equatable {
+    /// What this node knows of the other node of its pair.
+    struct Peer: Codable, Equatable {
+        var url: String
+        /// `attached` (streaming with this node), or `unreachable`.
+        var state: String
+    }
+
     /// `standalone`, `primary` or `standby`.
     var role: String
     var term: UInt64
     var lsn: UInt64
     var uuid: String
     var version: String
+    /// A sync primary answering without its standby.
+    var degraded: Bool?
+    var peer: Peer?
 }

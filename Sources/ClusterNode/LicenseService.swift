@@ -1,54 +1,178 @@
 import Foundation
 import LicenseState
+import Replication
 import Transport
 
 /// The node's live domain state and its log: every change is decided
 /// against `state`, applied at once (so the next decision in the same turn
-/// sees it) and acknowledged only after it is durable.
+/// sees it), written by the `LogWriter`, and answered only once it is
+/// acknowledged: durable here (standalone), or as the replica says (pair).
 ///
-/// Invariant: `state` equals the replay of the log up to `lastLsn`; callers
-/// answer clients only from `commit` completions.
+/// Invariant: `state` equals the replay of the log up to `lastLsn`;
+/// `history` holds the term of every entry; pending answers are in LSN
+/// order, and each is given exactly once: acknowledged or refused.
 final class LicenseService {
+    /// Most recent entries kept in memory for streaming to the standby;
+    /// older ones are read from the store.
+    static let recentEntriesMax = 65_536
+
+    private let loop: EventLoop
     private(set) var state = LicenseState()
-    private(set) var lastLsn: UInt64 = 0
-    private(set) var term: UInt64
+    private(set) var history = TermHistory()
+    /// The term new records are written in.
+    var term: UInt64
     let store: LicenseStore
-    private let writer: LogWriter
+    private var writer: LogWriter!
+    /// Answers waiting for their record to be acknowledged.
+    private var pending: [(lsn: UInt64, request: HTTPRequest?, done: () -> Void)] = []
+    private var pendingStart = 0
+    /// The newest entries, encoded, for replication (`recentStartLsn` is the first).
+    private var recent: [ReplicatedEntry] = []
+    /// Called with the last entry of every durable batch; nil in standalone
+    /// mode, where durability alone acknowledges.
+    var onDurable: ((LogEntry) -> Void)?
 
     /// Replays the log from `store` and starts the writer.
     init(loop: EventLoop, store: LicenseStore, onWriteFailure: @escaping (Error) -> Void) throws {
+        self.loop = loop
         self.store = store
         var replayed = LicenseState()
-        var last: UInt64 = 0
-        var lastTerm: UInt64 = 0
+        var terms = TermHistory()
         try store.readLog { entry in
             replayed.apply(entry.record)
-            last = entry.lsn
-            lastTerm = entry.term
+            terms.append(lsn: entry.lsn, term: entry.term)
         }
         state = replayed
-        lastLsn = last
+        history = terms
         if let stored = try store.meta("term"), let value = UInt64(stored) {
-            term = max(value, lastTerm)
+            term = max(value, terms.lastTerm)
         } else {
-            term = max(1, lastTerm)
+            term = max(1, terms.lastTerm)
             try store.setMeta("term", String(term))
         }
-        writer = LogWriter(loop: loop, store: store, flushedLsn: last, onFailure: onWriteFailure)
+        writer = LogWriter(loop: loop, store: store, lastLsn: terms.lastLsn, onDurable: { [unowned self] entry in
+            if let onDurable = self.onDurable { onDurable(entry) } else { self.acknowledge(upTo: entry.lsn) }
+        }, onFailure: onWriteFailure)
     }
 
-    /// The position of the newest record (durable or not).
-    var position: (term: UInt64, lsn: UInt64) { (term, lastLsn) }
+    var lastLsn: UInt64 { history.lastLsn }
 
-    /// Records not yet durable.
+    /// Work queued for the store and not yet durable.
     var pendingCount: Int { writer.pendingCount }
 
-    /// Applies `record` now and calls `done` with its entry once it is durable.
-    func commit(_ record: LogRecord, done: @escaping (LogEntry) -> Void) {
+    // MARK: Writing (primary or standalone)
+
+    /// Applies `record` now, logs it in the current term, and calls `done`
+    /// once it is acknowledged; if this node stops being primary first,
+    /// `request` (when given) gets the refusal instead.
+    func commit(_ record: LogRecord, request: HTTPRequest?, done: @escaping (LogEntry) -> Void) {
         state.apply(record)
-        lastLsn += 1
-        let entry = LogEntry(lsn: lastLsn, term: term, record: record)
-        writer.append(entry) { done(entry) }
+        let entry = LogEntry(lsn: history.lastLsn + 1, term: term, record: record)
+        history.append(lsn: entry.lsn, term: entry.term)
+        remember(entry, payload: LogRecordCodec.encode(record))
+        pending.append((entry.lsn, request, { done(entry) }))
+        writer.append(entry)
+    }
+
+    /// Calls `done` once every record logged so far is acknowledged (at
+    /// once when none waits): a repeated request must not see its first
+    /// answer before that answer could be given.
+    func afterPending(request: HTTPRequest, done: @escaping () -> Void) {
+        guard pendingStart < pending.count else { return done() }
+        pending.append((history.lastLsn, request, done))
+    }
+
+    /// Answers every pending record at or before `lsn`.
+    func acknowledge(upTo lsn: UInt64) {
+        while pendingStart < pending.count, pending[pendingStart].lsn <= lsn {
+            let item = pending[pendingStart]
+            pendingStart += 1
+            item.done()
+        }
+        compactPending()
+    }
+
+    /// Refuses every pending answer (this node stopped being primary): the
+    /// records stay in the log, and a client retrying with its requestId gets
+    /// the grant once it is acknowledged.
+    func refusePending(_ error: APIError) {
+        for item in pending[pendingStart...] { item.request?.respond(error: error) }
+        pending = []
+        pendingStart = 0
+    }
+
+    private func compactPending() {
+        if pendingStart == pending.count {
+            pending = []
+            pendingStart = 0
+        } else if pendingStart > 1024, pendingStart * 2 > pending.count {
+            pending.removeFirst(pendingStart)
+            pendingStart = 0
+        }
+    }
+
+    // MARK: Replication
+
+    private func remember(_ entry: LogEntry, payload: [UInt8]) {
+        guard onDurable != nil else { return }
+        recent.append(ReplicatedEntry(lsn: entry.lsn, term: entry.term, payload: payload))
+        if recent.count > Self.recentEntriesMax * 2 { recent.removeFirst(recent.count - Self.recentEntriesMax) }
+    }
+
+    /// Entries `(after, through]` for an append message: from memory, or
+    /// the durable ones from the store. May return fewer at the end when
+    /// an old entry is neither in memory nor durable yet.
+    func entries(after: UInt64, through: UInt64) throws -> [ReplicatedEntry] {
+        guard through > after else { return [] }
+        if let first = recent.first, first.lsn <= after + 1 {
+            let start = Int(after + 1 - first.lsn)
+            let end = min(recent.count, Int(through - first.lsn) + 1)
+            return start < end ? Array(recent[start..<end]) : []
+        }
+        return try store.entries(after: after, through: through).map {
+            ReplicatedEntry(lsn: $0.lsn, term: $0.term, payload: LogRecordCodec.encode($0.record))
+        }
+    }
+
+    /// Standby: applies entries from the primary and queues them for the
+    /// store. Entries must follow the log.
+    /// - Throws: when a payload does not decode (nothing is applied then).
+    func appendReplicated(_ entries: [ReplicatedEntry]) throws {
+        let decoded = try entries.map { LogEntry(lsn: $0.lsn, term: $0.term, record: try LogRecordCodec.decode($0.payload)) }
+        for (entry, replicated) in zip(decoded, entries) {
+            precondition(entry.lsn == history.lastLsn + 1, "replicated entries follow the log")
+            state.apply(entry.record)
+            history.append(lsn: entry.lsn, term: entry.term)
+            recent.append(replicated)
+            writer.append(entry)
+        }
+        if recent.count > Self.recentEntriesMax * 2 { recent.removeFirst(recent.count - Self.recentEntriesMax) }
+    }
+
+    /// Stores the term durably, then calls `done`.
+    func persistTerm(_ newTerm: UInt64, done: @escaping () -> Void) {
+        term = newTerm
+        writer.perform({ store in try store.setMeta("term", String(newTerm)) }, done: done)
+    }
+
+    /// Standby: moves the log after `lsn` into the reconciliation queue and
+    /// rebuilds the state from what remains, then calls `done`.
+    func truncate(after lsn: UInt64, done: @escaping () -> Void) {
+        history.truncate(after: lsn)
+        recent.removeAll { $0.lsn > lsn }
+        var rebuilt = LicenseState()
+        writer.perform(nextLsn: lsn + 1, { store in
+            try store.truncate(after: lsn)
+            try store.readLog { rebuilt.apply($0.record) }
+        }, done: { [unowned self] in
+            self.state = rebuilt
+            done()
+        })
+    }
+
+    /// Empties the reconciliation queue durably.
+    func clearReconcileQueue(done: @escaping () -> Void = {}) {
+        writer.perform({ store in try store.clearReconcileQueue() }, done: done)
     }
 
     func close() {

@@ -33,7 +33,7 @@ struct GrantRow: Equatable {
 /// reader connection only on the loop thread.
 final class LicenseStore {
     /// The schema this code writes; older databases are migrated on open.
-    static let schemaVersion = 1
+    static let schemaVersion = 2
     static let fileName = "lts.sqlite"
 
     private let writer: SQLiteDatabase
@@ -64,6 +64,17 @@ final class LicenseStore {
                 CREATE INDEX grants_by_lsn ON grants(lsn);
                 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
                 PRAGMA user_version = 1;
+                """)
+            }
+        }
+        if version < 2 {
+            // Records a node had after the point where its log left the
+            // primary's: kept until the primary holds them again.
+            try db.transaction {
+                try db.execute("""
+                CREATE TABLE reconcile_queue(id INTEGER PRIMARY KEY AUTOINCREMENT, lsn INTEGER NOT NULL, term INTEGER NOT NULL,
+                    kind TEXT NOT NULL, payload BLOB NOT NULL, crc INTEGER NOT NULL);
+                PRAGMA user_version = 2;
                 """)
             }
         }
@@ -126,6 +137,55 @@ final class LicenseStore {
                 }
             }
         }
+    }
+
+    // MARK: Replication (writer: one pool job at a time)
+
+    /// Moves the log after `lsn` into the reconciliation queue and removes
+    /// it (and its grants) from the log, in one transaction.
+    func truncate(after lsn: UInt64) throws {
+        try writer.transaction {
+            try writer.query("INSERT INTO reconcile_queue(lsn, term, kind, payload, crc) SELECT lsn, term, kind, payload, crc FROM wal WHERE lsn > ? ORDER BY lsn",
+                             [.integer(Int64(lsn))])
+            try writer.query("DELETE FROM grants WHERE lsn > ?", [.integer(Int64(lsn))])
+            try writer.query("DELETE FROM wal WHERE lsn > ?", [.integer(Int64(lsn))])
+        }
+    }
+
+    /// Empties the reconciliation queue.
+    func clearReconcileQueue() throws {
+        try writer.query("DELETE FROM reconcile_queue", [])
+    }
+
+    // MARK: Replication (reader: loop thread)
+
+    /// The records waiting in the reconciliation queue, oldest first.
+    func reconcileQueue() throws -> [LogEntry] {
+        try reader.query("SELECT lsn, term, kind, payload, crc FROM reconcile_queue ORDER BY id", []).map { row in
+            try checkedEntry(row, table: "reconcile_queue")
+        }
+    }
+
+    /// Durable log entries `(after, through]`.
+    func entries(after: UInt64, through: UInt64) throws -> [LogEntry] {
+        try reader.query("SELECT lsn, term, kind, payload, crc FROM wal WHERE lsn > ? AND lsn <= ? ORDER BY lsn",
+                         [.integer(Int64(after)), .integer(Int64(through))]).map { row in
+            try checkedEntry(row, table: "wal")
+        }
+    }
+
+    /// Whether a grant with this ID is in the log.
+    func hasGrant(_ grantId: String) throws -> Bool {
+        try !reader.query("SELECT 1 FROM grants WHERE grant_id = ?", [.text(grantId)]).isEmpty
+    }
+
+    private func checkedEntry(_ row: [SQLiteValue], table: String) throws -> LogEntry {
+        guard let lsn = row[0].integer, let term = row[1].integer, let kind = row[2].text, let payload = row[3].blob,
+              let crc = row[4].integer, UInt32(truncatingIfNeeded: crc) == Self.checksum(term: UInt64(term), kind: kind, payload: payload),
+              let record = try? LogRecordCodec.decode(payload), record.kind == kind else {
+            throw StoreFailure("\(path) is damaged in \(table): a row fails its checksum or cannot be decoded. Stop lts and restore the data directory from a backup.")
+        }
+        return LogEntry(lsn: UInt64(lsn), term: UInt64(term), record: record)
     }
 
     // MARK: Meta

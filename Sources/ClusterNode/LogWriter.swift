@@ -1,58 +1,92 @@
 import Foundation
 import Transport
 
-/// Group commit: entries appended during one loop turn are written to the
-/// store together, in one transaction on the thread pool, and each entry's
-/// completion runs on the loop once its transaction committed.
+/// The one writer of the store, in order: log entries appended during one
+/// loop turn are written together, in one transaction on the thread pool
+/// (group commit), and other durable changes (the term, a truncation, the
+/// reconciliation queue) run as tasks between them. Completions run on the
+/// loop once their work committed.
 ///
-/// Invariant: at most one transaction is in flight; entries are committed in
-/// LSN order; no completion runs before its entry is durable. A failed write
-/// calls `onFailure` and nothing after it is acknowledged.
+/// Invariant: at most one transaction is in flight, so the store's writer
+/// connection is used by one thread at a time; work is committed in the order
+/// it was queued; no completion runs before its work is durable. A failed
+/// write calls `onFailure` and nothing after it completes.
 final class LogWriter {
     /// Most entries in one transaction.
     static let batchEntriesMax = 4096
 
+    /// One piece of queued work.
+    private enum Work {
+        case entry(LogEntry)
+        case task((LicenseStore) throws -> Void, done: () -> Void)
+    }
+
     private let loop: EventLoop
     private let store: LicenseStore
     private let onFailure: (Error) -> Void
-    private var queued: [(entry: LogEntry, done: () -> Void)] = []
+    /// Called on the loop with the last entry of each committed batch.
+    private let onDurable: (LogEntry) -> Void
+    private var queued: [Work] = []
     private var committing = false
-    /// Entries in the transaction in flight.
-    private var inFlightCount = 0
     private var failed = false
     private var check: LoopCheck?
-    /// The highest LSN known durable in the store.
-    private(set) var flushedLsn: UInt64
+    /// The LSN the next appended entry must have.
+    private var nextLsn: UInt64
 
-    init(loop: EventLoop, store: LicenseStore, flushedLsn: UInt64, onFailure: @escaping (Error) -> Void) {
+    init(loop: EventLoop, store: LicenseStore, lastLsn: UInt64, onDurable: @escaping (LogEntry) -> Void,
+         onFailure: @escaping (Error) -> Void) {
         self.loop = loop
         self.store = store
-        self.flushedLsn = flushedLsn
+        nextLsn = lastLsn + 1
+        self.onDurable = onDurable
         self.onFailure = onFailure
         check = LoopCheck(loop: loop) { [unowned self] in self.flush() }
     }
 
-    /// Entries appended and not yet durable.
+    /// Work queued and not yet durable.
     var pendingCount: Int { queued.count }
 
-    /// Queues `entry`; `done` runs on the loop after it is durable.
-    func append(_ entry: LogEntry, done: @escaping () -> Void) {
+    /// Queues `entry`; `onDurable` reports it once it is durable.
+    func append(_ entry: LogEntry) {
         loop.assertInLoop()
-        precondition(entry.lsn == flushedLsn + UInt64(queued.count) + UInt64(inFlightCount) + 1, "log entries must be appended in LSN order")
-        queued.append((entry, done))
+        precondition(entry.lsn == nextLsn, "log entries must be appended in LSN order")
+        nextLsn += 1
+        queued.append(.entry(entry))
+    }
+
+    /// Queues `work` (run on a pool thread, in its own transaction if it
+    /// needs one); `done` runs on the loop after it committed.
+    /// - Parameter nextLsn: the LSN the next entry will have after this work
+    ///   (a truncation moves it back).
+    func perform(nextLsn: UInt64? = nil, _ work: @escaping (LicenseStore) throws -> Void, done: @escaping () -> Void) {
+        loop.assertInLoop()
+        if let nextLsn { self.nextLsn = nextLsn }
+        queued.append(.task(work, done: done))
     }
 
     private func flush() {
-        guard !committing, !failed, !queued.isEmpty else { return }
-        let batch = Array(queued.prefix(Self.batchEntriesMax))
-        queued.removeFirst(batch.count)
+        guard !committing, !failed, let first = queued.first else { return }
         committing = true
-        inFlightCount = batch.count
         let store = self.store
-        let entries = batch.map(\.entry)
+        switch first {
+        case .task(let work, let done):
+            queued.removeFirst()
+            run({ try work(store) }, then: done)
+        case .entry:
+            var entries: [LogEntry] = []
+            for work in queued.prefix(Self.batchEntriesMax) {
+                guard case .entry(let entry) = work else { break }
+                entries.append(entry)
+            }
+            queued.removeFirst(entries.count)
+            run({ try store.append(entries) }, then: { [unowned self] in self.onDurable(entries.last!) })
+        }
+    }
+
+    private func run(_ work: @escaping () throws -> Void, then completion: @escaping () -> Void) {
         ThreadPoolWork.submit(on: loop, work: { () -> Error? in
             do {
-                try store.append(entries)
+                try work()
                 return nil
             } catch {
                 return error
@@ -60,14 +94,12 @@ final class LogWriter {
         }, completion: { [weak self] error in
             guard let self else { return }
             self.committing = false
-            self.inFlightCount = 0
             if let error {
                 self.failed = true
                 self.onFailure(error)
                 return
             }
-            self.flushedLsn = entries.last!.lsn
-            for item in batch { item.done() }
+            completion()
             self.flush()
         })
     }

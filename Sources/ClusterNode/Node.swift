@@ -25,6 +25,8 @@ final class Node {
     private var service: LicenseService?
     private var clientAPI: ClientAPI?
     private var adminAPI: AdminAPI?
+    private var driver: ClusterDriver?
+    private var clusterAPI: ClusterAPI?
     private var expiryTimer: LoopTimer?
 
     init(config: Config, logger: Logger) throws {
@@ -52,8 +54,17 @@ final class Node {
         self.service = service
         logger.info("log replayed: term \(service.term), lsn \(service.lastLsn), \(service.state.items.count) license items")
         clientAPI = ClientAPI(loop: loop, service: service, tokens: GrantToken(key: try tokenKey()))
-        adminAPI = AdminAPI(loop: loop, service: service, issuers: issuers, clusterUUID: dataDirectory.nodeUUID,
-                            secureCookie: config.tls != .off)
+        let adminAPI = AdminAPI(loop: loop, service: service, issuers: issuers, clusterUUID: dataDirectory.nodeUUID,
+                                secureCookie: config.tls != .off)
+        self.adminAPI = adminAPI
+        if config.serverMode == .mainStandby {
+            let peerTLS = try config.peerURL.map { URLComponents(string: $0)?.scheme == "https" } == true
+                ? TLSClientContext(trust: config.peerTrust) : nil
+            let driver = try ClusterDriver(loop: loop, config: config, service: service, nodeUUID: dataDirectory.nodeUUID,
+                                           peerTLS: peerTLS, logger: logger)
+            self.driver = driver
+            clusterAPI = ClusterAPI(loop: loop, driver: driver, service: service, admin: adminAPI, nodeUUID: dataDirectory.nodeUUID)
+        }
         expiryTimer = LoopTimer(loop: loop, delayMs: Self.expiryCheckMs, repeatMs: Self.expiryCheckMs) { [weak self] in
             self?.expireLeases()
         }
@@ -80,6 +91,7 @@ final class Node {
         expiryTimer?.cancel()
         server?.stopAccepting { [weak self] in
             deadline.cancel()
+            self?.driver?.close()
             self?.service?.close()
             self?.loop.stop()
         }
@@ -87,9 +99,9 @@ final class Node {
 
     /// Writes an `expire` record when a lease ran out or a request ID aged out.
     private func expireLeases() {
-        guard let service else { return }
+        guard let service, driver?.writeRefusal == nil else { return }
         let now = WallClock.nowSeconds()
-        if service.state.needsExpiry(now: now) { service.commit(.expire(at: now)) { _ in } }
+        if service.state.needsExpiry(now: now) { service.commit(.expire(at: now), request: nil) { _ in } }
     }
 
     /// The key of grant tokens: derived from the cluster secret in a pair (both
@@ -136,17 +148,41 @@ final class Node {
             }),
             ("GET", "/page/*", HTTPServer.Route { [unowned self] request in self.portalFile(request) }),
         ]
-        let all = routes + (clientAPI?.routes ?? []) + (adminAPI?.routes ?? [])
+        var all = routes + (clientAPI?.routes ?? []).map(gated) + (adminAPI?.routes ?? []).map(gated) + (clusterAPI?.routes ?? [])
+        if let driver {
+            all.append(("GET", "/cluster/stream", HTTPServer.Route { request in driver.accept(request) }))
+        }
         for (method, pattern, route) in all { router.add(method, pattern, route) }
         return (router, all.map(\.2.bodyLimitBytes).max() ?? HTTPServer.defaultBodyLimitBytes)
+    }
+
+    /// Admin routes that only read, and login/logout (sessions live in each
+    /// node's memory), are served by a standby too.
+    private static let routesServedByStandby: Set<String> = ["/api/admin/login", "/api/admin/logout"]
+
+    /// A route that changes the log answers only on the primary: a standby
+    /// answers 421 naming the primary.
+    private func gated(_ spec: RouteSpec) -> RouteSpec {
+        guard spec.method != "GET", !Self.routesServedByStandby.contains(spec.pattern) else { return spec }
+        let route = spec.route
+        return (spec.method, spec.pattern, HTTPServer.Route(bodyLimitBytes: route.bodyLimitBytes) { [unowned self] request in
+            if let refusal = self.driver?.writeRefusal { return request.respond(error: refusal) }
+            route.handler(request)
+        })
     }
 
     /// Monitors and clients poll health constantly and JSONEncoder was most of
     /// its cost (bench/http.sh), so the body is encoded once per change of
     /// the report, not once per request.
     private func health(_ request: HTTPRequest) {
-        let report = HealthReport(role: "standalone", term: service?.term ?? 0, lsn: service?.lastLsn ?? 0,
+        var report = HealthReport(role: "standalone", term: service?.term ?? 0, lsn: service?.lastLsn ?? 0,
                                   uuid: dataDirectory.nodeUUID, version: Version.current)
+        if let driver, let clusterAPI {
+            report.role = driver.replica.role.rawValue
+            report.term = driver.replica.term
+            report.degraded = driver.replica.degraded
+            report.peer = HealthReport.Peer(url: driver.peerURL, state: clusterAPI.peerState)
+        }
         if healthCache?.report != report {
             healthCache = (report, HTTPRequest.encodeJSON(report))
         }

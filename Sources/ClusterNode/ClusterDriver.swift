@@ -1,0 +1,263 @@
+import Foundation
+import LicenseState
+import Logging
+import Replication
+import Transport
+
+/// The shell around this node's `Replica`: feeds it ticks, the peer's
+/// messages and the log's progress, and carries out its effects against the
+/// `LicenseService` and the `ReplicationLink`.
+///
+/// Invariants: everything runs on the loop thread; effects run in the order
+/// the replica returned them, and an effect that must be durable (term,
+/// truncation) completes before any effect after it runs; before each input
+/// the replica's log is brought up to the service's (`syncAppended`), so
+/// both always agree on the log.
+final class ClusterDriver {
+    private let loop: EventLoop
+    private let service: LicenseService
+    private let logger: Logger
+    /// The other node's URL, as `servers` names it.
+    let peerURL: String
+    private(set) var replica: Replica
+    private var link: ReplicationLink!
+    private var ticker: LoopTimer?
+    private var appendCheck: LoopCheck?
+    /// Effects waiting for a durable effect before them to complete.
+    private var effects: [ReplicaEffect] = []
+    private var effectsStart = 0
+    private var waitingForDurable = false
+    /// Grant IDs this node applied again for a peer (the store knows only
+    /// the durable ones).
+    private var reconciledGrantIds: Set<String> = []
+    /// Records applied again after a failover, and those among them that
+    /// overran an item's quota (grace included).
+    private(set) var reconciledTotal = 0
+    private(set) var reconcileOverrunsTotal = 0
+    /// Called after every role or term change.
+    var onChange: (() -> Void)?
+
+    init(loop: EventLoop, config: Config, service: LicenseService, nodeUUID: String, peerTLS: TLSClientContext?,
+         logger: Logger) throws {
+        guard let peer = config.peerURL, let peerComponents = URLComponents(string: peer), let index = config.selfIndex,
+              let secret = config.clusterSecret else {
+            preconditionFailure("a main_standby config names the peer, this node's index and the secret")
+        }
+        self.loop = loop
+        self.service = service
+        self.logger = logger
+        peerURL = peer
+        let replicaConfig = ReplicaConfig(heartbeatMs: UInt64(config.heartbeatMs), failoverTimeoutMs: UInt64(config.failoverTimeoutMs),
+                                          degradeAfterMs: UInt64(config.degradeAfterMs),
+                                          mode: config.replication == .sync ? .sync : .async)
+        let incarnation = Crypto.randomBytes(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        replica = Replica(config: replicaConfig, nodeIndex: index, term: service.term, history: service.history,
+                          incarnation: incarnation, hasReconcileQueue: !(try service.store.reconcileQueue().isEmpty),
+                          nowMs: loop.nowMs)
+        link = ReplicationLink(loop: loop, peerURL: peerComponents, tls: peerTLS, clusterSecret: secret, nodeUUID: nodeUUID,
+                               logger: logger) { [unowned self] message in self.received(message) }
+        service.onDurable = { [unowned self] entry in
+            self.input { $0.flushed(through: LogPosition(term: entry.term, lsn: entry.lsn)) }
+        }
+        let tickMs = max(5, UInt64(config.heartbeatMs) / 4)
+        ticker = LoopTimer(loop: loop, delayMs: tickMs, repeatMs: tickMs) { [unowned self] in
+            self.input { $0.tick(nowMs: self.loop.nowMs) }
+        }
+        appendCheck = LoopCheck(loop: loop) { [unowned self] in self.run(self.syncAppended()) }
+        logger.info("pair member \(index) (\(index == 0 ? "main" : "standby") in servers), peer \(peer), term \(replica.term), \(config.replication.rawValue) replication; waiting for the peer")
+    }
+
+    /// The stream route's handler.
+    func accept(_ request: HTTPRequest) {
+        link.accept(request)
+    }
+
+    /// Why a write cannot be taken here now, or nil when it can.
+    var writeRefusal: APIError? {
+        if replica.acceptsWrites { return nil }
+        if replica.role == .primary {
+            return APIError(status: 503, code: -20101, message: "A switchover is in progress; retry in a moment.")
+        }
+        return APIError(status: 421, code: -20100, message: "This node is the standby; send this call to the primary.",
+                        extra: ["primary": peerURL])
+    }
+
+    /// Starts a planned switchover; false when there is no standby to take over.
+    func requestSwitchover() -> Bool {
+        run(syncAppended())
+        guard let effects = replica.requestSwitchover() else { return false }
+        run(effects)
+        return true
+    }
+
+    func close() {
+        ticker?.cancel()
+        appendCheck?.cancel()
+        link.close()
+    }
+
+    // MARK: Inputs
+
+    private func received(_ message: ReplicationMessage) {
+        if case .append(_, _, _, _, let entries, _) = message {
+            // The replica accepts entries by position only: check the records
+            // first, so an entry it accepts can always be applied.
+            for entry in entries where (try? LogRecordCodec.decode(entry.payload)) == nil {
+                logger.error("refused an append from the peer: the record at lsn \(entry.lsn) does not decode")
+                return
+            }
+        }
+        input { $0.receive(message) }
+    }
+
+    /// Feeds one input to the replica (after syncing its log) and runs the effects.
+    private func input(_ step: (inout Replica) -> [ReplicaEffect]) {
+        var produced = syncAppended()
+        produced += step(&replica)
+        run(produced)
+    }
+
+    /// Tells a primary replica about records the service logged since.
+    private func syncAppended() -> [ReplicaEffect] {
+        guard replica.role == .primary, service.lastLsn > replica.lastLsn else { return [] }
+        return replica.appended(through: service.lastLsn)
+    }
+
+    // MARK: Effects
+
+    private func run(_ produced: [ReplicaEffect]) {
+        effects += produced
+        while !waitingForDurable, effectsStart < effects.count {
+            let effect = effects[effectsStart]
+            effectsStart += 1
+            perform(effect)
+        }
+        if effectsStart == effects.count {
+            effects = []
+            effectsStart = 0
+        }
+    }
+
+    /// Resumes the effects after a durable one completed.
+    private func durableDone() {
+        waitingForDurable = false
+        run([])
+    }
+
+    private func perform(_ effect: ReplicaEffect) {
+        switch effect {
+        case .persistTerm(let term):
+            waitingForDurable = true
+            service.persistTerm(term) { [unowned self] in self.durableDone() }
+        case .truncate(let lsn):
+            logger.warning("this node's log differs from the primary's after lsn \(lsn): moving the records after it to the reconciliation queue")
+            waitingForDurable = true
+            service.truncate(after: lsn) { [unowned self] in self.durableDone() }
+        case .write(let entries):
+            do {
+                try service.appendReplicated(entries)
+            } catch {
+                preconditionFailure("entries were checked before the replica accepted them: \(error)")
+            }
+        case .send(let message):
+            link.send(message)
+        case .sendAppend(let session, let prevLsn, let prevTerm, let throughLsn, let commitLsn):
+            guard replica.role == .primary else { return }
+            do {
+                let entries = try service.entries(after: prevLsn, through: throughLsn)
+                link.send(.append(term: replica.term, session: session, prevLsn: prevLsn, prevTerm: prevTerm, entries: entries,
+                                  commitLsn: commitLsn))
+            } catch {
+                logger.error("cannot read the log to stream it: \(error)")
+            }
+        case .sendReconcile(let session):
+            do {
+                let entries = try service.store.reconcileQueue().map(Self.replicated)
+                logger.info("sending \(entries.count) records of the reconciliation queue to the primary")
+                link.send(.reconcile(term: replica.term, session: session, entries: entries))
+            } catch {
+                logger.error("cannot read the reconciliation queue: \(error)")
+            }
+        case .reconcile(let session, let entries):
+            let decoded = entries.compactMap { entry in
+                (try? LogRecordCodec.decode(entry.payload)).map { LogEntry(lsn: entry.lsn, term: entry.term, record: $0) }
+            }
+            reapply(decoded, from: "the peer")
+            run(syncAppended() + replica.reconciled(session: session, throughLsn: service.lastLsn))
+        case .reconcileOwnQueue:
+            do {
+                reapply(try service.store.reconcileQueue(), from: "this node's own queue")
+                service.clearReconcileQueue()
+            } catch {
+                logger.error("cannot read the reconciliation queue: \(error)")
+            }
+        case .clearReconcileQueue:
+            logger.info("the primary holds the reconciled records: reconciliation queue emptied")
+            service.clearReconcileQueue()
+        case .roleChanged(let role, let term):
+            service.term = term
+            switch role {
+            case .primary:
+                logger.notice("now primary in term \(term) at lsn \(replica.lastLsn)")
+            case .standby:
+                logger.notice("standby in term \(term); the primary is \(peerURL)")
+                service.refusePending(writeRefusal ?? APIError.unavailable("This node stopped being primary."))
+            }
+            onChange?()
+        case .ackClients(let lsn):
+            service.acknowledge(upTo: lsn)
+        }
+    }
+
+    private static func replicated(_ entry: LogEntry) -> ReplicatedEntry {
+        ReplicatedEntry(lsn: entry.lsn, term: entry.term, payload: LogRecordCodec.encode(entry.record))
+    }
+
+    // MARK: Reconciliation
+
+    /// Logs again, as new records, the records another log held that this
+    /// one lacks: grants not seen (by grant ID or request ID), lease
+    /// renewals and releases that still matter, licenses not imported,
+    /// handshake edits. Expiry and password records are not replayed: expiry
+    /// follows this node's clock, and a password set here wins.
+    private func reapply(_ entries: [LogEntry], from source: String) {
+        var applied = 0
+        for entry in entries {
+            guard shouldReapply(entry.record) else { continue }
+            if case .grant(let grant) = entry.record { reconciledGrantIds.insert(grant.grantId) }
+            service.commit(entry.record, request: nil) { _ in }
+            applied += 1
+            if case .grant(let grant) = entry.record, let usage = service.state.items[grant.itemId],
+               service.state.used(grant.itemId, now: grant.at) > usage.item.limitWithGrace {
+                reconcileOverrunsTotal += 1
+                logger.warning("reconciled grant \(grant.grantId) overruns license item \(grant.itemId): \(service.state.used(grant.itemId, now: grant.at)) in use, \(usage.item.limitWithGrace) allowed with grace")
+            }
+        }
+        reconciledTotal += applied
+        logger.notice("reconciliation: applied \(applied) of \(entries.count) records from \(source) again; the rest were here already or are not replayed")
+    }
+
+    private func shouldReapply(_ record: LogRecord) -> Bool {
+        let state = service.state
+        switch record {
+        case .grant(let grant):
+            if reconciledGrantIds.contains(grant.grantId) || ((try? service.store.hasGrant(grant.grantId)) ?? true) { return false }
+            if let requestId = grant.requestId,
+               state.requests[LicenseState.RequestKey(clientUUID: grant.clientUUID, requestId: requestId)] != nil {
+                return false
+            }
+            return true
+        case .renewLease(let grantId, let expiresAt, _):
+            return (state.leases[grantId]?.expiresAt ?? .max) < expiresAt
+        case .releaseLease(let grantId, _):
+            return state.leases[grantId] != nil
+        case .importLicense(let bytes, _, _):
+            guard let file = try? LicenseFile.parse(bytes) else { return false }
+            return state.licenses[file.licenseId] == nil
+        case .putHandshake, .deleteHandshake:
+            return true
+        case .expire, .setAdminPassword:
+            return false
+        }
+    }
+}
