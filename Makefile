@@ -16,9 +16,10 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product lts
 
-## run: build, then start a node at https://127.0.0.1:48080/dls/ (Ctrl-C stops it).
+## run: build, then start the demo main + standby pair at https://127.0.0.1:48080/dls/
+## and :48081 (data under lts-pair/; Ctrl-C stops both).
 run: build
-	.build/release/lts serve --config Config/demo.json
+	.build/release/lts pair
 
 ## test: the whole test suite (unit, process and TLS tests).
 test: deps
@@ -32,4 +33,4 @@ bench: build
 	bench/authorize.sh
 
 clean:
-	rm -rf .build lts-data
+	rm -rf .build lts-data lts-pair

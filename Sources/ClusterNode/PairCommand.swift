@@ -1,0 +1,231 @@
+import ArgumentParser
+import Foundation
+import Transport
+
+/// `lts pair`: a demo main + standby pair on this machine, with a vendor
+/// key and a license file ready to import.
+///
+/// Invariant: both nodes run as child `lts serve` processes; the command
+/// ends only after both have stopped (Ctrl-C or SIGTERM stops them
+/// gracefully), and exits non-zero if either could not start.
+struct PairCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pair",
+        abstract: "Run a demo main + standby pair on 127.0.0.1.",
+        discussion: """
+        The main listens on --port, the standby on --port + 1, with their data, configuration, \
+        certificates, a demo vendor key and license file under --dir (kept between runs). \
+        Ctrl-C stops both.
+        """
+    )
+
+    /// How long a node may take to start listening.
+    static let startTimeoutSeconds = 30.0
+
+    @Option(name: .long, help: "The directory for both nodes, the vendor key and the demo license.")
+    var dir = "lts-pair"
+
+    @Option(name: .long, help: "The main's port; the standby takes the next one.")
+    var port = 48080
+
+    @Option(name: .long, help: "sync or async replication.")
+    var replication = "sync"
+
+    func validate() throws {
+        guard (1...65534).contains(port) else { throw ValidationError("--port must be 1 to 65534") }
+        guard ["sync", "async"].contains(replication) else { throw ValidationError("--replication must be sync or async") }
+    }
+
+    func run() throws {
+        let base = URL(fileURLWithPath: dir, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardized.path
+        let license = try prepareVendor(in: base)
+        let nodes = try ["main", "standby"].enumerated().map { index, name in
+            try prepareNode(name, index: index, base: base)
+        }
+        for (index, name) in ["main", "standby"].enumerated() {
+            let other = 1 - index
+            try writeConfig(name: name, index: index, base: base, peerCertificate: nodes[other].certificate)
+        }
+
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        let children = try ["main", "standby"].map { name in try PairChild(name: name, config: base + "/\(name)/lts.json") }
+        var stopping = false
+        let stop = {
+            guard !stopping else { return }
+            stopping = true
+            for child in children { child.terminate() }
+        }
+        let sources = [SIGINT, SIGTERM].map { signum -> DispatchSourceSignal in
+            let source = DispatchSource.makeSignalSource(signal: signum, queue: .main)
+            source.setEventHandler(handler: stop)
+            source.resume()
+            return source
+        }
+        DispatchQueue.global().async {
+            for child in children {
+                guard child.waitUntilListening(timeoutSeconds: Self.startTimeoutSeconds) else {
+                    printError("lts pair: the \(child.name) did not start; stopping")
+                    DispatchQueue.main.async(execute: stop)
+                    return
+                }
+            }
+            DispatchQueue.main.async { printBanner(base: base, license: license, nodes: nodes, children: children) }
+        }
+        DispatchQueue.global().async {
+            for child in children { child.waitUntilExit() }
+            DispatchQueue.main.async {
+                sources.forEach { $0.cancel() }
+                let failed = children.contains { $0.exitStatus != 0 }
+                Foundation.exit(failed && !stopping ? 1 : 0)
+            }
+        }
+        dispatchMain()
+    }
+
+    // MARK: Files
+
+    /// The vendor key (made once) and a demo license file bound to any server.
+    private func prepareVendor(in base: String) throws -> String {
+        let vendor = base + "/vendor"
+        if !FileManager.default.fileExists(atPath: vendor + "/issuer.key") {
+            var keygen = try LicenseCommand.Keygen.parse(["--out", vendor])
+            try keygen.run()
+        }
+        let license = base + "/demo-license.json"
+        if !FileManager.default.fileExists(atPath: license) {
+            var issue = try LicenseCommand.Issue.parse([
+                "--key", vendor + "/issuer.key", "--org", "demo", "--bound-to", "*", "--out", license,
+                "--item", "product=dbr,edition=js,chargeWay=scan,quantity=100000,expires=2099-12-31",
+                "--item", "product=dwt,chargeWay=device,window=month,quantity=50,expires=2099-12-31",
+                "--item", "product=dcv,chargeWay=concurrentInstance,quantity=10,expires=2099-12-31",
+            ])
+            try issue.run()
+        }
+        return license
+    }
+
+    /// A node's directory and its self-signed certificate, made before it
+    /// starts so that each node can trust the other's.
+    private func prepareNode(_ name: String, index: Int, base: String) throws -> (certificate: String, fingerprint: String) {
+        let data = base + "/\(name)/data"
+        try FileManager.default.createDirectory(atPath: data + "/tls", withIntermediateDirectories: true)
+        let certificate = data + "/tls/node.crt"
+        _ = try SelfSignedCertificate.ensure(certificatePath: certificate, keyPath: data + "/tls/node.key", hostNames: ["127.0.0.1", "localhost"])
+        return (certificate, try SelfSignedCertificate.fingerprint(certificatePath: certificate))
+    }
+
+    private func writeConfig(name: String, index: Int, base: String, peerCertificate: String) throws {
+        let secretPath = base + "/cluster.secret"
+        if !FileManager.default.fileExists(atPath: secretPath) {
+            let secret = Crypto.randomBytes(24).map { String(format: "%02x", $0) }.joined()
+            guard FileManager.default.createFile(atPath: secretPath, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw ValidationError("cannot write \(secretPath)")
+            }
+        }
+        let secret = try String(contentsOfFile: secretPath, encoding: .utf8)
+        let url = { (port: Int) in "https://127.0.0.1:\(port)/dls/" }
+        let selfPort = port + index
+        let peerPort = port + 1 - index
+        let config: [String: Any] = [
+            "serverMode": "main_standby",
+            "servers": index == 0 ? ["self", url(peerPort)] : [url(peerPort), "self"],
+            "listen": "127.0.0.1:\(selfPort)",
+            "publicUrl": url(selfPort),
+            "dataDir": "data",
+            "clusterSecret": secret,
+            "replication": replication,
+            "trustedIssuers": ["../vendor/issuer.pub"],
+            "peerCaFile": peerCertificate,
+        ]
+        let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        try data.write(to: URL(fileURLWithPath: base + "/\(name)/lts.json"))
+    }
+
+    private func printBanner(base: String, license: String, nodes: [(certificate: String, fingerprint: String)], children: [PairChild]) {
+        print("""
+
+        lts pair is running (Ctrl-C stops both nodes):
+          main     https://127.0.0.1:\(port)/dls/page/#/index.html      pid \(children[0].pid)
+                   certificate \(nodes[0].certificate)
+          standby  https://127.0.0.1:\(port + 1)/dls/page/#/index.html      pid \(children[1].pid)
+                   certificate \(nodes[1].certificate)
+          demo license to import: \(license)
+          data, configs and the vendor key: \(base)
+
+        Set the admin password in the main's portal, import the demo license, then try a failover:
+          kill -9 \(children[0].pid)   # the standby takes over within about a second
+          lts health --server https://127.0.0.1:\(port + 1)/dls/ --cacert \(nodes[1].certificate)
+
+        """)
+        fflush(stdout)
+    }
+}
+
+/// One node of `lts pair`: a child `lts serve` whose output is copied to
+/// this process's output, each line prefixed with the node's name.
+///
+/// Invariant: `listening` is set once, when the child logs "listening on".
+final class PairChild {
+    let name: String
+    private let process = Process()
+    private let condition = NSCondition()
+    private var listening = false
+    private var ended = false
+
+    init(name: String, config: String) throws {
+        self.name = name
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0].contains("/")
+            ? CommandLine.arguments[0] : "/proc/self/exe")
+        process.arguments = ["serve", "--config", config]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let handle = pipe.fileHandleForReading
+        Thread.detachNewThread { [self] in
+            var partial = ""
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                partial += String(decoding: data, as: UTF8.self)
+                var lines = partial.components(separatedBy: "\n")
+                partial = lines.removeLast()
+                for line in lines {
+                    FileHandle.standardError.write(Data("[\(name)] \(line)\n".utf8))
+                    if line.contains("listening on") { mark { listening = true } }
+                }
+            }
+            mark { ended = true }
+        }
+    }
+
+    var pid: Int32 { process.processIdentifier }
+    var exitStatus: Int32 { process.terminationStatus }
+
+    private func mark(_ change: () -> Void) {
+        condition.lock()
+        change()
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// True once the node listens; false if it ended or the time ran out.
+    func waitUntilListening(timeoutSeconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while !listening {
+            guard !ended, condition.wait(until: deadline) else { return false }
+        }
+        return true
+    }
+
+    func terminate() {
+        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
+    }
+
+    func waitUntilExit() {
+        process.waitUntilExit()
+    }
+}
