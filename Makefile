@@ -31,6 +31,7 @@ bench: build
 	@APT_PACKAGES="$(BENCH_PACKAGES)" deploy/install-packages.sh
 	bench/http.sh
 	bench/authorize.sh
+	bench/failover.sh
 
 clean:
 	rm -rf .build lts-data lts-pair

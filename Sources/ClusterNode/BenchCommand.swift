@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure a node under load.",
-        subcommands: [Authorize.self]
+        subcommands: [Authorize.self, Failover.self]
     )
 
     /// `lts bench authorize`

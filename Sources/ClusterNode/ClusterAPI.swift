@@ -52,9 +52,9 @@ final class ClusterAPI {
         return ["uuid": nodeUUID, "role": replica.role.rawValue, "term": replica.term, "lsn": replica.lastLsn,
                 "flushedLsn": replica.flushedLsn, "commitLsn": replica.commitLsn, "mode": replica.config.mode.rawValue,
                 "degraded": replica.degraded, "switchoverInProgress": replica.handingOverSinceMs != nil,
-                "failoversTotal": replica.failoversTotal, "reconciledTotal": driver.reconciledTotal,
+                "failoversTotal": replica.failoversTotal, "lastFailoverSilenceMs": replica.lastFailoverSilenceMs.map { $0 as Any } ?? NSNull(), "reconciledTotal": driver.reconciledTotal,
                 "reconcileOverrunsTotal": driver.reconcileOverrunsTotal, "reconcileQueue": replica.hasReconcileQueue,
-                "heartbeatMs": replica.config.heartbeatMs, "failoverTimeoutMs": replica.config.failoverTimeoutMs, "peer": peer]
+                "replicationLagMs": driver.lag.summary, "heartbeatMs": replica.config.heartbeatMs, "failoverTimeoutMs": replica.config.failoverTimeoutMs, "peer": peer]
     }
 
     /// `attached` when the standby streams with this node, else `unreachable`.

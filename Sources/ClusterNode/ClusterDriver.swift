@@ -34,6 +34,7 @@ final class ClusterDriver {
     /// overran an item's quota (grace included).
     private(set) var reconciledTotal = 0
     private(set) var reconcileOverrunsTotal = 0
+    private(set) var lag = ReplicationLagRecorder()
     /// Called after every role or term change.
     var onChange: (() -> Void)?
 
@@ -113,13 +114,20 @@ final class ClusterDriver {
     /// Feeds one input to the replica (after syncing its log) and runs the effects.
     private func input(_ step: (inout Replica) -> [ReplicaEffect]) {
         var produced = syncAppended()
+        let peerFlushed = replica.peer?.flushedLsn
         produced += step(&replica)
+        if let flushed = replica.peer?.flushedLsn {
+            if flushed != peerFlushed { lag.flushed(through: flushed, atMs: loop.nowMs) }
+        } else if peerFlushed != nil {
+            lag.forgetPending()
+        }
         run(produced)
     }
 
     /// Tells a primary replica about records the service logged since.
     private func syncAppended() -> [ReplicaEffect] {
         guard replica.role == .primary, service.lastLsn > replica.lastLsn else { return [] }
+        if replica.peer != nil { lag.appended(through: service.lastLsn, atMs: loop.nowMs) }
         return replica.appended(through: service.lastLsn)
     }
 

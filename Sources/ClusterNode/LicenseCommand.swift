@@ -23,6 +23,11 @@ struct LicenseCommand: ParsableCommand {
         var out: String
 
         func run() throws {
+            print(try write())
+        }
+
+        /// Writes the key pair; returns what was written, for the user.
+        func write() throws -> String {
             let files = FileManager.default
             try files.createDirectory(atPath: out, withIntermediateDirectories: true)
             let keyPath = out + "/issuer.key"
@@ -36,7 +41,7 @@ struct LicenseCommand: ParsableCommand {
                 throw ExitCode(1)
             }
             try key.publicKey.pem.write(toFile: out + "/issuer.pub", atomically: true, encoding: .utf8)
-            print("wrote \(keyPath) and \(out)/issuer.pub (key ID \(key.publicKey.keyId))")
+            return "wrote \(keyPath) and \(out)/issuer.pub (key ID \(key.publicKey.keyId))"
         }
     }
 
@@ -75,6 +80,11 @@ struct LicenseCommand: ParsableCommand {
         var out: String
 
         func run() throws {
+            print(try write())
+        }
+
+        /// Mints and writes the file; returns what was written, for the user.
+        func write() throws -> String {
             guard let keyText = try? String(contentsOfFile: key, encoding: .utf8), let signer = try? Ed25519PrivateKey(pem: keyText) else {
                 throw ValidationError("\(key) is not an Ed25519 private key (make one with lts license keygen)")
             }
@@ -94,7 +104,7 @@ struct LicenseCommand: ParsableCommand {
                 throw ValidationError(error.message)
             }
             try data.write(to: URL(fileURLWithPath: out))
-            print("wrote \(out): license \(object["licenseId"]!) for \(org), \(item.count) item(s), bound to \(boundTo)")
+            return "wrote \(out): license \(object["licenseId"]!) for \(org), \(item.count) item(s), bound to \(boundTo)"
         }
 
         static let itemKeys: Set<String> = ["product", "edition", "chargeWay", "quantity", "expires", "starts", "window", "leaseSeconds", "itemId"]

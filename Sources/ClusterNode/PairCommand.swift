@@ -37,19 +37,14 @@ struct PairCommand: ParsableCommand {
     }
 
     func run() throws {
-        let base = URL(fileURLWithPath: dir, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardized.path
-        let license = try prepareVendor(in: base)
-        let nodes = try ["main", "standby"].enumerated().map { index, name in
-            try prepareNode(name, index: index, base: base)
-        }
-        for (index, name) in ["main", "standby"].enumerated() {
-            let other = 1 - index
-            try writeConfig(name: name, index: index, base: base, peerCertificate: nodes[other].certificate)
-        }
+        let files = try PairFiles(directory: dir, port: port, replication: replication)
+        let base = files.directory
+        let license = files.license
+        let nodes = files.nodes
 
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
-        let children = try ["main", "standby"].map { name in try PairChild(name: name, config: base + "/\(name)/lts.json") }
+        let children = try PairFiles.names.map { name in try PairChild(name: name, config: files.config(name)) }
         var stopping = false
         let stop = {
             guard !stopping else { return }
@@ -83,65 +78,6 @@ struct PairCommand: ParsableCommand {
         dispatchMain()
     }
 
-    // MARK: Files
-
-    /// The vendor key (made once) and a demo license file bound to any server.
-    private func prepareVendor(in base: String) throws -> String {
-        let vendor = base + "/vendor"
-        if !FileManager.default.fileExists(atPath: vendor + "/issuer.key") {
-            var keygen = try LicenseCommand.Keygen.parse(["--out", vendor])
-            try keygen.run()
-        }
-        let license = base + "/demo-license.json"
-        if !FileManager.default.fileExists(atPath: license) {
-            var issue = try LicenseCommand.Issue.parse([
-                "--key", vendor + "/issuer.key", "--org", "demo", "--bound-to", "*", "--out", license,
-                "--item", "product=dbr,edition=js,chargeWay=scan,quantity=100000,expires=2099-12-31",
-                "--item", "product=dwt,chargeWay=device,window=month,quantity=50,expires=2099-12-31",
-                "--item", "product=dcv,chargeWay=concurrentInstance,quantity=10,expires=2099-12-31",
-            ])
-            try issue.run()
-        }
-        return license
-    }
-
-    /// A node's directory and its self-signed certificate, made before it
-    /// starts so that each node can trust the other's.
-    private func prepareNode(_ name: String, index: Int, base: String) throws -> (certificate: String, fingerprint: String) {
-        let data = base + "/\(name)/data"
-        try FileManager.default.createDirectory(atPath: data + "/tls", withIntermediateDirectories: true)
-        let certificate = data + "/tls/node.crt"
-        _ = try SelfSignedCertificate.ensure(certificatePath: certificate, keyPath: data + "/tls/node.key", hostNames: ["127.0.0.1", "localhost"])
-        return (certificate, try SelfSignedCertificate.fingerprint(certificatePath: certificate))
-    }
-
-    private func writeConfig(name: String, index: Int, base: String, peerCertificate: String) throws {
-        let secretPath = base + "/cluster.secret"
-        if !FileManager.default.fileExists(atPath: secretPath) {
-            let secret = Crypto.randomBytes(24).map { String(format: "%02x", $0) }.joined()
-            guard FileManager.default.createFile(atPath: secretPath, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600]) else {
-                throw ValidationError("cannot write \(secretPath)")
-            }
-        }
-        let secret = try String(contentsOfFile: secretPath, encoding: .utf8)
-        let url = { (port: Int) in "https://127.0.0.1:\(port)/dls/" }
-        let selfPort = port + index
-        let peerPort = port + 1 - index
-        let config: [String: Any] = [
-            "serverMode": "main_standby",
-            "servers": index == 0 ? ["self", url(peerPort)] : [url(peerPort), "self"],
-            "listen": "127.0.0.1:\(selfPort)",
-            "publicUrl": url(selfPort),
-            "dataDir": "data",
-            "clusterSecret": secret,
-            "replication": replication,
-            "trustedIssuers": ["../vendor/issuer.pub"],
-            "peerCaFile": peerCertificate,
-        ]
-        let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        try data.write(to: URL(fileURLWithPath: base + "/\(name)/lts.json"))
-    }
-
     private func printBanner(base: String, license: String, nodes: [(certificate: String, fingerprint: String)], children: [PairChild]) {
         print("""
 
@@ -162,8 +98,9 @@ struct PairCommand: ParsableCommand {
     }
 }
 
-/// One node of `lts pair`: a child `lts serve` whose output is copied to
-/// this process's output, each line prefixed with the node's name.
+/// One node of a local pair: a child `lts serve` whose output is copied,
+/// each line prefixed with the node's name, to this process's standard
+/// error or to a log file.
 ///
 /// Invariant: `listening` is set once, when the child logs "listening on".
 final class PairChild {
@@ -173,7 +110,8 @@ final class PairChild {
     private var listening = false
     private var ended = false
 
-    init(name: String, config: String) throws {
+    /// - Parameter log: where its output goes (default: standard error).
+    init(name: String, config: String, log: FileHandle = .standardError) throws {
         self.name = name
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0].contains("/")
             ? CommandLine.arguments[0] : "/proc/self/exe")
@@ -192,7 +130,7 @@ final class PairChild {
                 var lines = partial.components(separatedBy: "\n")
                 partial = lines.removeLast()
                 for line in lines {
-                    FileHandle.standardError.write(Data("[\(name)] \(line)\n".utf8))
+                    log.write(Data("[\(name)] \(line)\n".utf8))
                     if line.contains("listening on") { mark { listening = true } }
                 }
             }

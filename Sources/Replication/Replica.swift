@@ -68,6 +68,9 @@ public struct Replica {
     /// When the queue was last sent to the primary (to send it again).
     var reconcileSentMs: UInt64?
     public internal(set) var failoversTotal: UInt64 = 0
+    /// At the last failover, how long the peer had been silent (the time
+    /// it took to notice it was gone).
+    public internal(set) var lastFailoverSilenceMs: UInt64?
 
     /// - Parameters:
     ///   - term: the persisted term.
@@ -173,6 +176,10 @@ public struct Replica {
     /// A higher term was seen: take it and follow.
     private mutating func adopt(term newTerm: UInt64) -> [ReplicaEffect] {
         term = newTerm
+        // A `reconciled` answer speaks of the log of the primary of the old
+        // term, which may have lost the re-applied records in a crash: the
+        // queue is cleared only on the word of this term's primary, so send
+        // it again. (ReplicaScenarioTests, reconciled of an earlier term.)
         var effects: [ReplicaEffect] = [.persistTerm(newTerm)]
         if role == .primary {
             effects += stepDown()
@@ -215,6 +222,7 @@ public struct Replica {
         attached = false
         peer = nil
         degraded = peerLost && config.mode == .sync && config.degradeAfterMs > 0
+        if peerLost { lastFailoverSilenceMs = nowMs - lastHeardMs }
         standbyLostSinceMs = nowMs
         lastHeartbeatMs = nowMs
         // Everything this node holds is part of the new primary's log.

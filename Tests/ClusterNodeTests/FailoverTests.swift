@@ -1,4 +1,5 @@
 import Foundation
+@testable import ClusterNode
 import LTSTestSupport
 import Transport
 import XCTest
@@ -46,7 +47,7 @@ final class FailoverTests: XCTestCase {
         XCTAssertEqual(standbyAnswer.json?["code"] as? Int, -20100)
         XCTAssertEqual(standbyAnswer.json?["primary"] as? String, "https://127.0.0.1:\(pair.ports[0])/dls/")
 
-        let load = PairLoad(pair: pair, code: code)
+        let load = FailoverLoad(servers: pair.servers, code: code)
         XCTAssertTrue(load.waitForMore(300), "no load on the primary")
         load.resetGap()
         pair.nodes[0].stop(signal: SIGKILL)
@@ -69,7 +70,7 @@ final class FailoverTests: XCTestCase {
         try pair.startBoth()
         try pair.setUpAdmin(on: 0)
         let code = try pair.importLicense(on: 0, items: [scanItem])
-        let load = PairLoad(pair: pair, code: code)
+        let load = FailoverLoad(servers: pair.servers, code: code)
         XCTAssertTrue(load.waitForMore(200))
         let paused = try XCTUnwrap(pair.nodes[0].process?.processIdentifier)
         kill(paused, SIGSTOP)
@@ -92,7 +93,7 @@ final class FailoverTests: XCTestCase {
         try pair.startBoth()
         try pair.setUpAdmin(on: 0)
         let code = try pair.importLicense(on: 0, items: [scanItem])
-        let load = PairLoad(pair: pair, code: code)
+        let load = FailoverLoad(servers: pair.servers, code: code)
         XCTAssertTrue(load.waitForMore(200))
         load.resetGap()
         let answer = try pair.admin(0, "POST", "/api/admin/cluster/switchover", body: json([:]))

@@ -127,6 +127,11 @@ public final class NodePair {
 
     public func client(_ index: Int) -> HTTPClient { nodes[index].client }
 
+    /// Both nodes' base URLs and how to trust each (for a failover load).
+    public var servers: [(url: String, trust: TLSTrust)] {
+        nodes.map { ($0.url("/"), .pinnedSHA256($0.fingerprint)) }
+    }
+
     /// Sets the first admin password on `index` (the primary) and logs in there.
     public func setUpAdmin(on index: Int) throws {
         let set = try client(index).send("POST", nodes[index].url("/api/admin/password"), body: json(["password": Self.adminPassword]))

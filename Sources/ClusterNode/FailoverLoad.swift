@@ -1,18 +1,23 @@
 import Foundation
 import Transport
 
-/// Continuous authorizations against a pair from worker threads, each
-/// failing over like a client: on a refusal as standby (421), a 503 or a
-/// lost connection it tries the other node, retrying the same `requestId`
-/// until a node answers with a grant.
+/// Continuous authorizations against a pair from worker threads (blocking
+/// HTTPS calls), each failing over like a client: on a refusal as standby
+/// (421), a 503 or a lost connection it tries the other node, retrying the
+/// same `requestId` until a node answers with a grant. For `lts bench
+/// failover` and the pair's process tests.
 ///
 /// Invariant: `acknowledged` holds exactly the (requestId → grantId) pairs a
 /// node answered 200; a request is never given up while the load runs.
-public final class PairLoad: @unchecked Sendable {
+final class FailoverLoad: @unchecked Sendable {
     /// Wait before retrying after both nodes failed, so a dead pair is not spun on.
-    public static let retryPauseMicroseconds: UInt32 = 20_000
+    static let retryPauseMicroseconds: UInt32 = 20_000
+    /// A stopped node must not hold a worker for long.
+    static let callTimeoutMs = 1_000
 
-    private let pair: NodePair
+    /// The authorize URLs of the two nodes and how to trust each.
+    private let urls: [String]
+    private let trusts: [TLSTrust]
     private let code: String
     private let product: String
     private let lock = NSCondition()
@@ -23,8 +28,11 @@ public final class PairLoad: @unchecked Sendable {
     private let group = DispatchGroup()
 
     /// Starts `workers` threads.
-    public init(pair: NodePair, code: String, product: String = "dbr", workers: Int = 4) {
-        self.pair = pair
+    /// - Parameter servers: the two nodes' base URLs (`https://…/dls/`) and how to trust each.
+    init(servers: [(url: String, trust: TLSTrust)], code: String, product: String = "dbr", workers: Int = 4) {
+        precondition(servers.count == 2, "a pair has two nodes")
+        urls = servers.map { $0.url + ($0.url.hasSuffix("/") ? "" : "/") + "api/v1/authorize" }
+        trusts = servers.map(\.trust)
         self.code = code
         self.product = product
         for worker in 0..<workers {
@@ -35,15 +43,14 @@ public final class PairLoad: @unchecked Sendable {
     private func work(_ worker: Int) {
         var node = 0
         var sequence = 0
-        // A stopped node must not hold a worker for long.
-        let clients = (0..<2).map { HTTPClient(trust: .pinnedSHA256(pair.nodes[$0].fingerprint), timeoutMs: 1_000) }
+        let clients = trusts.map { HTTPClient(trust: $0, timeoutMs: Self.callTimeoutMs) }
         while isRunning {
             sequence += 1
             let requestId = "w\(worker)-\(sequence)"
-            let body = json(["handshakeCode": code, "clientUUID": "worker-\(worker)", "product": product, "requestId": requestId])
+            let body = Data("{\"handshakeCode\":\(JSONText.quote(code)),\"clientUUID\":\"worker-\(worker)\",\"product\":\(JSONText.quote(product)),\"requestId\":\"\(requestId)\"}".utf8)
             var failures = 0
             while isRunning {
-                let response = try? clients[node].send("POST", pair.nodes[node].url("/api/v1/authorize"), body: body)
+                let response = try? clients[node].send("POST", urls[node], body: body)
                 if response?.status == 200, let grantId = response?.json?["grantId"] as? String {
                     record(requestId, grantId)
                     break
@@ -72,7 +79,7 @@ public final class PairLoad: @unchecked Sendable {
     }
 
     /// Waits until `count` more grants than now were acknowledged; false on timeout.
-    public func waitForMore(_ count: Int, timeoutSeconds: Double = 30) -> Bool {
+    func waitForMore(_ count: Int, timeoutSeconds: Double = 30) -> Bool {
         lock.lock()
         defer { lock.unlock() }
         let target = grants.count + count
@@ -83,8 +90,15 @@ public final class PairLoad: @unchecked Sendable {
         return true
     }
 
+    /// The largest gap between two acknowledged grants since `resetGap`, in seconds.
+    var largestGap: Double {
+        lock.lock()
+        defer { lock.unlock() }
+        return largestGapSeconds
+    }
+
     /// Forgets the gaps seen so far (before a fault is injected).
-    public func resetGap() {
+    func resetGap() {
         lock.lock()
         largestGapSeconds = 0
         lock.unlock()
@@ -92,7 +106,7 @@ public final class PairLoad: @unchecked Sendable {
 
     /// Stops the workers and waits for them; returns what was acknowledged
     /// and the largest gap between two acknowledged grants.
-    public func stop() -> (acknowledged: [String: String], largestGapSeconds: Double) {
+    func stop() -> (acknowledged: [String: String], largestGapSeconds: Double) {
         lock.lock()
         running = false
         lock.unlock()

@@ -1,0 +1,110 @@
+import Foundation
+import Transport
+
+/// What a tool outside a pair sees of it over HTTPS: each node's health,
+/// its cluster status and grants, and the admin set-up of a fresh pair.
+/// Blocking calls; for `lts bench failover`.
+///
+/// Invariant: node `i` is reached at `urls[i]`, trusted as `trusts[i]`.
+final class PairProbe {
+    /// How often a condition is checked while waiting for it.
+    static let pollMicroseconds: UInt32 = 5_000
+    static let adminPassword = "bench admin password"
+
+    private let urls: [String]
+    private let clients: [HTTPClient]
+    private var token: [Int: String] = [:]
+
+    init(urls: [String], trusts: [TLSTrust]) {
+        self.urls = urls
+        clients = trusts.map { HTTPClient(trust: $0, timeoutMs: 1_000) }
+    }
+
+    private func call(_ index: Int, _ method: String, _ path: String, body: [String: Any]? = nil, raw: Data? = nil,
+                      admin: Bool = false) throws -> HTTPClient.Response {
+        var headers: [String: String] = [:]
+        if admin {
+            if token[index] == nil { try login(index) }
+            headers["Authorization"] = "Bearer \(token[index]!)"
+        }
+        let data = try raw ?? body.map { try JSONSerialization.data(withJSONObject: $0) }
+        let response = try clients[index].send(method, urls[index] + path, body: data, headers: headers)
+        if admin, response.status == 401 {
+            // Sessions live in a node's memory: a restarted node needs a new one.
+            token[index] = nil
+            return try call(index, method, path, body: body, raw: raw, admin: true)
+        }
+        return response
+    }
+
+    private func login(_ index: Int) throws {
+        let response = try call(index, "POST", "api/admin/login", body: ["password": Self.adminPassword])
+        guard let value = response.json?["token"] as? String else { throw BenchFailure("cannot log in on \(urls[index]): HTTP \(response.status)") }
+        token[index] = value
+    }
+
+    func health(_ index: Int) -> [String: Any]? { try? call(index, "GET", "api/health").json }
+
+    func cluster(_ index: Int) throws -> [String: Any] { try call(index, "GET", "api/admin/cluster", admin: true).json ?? [:] }
+
+    /// Waits until `condition` holds.
+    func wait(timeoutSeconds: Double, for what: String, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while Date() < deadline {
+            if try condition() { return }
+            usleep(Self.pollMicroseconds)
+        }
+        throw BenchFailure("timed out after \(timeoutSeconds) s waiting for \(what)")
+    }
+
+    func waitForRole(_ index: Int, _ role: String, timeoutSeconds: Double) throws {
+        try wait(timeoutSeconds: timeoutSeconds, for: "node \(index) to be \(role)") { health(index)?["role"] as? String == role }
+    }
+
+    /// Waits until one node is primary and the other is attached to it and
+    /// holds at least the log the primary had just before (under load the
+    /// two are rarely equal at one instant); returns the primary's index.
+    func waitForAttachedPair(timeoutSeconds: Double) throws -> Int {
+        var primary = -1
+        try wait(timeoutSeconds: timeoutSeconds, for: "a primary with a caught-up standby") {
+            for index in 0..<2 {
+                guard let lead = health(index), lead["role"] as? String == "primary", let follow = health(1 - index),
+                      (follow["peer"] as? [String: Any])?["state"] as? String == "attached",
+                      let leadLsn = lead["lsn"] as? Int, let followLsn = follow["lsn"] as? Int, followLsn >= leadLsn else { continue }
+                primary = index
+                return true
+            }
+            return false
+        }
+        return primary
+    }
+
+    /// Sets the admin password on the primary and imports `license`; returns its handshake code.
+    func setUp(on index: Int, license: String) throws -> String {
+        _ = try call(index, "POST", "api/admin/password", body: ["password": Self.adminPassword])
+        let response = try call(index, "POST", "api/admin/licenses", raw: try Data(contentsOf: URL(fileURLWithPath: license)), admin: true)
+        guard let code = response.json?["handshakeCode"] as? String else {
+            throw BenchFailure("importing the demo license failed: HTTP \(response.status) \(String(decoding: response.body, as: UTF8.self))")
+        }
+        return code
+    }
+
+    /// Every grant ID node `index` lists.
+    func grantIds(on index: Int) throws -> Set<String> {
+        var ids: Set<String> = []
+        var since = 0
+        while true {
+            let response = try call(index, "GET", "api/admin/grants?since=\(since)&limit=\(AdminAPI.grantsPageMax)", admin: true)
+            let page = (try JSONSerialization.jsonObject(with: response.body) as? [[String: Any]]) ?? []
+            for grant in page { if let id = grant["grantId"] as? String { ids.insert(id) } }
+            guard page.count == AdminAPI.grantsPageMax, let last = page.last?["lsn"] as? Int else { return ids }
+            since = last
+        }
+    }
+}
+
+/// A benchmark could not run to its end; the message says where.
+struct BenchFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
