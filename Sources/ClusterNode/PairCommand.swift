@@ -45,10 +45,9 @@ struct PairCommand: ParsableCommand {
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
         let children = try PairFiles.names.map { name in try PairChild(name: name, config: files.config(name)) }
-        var stopping = false
+        let stopping = StopFlag()
         let stop = {
-            guard !stopping else { return }
-            stopping = true
+            guard stopping.raise() else { return }
             for child in children { child.terminate() }
         }
         let sources = [SIGINT, SIGTERM].map { signum -> DispatchSourceSignal in
@@ -72,7 +71,7 @@ struct PairCommand: ParsableCommand {
             DispatchQueue.main.async {
                 sources.forEach { $0.cancel() }
                 let failed = children.contains { $0.exitStatus != 0 }
-                Foundation.exit(failed && !stopping ? 1 : 0)
+                Foundation.exit(failed && !stopping.isRaised ? 1 : 0)
             }
         }
         dispatchMain()
@@ -109,6 +108,7 @@ final class PairChild {
     private let condition = NSCondition()
     private var listening = false
     private var ended = false
+    private var exited = false
 
     /// - Parameter log: where its output goes (default: standard error).
     init(name: String, config: String, log: FileHandle = .standardError) throws {
@@ -119,6 +119,7 @@ final class PairChild {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
+        process.terminationHandler = { [weak self] _ in self?.mark { self?.exited = true } }
         try process.run()
         let handle = pipe.fileHandleForReading
         Thread.detachNewThread { [self] in
@@ -163,7 +164,31 @@ final class PairChild {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
     }
 
+    /// Blocks until the child exited. (Foundation's `waitUntilExit` spins a
+    /// run loop on Linux: a whole core for as long as the pair runs.)
     func waitUntilExit() {
-        process.waitUntilExit()
+        condition.lock()
+        defer { condition.unlock() }
+        while !exited { condition.wait() }
+    }
+}
+
+/// A flag raised once, read from any thread: whether the pair was asked to stop.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var raised = false
+
+    /// Raises the flag; false when it was raised already.
+    func raise() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        defer { raised = true }
+        return !raised
+    }
+
+    var isRaised: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return raised
     }
 }
