@@ -4,6 +4,8 @@
 SWIFT ?= swift
 # System packages lts builds and tests against (Debian 12 names).
 APT_PACKAGES := pkg-config libuv1-dev libh2o-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev curl
+# What the tests use besides: iptables to cut a pair apart in network namespaces.
+TEST_PACKAGES := iptables
 BENCH_PACKAGES := wrk
 
 .PHONY: deps build run test bench clean
@@ -23,6 +25,7 @@ run: build
 
 ## test: the whole test suite (unit, process and TLS tests).
 test: deps
+	@APT_PACKAGES="$(TEST_PACKAGES)" deploy/install-packages.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --disable-swift-testing
 

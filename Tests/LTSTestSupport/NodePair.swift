@@ -25,30 +25,34 @@ public final class NodePair {
     /// - Parameters:
     ///   - extraConfig: settings for both nodes.
     ///   - perNode: settings for one node (by index), applied last.
-    public init(extraConfig: [String: Any] = [:], perNode: [Int: [String: Any]] = [:]) throws {
+    ///   - network: run each node in its own namespace of these (default: both on 127.0.0.1).
+    public init(extraConfig: [String: Any] = [:], perNode: [Int: [String: Any]] = [:], network: NetworkNamespaces? = nil) throws {
         directory = NSTemporaryDirectory() + "lts-pair-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let keygen = try NodeProcess.run(["license", "keygen", "--out", directory + "/vendor"])
         guard keygen.status == 0 else { throw TransportError("keygen failed: \(keygen.error)") }
-        ports = [try Self.freePort(), try Self.freePort()]
+        // In namespaces each node has an address of its own, so both may take the same port.
+        ports = network == nil ? [try Self.freePort(), try Self.freePort()] : [48_443, 48_443]
+        let hosts = (0..<2).map { network?.address($0) ?? "127.0.0.1" }
         var certificates: [String] = []
         for index in 0..<2 {
             let tls = directory + "/node\(index)/data/tls"
             try FileManager.default.createDirectory(atPath: tls, withIntermediateDirectories: true)
-            _ = try SelfSignedCertificate.ensure(certificatePath: tls + "/node.crt", keyPath: tls + "/node.key", hostNames: ["127.0.0.1"])
+            _ = try SelfSignedCertificate.ensure(certificatePath: tls + "/node.crt", keyPath: tls + "/node.key", hostNames: [hosts[index]])
             certificates.append(tls + "/node.crt")
         }
         var made: [NodeProcess] = []
         for index in 0..<2 {
-            let peer = "https://127.0.0.1:\(ports[1 - index])/dls/"
+            let peer = "https://\(hosts[1 - index]):\(ports[1 - index])/dls/"
             var config: [String: Any] = [
                 "serverMode": "main_standby", "servers": index == 0 ? ["self", peer] : [peer, "self"],
-                "listen": "127.0.0.1:\(ports[index])", "dataDir": "data", "clusterSecret": "pair test secret 0123456789",
+                "listen": "\(hosts[index]):\(ports[index])", "dataDir": "data", "clusterSecret": "pair test secret 0123456789",
                 "trustedIssuers": ["../vendor/issuer.pub"], "peerCaFile": certificates[1 - index],
             ]
             for (key, value) in extraConfig { config[key] = value }
             for (key, value) in perNode[index] ?? [:] { config[key] = value }
-            made.append(try NodeProcess(config: config, directory: directory + "/node\(index)"))
+            made.append(try NodeProcess(config: config, directory: directory + "/node\(index)", host: hosts[index],
+                                        launcher: network?.launcher(index) ?? []))
         }
         nodes = made
     }

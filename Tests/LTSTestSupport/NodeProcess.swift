@@ -19,8 +19,15 @@ public final class NodeProcess {
     /// The output of the current (or last) process; each start gets a new one.
     private var log = LogCollector()
 
+    /// The address the node listens on.
+    public let host: String
+    /// A command prefix the node runs under (e.g. `ip netns exec NAME`).
+    public let launcher: [String]
+
     /// Writes `config` (a JSON object) as `lts.json` in a new temporary directory.
-    public init(config: [String: Any], directory: String? = nil) throws {
+    public init(config: [String: Any], directory: String? = nil, host: String = "127.0.0.1", launcher: [String] = []) throws {
+        self.host = host
+        self.launcher = launcher
         self.directory = directory ?? NSTemporaryDirectory() + "lts-node-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
         configPath = self.directory + "/lts.json"
@@ -59,8 +66,9 @@ public final class NodeProcess {
     /// waits for its "listening on" line.
     public func start(arguments: [String]? = nil) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments ?? ["serve", "--config", configPath]
+        let command = launcher + [Self.binary] + (arguments ?? ["serve", "--config", configPath])
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let pipe = Pipe()
         process.standardError = pipe
@@ -96,9 +104,9 @@ public final class NodeProcess {
     /// Everything the current (or last) process logged so far.
     public var logText: String { log.text }
 
-    /// `https://127.0.0.1:PORT/PREFIX/` for this node.
+    /// `https://HOST:PORT/PREFIX/` for this node.
     public func url(_ path: String, prefix: String = "dls") -> String {
-        "https://127.0.0.1:\(port)/\(prefix)\(path)"
+        "https://\(host):\(port)/\(prefix)\(path)"
     }
 
     /// A client that trusts this node by its certificate fingerprint.
