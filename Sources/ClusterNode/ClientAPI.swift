@@ -16,6 +16,8 @@ final class ClientAPI {
     private let loop: EventLoop
     private let service: LicenseService
     private let tokens: GrantToken
+    /// Authorize and report calls by outcome: `granted`, `repeated`, or the refusal's code.
+    private(set) var outcomes: [Grant.Kind: [String: UInt64]] = [:]
     /// Handshake code → (SHA-256 of a password that verified, the hash it matched, when).
     private var verifiedSessionPasswords: [String: (digest: [UInt8], against: PasswordHash, atMs: UInt64)] = [:]
 
@@ -53,14 +55,19 @@ final class ClientAPI {
             try body.rejectUnknownKeys()
             checkSessionPassword(call.handshakeCode, password) { [weak self] ok in
                 guard let self else { return }
-                guard ok else { return request.respond(licenseError: .badSessionPassword()) }
+                guard ok else {
+                    self.outcomes[kind, default: [:]][String(LicenseError.badSessionPassword().code), default: 0] += 1
+                    return request.respond(licenseError: .badSessionPassword())
+                }
                 self.decide(call, kind: kind, request: request)
             }
         }
     }
 
     private func decide(_ call: ClientCall, kind: Grant.Kind, request: HTTPRequest) {
-        switch service.state.decide(call, kind: kind, grantId: Crypto.randomUUID(), now: WallClock.nowSeconds()) {
+        let outcome = service.state.decide(call, kind: kind, grantId: Crypto.randomUUID(), now: WallClock.nowSeconds())
+        outcomes[kind, default: [:]][outcome.metricLabel, default: 0] += 1
+        switch outcome {
         case .refused(let error):
             request.respond(licenseError: error)
         case .repeated(let grant):
@@ -138,5 +145,16 @@ final class ClientAPI {
         _ = try body.optional("handshakeCode", maxBytes: Handshake.codeLengthMax)
         try body.rejectUnknownKeys()
         return grantId
+    }
+}
+
+extension CallOutcome {
+    /// The `result` label of the client call metrics.
+    var metricLabel: String {
+        switch self {
+        case .grant: return "granted"
+        case .repeated: return "repeated"
+        case .refused(let error): return String(error.code)
+        }
     }
 }

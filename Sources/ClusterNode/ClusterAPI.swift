@@ -2,8 +2,8 @@ import Foundation
 import Replication
 import Transport
 
-/// The pair's status and controls: `GET /dls/api/admin/cluster`,
-/// `POST /dls/api/admin/cluster/switchover` and `GET /dls/metrics`.
+/// The pair's status and controls: `GET /dls/api/admin/cluster` and
+/// `POST /dls/api/admin/cluster/switchover`.
 ///
 /// Invariant: status is read from the driver's replica as it is now;
 /// nothing here changes the log except through the replica.
@@ -29,9 +29,6 @@ final class ClusterAPI {
                 request.respondJSON(self.status)
             }),
             ("POST", "/api/admin/cluster/switchover", HTTPServer.Route(bodyLimitBytes: 4096) { [unowned self] in self.switchover($0) }),
-            ("GET", "/metrics", HTTPServer.Route { [unowned self] request in
-                request.respond(status: 200, headers: [("content-type", "text/plain; version=0.0.4")], body: Data(self.metrics.utf8))
-            }),
         ]
     }
 
@@ -74,28 +71,5 @@ final class ClusterAPI {
                                                    message: "No standby is attached: a switchover needs a standby that holds the log."))
         }
         request.respondJSON(status: 202, ["switchover": "started", "term": driver.replica.term, "lsn": driver.replica.lastLsn])
-    }
-
-    /// Prometheus text format.
-    private var metrics: String {
-        let replica = driver.replica
-        let lag = replica.peer.map { replica.lastLsn - min(replica.lastLsn, $0.flushedLsn) } ?? 0
-        var lines: [String] = []
-        func gauge(_ name: String, _ help: String, _ value: UInt64, type: String = "gauge") {
-            lines += ["# HELP \(name) \(help)", "# TYPE \(name) \(type)", "\(name) \(value)"]
-        }
-        lines += ["# HELP lts_role The node's role (1 for the current one).", "# TYPE lts_role gauge"]
-        for role in [Replica.Role.primary, .standby] {
-            lines.append("lts_role{role=\"\(role.rawValue)\"} \(replica.role == role ? 1 : 0)")
-        }
-        gauge("lts_term", "The current term.", replica.term)
-        gauge("lts_lsn", "The last log sequence number on this node.", replica.lastLsn)
-        gauge("lts_commit_lsn", "The last LSN acknowledged to clients (primary) or known committed (standby).", replica.commitLsn)
-        gauge("lts_replication_lag_records", "Records the standby has not flushed yet (primary only).", lag)
-        gauge("lts_degraded", "1 while a sync primary answers without its standby.", replica.degraded ? 1 : 0)
-        gauge("lts_failovers_total", "Times this node became primary.", replica.failoversTotal, type: "counter")
-        gauge("lts_grants_total", "Grants applied on this node.", UInt64(service.state.grantsTotal), type: "counter")
-        gauge("lts_reconciled_records_total", "Records applied again after a failover.", UInt64(driver.reconciledTotal), type: "counter")
-        return lines.joined(separator: "\n") + "\n"
     }
 }

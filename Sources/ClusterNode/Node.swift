@@ -27,6 +27,7 @@ final class Node {
     private var adminAPI: AdminAPI?
     private var driver: ClusterDriver?
     private var clusterAPI: ClusterAPI?
+    private var metricsAPI: MetricsAPI?
     private var expiryTimer: LoopTimer?
 
     init(config: Config, logger: Logger) throws {
@@ -65,6 +66,7 @@ final class Node {
             self.driver = driver
             clusterAPI = ClusterAPI(loop: loop, driver: driver, service: service, admin: adminAPI, nodeUUID: dataDirectory.nodeUUID)
         }
+        if let clientAPI { metricsAPI = MetricsAPI(service: service, clientAPI: clientAPI, driver: driver) }
         expiryTimer = LoopTimer(loop: loop, delayMs: Self.expiryCheckMs, repeatMs: Self.expiryCheckMs) { [weak self] in
             self?.expireLeases()
         }
@@ -73,6 +75,7 @@ final class Node {
         let server = HTTPServer(loop: loop, router: routes.router, tls: tls, http2: config.http2,
                                 bodyLimitBytesMax: routes.bodyLimitBytesMax)
         self.server = server
+        metricsAPI?.server = server
         let port = try server.listen(host: config.listenHost, port: config.listenPort)
         let scheme = tls == nil ? "http" : "https"
         logger.info("node \(dataDirectory.nodeUUID) listening on \(scheme)://\(config.listenHost):\(port)/dls/ (portal: /dls/page/#/index.html)")
@@ -148,7 +151,7 @@ final class Node {
             }),
             ("GET", "/page/*", HTTPServer.Route { [unowned self] request in self.portalFile(request) }),
         ]
-        var all = routes + (clientAPI?.routes ?? []).map(gated) + (adminAPI?.routes ?? []).map(gated) + (clusterAPI?.routes ?? [])
+        var all = routes + (clientAPI?.routes ?? []).map(gated) + (adminAPI?.routes ?? []).map(gated) + (clusterAPI?.routes ?? []) + (metricsAPI?.routes ?? [])
         if let driver {
             all.append(("GET", "/cluster/stream", HTTPServer.Route { request in driver.accept(request) }))
         }

@@ -60,6 +60,9 @@ public final class HTTPServer {
     /// Number of requests received and not yet answered.
     public var requestsInFlight: Int { inFlight }
 
+    /// How long requests took, from their arrival to their answer.
+    public private(set) var latency = LatencyHistogram()
+
     /// Binds `host:port` (port 0 = any free port).
     /// - Returns: the bound port.
     public func listen(host: String, port: Int) throws -> Int {
@@ -84,9 +87,11 @@ public final class HTTPServer {
 
     private func dispatch(_ raw: UnsafeMutablePointer<h2o_req_t>) {
         inFlight += 1
+        let startedNs = MonotonicClock.nanoseconds()
         let request = HTTPRequest(raw: raw) { [weak self] _ in
             guard let self else { return }
             self.inFlight -= 1
+            self.latency.record(nanoseconds: MonotonicClock.nanoseconds() - startedNs)
             self.drainIfIdle()
         }
         if stopping {

@@ -1,0 +1,67 @@
+import Foundation
+import LicenseState
+import Replication
+import Transport
+
+/// `GET /dls/metrics`: the node in Prometheus text format — its role and
+/// log, replication (in a pair), client calls by outcome and request
+/// latency.
+///
+/// Invariant: every value is read when the scrape arrives; nothing is
+/// kept here.
+final class MetricsAPI {
+    private let service: LicenseService
+    private let clientAPI: ClientAPI
+    private let driver: ClusterDriver?
+    /// The server, once it exists (it is made after the routes).
+    var server: HTTPServer?
+
+    init(service: LicenseService, clientAPI: ClientAPI, driver: ClusterDriver?) {
+        self.service = service
+        self.clientAPI = clientAPI
+        self.driver = driver
+    }
+
+    var routes: [RouteSpec] {
+        [("GET", "/metrics", HTTPServer.Route { [unowned self] request in
+            request.respond(status: 200, headers: [("content-type", "text/plain; version=0.0.4")], body: Data(self.text.utf8))
+        })]
+    }
+
+    private var text: String {
+        var lines: [String] = []
+        func metric(_ name: String, _ help: String, type: String = "gauge", _ samples: [(labels: String, value: String)]) {
+            lines += ["# HELP \(name) \(help)", "# TYPE \(name) \(type)"]
+            lines += samples.map { "\(name)\($0.labels) \($0.value)" }
+        }
+        let role = driver.map { $0.replica.role.rawValue } ?? "standalone"
+        metric("lts_role", "The node's role (1 for the current one).",
+               ["primary", "standby", "standalone"].map { ("{role=\"\($0)\"}", $0 == role ? "1" : "0") })
+        metric("lts_term", "The current term.", [("", "\(driver?.replica.term ?? service.term)")])
+        metric("lts_lsn", "The last log sequence number on this node.", [("", "\(service.lastLsn)")])
+        if let driver {
+            let replica = driver.replica
+            let lag = replica.peer.map { replica.lastLsn - min(replica.lastLsn, $0.flushedLsn) } ?? 0
+            metric("lts_commit_lsn", "The last LSN acknowledged to clients (primary) or known committed (standby).", [("", "\(replica.commitLsn)")])
+            metric("lts_replication_lag_records", "Records the standby has not flushed yet (primary only).", [("", "\(lag)")])
+            metric("lts_degraded", "1 while a sync primary answers without its standby.", [("", replica.degraded ? "1" : "0")])
+            metric("lts_failovers_total", "Times this node became primary.", type: "counter", [("", "\(replica.failoversTotal)")])
+            metric("lts_reconciled_records_total", "Records applied again after a failover.", type: "counter", [("", "\(driver.reconciledTotal)")])
+        }
+        metric("lts_grants_total", "Grants in this node's log.", type: "counter", [("", "\(service.state.grantsTotal)")])
+        var calls: [(String, String)] = []
+        for (kind, outcomes) in clientAPI.outcomes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            let call = kind == .authorize ? "authorize" : "report"
+            for (result, count) in outcomes.sorted(by: { $0.key < $1.key }) {
+                calls.append(("{call=\"\(call)\",result=\"\(result)\"}", "\(count)"))
+            }
+        }
+        metric("lts_client_calls_total", "Authorize and report calls by result: granted, repeated, or the refusal's code.",
+               type: "counter", calls)
+        if let server {
+            lines.append(server.latency.prometheus(name: "lts_http_request_duration_seconds",
+                                                   help: "Time from a request's arrival to its answer."))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
