@@ -1,5 +1,6 @@
 import Foundation
 import LTSTestSupport
+import Replication
 import Transport
 import XCTest
 
@@ -27,6 +28,47 @@ final class PairFormationTests: XCTestCase {
         XCTAssertEqual(try pair.grants(1).count, 50)
         let items = try JSONSerialization.jsonObject(with: try pair.admin(1, "GET", "/api/admin/items").body) as? [[String: Any]]
         XCTAssertEqual(items?.first?["used"] as? Int, 50, "the standby counts what the primary counted")
+    }
+
+    /// Upgrades to the replication protocol on a real node and sends `bytes`
+    /// instead of an authentication, then closes.
+    private func sendToTheStreamPort(_ node: NodeProcess, _ bytes: [UInt8]) throws {
+        let harness = LoopHarness()
+        harness.run { h in
+            let tls = try TLSClientContext(trust: .pinnedSHA256(node.fingerprint))
+            StreamConnector.connect(loop: h.loop, host: node.host, port: node.port, tls: tls, timeoutMs: 5_000) { result in
+                guard case .success(let raw) = result else { return XCTFail("connect failed: \(result)") }
+                UpgradeClient.upgrade(stream: raw, host: node.host, path: "/dls/cluster/stream", protocolName: "lts-replication/1") { upgraded in
+                    guard case .success(let (stream, _)) = upgraded else { return XCTFail("upgrade failed: \(upgraded)") }
+                    stream.onData = { _ in }
+                    stream.onClose = { _ in h.finish() }
+                    stream.startReading()
+                    stream.write(bytes)
+                    stream.close()
+                }
+            }
+        }
+    }
+
+    func testGarbageAndTruncatedFramesOnTheStreamPortChangeNothing() throws {
+        let pair = try NodePair()
+        let primary = try pair.startBoth()
+        try pair.setUpAdmin(on: primary)
+        let lsn = try XCTUnwrap(pair.health(primary)?["lsn"] as? Int)
+        // An append that would add a record, but sent without authenticating.
+        let forged = ReplicationMessageCodec.encode(.append(term: 99, session: 1, prevLsn: UInt64(lsn), prevTerm: 1,
+                                                            entries: [ReplicatedEntry(lsn: UInt64(lsn) + 1, term: 99, payload: [7, 0])],
+                                                            commitLsn: 0)).encoded()
+        try sendToTheStreamPort(pair.nodes[primary], Array("GET / HTTP/1.1\r\n\r\n garbage".utf8))
+        try sendToTheStreamPort(pair.nodes[primary], Array(forged.prefix(forged.count - 3)))
+        try sendToTheStreamPort(pair.nodes[primary], forged)
+        try pair.wait(for: "the node to log the refused streams") {
+            pair.nodes[primary].logText.components(separatedBy: "closed an unauthenticated replication stream").count > 3
+        }
+        let health = try XCTUnwrap(pair.health(primary))
+        XCTAssertEqual(health["lsn"] as? Int, lsn, "nothing may be applied from an unauthenticated stream")
+        XCTAssertEqual(health["role"] as? String, "primary")
+        XCTAssertEqual((pair.health(1 - primary)?["peer"] as? [String: Any])?["state"] as? String, "attached", "the pair must stay attached")
     }
 
     func testNodesWithDifferentSecretsRefuseEachOther() throws {
