@@ -8,47 +8,14 @@ import XCTest
 /// is killed, paused, or hands over, and every grant a client saw
 /// acknowledged is still there afterwards, on both nodes.
 final class FailoverTests: XCTestCase {
-    private let scanItem = "itemId=s,product=dbr,chargeWay=scan,quantity=100000000,expires=2099-12-31"
-
-    /// Checks that node `index` lists every acknowledged grant, each once.
-    private func assertHolds(_ pair: NodePair, _ index: Int, _ acknowledged: [String: String],
-                             file: StaticString = #filePath, line: UInt = #line) throws {
-        let grants = try pair.grants(index)
-        var byGrantId: [String: String] = [:]
-        for grant in grants {
-            guard let grantId = grant["grantId"] as? String else { continue }
-            XCTAssertNil(byGrantId[grantId], "grant \(grantId) is listed twice on node \(index)", file: file, line: line)
-            byGrantId[grantId] = grant["requestId"] as? String
-        }
-        let lost = acknowledged.filter { byGrantId[$0.value] != $0.key }
-        XCTAssertEqual(lost.count, 0, "node \(index) lost \(lost.count) of \(acknowledged.count) acknowledged grants, e.g. \(lost.first.map { "\($0)" } ?? "")",
-                       file: file, line: line)
-        let requestIds = grants.compactMap { $0["requestId"] as? String }
-        XCTAssertEqual(Set(requestIds).count, requestIds.count, "a requestId was granted twice on node \(index)", file: file, line: line)
-    }
-
-    /// Waits until both nodes hold the same log.
-    private func waitForSameLsn(_ pair: NodePair) throws {
-        try pair.wait(for: "both nodes at the same lsn") {
-            guard let a = pair.health(0)?["lsn"] as? Int, let b = pair.health(1)?["lsn"] as? Int else { return false }
-            return a == b
-        }
-    }
-
     func testSIGKILLOfThePrimaryPromotesTheStandbyAndTheOldPrimaryRejoins() throws {
         let pair = try NodePair()
-        let primary = try pair.startBoth()
-        XCTAssertEqual(primary, 0, "at a cold start with equal logs the main leads")
-        try pair.setUpAdmin(on: 0)
-        let code = try pair.importLicense(on: 0, items: [scanItem])
+        let (code, load) = try pair.startUnderLoad(warmUp: 300)
         let standbyAnswer = try pair.client(1).send("POST", pair.nodes[1].url("/api/v1/authorize"),
                                                      body: json(["handshakeCode": code, "clientUUID": "c", "product": "dbr"]))
         XCTAssertEqual(standbyAnswer.status, 421)
         XCTAssertEqual(standbyAnswer.json?["code"] as? Int, -20100)
         XCTAssertEqual(standbyAnswer.json?["primary"] as? String, "https://127.0.0.1:\(pair.ports[0])/dls/")
-
-        let load = FailoverLoad(servers: pair.servers, code: code)
-        XCTAssertTrue(load.waitForMore(300), "no load on the primary")
         load.resetGap()
         pair.nodes[0].stop(signal: SIGKILL)
         try pair.waitForRole(1, "primary")
@@ -59,19 +26,15 @@ final class FailoverTests: XCTestCase {
         let result = load.stop()
         print("failover: \(result.acknowledged.count) grants acknowledged, largest gap \(String(format: "%.2f", result.largestGapSeconds)) s")
         XCTAssertLessThan(result.largestGapSeconds, 10, "clients waited too long")
-        try waitForSameLsn(pair)
-        try assertHolds(pair, 1, result.acknowledged)
-        try assertHolds(pair, 0, result.acknowledged)
+        try pair.waitForSameLsn()
+        try pair.assertHolds(1, result.acknowledged)
+        try pair.assertHolds(0, result.acknowledged)
         XCTAssertEqual((pair.health(1)?["term"] as? Int).map { $0 % 2 }, 1, "node 1 leads only in odd terms")
     }
 
     func testSIGSTOPOfThePrimaryPastTheTimeoutThenSIGCONTStepsItDown() throws {
         let pair = try NodePair()
-        try pair.startBoth()
-        try pair.setUpAdmin(on: 0)
-        let code = try pair.importLicense(on: 0, items: [scanItem])
-        let load = FailoverLoad(servers: pair.servers, code: code)
-        XCTAssertTrue(load.waitForMore(200))
+        let (_, load) = try pair.startUnderLoad()
         let paused = try XCTUnwrap(pair.nodes[0].process?.processIdentifier)
         kill(paused, SIGSTOP)
         try pair.waitForRole(1, "primary")
@@ -83,18 +46,14 @@ final class FailoverTests: XCTestCase {
         }
         XCTAssertTrue(load.waitForMore(100))
         let result = load.stop()
-        try waitForSameLsn(pair)
-        try assertHolds(pair, 1, result.acknowledged)
-        try assertHolds(pair, 0, result.acknowledged)
+        try pair.waitForSameLsn()
+        try pair.assertHolds(1, result.acknowledged)
+        try pair.assertHolds(0, result.acknowledged)
     }
 
     func testPlannedSwitchoverLosesNothingAndThePairSwapsRoles() throws {
         let pair = try NodePair()
-        try pair.startBoth()
-        try pair.setUpAdmin(on: 0)
-        let code = try pair.importLicense(on: 0, items: [scanItem])
-        let load = FailoverLoad(servers: pair.servers, code: code)
-        XCTAssertTrue(load.waitForMore(200))
+        let (_, load) = try pair.startUnderLoad()
         load.resetGap()
         let answer = try pair.admin(0, "POST", "/api/admin/cluster/switchover", body: json([:]))
         XCTAssertEqual(answer.status, 202, String(decoding: answer.body, as: UTF8.self))
@@ -104,9 +63,9 @@ final class FailoverTests: XCTestCase {
         let result = load.stop()
         print("switchover: largest gap \(String(format: "%.2f", result.largestGapSeconds)) s")
         XCTAssertLessThan(result.largestGapSeconds, 5, "a switchover is a short pause")
-        try waitForSameLsn(pair)
-        try assertHolds(pair, 1, result.acknowledged)
-        try assertHolds(pair, 0, result.acknowledged)
+        try pair.waitForSameLsn()
+        try pair.assertHolds(1, result.acknowledged)
+        try pair.assertHolds(0, result.acknowledged)
     }
 
     func testRecordsOnlyTheOldPrimaryHadAreReconciledNotDropped() throws {
@@ -114,9 +73,9 @@ final class FailoverTests: XCTestCase {
         // too and the standby starts first and leads: the old primary's own
         // grants must come back through reconciliation.
         let pair = try NodePair(extraConfig: ["degradeAfterMs": 300])
-        try pair.startBoth()
+        XCTAssertEqual(try pair.startBoth(), 0)
         try pair.setUpAdmin(on: 0)
-        let code = try pair.importLicense(on: 0, items: [scanItem])
+        let code = try pair.importLicense(on: 0, items: [NodePair.scanItem])
         pair.nodes[1].stop(signal: SIGKILL)
         var alone: [String: String] = [:]
         for index in 0..<20 {
@@ -139,12 +98,12 @@ final class FailoverTests: XCTestCase {
             let listed = Set(try pair.grants(1).compactMap { $0["requestId"] as? String })
             return alone.keys.allSatisfy(listed.contains)
         }
-        try waitForSameLsn(pair)
+        try pair.waitForSameLsn()
         XCTAssertTrue(pair.nodes[0].logText.contains("reconciliation queue"), pair.nodes[0].logText)
         var expected = alone
         expected["later-1"] = later.json?["grantId"] as? String
-        try assertHolds(pair, 1, expected)
-        try assertHolds(pair, 0, expected)
+        try pair.assertHolds(1, expected)
+        try pair.assertHolds(0, expected)
         let cluster = try pair.admin(1, "GET", "/api/admin/cluster").json
         XCTAssertEqual(cluster?["reconciledTotal"] as? Int, 20)
     }

@@ -14,11 +14,7 @@ final class PartitionTests: XCTestCase {
         let network = try NetworkNamespaces()
         defer { network.remove() }
         let pair = try NodePair(extraConfig: ["degradeAfterMs": 500], network: network)
-        XCTAssertEqual(try pair.startBoth(), 0)
-        try pair.setUpAdmin(on: 0)
-        let code = try pair.importLicense(on: 0, items: ["itemId=s,product=dbr,chargeWay=scan,quantity=100000000,expires=2099-12-31"])
-        let load = FailoverLoad(servers: pair.servers, code: code)
-        XCTAssertTrue(load.waitForMore(200))
+        let (code, load) = try pair.startUnderLoad()
 
         try network.partition()
         // The standby, cut off, takes over; the old primary keeps its clients
@@ -43,17 +39,9 @@ final class PartitionTests: XCTestCase {
         XCTAssertTrue(load.waitForMore(200), "the pair must serve after the heal")
         var acknowledged = load.stop().acknowledged
         acknowledged.merge(onTheOtherSide) { first, _ in first }
-        try pair.wait(for: "both nodes at the same lsn") {
-            guard let a = pair.health(0)?["lsn"] as? Int, let b = pair.health(1)?["lsn"] as? Int else { return false }
-            return a == b
-        }
-        for index in 0..<2 {
-            let listed = Dictionary(try pair.grants(index).compactMap { grant -> (String, String?)? in
-                (grant["grantId"] as? String).map { ($0, grant["requestId"] as? String) }
-            }, uniquingKeysWith: { first, _ in first })
-            let lost = acknowledged.filter { listed[$0.value] != $0.key }
-            XCTAssertEqual(lost.count, 0, "node \(index) lost \(lost.count) of \(acknowledged.count) acknowledged grants")
-        }
+        try pair.waitForSameLsn()
+        try pair.assertHolds(0, acknowledged)
+        try pair.assertHolds(1, acknowledged)
         let reconciled = try pair.admin(1, "GET", "/api/admin/cluster").json?["reconciledTotal"] as? Int ?? 0
         XCTAssertGreaterThan(reconciled, 0, "the old primary's grants of the partition come back by reconciliation")
     }
