@@ -9,10 +9,11 @@ import Transport
 /// `LicenseService` and the `ReplicationLink`.
 ///
 /// Invariants: everything runs on the loop thread; effects run in the order
-/// the replica returned them, and an effect that must be durable (term,
-/// truncation) completes before any effect after it runs; before each input
-/// the replica's log is brought up to the service's (`syncAppended`), so
-/// both always agree on the log.
+/// the replica returned them, and while an effect that must be durable
+/// (term, truncation) is under way, nothing else happens: later effects and
+/// new inputs wait, and writes are refused (the shell the simulation
+/// checks); before each input the replica's log is brought up to the
+/// service's (`syncAppended`), so both always agree on the log.
 final class ClusterDriver {
     private let loop: EventLoop
     private let service: LicenseService
@@ -27,6 +28,10 @@ final class ClusterDriver {
     private var effects: [ReplicaEffect] = []
     private var effectsStart = 0
     private var waitingForDurable = false
+    /// Inputs that arrived while a durable effect was under way, in order.
+    private var heldInputs: [(inout Replica) -> [ReplicaEffect]] = []
+    /// Most inputs held; a tick needs no holding (the next one comes).
+    static let heldInputsMax = 4096
     /// Grant IDs this node applied again for a peer (the store knows only
     /// the durable ones).
     private var reconciledGrantIds: Set<String> = []
@@ -62,9 +67,13 @@ final class ClusterDriver {
         }
         let tickMs = max(5, UInt64(config.heartbeatMs) / 4)
         ticker = LoopTimer(loop: loop, delayMs: tickMs, repeatMs: tickMs) { [unowned self] in
+            guard !self.waitingForDurable else { return }
             self.input { $0.tick(nowMs: self.loop.nowMs) }
         }
-        appendCheck = LoopCheck(loop: loop) { [unowned self] in self.run(self.syncAppended()) }
+        appendCheck = LoopCheck(loop: loop) { [unowned self] in
+            guard !self.waitingForDurable else { return }
+            self.run(self.syncAppended())
+        }
         logger.info("pair member \(index) (\(index == 0 ? "main" : "standby") in servers), peer \(peer), term \(replica.term), \(config.replication.rawValue) replication; waiting for the peer")
     }
 
@@ -75,7 +84,10 @@ final class ClusterDriver {
 
     /// Why a write cannot be taken here now, or nil when it can.
     var writeRefusal: APIError? {
-        if replica.acceptsWrites { return nil }
+        if replica.acceptsWrites, !waitingForDurable { return nil }
+        if replica.role == .primary, waitingForDurable {
+            return APIError.unavailable("This node is taking over as primary; retry in a moment.")
+        }
         if replica.role == .primary {
             return APIError(status: 503, code: -20101, message: "A switchover is in progress; retry in a moment.")
         }
@@ -85,6 +97,7 @@ final class ClusterDriver {
 
     /// Starts a planned switchover; false when there is no standby to take over.
     func requestSwitchover() -> Bool {
+        guard !waitingForDurable else { return false }
         run(syncAppended())
         guard let effects = replica.requestSwitchover() else { return false }
         run(effects)
@@ -111,8 +124,19 @@ final class ClusterDriver {
         input { $0.receive(message) }
     }
 
-    /// Feeds one input to the replica (after syncing its log) and runs the effects.
-    private func input(_ step: (inout Replica) -> [ReplicaEffect]) {
+    /// Feeds one input to the replica (after syncing its log) and runs the
+    /// effects; holds it while a durable effect is under way.
+    private func input(_ step: @escaping (inout Replica) -> [ReplicaEffect]) {
+        guard !waitingForDurable else {
+            if heldInputs.count < Self.heldInputsMax {
+                heldInputs.append(step)
+            } else {
+                // Dropping a message is a loss the protocol recovers from;
+                // a flushed report is repeated by the next one.
+                logger.warning("replication inputs dropped while the store was busy")
+            }
+            return
+        }
         var produced = syncAppended()
         let peerFlushed = replica.peer?.flushedLsn
         produced += step(&replica)
@@ -146,10 +170,14 @@ final class ClusterDriver {
         }
     }
 
-    /// Resumes the effects after a durable one completed.
+    /// Resumes the effects after a durable one completed, then the inputs
+    /// held meanwhile (each may wait for a durable effect again).
     private func durableDone() {
         waitingForDurable = false
         run([])
+        while !waitingForDurable, !heldInputs.isEmpty {
+            input(heldInputs.removeFirst())
+        }
     }
 
     private func perform(_ effect: ReplicaEffect) {

@@ -12,7 +12,7 @@ extension Replica {
         var effects: [ReplicaEffect] = [.send(attached ? .ack(term: term, session: session, flushedLsn: flushedLsn) : hello)]
         // A lost `reconcile` (a dropped connection) is not detected by
         // anything else, and the queue would wait forever: send it again
-        // until `reconciled` answers. (Simulation seed 941.)
+        // until `reconciled` answers. (ReplicaScenarioTests.testALostReconcileIsSentAgain.)
         if attached, hasReconcileQueue, reconcileClearAtLsn == nil, let sentMs = reconcileSentMs,
            nowMs - sentMs >= config.failoverTimeoutMs {
             reconcileSentMs = nowMs
@@ -42,7 +42,8 @@ extension Replica {
             // Session 0: the primary has no standby (it took this one for
             // lost, or attached a stale hello of an older session that then
             // went silent). Keepalives on a session it dropped would be
-            // ignored forever: say hello again. (Simulation seeds 45, 59.)
+            // ignored forever: say hello again. (ReplicaScenarioTests.
+            // testAnAttachedStandbySaysHelloAgainWhenThePrimaryNamesNoSession.)
             if session == 0, attached { return rehello() }
             guard session == self.session else { return [] }
             var effects = attachIfNeeded()

@@ -179,7 +179,9 @@ public struct Replica {
         // A `reconciled` answer speaks of the log of the primary of the old
         // term, which may have lost the re-applied records in a crash: the
         // queue is cleared only on the word of this term's primary, so send
-        // it again. (ReplicaScenarioTests, reconciled of an earlier term.)
+        // it again. (ReplicaScenarioTests.
+        // testAReconciledAnswerOfAnEarlierTermDoesNotClearTheQueue.)
+        reconcileClearAtLsn = nil
         var effects: [ReplicaEffect] = [.persistTerm(newTerm)]
         if role == .primary {
             effects += stepDown()

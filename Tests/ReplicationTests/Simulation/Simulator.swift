@@ -1,0 +1,313 @@
+import LicenseState
+import Replication
+
+/// A main + standby pair in one process, against simulated time, disks and
+/// network: a fault phase (crashes, cold starts, cut and lossy directions,
+/// switchovers, clock drift), then a quiet phase (network healed, both nodes
+/// up, no faults) after which the pair must have converged.
+///
+/// Invariant: a run is a pure function of its seed (all randomness comes
+/// from one `SimulationRandom`), so any failure replays from the seed.
+final class Simulator {
+    /// What a run did, for the coverage checks over many seeds.
+    struct Stats {
+        var steps = 0
+        var acknowledged = 0
+        var crashes = 0
+        var primaryTerms = 0
+        var truncated = 0
+        var switchovers = 0
+        var handovers = 0
+        var reconciled = 0
+        var degradedSteps = 0
+    }
+
+    enum Event {
+        case tick(node: Int, boot: Int)
+        case deliver(to: Int, message: ReplicationMessage)
+        case restart(node: Int)
+        case crash(node: Int, boot: Int)
+        case client
+        case fault
+        case quiet
+    }
+
+    let seed: UInt64
+    let config: ReplicaConfig
+    /// Simulated time (ms) at which faults stop and the network heals.
+    let faultPhaseEndMs: UInt64
+    /// Clients stop writing then, so the pair can drain.
+    let writesEndMs: UInt64
+    let endMs: UInt64
+
+    var random: SimulationRandom
+    private(set) var nowMs: UInt64 = 0
+    var events = EventQueue<Event>()
+    var network = SimulatedNetwork()
+    let nodes: [SimulatedNode]
+    /// Per node: local clock = offset + simulated time × rate / 1000.
+    private let clockRatePerMille: [UInt64]
+    private let clockOffsetMs: [UInt64]
+    private let tickEveryMs: [ClosedRange<UInt64>]
+    private var diskDelayMs: [ClosedRange<UInt64>]
+    var nextRecordId: UInt64 = 1
+    var quiet = false
+    var stats = Stats()
+    var failure: String?
+    let traceSteps: Bool
+
+    // MARK: What the invariants remember
+
+    /// The node and boot that was primary in each term, ever.
+    var primaryOfTerm: [UInt64: (node: Int, boot: Int)] = [:]
+    /// Acknowledged records, by ID.
+    var acknowledged: [UInt64: SimulatedEntry] = [:]
+    /// Records that were ever durable in a reconciliation queue.
+    var everTruncated: Set<UInt64> = []
+    /// The record at each position of any log, ever (same position, same record).
+    var recordAt: [LogPosition: UInt64] = [:]
+    /// Acknowledgements or durable removals since the last durability check.
+    var durabilityCheckDue = false
+
+    /// - Parameters:
+    ///   - seed: decides everything, including the replication mode (even seeds: sync).
+    ///   - faultPhaseMs: simulated time with faults; the quiet phase follows.
+    init(seed: UInt64, faultPhaseMs: UInt64 = 300, quietPhaseMs: UInt64 = 300, traceSteps: Bool = false) {
+        self.seed = seed
+        self.traceSteps = traceSteps
+        var random = SimulationRandom(seed: seed)
+        let appendEntriesMax = Int(random.uniform(1...4))
+        config = ReplicaConfig(heartbeatMs: 10, failoverTimeoutMs: random.uniform(35...60),
+                               degradeAfterMs: random.chance(perMille: 300) ? 0 : random.uniform(60...200),
+                               mode: seed % 2 == 0 ? .sync : .async, appendEntriesMax: appendEntriesMax,
+                               inFlightEntriesMax: UInt64(appendEntriesMax) * random.uniform(4...16))
+        clockRatePerMille = [random.uniform(950...1050), random.uniform(950...1050)]
+        clockOffsetMs = [random.uniform(0...10_000), random.uniform(0...10_000)]
+        tickEveryMs = [random.uniform(2...4)...random.uniform(5...9), random.uniform(2...4)...random.uniform(5...9)]
+        diskDelayMs = [0...random.uniform(0...25), 0...random.uniform(0...25)]
+        faultPhaseEndMs = faultPhaseMs
+        writesEndMs = faultPhaseMs + quietPhaseMs / 3
+        endMs = faultPhaseMs + quietPhaseMs
+        nodes = [SimulatedNode(index: 0, config: config), SimulatedNode(index: 1, config: config)]
+        self.random = random
+        for node in nodes {
+            node.diskDueMs = { [unowned self] in self.nowMs + self.random.uniform(self.diskDelayMs[node.index]) }
+            if traceSteps {
+                node.trace = { [unowned self] line in print("[\(self.nowMs)ms n\(node.index)] \(line)") }
+            }
+        }
+    }
+
+    /// The replay hint printed with every failure.
+    var replayHint: String {
+        "replay: LTS_SIM_SEED=\(seed) swift test --disable-swift-testing --filter SimulationTests"
+    }
+
+    /// Runs to the end or to the first broken invariant.
+    /// - Returns: the failure, if any, with the seed and the replay hint.
+    func run() -> String? {
+        if traceSteps {
+            print("seed \(seed): \(config.mode) heartbeat=\(config.heartbeatMs) failover=\(config.failoverTimeoutMs) degrade=\(config.degradeAfterMs) appendMax=\(config.appendEntriesMax) inFlightMax=\(config.inFlightEntriesMax) clocks=\(clockRatePerMille)‰")
+        }
+        for node in nodes { start(node) }
+        events.push(.client, atMs: random.uniform(0...10))
+        events.push(.fault, atMs: random.uniform(0...30))
+        events.push(.quiet, atMs: faultPhaseEndMs)
+        while failure == nil, step() {
+            stats.steps += 1
+            drainOutputs()
+            checkStep()
+        }
+        if failure == nil { checkConverged() }
+        return failure.map { "seed \(seed) (\(config.mode)) at \(nowMs)ms: \($0) — \(replayHint)" }
+    }
+
+    // MARK: Steps
+
+    /// Runs the next event or disk completion.
+    /// - Returns: false at the end of the run.
+    private func step() -> Bool {
+        var nextMs = events.nextTimeMs ?? .max
+        var diskNode: SimulatedNode?
+        for node in nodes where node.isUp {
+            if let dueMs = node.disk.first?.dueMs, dueMs < nextMs {
+                nextMs = dueMs
+                diskNode = node
+            }
+        }
+        guard nextMs <= endMs else { return false }
+        nowMs = nextMs
+        if let diskNode {
+            diskNode.completeDiskOperation()
+            return true
+        }
+        let (_, event) = events.pop()!
+        switch event {
+        case .tick(let index, let boot):
+            let node = nodes[index]
+            guard node.isUp, node.boots == boot else { break }
+            node.tick(nowMs: localNowMs(index))
+            events.push(.tick(node: index, boot: boot), atMs: nowMs + random.uniform(tickEveryMs[index]))
+        case .deliver(let index, let message):
+            guard nodes[index].isUp, network.isOpen(from: 1 - index, atMs: nowMs) else { break }
+            nodes[index].receive(message)
+        case .restart(let index):
+            if !nodes[index].isUp { start(nodes[index]) }
+        case .crash(let index, let boot):
+            // Back soon, before the peer times out, so that the peer meets the restarted node.
+            if !quiet, nodes[index].isUp, nodes[index].boots == boot { crash(nodes[index], downForMs: random.uniform(1...60)) }
+        case .client:
+            let open = nodes.filter { $0.replica?.acceptsWrites ?? false }
+            if !open.isEmpty, random.pick(open).submit(id: nextRecordId) { nextRecordId += 1 }
+            if nowMs < writesEndMs { events.push(.client, atMs: nowMs + random.uniform(1...12)) }
+        case .fault:
+            guard !quiet else { break }
+            injectFault()
+            events.push(.fault, atMs: nowMs + random.uniform(5...40))
+        case .quiet:
+            quiet = true
+            network.heal()
+            // Slow disks throttle a catching-up standby to a few entries per flush: they are a fault too.
+            diskDelayMs = [0...2, 0...2]
+            trace("quiet: network and disks healed, faults stop")
+            for node in nodes where !node.isUp { start(node) }
+        }
+        return true
+    }
+
+    private func start(_ node: SimulatedNode) {
+        node.start(incarnation: random.next(), nowMs: localNowMs(node.index))
+        events.push(.tick(node: node.index, boot: node.boots), atMs: nowMs + random.uniform(tickEveryMs[node.index]))
+    }
+
+    /// Node `index`'s clock: monotonic, drifting at its own rate.
+    private func localNowMs(_ index: Int) -> UInt64 {
+        clockOffsetMs[index] + nowMs * clockRatePerMille[index] / 1000
+    }
+
+    // MARK: Faults
+
+    private func injectFault() {
+        let roll = random.uniform(0...99)
+        switch roll {
+        case 0..<18:
+            let up = nodes.filter(\.isUp)
+            guard !up.isEmpty else { return }
+            crash(random.pick(up), downForMs: random.uniform(1...150))
+        case 18..<22:
+            for node in nodes where node.isUp { crash(node, downForMs: random.uniform(1...120)) }
+        case 22..<47:
+            let untilMs = nowMs + random.uniform(5...200)
+            switch random.uniform(0...2) {
+            case 0: network.cut(from: 0, untilMs: untilMs)
+            case 1: network.cut(from: 1, untilMs: untilMs)
+            default:
+                network.cut(from: 0, untilMs: untilMs)
+                network.cut(from: 1, untilMs: untilMs)
+            }
+            trace("network: cut \(network.links.map(\.blockedUntilMs)) (ms, per sender)")
+        case 47..<67:
+            let sender = Int(random.uniform(0...1))
+            network.links[sender].dropPerMille = random.chance(perMille: 400) ? 0 : random.uniform(0...300)
+            network.links[sender].duplicatePerMille = random.chance(perMille: 500) ? 0 : random.uniform(0...150)
+            network.links[sender].delayMs = random.uniform(0...2)...random.uniform(3...30)
+            trace("network: from \(sender) drop=\(network.links[sender].dropPerMille)‰ duplicate=\(network.links[sender].duplicatePerMille)‰ delay=\(network.links[sender].delayMs)ms")
+        case 67..<75:
+            for node in nodes where node.role == .primary && node.requestSwitchover() {
+                stats.switchovers += 1
+            }
+        default:
+            break
+        }
+    }
+
+    /// Counts the turning points, and aims some crashes at them: crashes at
+    /// random times rarely land in the few milliseconds after a divergence,
+    /// a reconciliation or a handover, where a crash hurts most.
+    private func noteTurningPoint(_ node: SimulatedNode, _ message: ReplicationMessage) {
+        switch message {
+        case .handover: stats.handovers += 1
+        case .reconciled: stats.reconciled += 1
+        default: break
+        }
+        let perMille: UInt64
+        switch message {
+        // The primary that answered `reconciled` holds the re-applied records
+        // only in memory for a while: the worst moment of all.
+        case .reconciled: perMille = 400
+        case .diverged, .reconcile, .handover: perMille = 150
+        default: return
+        }
+        guard !quiet, random.chance(perMille: perMille) else { return }
+        events.push(.crash(node: node.index, boot: node.boots), atMs: nowMs + random.uniform(0...5))
+    }
+
+    private func crash(_ node: SimulatedNode, downForMs: UInt64) {
+        node.crash()
+        stats.crashes += 1
+        events.push(.restart(node: node.index), atMs: nowMs + downForMs)
+    }
+
+    // MARK: Outputs
+
+    private func drainOutputs() {
+        for node in nodes {
+            for message in node.outbox {
+                if message.term > node.durable.term {
+                    fail("node \(node.index) sent term \(message.term) before persisting it (\(node.durable.term)): \(Transcript.describe(message))")
+                }
+                noteTurningPoint(node, message)
+                for dueMs in network.deliveryTimes(from: node.index, nowMs: nowMs, random: &random) {
+                    events.push(.deliver(to: 1 - node.index, message: message), atMs: dueMs)
+                }
+            }
+            node.outbox = []
+            for entry in node.written {
+                if let id = recordAt[entry.position], id != entry.id {
+                    fail("node \(node.index) holds g\(entry.id) at \(entry.position), where another log holds g\(id)")
+                }
+                recordAt[entry.position] = entry.id
+            }
+            node.written = []
+            for entry in node.acknowledged {
+                checkSyncAcknowledgement(entry, by: node)
+                acknowledged[entry.id] = entry
+                stats.acknowledged += 1
+                durabilityCheckDue = true
+                trace("acknowledged g\(entry.id) at \(entry.position) by node \(node.index)")
+            }
+            node.acknowledged = []
+            if !node.truncated.isEmpty {
+                everTruncated.formUnion(node.truncated.map(\.id))
+                stats.truncated += node.truncated.count
+                node.truncated = []
+            }
+            if node.durableRemovals > 0 {
+                durabilityCheckDue = true
+                node.durableRemovals = 0
+            }
+        }
+    }
+
+    func trace(_ line: String) {
+        if traceSteps { print("[\(nowMs)ms] \(line)") }
+    }
+
+    func fail(_ message: String) {
+        if failure == nil { failure = message }
+    }
+}
+
+extension Simulator.Stats {
+    mutating func add(_ other: Simulator.Stats) {
+        steps += other.steps
+        acknowledged += other.acknowledged
+        crashes += other.crashes
+        primaryTerms += other.primaryTerms
+        truncated += other.truncated
+        switchovers += other.switchovers
+        handovers += other.handovers
+        reconciled += other.reconciled
+        degradedSteps += other.degradedSteps
+    }
+}

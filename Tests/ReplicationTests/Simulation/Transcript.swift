@@ -1,0 +1,50 @@
+import Replication
+
+/// One-line, stable descriptions of effects and messages, shared by the
+/// scenario transcripts and the simulation's step trace.
+///
+/// Invariant: a description names every field that a reader needs to tell two
+/// different effects apart (entries show `lsn@term:g<record ID>`).
+enum Transcript {
+    static func describe(_ effect: ReplicaEffect) -> String {
+        switch effect {
+        case .persistTerm(let term): return "persist term=\(term)"
+        case .truncate(let lsn): return "truncate after=\(lsn)"
+        case .write(let entries): return "write \(describe(entries))"
+        case .send(let message): return "send \(describe(message))"
+        case .sendAppend(let session, let prevLsn, let prevTerm, let throughLsn, let commitLsn):
+            return "send-append session=\(session) prev=\(prevLsn)@\(prevTerm) through=\(throughLsn) commit=\(commitLsn)"
+        case .sendReconcile(let session): return "send-reconcile session=\(session)"
+        case .reconcile(let session, let entries): return "reconcile session=\(session) \(describe(entries))"
+        case .reconcileOwnQueue: return "reconcile-own-queue"
+        case .clearReconcileQueue: return "clear-reconcile-queue"
+        case .roleChanged(let role, let term): return "role \(role.rawValue) term=\(term)"
+        case .ackClients(let lsn): return "ack-clients upTo=\(lsn)"
+        }
+    }
+
+    static func describe(_ message: ReplicationMessage) -> String {
+        switch message {
+        case .hello(let term, let session, let nodeIndex, let history):
+            return "hello term=\(term) session=\(session) node=\(nodeIndex) last=\(history.last)"
+        case .append(let term, let session, let prevLsn, let prevTerm, let entries, let commitLsn):
+            return "append term=\(term) session=\(session) prev=\(prevLsn)@\(prevTerm) \(describe(entries)) commit=\(commitLsn)"
+        case .heartbeat(let term, let session, let commitLsn, let sentLsn):
+            return "heartbeat term=\(term) session=\(session) commit=\(commitLsn) sent=\(sentLsn)"
+        case .ack(let term, let session, let flushedLsn): return "ack term=\(term) session=\(session) flushed=\(flushedLsn)"
+        case .diverged(let term, let session, let matchLsn): return "diverged term=\(term) session=\(session) match=\(matchLsn)"
+        case .reconcile(let term, let session, let entries): return "reconcile term=\(term) session=\(session) \(describe(entries))"
+        case .reconciled(let term, let session, let throughLsn):
+            return "reconciled term=\(term) session=\(session) through=\(throughLsn)"
+        case .handover(let term, let session, let lastLsn): return "handover term=\(term) session=\(session) last=\(lastLsn)"
+        }
+    }
+
+    static func describe(_ entries: [ReplicatedEntry]) -> String {
+        describe(entries.map(SimulatedEntry.init(replicated:)))
+    }
+
+    static func describe(_ entries: [SimulatedEntry]) -> String {
+        "[" + entries.map { "\($0.lsn)@\($0.term):g\($0.id)" }.joined(separator: " ") + "]"
+    }
+}
