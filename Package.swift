@@ -30,8 +30,8 @@ let package = Package(
         ),
         .target(name: "LTSTestSupport", dependencies: ["Transport"], path: "Tests/LTSTestSupport"),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Replication", "LTSTestSupport"]),
-        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "LicenseState"]),
-        .testTarget(name: "LicenseStateTests", dependencies: ["LicenseState"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "LicenseState", "LTSTestSupport"]),
+        .testTarget(name: "LicenseStateTests", dependencies: ["LicenseState", "LTSTestSupport"]),
         .testTarget(name: "LicenseClientTests", dependencies: ["LicenseClient"]),
         .testTarget(name: "ClusterNodeTests", dependencies: ["ClusterNode", "Transport", "LTSTestSupport"]),
     ]

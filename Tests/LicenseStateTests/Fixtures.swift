@@ -191,29 +191,6 @@ func assertSuccess<T>(_ result: Result<T, LicenseError>, _ message: @autoclosure
     }
 }
 
-/// A tiny deterministic PRNG (SplitMix64) for the property tests.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A value in `0..<bound`.
-    mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-
-    /// True with probability `percent` / 100.
-    mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-
-    mutating func pick<T>(_ values: [T]) -> T { values[below(values.count)] }
-}
-
 extension LicenseState {
     /// The grant remembered for a request (RequestKey's initializer is internal).
     func remembered(client: String, requestId: String) -> Grant? {

@@ -1,5 +1,6 @@
 import LicenseState
 import XCTest
+import LTSTestSupport
 
 /// Property: the state is a deterministic function of its log. Random
 /// operations (seeded, so every failure can be replayed from its seed) are
@@ -213,10 +214,10 @@ final class PropertyRun {
     var codes: [String] { h.state.handshakes.keys.sorted() }
 
     func clientCall(kind: Grant.Kind) {
-        let code = rng.chance(8) ? "acme-unknown" : rng.pick(codes)
+        let code = rng.chance(perMille: 80) ? "acme-unknown" : rng.pick(codes)
         let client = "client-\(rng.below(14))"
-        let product = kind == .report && rng.chance(70) ? nil : rng.pick(Self.products)
-        let requestId = rng.chance(50) ? nil : "r\(rng.below(30))"
+        let product = kind == .report && rng.chance(perMille: 700) ? nil : rng.pick(Self.products)
+        let requestId = rng.chance(perMille: 500) ? nil : "r\(rng.below(30))"
         let scans = Int64(1 + rng.below(3))
         let domain = rng.pick(Self.domains)
         let appId = rng.pick(Self.appIds)
@@ -265,7 +266,7 @@ final class PropertyRun {
     }
 
     func randomLeaseGrant() -> String {
-        leaseGrants.isEmpty || rng.chance(10) ? "ghost-\(rng.below(3))" : leaseGrants[leaseGrants.count - 1 - rng.below(min(8, leaseGrants.count))]
+        leaseGrants.isEmpty || rng.chance(perMille: 100) ? "ghost-\(rng.below(3))" : leaseGrants[leaseGrants.count - 1 - rng.below(min(8, leaseGrants.count))]
     }
 
     func heartbeat() {
@@ -312,7 +313,7 @@ final class PropertyRun {
         check(!expired.needsExpiry(now: now), "needsExpiry is still true right after expire(at: now)")
         check(expired.leases.values.allSatisfy { $0.expiresAt > now }, "an expired lease survived expire")
         check(expired.requests.values.allSatisfy { $0.at >= now - LicenseState.requestRetentionSeconds }, "an old request survived expire")
-        if needed ? rng.chance(80) : rng.chance(20) {
+        if needed ? rng.chance(perMille: 800) : rng.chance(perMille: 200) {
             if expired.leases.count < h.state.leases.count { coverage.expiries += 1 }
             if expired.requests.count < h.state.requests.count { coverage.prunedRequests += 1 }
             h.apply(.expire(at: now))
@@ -323,13 +324,13 @@ final class PropertyRun {
         let code = rng.pick(["acme-1", "acme-2", "acme-p0", "acme-p1", "globex-1", "globex-p", "acme-bad code", "acmep"])
         let organization = code.hasPrefix("globex") ? "globex" : "acme"
         var items: [String] = []
-        for itemId in Self.allItemIds where rng.chance(organization == "acme" ? 30 : 15) { items.append(itemId) }
-        if rng.chance(5), let first = items.first { items.append(first) }
+        for itemId in Self.allItemIds where rng.chance(perMille: organization == "acme" ? 300 : 150) { items.append(itemId) }
+        if rng.chance(perMille: 50), let first = items.first { items.append(first) }
         items.shuffle(using: &rng)
-        let password = rng.chance(15) ? Fixture.password(UInt8(truncatingIfNeeded: rng.below(256))) : nil
-        let handshake = Handshake(code: code, organizationId: organization, items: items, explicitOrder: rng.chance(50),
+        let password = rng.chance(perMille: 150) ? Fixture.password(UInt8(truncatingIfNeeded: rng.below(256))) : nil
+        let handshake = Handshake(code: code, organizationId: organization, items: items, explicitOrder: rng.chance(perMille: 500),
                                   validation: rng.pick(Self.rules), sessionPassword: password)
-        let creating = rng.chance(50)
+        let creating = rng.chance(perMille: 500)
         operation = "put handshake \(code) creating=\(creating) items=\(items)"
         let existing = h.state.handshakes[code]
         switch h.state.decidePutHandshake(handshake, creating: creating, now: now) {
@@ -346,7 +347,7 @@ final class PropertyRun {
     }
 
     func deleteHandshake() {
-        let code = rng.chance(10) ? "acme-none" : rng.pick(codes)
+        let code = rng.chance(perMille: 100) ? "acme-none" : rng.pick(codes)
         operation = "delete handshake \(code)"
         let total = h.state.grantsTotal
         switch h.state.decideDeleteHandshake(code: code, now: now) {

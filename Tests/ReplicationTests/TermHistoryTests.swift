@@ -1,6 +1,7 @@
 import LicenseState
 import Replication
 import XCTest
+import LTSTestSupport
 
 /// `TermHistory`: term lookup, append and truncate, validation of histories
 /// from the wire, and `matchLsn` against a brute-force search.
@@ -105,7 +106,7 @@ final class TermHistoryTests: XCTestCase {
     /// Pairs of logs that fork from a common prefix, each side writing
     /// only terms its own node could hold (even or odd), as the pair does.
     func testMatchAgreesWithABruteForceSearch() {
-        var random = SimulationRandom(seed: 7)
+        var random = SplitMix64(seed: 7)
         for _ in 0..<2_000 {
             var common: [(term: UInt64, count: UInt64)] = []
             var term: UInt64 = 0

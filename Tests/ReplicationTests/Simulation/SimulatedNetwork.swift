@@ -1,3 +1,5 @@
+import LTSTestSupport
+
 /// The two directions between the pair members, each of which may drop,
 /// delay, duplicate and reorder messages, or be cut for a while.
 ///
@@ -20,7 +22,7 @@ struct SimulatedNetwork {
 
     /// When the copies of a message node `sender` sends now arrive (none when
     /// it is lost).
-    mutating func deliveryTimes(from sender: Int, nowMs: UInt64, random: inout SimulationRandom) -> [UInt64] {
+    mutating func deliveryTimes(from sender: Int, nowMs: UInt64, random: inout SplitMix64) -> [UInt64] {
         var link = links[sender]
         defer { links[sender] = link }
         guard link.blockedUntilMs <= nowMs, !random.chance(perMille: link.dropPerMille) else { return [] }

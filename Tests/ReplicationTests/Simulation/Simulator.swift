@@ -1,5 +1,6 @@
 import LicenseState
 import Replication
+import LTSTestSupport
 
 /// A main + standby pair in one process, against simulated time, disks and
 /// network: a fault phase (crashes, cold starts, cut and lossy directions,
@@ -7,7 +8,7 @@ import Replication
 /// up, no faults) after which the pair must have converged.
 ///
 /// Invariant: a run is a pure function of its seed (all randomness comes
-/// from one `SimulationRandom`), so any failure replays from the seed.
+/// from one `SplitMix64`), so any failure replays from the seed.
 final class Simulator {
     /// What a run did, for the coverage checks over many seeds.
     struct Stats {
@@ -40,7 +41,7 @@ final class Simulator {
     let writesEndMs: UInt64
     let endMs: UInt64
 
-    var random: SimulationRandom
+    var random: SplitMix64
     private(set) var nowMs: UInt64 = 0
     var events = EventQueue<Event>()
     var network = SimulatedNetwork()
@@ -75,7 +76,7 @@ final class Simulator {
     init(seed: UInt64, faultPhaseMs: UInt64 = 300, quietPhaseMs: UInt64 = 300, traceSteps: Bool = false) {
         self.seed = seed
         self.traceSteps = traceSteps
-        var random = SimulationRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let appendEntriesMax = Int(random.uniform(1...4))
         config = ReplicaConfig(heartbeatMs: 10, failoverTimeoutMs: random.uniform(35...60),
                                degradeAfterMs: random.chance(perMille: 300) ? 0 : random.uniform(60...200),
