@@ -40,6 +40,9 @@ final class ClusterDriver {
     private(set) var reconciledTotal = 0
     private(set) var reconcileOverrunsTotal = 0
     private(set) var lag = ReplicationLagRecorder()
+    /// The queue ID of the last record the last `reconcile` carried: what
+    /// its answer lets this node remove.
+    private var reconcileSentThroughId: Int64?
     /// Called after every role or term change.
     var onChange: (() -> Void)?
 
@@ -200,17 +203,24 @@ final class ClusterDriver {
         case .sendAppend(let session, let prevLsn, let prevTerm, let throughLsn, let commitLsn):
             guard replica.role == .primary else { return }
             do {
-                let entries = try service.entries(after: prevLsn, through: throughLsn)
-                link.send(.append(term: replica.term, session: session, prevLsn: prevLsn, prevTerm: prevTerm, entries: entries,
-                                  commitLsn: commitLsn))
+                // One append per part that fits a frame, each following the one before.
+                var previous = (lsn: prevLsn, term: prevTerm)
+                for part in Self.parts(of: try service.entries(after: prevLsn, through: throughLsn)) {
+                    link.send(.append(term: replica.term, session: session, prevLsn: previous.lsn, prevTerm: previous.term,
+                                      entries: part, commitLsn: commitLsn))
+                    previous = (part.last!.lsn, part.last!.term)
+                }
             } catch {
                 logger.error("cannot read the log to stream it: \(error)")
             }
         case .sendReconcile(let session):
             do {
-                let entries = try service.store.reconcileQueue().map(Self.replicated)
-                logger.info("sending \(entries.count) records of the reconciliation queue to the primary")
-                link.send(.reconcile(term: replica.term, session: session, entries: entries))
+                // The oldest part that fits a frame; the rest goes in later rounds.
+                let queued = try service.store.reconcileQueue(limit: ReplicationMessageCodec.entriesMax)
+                let part = Self.parts(of: queued.map { Self.replicated($0.entry) }).first ?? []
+                reconcileSentThroughId = queued.prefix(part.count).last?.id
+                logger.info("sending \(part.count) records of the reconciliation queue to the primary")
+                link.send(.reconcile(term: replica.term, session: session, entries: part))
             } catch {
                 logger.error("cannot read the reconciliation queue: \(error)")
             }
@@ -222,14 +232,18 @@ final class ClusterDriver {
             run(syncAppended() + replica.reconciled(session: session, throughLsn: service.lastLsn))
         case .reconcileOwnQueue:
             do {
-                reapply(try service.store.reconcileQueue(), from: "this node's own queue")
+                reapply(try service.store.reconcileQueue().map(\.entry), from: "this node's own queue")
                 service.clearReconcileQueue()
             } catch {
                 logger.error("cannot read the reconciliation queue: \(error)")
             }
         case .clearReconcileQueue:
-            logger.info("the primary holds the reconciled records: reconciliation queue emptied")
-            service.clearReconcileQueue()
+            let sent = reconcileSentThroughId
+            service.clearReconcileQueue(throughId: sent) { [unowned self] in
+                let remaining = (try? self.service.store.reconcileQueue(limit: 1).count) ?? 1
+                self.logger.info("the primary holds the reconciled records\(remaining > 0 ? "; sending the next part of the queue" : ": reconciliation queue emptied")")
+                if remaining > 0 { self.input { $0.reconcileQueueRemains() } }
+            }
         case .roleChanged(let role, let term):
             service.term = term
             switch role {
@@ -243,6 +257,29 @@ final class ClusterDriver {
         case .ackClients(let lsn):
             service.acknowledge(upTo: lsn)
         }
+    }
+
+    /// Most payload bytes in one append or reconcile message: well inside
+    /// `Frame.frameBytesMax`, whatever the records (a license import carries
+    /// its file, up to 1 MiB).
+    static let messagePayloadBytesMax = 8 << 20
+
+    /// Splits entries into runs whose payloads fit one message.
+    static func parts(of entries: [ReplicatedEntry]) -> [[ReplicatedEntry]] {
+        var parts: [[ReplicatedEntry]] = []
+        var current: [ReplicatedEntry] = []
+        var bytes = 0
+        for entry in entries {
+            if !current.isEmpty, bytes + entry.payload.count > messagePayloadBytesMax {
+                parts.append(current)
+                current = []
+                bytes = 0
+            }
+            current.append(entry)
+            bytes += entry.payload.count
+        }
+        if !current.isEmpty { parts.append(current) }
+        return parts
     }
 
     private static func replicated(_ entry: LogEntry) -> ReplicatedEntry {

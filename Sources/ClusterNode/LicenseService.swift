@@ -170,9 +170,10 @@ final class LicenseService {
         })
     }
 
-    /// Empties the reconciliation queue durably.
-    func clearReconcileQueue(done: @escaping () -> Void = {}) {
-        writer.perform({ store in try store.clearReconcileQueue() }, done: done)
+    /// Removes the queued records with IDs at or below `throughId` (all when
+    /// nil) durably, then calls `done`.
+    func clearReconcileQueue(throughId: Int64? = nil, done: @escaping () -> Void = {}) {
+        writer.perform({ store in try store.clearReconcileQueue(throughId: throughId) }, done: done)
     }
 
     func close() {

@@ -152,17 +152,19 @@ final class LicenseStore {
         }
     }
 
-    /// Empties the reconciliation queue.
-    func clearReconcileQueue() throws {
-        try writer.query("DELETE FROM reconcile_queue", [])
+    /// Removes the queued records with IDs at or below `throughId` (all when nil).
+    func clearReconcileQueue(throughId: Int64?) throws {
+        try writer.query("DELETE FROM reconcile_queue WHERE id <= ?", [.integer(throughId ?? .max)])
     }
 
     // MARK: Replication (reader: loop thread)
 
-    /// The records waiting in the reconciliation queue, oldest first.
-    func reconcileQueue() throws -> [LogEntry] {
-        try reader.query("SELECT lsn, term, kind, payload, crc FROM reconcile_queue ORDER BY id", []).map { row in
-            try checkedEntry(row, table: "reconcile_queue")
+    /// The records waiting in the reconciliation queue, oldest first, at
+    /// most `limit`, with their queue IDs.
+    func reconcileQueue(limit: Int = .max) throws -> [(id: Int64, entry: LogEntry)] {
+        try reader.query("SELECT lsn, term, kind, payload, crc, id FROM reconcile_queue ORDER BY id LIMIT ?",
+                         [.integer(Int64(limit))]).map { row in
+            (row[5].integer ?? 0, try checkedEntry(row, table: "reconcile_queue"))
         }
     }
 

@@ -156,6 +156,17 @@ public struct Replica {
         }
     }
 
+    /// Standby: after a `clearReconcileQueue`, records are still queued (the
+    /// shell sends the queue in rounds of a bounded size): send the next round.
+    public mutating func reconcileQueueRemains() -> [ReplicaEffect] {
+        guard role == .standby else { return [] }
+        hasReconcileQueue = true
+        reconcileClearAtLsn = nil
+        guard attached else { return [] }
+        reconcileSentMs = nowMs
+        return [.sendReconcile(session: session)]
+    }
+
     /// Primary: the records of a `reconcile` from `session` are in the log
     /// now, at or before `throughLsn`.
     public mutating func reconciled(session: UInt64, throughLsn: UInt64) -> [ReplicaEffect] {

@@ -18,7 +18,8 @@ public enum ReplicaEffect: Equatable {
     /// Primary: send the entries `(prevLsn, throughLsn]` of the log as one
     /// `append` message with these fields.
     case sendAppend(session: UInt64, prevLsn: UInt64, prevTerm: UInt64, throughLsn: UInt64, commitLsn: UInt64)
-    /// Standby: send the reconciliation queue as a `reconcile` message.
+    /// Standby: send the reconciliation queue, or its oldest part, as one
+    /// `reconcile` message.
     case sendReconcile(session: UInt64)
     /// Primary: apply these records of the peer again, skipping what is
     /// already here (by grant ID), then report `reconciled`.
@@ -26,7 +27,8 @@ public enum ReplicaEffect: Equatable {
     /// A standby just promoted: apply its own reconciliation queue (skipping
     /// what is already here), then empty the queue.
     case reconcileOwnQueue
-    /// Standby: the reconciliation queue is in the log now; empty it.
+    /// Standby: what the last `reconcile` sent is in the log now: remove it
+    /// from the queue (and report `reconcileQueueRemains` if more is queued).
     case clearReconcileQueue
     /// The role or term changed: serve (primary) or redirect (standby).
     case roleChanged(Replica.Role, term: UInt64)
