@@ -5,6 +5,7 @@
 # Usage: bench/authorize.sh [clients] [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 clients=${1:-64}
 seconds=${2:-20}
 binary=.build/release/lts
@@ -23,20 +24,11 @@ cat > "$work/lts.json" <<JSON
 JSON
 "$binary" serve --config "$work/lts.json" 2> "$work/node.log" &
 node=$!
-for _ in $(seq 1 100); do
-    grep -q "listening on" "$work/node.log" 2>/dev/null && break
-    kill -0 $node 2>/dev/null || { cat "$work/node.log" >&2; exit 1; }
-    sleep 0.1
-done
+wait_for_log "$work/node.log" "listening on" $node
 
 base="https://127.0.0.1:$port/dls"
 fingerprint=$(sed -n 's/.*SHA-256 fingerprint \([0-9A-F:]*\).*/\1/p' "$work/node.log" | head -n 1)
-call() { curl -sS --fail-with-body --cacert "$work/data/tls/node.crt" "$@"; }
-call -H 'Content-Type: application/json' -d '{"password":"bench password 0123"}' "$base/api/admin/password" > /dev/null
-token=$(call -H 'Content-Type: application/json' -d '{"password":"bench password 0123"}' "$base/api/admin/login" \
-    | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
-code=$(call -H "Authorization: Bearer $token" --data-binary @"$work/license.json" "$base/api/admin/licenses" \
-    | sed -n 's/.*"handshakeCode":"\([^"]*\)".*/\1/p')
+code=$(import_license "$base" "$work/data/tls/node.crt" "$work/license.json")
 
 echo "authorize on one node, scan item, $(nproc) cores shared by node and load generator"
 [ -z "${LTS_BENCH_PROFILE:-}" ] || { sleep 3; perf record -F 999 -g -p $node -o "$LTS_BENCH_PROFILE" -- sleep 5 > /dev/null 2>&1 & }

@@ -8,6 +8,7 @@
 # Usage: bench/failover.sh [rounds] [clients] [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 rounds=${1:-20}
 clients=${2:-64}
 seconds=${3:-10}
@@ -26,22 +27,14 @@ start_pair() {
     rm -rf "$work/pair"
     "$binary" pair --dir "$work/pair" --port 48280 --replication "$mode" > "$work/pair.out" 2> "$work/pair.log" &
     pair=$!
-    for _ in $(seq 1 300); do
-        grep -q "lts pair is running" "$work/pair.out" 2>/dev/null && break
-        kill -0 $pair 2>/dev/null || { cat "$work/pair.log" >&2; exit 1; }
-        sleep 0.1
-    done
+    wait_for_log "$work/pair.out" "lts pair is running" $pair
     base="https://127.0.0.1:48280/dls"
     main=(--cacert "$work/pair/main/data/tls/node.crt")
     for _ in $(seq 1 300); do
         curl -s "${main[@]}" "$base/api/health" | grep -q '"role":"primary"' && break
         sleep 0.05
     done
-    curl -s "${main[@]}" -H 'Content-Type: application/json' -d '{"password":"bench password 0123"}' "$base/api/admin/password" > /dev/null
-    token=$(curl -s "${main[@]}" -H 'Content-Type: application/json' -d '{"password":"bench password 0123"}' "$base/api/admin/login" \
-        | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
-    curl -s --fail-with-body "${main[@]}" -H "Authorization: Bearer $token" --data-binary @"$work/pair/demo-license.json" \
-        "$base/api/admin/licenses" > /dev/null
+    import_license "$base" "$work/pair/main/data/tls/node.crt" "$work/pair/demo-license.json" > /dev/null
 }
 
 stop_pair() {

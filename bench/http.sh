@@ -4,6 +4,7 @@
 # Usage: bench/http.sh [connections] [seconds]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 connections=${1:-32}
 seconds=${2:-10}
 binary=.build/release/lts
@@ -18,11 +19,7 @@ JSON
 "$binary" serve --config "$work/lts.json" 2> "$work/node.log" &
 node=$!
 trap 'kill $node 2>/dev/null; wait $node 2>/dev/null; rm -rf "$work"' EXIT INT TERM
-for _ in $(seq 1 100); do
-    grep -q "listening on" "$work/node.log" 2>/dev/null && break
-    kill -0 $node 2>/dev/null || { cat "$work/node.log" >&2; exit 1; }
-    sleep 0.1
-done
+wait_for_log "$work/node.log" "listening on" $node
 
 wrk -t2 -c"$connections" -d"${seconds}s" --latency "https://127.0.0.1:$port/dls/api/health" > "$work/wrk.txt"
 rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
