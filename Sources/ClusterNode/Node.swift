@@ -59,8 +59,8 @@ final class Node {
                                 secureCookie: config.tls != .off)
         self.adminAPI = adminAPI
         if config.serverMode == .mainStandby {
-            let peerTLS = try config.peerURL.map { URLComponents(string: $0)?.scheme == "https" } == true
-                ? TLSClientContext(trust: config.peerTrust) : nil
+            let peerIsHTTPS = config.peerURL.flatMap { URLComponents(string: $0)?.scheme } == "https"
+            let peerTLS = peerIsHTTPS ? try TLSClientContext(trust: config.peerTrust) : nil
             let driver = try ClusterDriver(loop: loop, config: config, service: service, nodeUUID: dataDirectory.nodeUUID,
                                            peerTLS: peerTLS, logger: logger)
             self.driver = driver
@@ -159,8 +159,8 @@ final class Node {
         return (router, all.map(\.2.bodyLimitBytes).max() ?? HTTPServer.defaultBodyLimitBytes)
     }
 
-    /// Admin routes that only read, and login/logout (sessions live in each
-    /// node's memory), are served by a standby too.
+    /// Besides reads (GET), a standby serves login and logout: sessions live
+    /// in each node's memory.
     private static let routesServedByStandby: Set<String> = ["/api/admin/login", "/api/admin/logout"]
 
     /// A route that changes the log answers only on the primary: a standby
