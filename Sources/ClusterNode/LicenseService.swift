@@ -69,7 +69,7 @@ final class LicenseService {
         state.apply(record)
         let entry = LogEntry(lsn: history.lastLsn + 1, term: term, record: record)
         history.append(lsn: entry.lsn, term: entry.term)
-        remember(entry, payload: LogRecordCodec.encode(record))
+        remember(entry)
         pending.append((entry.lsn, request, { done(entry) }))
         writer.append(entry)
     }
@@ -92,9 +92,10 @@ final class LicenseService {
         compactPending()
     }
 
-    /// Refuses every pending answer (this node stopped being primary): the
-    /// records stay in the log, and a client retrying with its requestId gets
-    /// the grant once it is acknowledged.
+    /// Refuses every pending answer (this node stopped being primary). A
+    /// client retries with the same requestId on the new primary; the record
+    /// here is then reconciled or, its requestId known there, skipped: never
+    /// counted twice.
     func refusePending(_ error: APIError) {
         for item in pending[pendingStart...] { item.request?.respond(error: error) }
         pending = []
@@ -113,9 +114,10 @@ final class LicenseService {
 
     // MARK: Replication
 
-    private func remember(_ entry: LogEntry, payload: [UInt8]) {
+    /// Keeps the entry, encoded, for streaming (in a pair only).
+    private func remember(_ entry: LogEntry) {
         guard onDurable != nil else { return }
-        recent.append(ReplicatedEntry(lsn: entry.lsn, term: entry.term, payload: payload))
+        recent.append(ReplicatedEntry(lsn: entry.lsn, term: entry.term, payload: LogRecordCodec.encode(entry.record)))
         if recent.count > Self.recentEntriesMax * 2 { recent.removeFirst(recent.count - Self.recentEntriesMax) }
     }
 
