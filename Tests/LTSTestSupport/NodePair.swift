@@ -57,6 +57,30 @@ public final class NodePair {
         nodes = made
     }
 
+    /// A port P such that P and P + 1 are both free right now (for a pair
+    /// whose standby takes the main's port + 1).
+    public static func freeAdjacentPorts() throws -> Int {
+        for _ in 0..<100 {
+            let port = try freePort()
+            guard port < 65_535 else { continue }
+            if (try? isFree(port + 1)) == true { return port }
+        }
+        throw TransportError("no two adjacent free ports found")
+    }
+
+    private static func isFree(_ port: Int) throws -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TransportError("socket() failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+
     /// A port nothing listens on right now (the kernel's choice).
     public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
