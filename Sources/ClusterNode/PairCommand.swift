@@ -90,7 +90,7 @@ struct PairCommand: ParsableCommand {
 
         Set the admin password in the main's portal, import the demo license, then try a failover:
           kill -9 \(children[0].pid)   # the standby takes over within about a second
-          lts health --server https://127.0.0.1:\(port + 1)/dls/ --cacert \(nodes[1].certificate)
+          \(CommandLine.arguments[0]) health --server https://127.0.0.1:\(port + 1)/dls/ --cacert \(nodes[1].certificate)
 
         """)
         fflush(stdout)
