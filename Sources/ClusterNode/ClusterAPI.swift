@@ -40,7 +40,7 @@ final class ClusterAPI {
         case .primary:
             if let attached = replica.peer {
                 peer["flushedLsn"] = attached.flushedLsn
-                peer["lagRecords"] = replica.lastLsn - min(replica.lastLsn, attached.flushedLsn)
+                peer["lagRecords"] = replica.standbyLagRecords
                 peer["lastHeardAgoMs"] = loop.nowMs - min(loop.nowMs, attached.lastHeardMs)
             }
         case .standby:

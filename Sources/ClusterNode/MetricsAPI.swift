@@ -41,9 +41,8 @@ final class MetricsAPI {
         metric("lts_lsn", "The last log sequence number on this node.", [("", "\(service.lastLsn)")])
         if let driver {
             let replica = driver.replica
-            let lag = replica.peer.map { replica.lastLsn - min(replica.lastLsn, $0.flushedLsn) } ?? 0
             metric("lts_commit_lsn", "The last LSN acknowledged to clients (primary) or known committed (standby).", [("", "\(replica.commitLsn)")])
-            metric("lts_replication_lag_records", "Records the standby has not flushed yet (primary only).", [("", "\(lag)")])
+            metric("lts_replication_lag_records", "Records the standby has not flushed yet (primary only).", [("", "\(replica.standbyLagRecords ?? 0)")])
             metric("lts_degraded", "1 while a sync primary answers without its standby.", [("", replica.degraded ? "1" : "0")])
             metric("lts_failovers_total", "Times this node became primary.", type: "counter", [("", "\(replica.failoversTotal)")])
             metric("lts_reconciled_records_total", "Records applied again after a failover.", type: "counter", [("", "\(driver.reconciledTotal)")])

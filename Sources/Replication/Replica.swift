@@ -99,6 +99,11 @@ public struct Replica {
 
     public var lastLsn: UInt64 { history.lastLsn }
 
+    /// Primary: records the attached standby has not flushed yet (nil without one).
+    public var standbyLagRecords: UInt64? {
+        peer.map { history.lastLsn - min(history.lastLsn, $0.flushedLsn) }
+    }
+
     // MARK: Inputs
 
     /// Time passes: heartbeats, hellos, failure detection, degrading.
