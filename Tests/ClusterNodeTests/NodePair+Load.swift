@@ -27,6 +27,13 @@ extension NodePair {
         }
     }
 
+    /// Waits until both nodes hold the same log, then checks that each holds
+    /// every acknowledged grant.
+    func assertBothHold(_ acknowledged: [String: String], file: StaticString = #filePath, line: UInt = #line) throws {
+        try waitForSameLsn()
+        for index in 0..<2 { try assertHolds(index, acknowledged, file: file, line: line) }
+    }
+
     /// Checks that node `index` lists every acknowledged grant
     /// (requestId → grantId), and no grant or requestId twice.
     func assertHolds(_ index: Int, _ acknowledged: [String: String], file: StaticString = #filePath, line: UInt = #line) throws {
