@@ -118,11 +118,12 @@ final class LogRecordCodecTests: XCTestCase {
         XCTAssertThrowsError(try LogRecordCodec.decode(writer.bytes))
     }
 
-    func testUnknownGrantKindThrows() {
+    /// A grant record's bytes, written field by field, with `kind` as given.
+    private func grantRecord(kind: UInt64) -> [UInt8] {
         var writer = BinaryWriter()
         writer.unsigned(4)
         writer.string("g")
-        writer.unsigned(3) // no Grant.Kind 3
+        writer.unsigned(kind)
         writer.bool(false)
         writer.string("h"); writer.string("c"); writer.string("i")
         writer.signed(1)
@@ -130,24 +131,21 @@ final class LogRecordCodecTests: XCTestCase {
         writer.bool(false)
         writer.bool(false)
         writer.signed(0)
-        XCTAssertThrowsError(try LogRecordCodec.decode(writer.bytes))
+        return writer.bytes
+    }
+
+    func testTheGrantRecordHelperWritesAValidGrant() throws {
+        XCTAssertNoThrow(try LogRecordCodec.decode(grantRecord(kind: UInt64(Grant.Kind.authorize.rawValue))))
+    }
+
+    func testUnknownGrantKindThrows() {
+        XCTAssertThrowsError(try LogRecordCodec.decode(grantRecord(kind: 3)), "no Grant.Kind 3")
     }
 
     /// A grant kind is a varint that must fit in a byte: 257 must not be
     /// truncated to `.authorize` (1).
     func testGrantKindOutOfByteRangeThrows() {
-        var writer = BinaryWriter()
-        writer.unsigned(4)
-        writer.string("g")
-        writer.unsigned(257)
-        writer.bool(false)
-        writer.string("h"); writer.string("c"); writer.string("i")
-        writer.signed(1)
-        writer.bool(false)
-        writer.bool(false)
-        writer.bool(false)
-        writer.signed(0)
-        XCTAssertThrowsError(try LogRecordCodec.decode(writer.bytes))
+        XCTAssertThrowsError(try LogRecordCodec.decode(grantRecord(kind: 257)))
     }
 
     /// A 10-byte varint whose last byte is above 1 holds more than 64 bits:
