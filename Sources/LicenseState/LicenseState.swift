@@ -46,13 +46,33 @@ public struct LicenseState: Equatable {
     public private(set) var handshakes: [String: Handshake] = [:]
     public private(set) var leases: [String: Lease] = [:]
     public private(set) var requests: [RequestKey: Grant] = [:]
-    /// Request keys in the order they were granted, for pruning.
-    private var requestOrder: [RequestKey] = []
-    private var requestOrderStart = 0
+    /// Request keys in the order they were granted, for pruning. Readable in
+    /// the module so `StateSnapshotCodec` can write requests in this order.
+    private(set) var requestOrder: [RequestKey] = []
+    private(set) var requestOrderStart = 0
     public private(set) var adminPassword: PasswordHash?
     public private(set) var grantsTotal: Int64 = 0
 
     public init() {}
+
+    /// A state restored from a snapshot (`StateSnapshotCodec`).
+    /// - Parameters:
+    ///   - requestsInGrantOrder: the remembered requests, oldest grant first:
+    ///     the order `expire` prunes them in. Each key appears once.
+    init(licenses: [String: LicenseFile], items: [String: ItemUsage], handshakes: [String: Handshake], leases: [String: Lease],
+         requestsInGrantOrder: [(key: RequestKey, grant: Grant)], adminPassword: PasswordHash?, grantsTotal: Int64) {
+        self.licenses = licenses
+        self.items = items
+        self.handshakes = handshakes
+        self.leases = leases
+        for (key, grant) in requestsInGrantOrder {
+            // The codec refuses duplicates before it gets here; one here is a programmer error.
+            precondition(requests.updateValue(grant, forKey: key) == nil, "request \(key) restored twice")
+        }
+        requestOrder = requestsInGrantOrder.map(\.key)
+        self.adminPassword = adminPassword
+        self.grantsTotal = grantsTotal
+    }
 
     // MARK: Apply
 
