@@ -17,6 +17,7 @@ extension Replica {
             degraded = true
             effects += advanceCommit()
         }
+        effects += resendStalledSnapshot()
         if nowMs - lastHeartbeatMs >= config.heartbeatMs {
             lastHeartbeatMs = nowMs
             effects.append(.send(.heartbeat(term: term, session: peer?.session ?? 0, commitLsn: commitLsn, sentLsn: peer?.sentLsn ?? 0)))
@@ -32,6 +33,11 @@ extension Replica {
             guard match == theirs.lastLsn else {
                 return [.send(.diverged(term: term, session: session, matchLsn: match))]
             }
+            if match < compaction.compactedLsn {
+                // A repeated hello does not start the transfer over.
+                if let peer, peer.session == session, peer.snapshot != nil { return [] }
+                return startSnapshot(session: session)
+            }
             peer = Peer(session: session, flushedLsn: 0, sentLsn: match, lastHeardMs: nowMs)
             standbyLostSinceMs = nil
             // The heartbeat attaches the standby even when there is nothing to send.
@@ -39,8 +45,14 @@ extension Replica {
         case .ack(_, let session, let flushed):
             guard var peer, peer.session == session else { return [] }
             peer.lastHeardMs = nowMs
+            // A standby waiting for its snapshot acks only to stay attached.
+            guard peer.snapshot == nil else {
+                self.peer = peer
+                return []
+            }
             peer.flushedLsn = max(peer.flushedLsn, min(flushed, peer.sentLsn))
             self.peer = peer
+            shared(through: peer.flushedLsn)
             standbyLostSinceMs = nil
             if degraded, peer.flushedLsn >= flushedLsn { degraded = false }
             return advanceCommit() + streamToPeer() + handOverIfCaughtUp()
@@ -49,7 +61,9 @@ extension Replica {
             peer.lastHeardMs = nowMs
             self.peer = peer
             return [.reconcile(session: session, entries: entries)]
-        case .append, .heartbeat, .diverged, .reconciled, .handover:
+        case .snapshotAck(_, let session, let receivedBytes):
+            return receiveSnapshotAck(session: session, receivedBytes: receivedBytes)
+        case .append, .heartbeat, .diverged, .reconciled, .handover, .snapshotChunk:
             // Only the primary of a term sends these, and that is this node.
             return []
         }
@@ -57,7 +71,7 @@ extension Replica {
 
     /// Sends what the standby lacks, within the in-flight window.
     mutating func streamToPeer() -> [ReplicaEffect] {
-        guard role == .primary, var peer else { return [] }
+        guard role == .primary, var peer, peer.snapshot == nil else { return [] }
         var effects: [ReplicaEffect] = []
         while true {
             let windowEnd = peer.flushedLsn + config.inFlightEntriesMax

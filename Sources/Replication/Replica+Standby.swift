@@ -4,7 +4,9 @@ import LicenseState
 /// after a divergence and the cold start.
 extension Replica {
     mutating func tickStandby() -> [ReplicaEffect] {
-        if nowMs - lastHeardMs >= config.failoverTimeoutMs { return promote(peerLost: true) }
+        if nowMs - lastHeardMs >= config.failoverTimeoutMs, history.lastLsn > 0 || (peerLogEmpty ?? (nodeIndex == 0)) {
+            return promote(peerLost: true)
+        }
         guard lastHelloMs.map({ nowMs - $0 >= config.heartbeatMs }) ?? true else { return [] }
         lastHelloMs = nowMs
         // Attached, the ack doubles as this standby's heartbeat: without it
@@ -26,10 +28,11 @@ extension Replica {
     }
 
     /// Starts a new attachment: messages of the old one are ignored from now.
-    private mutating func rehello() -> [ReplicaEffect] {
+    mutating func rehello() -> [ReplicaEffect] {
         helloCount += 1
         session = incarnation &+ helloCount
         attached = false
+        incomingSnapshot = nil
         lastHelloMs = nowMs
         return [.send(hello)]
     }
@@ -48,6 +51,7 @@ extension Replica {
             guard session == self.session else { return [] }
             var effects = attachIfNeeded()
             commitLsn = max(commitLsn, min(commit, flushedLsn))
+            shared(through: commitLsn)
             // Appends travel before the heartbeat that counts them: less here means one was lost.
             if history.lastLsn < sentLsn { effects += rehello() }
             return effects
@@ -67,11 +71,19 @@ extension Replica {
                 fresh.append(entry)
             }
             commitLsn = max(commitLsn, min(commit, flushedLsn))
+            shared(through: commitLsn)
             if !fresh.isEmpty { effects.append(.write(fresh)) }
             return effects
         case .diverged(_, let session, let matchLsn):
             lastHeardMs = nowMs
             guard session == self.session, matchLsn < history.lastLsn else { return [] }
+            if matchLsn < compaction.compactedLsn {
+                // Records after the match point live only in the checkpoint:
+                // they could not be reconciled. Follow nothing, lose nothing.
+                refusedDivergenceLsn = matchLsn
+                return [.refuseDivergence(matchLsn: matchLsn, compactedLsn: compaction.compactedLsn)]
+            }
+            if matchLsn < compaction.checkpointLsn { return discardLog(queueAfter: matchLsn) + rehello() }
             history.truncate(after: matchLsn)
             flushedLsn = min(flushedLsn, matchLsn)
             commitLsn = min(commitLsn, matchLsn)
@@ -96,7 +108,9 @@ extension Replica {
             let mine = history.last
             if theirs.last > mine || (theirs.last == mine && peerIndex < nodeIndex) { lastHeardMs = nowMs }
             return []
-        case .ack, .reconcile:
+        case .snapshotChunk(_, let session, let offset, let totalBytes, let bytes):
+            return receiveSnapshotChunk(session: session, offset: offset, totalBytes: totalBytes, bytes: bytes)
+        case .ack, .reconcile, .snapshotAck:
             return []
         }
     }
@@ -104,6 +118,7 @@ extension Replica {
     private mutating func attachIfNeeded() -> [ReplicaEffect] {
         guard !attached else { return [] }
         attached = true
+        refusedDivergenceLsn = nil
         var effects: [ReplicaEffect] = [.send(.ack(term: term, session: session, flushedLsn: flushedLsn))]
         if hasReconcileQueue, reconcileClearAtLsn == nil {
             reconcileSentMs = nowMs

@@ -26,6 +26,9 @@ public struct Replica {
         /// Highest LSN sent on this session.
         public var sentLsn: UInt64
         public var lastHeardMs: UInt64
+        /// The standby's log starts before this node's retained log: it
+        /// gets a snapshot first, and no appends until it says hello again.
+        public var snapshot: SnapshotTransfer?
     }
 
     public let config: ReplicaConfig
@@ -40,6 +43,11 @@ public struct Replica {
     /// the primary (standby).
     public internal(set) var commitLsn: UInt64
     public internal(set) var nowMs: UInt64
+    /// Checkpoints of the state, and how far the log is removed.
+    public internal(set) var compaction: LogCompaction
+    /// The log through this LSN is durable on both nodes: acknowledged by
+    /// the standby (primary) or committed by the primary (standby).
+    public internal(set) var sharedLsn: UInt64
 
     // Primary
     public internal(set) var peer: Peer?
@@ -61,6 +69,18 @@ public struct Replica {
     public internal(set) var lastHeardMs: UInt64
     /// When this standby last sent a hello, or (attached) a keepalive ack.
     var lastHelloMs: UInt64?
+    /// The primary's log leaves this one at this LSN, behind this node's
+    /// compacted log: the node refuses to follow (see `refuseDivergence`).
+    public internal(set) var refusedDivergenceLsn: UInt64?
+    /// A snapshot the primary is sending on the current session.
+    public internal(set) var incomingSnapshot: IncomingSnapshot?
+    /// Whether the peer's log was empty when it last told (nil: it has not
+    /// told). A node with an empty log promotes only when the peer's is
+    /// empty too, or, untold, when it is the main (a new installation
+    /// starts with the main): otherwise the peer may hold everything (this
+    /// node is new, or waits for a snapshot), and taking over would start a
+    /// history without it.
+    var peerLogEmpty: Bool?
     /// The reconciliation queue holds records (the shell says so at start).
     public internal(set) var hasReconcileQueue: Bool
     /// Clear the queue once the log holds this LSN.
@@ -77,8 +97,10 @@ public struct Replica {
     ///   - history: the terms of the log as stored.
     ///   - incarnation: a random number, different at each start (sessions).
     ///   - hasReconcileQueue: records are waiting in the reconciliation queue.
+    ///   - checkpointLsn: the stored state is as of this LSN.
+    ///   - compactedLsn: the stored log holds no entry at or before this LSN.
     public init(config: ReplicaConfig, nodeIndex: Int, term: UInt64, history: TermHistory, incarnation: UInt64,
-                hasReconcileQueue: Bool, nowMs: UInt64) {
+                hasReconcileQueue: Bool, nowMs: UInt64, checkpointLsn: UInt64 = 0, compactedLsn: UInt64 = 0) {
         precondition(config.validate() == nil, "invalid replica config: \(config.validate()!)")
         precondition(nodeIndex == 0 || nodeIndex == 1, "a pair has nodes 0 and 1")
         self.config = config
@@ -92,6 +114,9 @@ public struct Replica {
         session = incarnation
         lastHeardMs = nowMs
         self.hasReconcileQueue = hasReconcileQueue
+        compaction = LogCompaction(everyRecords: config.checkpointEveryRecords, retainedRecords: config.retainedRecords,
+                                   checkpointLsn: checkpointLsn, compactedLsn: compactedLsn)
+        sharedLsn = compactedLsn
     }
 
     /// Whether client and admin writes may be taken now.
@@ -118,6 +143,7 @@ public struct Replica {
 
     /// A message from the peer.
     public mutating func receive(_ message: ReplicationMessage) -> [ReplicaEffect] {
+        notePeerLog(message)
         var effects: [ReplicaEffect] = []
         if message.term > term {
             effects += adopt(term: message.term)
@@ -130,6 +156,17 @@ public struct Replica {
         case .standby: effects += receiveStandby(message)
         }
         return effects
+    }
+
+    /// Remembers whether the peer's log is empty, as far as `message` tells.
+    private mutating func notePeerLog(_ message: ReplicationMessage) {
+        switch message {
+        case .hello(_, _, _, let theirs): peerLogEmpty = theirs.lastLsn == 0
+        case .heartbeat(_, _, let commitLsn, let sentLsn): if commitLsn > 0 || sentLsn > 0 { peerLogEmpty = false }
+        case .append(_, _, _, _, let entries, _): if !entries.isEmpty { peerLogEmpty = false }
+        case .diverged, .snapshotChunk, .handover: peerLogEmpty = false
+        case .ack, .reconcile, .reconciled, .snapshotAck: break
+        }
     }
 
     /// Primary: records through `lsn` were appended to the local log in
@@ -148,7 +185,7 @@ public struct Replica {
         flushedLsn = lsn
         switch role {
         case .primary:
-            return advanceCommit()
+            return advanceCommit() + checkpointIfDue()
         case .standby:
             var effects: [ReplicaEffect] = []
             if attached { effects.append(.send(.ack(term: term, session: session, flushedLsn: flushedLsn))) }
@@ -157,7 +194,7 @@ public struct Replica {
                 hasReconcileQueue = false
                 effects.append(.clearReconcileQueue)
             }
-            return effects
+            return effects + checkpointIfDue()
         }
     }
 
@@ -218,6 +255,7 @@ public struct Replica {
         attached = false
         lastHeardMs = nowMs
         lastHelloMs = nil
+        incomingSnapshot = nil
         return [.roleChanged(.standby, term: term)]
     }
 
@@ -238,6 +276,7 @@ public struct Replica {
         role = .primary
         failoversTotal += 1
         attached = false
+        incomingSnapshot = nil
         peer = nil
         degraded = peerLost && config.mode == .sync && config.degradeAfterMs > 0
         if peerLost { lastFailoverSilenceMs = nowMs - lastHeardMs }

@@ -1,3 +1,5 @@
+import LicenseState
+
 /// The timing and acknowledgement rules of one replica.
 ///
 /// Invariant: `failoverTimeoutMs > 3 * heartbeatMs` (checked by `validate`
@@ -21,15 +23,32 @@ public struct ReplicaConfig: Equatable {
     public var appendEntriesMax: Int
     /// Most entries sent and not yet acknowledged by the standby.
     public var inFlightEntriesMax: UInt64
+    /// A checkpoint of the state every this many records (0 = never).
+    public var checkpointEveryRecords: UInt64
+    /// Records kept in the log behind what both nodes hold.
+    public var retainedRecords: UInt64
+    /// Bytes of a snapshot per chunk message.
+    public var snapshotChunkBytes: UInt64
+    /// Most snapshot chunks sent and not yet acknowledged.
+    public var snapshotWindowChunks: UInt64
+
+    /// Largest snapshot chunk: the largest byte string a message field may hold.
+    public static let snapshotChunkBytesMax = UInt64(BinaryReader.fieldBytesMax)
 
     public init(heartbeatMs: UInt64 = 100, failoverTimeoutMs: UInt64 = 1_000, degradeAfterMs: UInt64 = 5_000,
-                mode: Mode = .sync, appendEntriesMax: Int = 1_024, inFlightEntriesMax: UInt64 = 16_384) {
+                mode: Mode = .sync, appendEntriesMax: Int = 1_024, inFlightEntriesMax: UInt64 = 16_384,
+                checkpointEveryRecords: UInt64 = 100_000, retainedRecords: UInt64 = 100_000,
+                snapshotChunkBytes: UInt64 = 1 << 20, snapshotWindowChunks: UInt64 = 4) {
         self.heartbeatMs = heartbeatMs
         self.failoverTimeoutMs = failoverTimeoutMs
         self.degradeAfterMs = degradeAfterMs
         self.mode = mode
         self.appendEntriesMax = appendEntriesMax
         self.inFlightEntriesMax = inFlightEntriesMax
+        self.checkpointEveryRecords = checkpointEveryRecords
+        self.retainedRecords = retainedRecords
+        self.snapshotChunkBytes = snapshotChunkBytes
+        self.snapshotWindowChunks = snapshotWindowChunks
     }
 
     /// Why the values cannot work together, if they cannot.
@@ -40,6 +59,9 @@ public struct ReplicaConfig: Equatable {
         }
         if appendEntriesMax < 1 || inFlightEntriesMax < UInt64(appendEntriesMax) {
             return "inFlightEntriesMax must be at least appendEntriesMax, which must be at least 1"
+        }
+        if snapshotChunkBytes < 1 || snapshotChunkBytes > Self.snapshotChunkBytesMax || snapshotWindowChunks < 1 {
+            return "snapshotChunkBytes must be 1 to \(Self.snapshotChunkBytesMax) and snapshotWindowChunks at least 1"
         }
         return nil
     }

@@ -6,10 +6,11 @@ import LicenseState
 /// Invariant: `decode(encode(m)) == m`; `decode` refuses unknown types,
 /// trailing bytes, out-of-order entries and impossible histories.
 public enum ReplicationMessageCodec {
-    /// Frame types. 1–8 are the messages; 9, 10 and 11 are the stream's
-    /// authentication (see `ReplicationHandshake` in the node).
+    /// Frame types. 1–8, 12 and 13 are the messages; 9, 10 and 11 are the
+    /// stream's authentication (see `ReplicationHandshake` in the node).
     public enum FrameType: UInt8 {
         case hello = 1, append, heartbeat, ack, diverged, reconcile, reconciled, handover
+        case snapshotChunk = 12, snapshotAck
     }
 
     /// Most entries one message may carry.
@@ -24,12 +25,7 @@ public enum ReplicationMessageCodec {
         case .hello(_, _, let nodeIndex, let history):
             type = .hello
             writer.unsigned(UInt64(nodeIndex))
-            writer.unsigned(history.lastLsn)
-            writer.unsigned(UInt64(history.starts.count))
-            for start in history.starts {
-                writer.unsigned(start.term)
-                writer.unsigned(start.lsn)
-            }
+            write(history, into: &writer)
         case .append(_, _, let prevLsn, let prevTerm, let entries, let commitLsn):
             type = .append
             writer.unsigned(prevLsn)
@@ -55,6 +51,14 @@ public enum ReplicationMessageCodec {
         case .handover(_, _, let lastLsn):
             type = .handover
             writer.unsigned(lastLsn)
+        case .snapshotChunk(_, _, let offset, let totalBytes, let bytes):
+            type = .snapshotChunk
+            writer.unsigned(offset)
+            writer.unsigned(totalBytes)
+            writer.data(bytes)
+        case .snapshotAck(_, _, let receivedBytes):
+            type = .snapshotAck
+            writer.unsigned(receivedBytes)
         }
         return Frame(type: type.rawValue, payload: writer.bytes)
     }
@@ -68,12 +72,8 @@ public enum ReplicationMessageCodec {
         switch type {
         case .hello:
             let nodeIndex = try reader.unsigned()
-            let lastLsn = try reader.unsigned()
-            let count = try reader.unsigned()
-            guard nodeIndex <= 1, count <= UInt64(TermHistory.startsMax) else { throw BinaryReader.Malformed() }
-            let starts = try (0..<count).map { _ in TermHistory.Start(term: try reader.unsigned(), lsn: try reader.unsigned()) }
-            guard let history = TermHistory(starts: starts, lastLsn: lastLsn) else { throw BinaryReader.Malformed() }
-            message = .hello(term: term, session: session, nodeIndex: Int(nodeIndex), history: history)
+            guard nodeIndex <= 1 else { throw BinaryReader.Malformed() }
+            message = .hello(term: term, session: session, nodeIndex: Int(nodeIndex), history: try readHistory(&reader))
         case .append:
             let prevLsn = try reader.unsigned()
             let prevTerm = try reader.unsigned()
@@ -92,9 +92,38 @@ public enum ReplicationMessageCodec {
             message = .reconciled(term: term, session: session, throughLsn: try reader.unsigned())
         case .handover:
             message = .handover(term: term, session: session, lastLsn: try reader.unsigned())
+        case .snapshotChunk:
+            let offset = try reader.unsigned()
+            let totalBytes = try reader.unsigned()
+            let bytes = try reader.data()
+            // A chunk lies inside its snapshot and carries something.
+            guard !bytes.isEmpty, offset <= totalBytes, UInt64(bytes.count) <= totalBytes - offset else { throw BinaryReader.Malformed() }
+            message = .snapshotChunk(term: term, session: session, offset: offset, totalBytes: totalBytes, bytes: bytes)
+        case .snapshotAck:
+            message = .snapshotAck(term: term, session: session, receivedBytes: try reader.unsigned())
         }
         guard reader.isAtEnd else { throw BinaryReader.Malformed() }
         return message
+    }
+
+    /// A term history as hellos and checkpoints store it.
+    public static func write(_ history: TermHistory, into writer: inout BinaryWriter) {
+        writer.unsigned(history.lastLsn)
+        writer.unsigned(UInt64(history.starts.count))
+        for start in history.starts {
+            writer.unsigned(start.term)
+            writer.unsigned(start.lsn)
+        }
+    }
+
+    /// Reads what `write(_:into:)` wrote, refusing an impossible history.
+    public static func readHistory(_ reader: inout BinaryReader) throws -> TermHistory {
+        let lastLsn = try reader.unsigned()
+        let count = try reader.unsigned()
+        guard count <= UInt64(TermHistory.startsMax) else { throw BinaryReader.Malformed() }
+        let starts = try (0..<count).map { _ in TermHistory.Start(term: try reader.unsigned(), lsn: try reader.unsigned()) }
+        guard let history = TermHistory(starts: starts, lastLsn: lastLsn) else { throw BinaryReader.Malformed() }
+        return history
     }
 
     private static func write(_ entries: [ReplicatedEntry], into writer: inout BinaryWriter) {

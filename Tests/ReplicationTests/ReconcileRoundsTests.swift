@@ -18,7 +18,9 @@ final class ReconcileRoundsTests: XCTestCase {
     }
 
     func testAPrimaryHasNoQueueToSend() {
-        var node = Replica(config: ReplicaConfig(), nodeIndex: 0, term: 1, history: TermHistory(), incarnation: 7,
+        var history = TermHistory()
+        history.append(lsn: 1, term: 1)
+        var node = Replica(config: ReplicaConfig(), nodeIndex: 0, term: 1, history: history, incarnation: 7,
                            hasReconcileQueue: false, nowMs: 0)
         _ = node.tick(nowMs: 5_000)
         XCTAssertEqual(node.role, .primary)

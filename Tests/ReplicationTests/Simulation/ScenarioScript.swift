@@ -8,9 +8,10 @@ import XCTest
 /// and time moves only on `tick`.
 ///
 /// Commands:
-/// - `config [mode=sync|async] [heartbeat=ms] [failover=ms] [degrade=ms] [appendMax=n] [inFlightMax=n]`
+/// - `config [mode=sync|async] [heartbeat=ms] [failover=ms] [degrade=ms] [appendMax=n] [inFlightMax=n]
+///   [checkpointEvery=n] [retained=n] [chunk=bytes] [window=chunks]`
 /// - `setup`: node 0 primary in term 2 with node 1 attached, both at `failover` ms (prints their status)
-/// - `start <node> [at=ms] [term=t] [log=<first>..<last>@<term>,…] [ids=<first record ID>]`
+/// - `start <node> [at=ms] [term=t] [log=<first>..<last>@<term>,…] [ids=<first record ID>] [checkpoint=lsn] [compacted=lsn]`
 /// - `tick <node> <ms>`, `write <node> <record ID>…`, `switchover <node>`, `crash <node>`
 /// - `deliver <from> [count]`, `drop <from> [count]`: messages `from` sent, oldest first
 /// - `flush <node> [count]`: complete disk operations, oldest first
@@ -103,14 +104,17 @@ final class ScenarioScript {
         config = ReplicaConfig(heartbeatMs: number("heartbeat") ?? 100, failoverTimeoutMs: number("failover") ?? 1_000,
                                degradeAfterMs: number("degrade") ?? 5_000,
                                mode: options["mode"].flatMap(ReplicaConfig.Mode.init(rawValue:)) ?? .sync,
-                               appendEntriesMax: Int(number("appendMax") ?? 1_024), inFlightEntriesMax: number("inFlightMax") ?? 16_384)
+                               appendEntriesMax: Int(number("appendMax") ?? 1_024), inFlightEntriesMax: number("inFlightMax") ?? 16_384,
+                               checkpointEveryRecords: number("checkpointEvery") ?? 100_000, retainedRecords: number("retained") ?? 100_000,
+                               snapshotChunkBytes: number("chunk") ?? 1 << 20, snapshotWindowChunks: number("window") ?? 4)
     }
 
     /// Node 0 primary in term 2 and node 1 attached, both clocks at `failoverTimeoutMs`.
     private func setup() {
         let failover = config.failoverTimeoutMs
         quietDepth += 1
-        for command in ["start 0 at=0", "start 1 at=1", "tick 0 \(failover)", "flush 0", "deliver 0", "flush 1",
+        // The nodes first tell each other their logs are empty: an empty node promotes only then.
+        for command in ["start 0 at=0", "start 1 at=1", "tick 0 0", "tick 1 1", "deliver 0", "deliver 1", "tick 0 \(failover)", "flush 0", "deliver 0", "flush 1",
                         "tick 1 \(failover)", "deliver 1", "deliver 0", "deliver 1"] {
             _ = execute(command)
         }
@@ -132,7 +136,9 @@ final class ScenarioScript {
                     id += 1
                 }
             }
-            let durable = DurableStore(log: log, term: options["term"].flatMap(UInt64.init) ?? 0)
+            let durable = DurableStore(log: log, term: options["term"].flatMap(UInt64.init) ?? 0,
+                                       checkpointLsn: options["checkpoint"].flatMap(UInt64.init) ?? 0,
+                                       compactedLsn: options["compacted"].flatMap(UInt64.init) ?? 0)
             let node = SimulatedNode(index: index, config: config, durable: durable)
             node.trace = { [unowned self] line in
                 if !line.hasPrefix("tick now=") { self.say("n\(index): \(line)") }

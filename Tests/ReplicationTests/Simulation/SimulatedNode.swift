@@ -22,6 +22,11 @@ final class SimulatedNode {
         case persistTerm(UInt64)
         case truncate(after: UInt64)
         case clearQueue
+        case checkpoint(lsn: UInt64, compactThrough: UInt64)
+        case discard(queueAfter: UInt64)
+        /// Copies the store for `session` (in order after the writes before it).
+        case prepareSnapshot(session: UInt64)
+        case install(SimulatedSnapshot)
     }
 
     struct QueuedOperation {
@@ -52,6 +57,10 @@ final class SimulatedNode {
     private var deferredInputs: [(what: () -> String, step: (inout Replica) -> [ReplicaEffect])] = []
     /// Clients waiting for the acknowledgement of their record.
     private var waitingClients: [SimulatedEntry] = []
+    /// Primary: the prepared snapshot and the session it is for.
+    private var outgoingSnapshot: (session: UInt64, bytes: [UInt8])?
+    /// Standby: the snapshot bytes received so far.
+    private var incomingSnapshot: [UInt8] = []
 
     // MARK: Outputs, drained by the owner
 
@@ -64,6 +73,12 @@ final class SimulatedNode {
     var written: [SimulatedEntry] = []
     /// Durable changes that removed entries (truncations, queue clears).
     var durableRemovals = 0
+    /// Checkpoints, discarded logs and installed snapshots, durable.
+    var checkpoints = 0
+    var discards = 0
+    var snapshotsInstalled = 0
+    /// Divergences behind the compacted log this node refused to follow.
+    var refusedDivergences = 0
 
     /// The simulated time at which a disk operation queued now completes; the
     /// node keeps completions in order.
@@ -95,8 +110,10 @@ final class SimulatedNode {
         log = durable.log
         logHistory = durable.history
         replica = Replica(config: config, nodeIndex: index, term: durable.term, history: logHistory, incarnation: incarnation,
-                          hasReconcileQueue: !durable.queue.isEmpty, nowMs: nowMs)
-        trace?("start boot=\(boots) term=\(durable.term) last=\(logHistory.last) queue=\(durable.queue.count)")
+                          hasReconcileQueue: !durable.queue.isEmpty, nowMs: nowMs, checkpointLsn: durable.checkpointLsn,
+                          compactedLsn: durable.compactedLsn)
+        let compaction = durable.checkpointLsn > 0 ? " checkpoint=\(durable.checkpointLsn) compacted=\(durable.compactedLsn)" : ""
+        trace?("start boot=\(boots) term=\(durable.term) last=\(logHistory.last) queue=\(durable.queue.count)\(compaction)")
     }
 
     /// Loses everything that is not durable.
@@ -111,6 +128,8 @@ final class SimulatedNode {
         deferredInputs = []
         waitingClients = []
         outbox = []
+        outgoingSnapshot = nil
+        incomingSnapshot = []
         trace?("crash")
     }
 
@@ -167,6 +186,37 @@ final class SimulatedNode {
             durable.clearQueue()
             durableRemovals += 1
             trace?("durable queue cleared")
+        case .checkpoint(let lsn, let compactThrough):
+            durable.checkpoint(lsn: lsn, compactThrough: compactThrough)
+            checkpoints += 1
+            trace?("durable checkpoint at=\(lsn) compacted=\(compactThrough)")
+        case .discard(let lsn):
+            let moved = durable.discard(queueAfter: lsn)
+            truncated += moved
+            durableRemovals += 1
+            discards += 1
+            trace?("durable discard, queue += \(Transcript.describe(moved))")
+        case .prepareSnapshot(let session):
+            let bytes = SimulatedSnapshot(of: durable).encode()
+            // As the shell: one snapshot is kept, the one the replica waits for.
+            guard let peer = replica!.peer, peer.session == session, peer.snapshot?.totalBytes == nil else { break }
+            outgoingSnapshot = (session, bytes)
+            input("snapshot prepared session=\(session) bytes=\(bytes.count)") {
+                $0.snapshotPrepared(session: session, totalBytes: UInt64(bytes.count))
+            }
+        case .install(let snapshot):
+            durable.install(snapshot)
+            // The log changes with the replica's history, in the input below.
+            log = []
+            logHistory = TermHistory()
+            appendToLog(snapshot.log)
+            durableRemovals += 1
+            snapshotsInstalled += 1
+            trace?("durable snapshot installed: last=\(snapshot.history.last)")
+            // Before the inputs held meanwhile: they must meet the new log.
+            input("installed snapshot", first: true) {
+                $0.installedSnapshot(history: snapshot.history, checkpointLsn: snapshot.checkpointLsn, compactedLsn: snapshot.compactedLsn)
+            }
         }
         if queued.blocksEffects {
             waitingForDisk = false
@@ -177,9 +227,11 @@ final class SimulatedNode {
     // MARK: The shell
 
     /// - Parameter what: the input's trace line, built only when tracing.
-    private func input(_ what: @autoclosure @escaping () -> String, _ step: @escaping (inout Replica) -> [ReplicaEffect]) {
+    /// - Parameter first: ahead of the inputs already held.
+    private func input(_ what: @autoclosure @escaping () -> String, first: Bool = false,
+                       _ step: @escaping (inout Replica) -> [ReplicaEffect]) {
         precondition(isUp, "input to node \(index) while it is down")
-        deferredInputs.append((what, step))
+        if first { deferredInputs.insert((what, step), at: 0) } else { deferredInputs.append((what, step)) }
         run([])
     }
 
@@ -214,6 +266,35 @@ final class SimulatedNode {
             log.removeLast(log.count - Int(lsn))
             logHistory.truncate(after: lsn)
             queueDisk(.truncate(after: lsn), blocksEffects: true)
+        case .discardLog(let lsn):
+            log = []
+            logHistory = TermHistory()
+            queueDisk(.discard(queueAfter: lsn), blocksEffects: true)
+        case .refuseDivergence:
+            refusedDivergences += 1
+        case .checkpoint(let lsn, let compactThrough):
+            precondition(lsn == UInt64(log.count), "node \(index): a checkpoint is of the state as it is now")
+            queueDisk(.checkpoint(lsn: lsn, compactThrough: compactThrough), blocksEffects: false)
+        case .prepareSnapshot(let session):
+            queueDisk(.prepareSnapshot(session: session), blocksEffects: false)
+        case .sendSnapshotChunk(let session, let offset, let count, let totalBytes):
+            guard let replica, replica.role == .primary, let outgoing = outgoingSnapshot, outgoing.session == session else { return }
+            precondition(UInt64(outgoing.bytes.count) == totalBytes, "node \(index): chunk of another snapshot")
+            let bytes = Array(outgoing.bytes[Int(offset)..<Int(offset + count)])
+            outbox.append(.snapshotChunk(term: replica.term, session: session, offset: offset, totalBytes: totalBytes, bytes: bytes))
+        case .snapshotSent(let session):
+            if outgoingSnapshot?.session == session { outgoingSnapshot = nil }
+        case .writeSnapshotChunk(let offset, let bytes):
+            if offset == 0 { incomingSnapshot = [] }
+            precondition(UInt64(incomingSnapshot.count) == offset, "node \(index): snapshot chunks out of order")
+            incomingSnapshot += bytes
+        case .installSnapshot(let totalBytes):
+            precondition(UInt64(incomingSnapshot.count) == totalBytes, "node \(index): installing an incomplete snapshot")
+            guard let snapshot = try? SimulatedSnapshot(decoding: incomingSnapshot) else {
+                preconditionFailure("node \(index): a complete snapshot does not decode")
+            }
+            incomingSnapshot = []
+            queueDisk(.install(snapshot), blocksEffects: true)
         case .write(let entries):
             let simulated = entries.map(SimulatedEntry.init(replicated:))
             appendToLog(simulated)
@@ -223,6 +304,8 @@ final class SimulatedNode {
         case .sendAppend(let session, let prevLsn, let prevTerm, let throughLsn, let commitLsn):
             // As the shell: only a primary streams, from its log as it is now.
             guard let replica, replica.role == .primary else { return }
+            // The shell reads the entries from its log: compacted ones are gone.
+            precondition(prevLsn >= replica.compaction.compactedLsn, "node \(index): streaming from lsn \(prevLsn + 1), behind the compacted log (\(replica.compaction.compactedLsn))")
             let entries = log[Int(prevLsn)..<min(Int(throughLsn), log.count)].map(\.replicated)
             outbox.append(.append(term: replica.term, session: session, prevLsn: prevLsn, prevTerm: prevTerm, entries: entries,
                                   commitLsn: commitLsn))

@@ -3,7 +3,8 @@ import XCTest
 
 /// Many seeded runs of the pair under faults (see `Simulator`): every seed
 /// must keep the invariants, and the seeds together must have exercised the
-/// failover paths (crashes, promotions, truncations, switchovers, degrading).
+/// failover paths (crashes, promotions, truncations, switchovers, degrading,
+/// checkpoints, discarded logs, snapshots).
 ///
 /// `LTS_SIM_SEED=<n>` runs only seed n, printing a step trace;
 /// `LTS_SIM_SEEDS=<n>` sets how many seeds each mode runs (default 5000).
@@ -54,6 +55,9 @@ final class SimulationTests: XCTestCase {
         XCTAssertGreaterThan(totals.switchovers, 0, "no switchover was ever asked for")
         XCTAssertGreaterThan(totals.handovers, 0, "no switchover ever handed over")
         XCTAssertGreaterThan(totals.reconciled, 0, "no reconciliation ever completed")
+        XCTAssertGreaterThan(totals.checkpoints, 0, "no checkpoint was ever written")
+        XCTAssertGreaterThan(totals.discards, 0, "no divergence ever lay behind a checkpoint")
+        XCTAssertGreaterThan(totals.snapshotsInstalled, 0, "no standby ever joined by a snapshot")
         if parity == 0 { XCTAssertGreaterThan(totals.degradedSteps, 0, "no sync primary ever degraded") }
     }
 }

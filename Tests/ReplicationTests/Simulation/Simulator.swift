@@ -21,6 +21,9 @@ final class Simulator {
         var handovers = 0
         var reconciled = 0
         var degradedSteps = 0
+        var checkpoints = 0
+        var discards = 0
+        var snapshotsInstalled = 0
     }
 
     enum Event {
@@ -81,7 +84,10 @@ final class Simulator {
         config = ReplicaConfig(heartbeatMs: 10, failoverTimeoutMs: random.uniform(35...60),
                                degradeAfterMs: random.chance(perMille: 300) ? 0 : random.uniform(60...200),
                                mode: seed % 2 == 0 ? .sync : .async, appendEntriesMax: appendEntriesMax,
-                               inFlightEntriesMax: UInt64(appendEntriesMax) * random.uniform(4...16))
+                               inFlightEntriesMax: UInt64(appendEntriesMax) * random.uniform(4...16),
+                               checkpointEveryRecords: random.chance(perMille: 200) ? 0 : random.uniform(2...20),
+                               retainedRecords: random.uniform(0...6), snapshotChunkBytes: random.uniform(4...48),
+                               snapshotWindowChunks: random.uniform(1...4))
         clockRatePerMille = [random.uniform(950...1050), random.uniform(950...1050)]
         clockOffsetMs = [random.uniform(0...10_000), random.uniform(0...10_000)]
         tickEveryMs = [random.uniform(2...4)...random.uniform(5...9), random.uniform(2...4)...random.uniform(5...9)]
@@ -89,7 +95,21 @@ final class Simulator {
         faultPhaseEndMs = faultPhaseMs
         writesEndMs = faultPhaseMs + quietPhaseMs / 3
         endMs = faultPhaseMs + quietPhaseMs
-        nodes = [SimulatedNode(index: 0, config: config), SimulatedNode(index: 1, config: config)]
+        // One seed in five starts as a new, empty standby joining a primary
+        // whose log is compacted: it can only join by a snapshot.
+        var established = DurableStore()
+        if seed % 5 == 4 {
+            let count = random.uniform(10...40)
+            let log = (1...count).map { SimulatedEntry(lsn: $0, term: 2, id: $0) }
+            let compacted = count - random.uniform(0...5)
+            established = DurableStore(log: log, term: 2, checkpointLsn: count, compactedLsn: compacted)
+            for entry in log {
+                acknowledged[entry.id] = entry
+                recordAt[entry.position] = entry.id
+            }
+            nextRecordId = count + 1
+        }
+        nodes = [SimulatedNode(index: 0, config: config, durable: established), SimulatedNode(index: 1, config: config)]
         self.random = random
         for node in nodes {
             node.diskDueMs = { [unowned self] in self.nowMs + self.random.uniform(self.diskDelayMs[node.index]) }
@@ -108,7 +128,7 @@ final class Simulator {
     /// - Returns: the failure, if any, with the seed and the replay hint.
     func run() -> String? {
         if traceSteps {
-            print("seed \(seed): \(config.mode) heartbeat=\(config.heartbeatMs) failover=\(config.failoverTimeoutMs) degrade=\(config.degradeAfterMs) appendMax=\(config.appendEntriesMax) inFlightMax=\(config.inFlightEntriesMax) clocks=\(clockRatePerMille)‰")
+            print("seed \(seed): \(config.mode) heartbeat=\(config.heartbeatMs) failover=\(config.failoverTimeoutMs) degrade=\(config.degradeAfterMs) appendMax=\(config.appendEntriesMax) inFlightMax=\(config.inFlightEntriesMax) checkpointEvery=\(config.checkpointEveryRecords) retained=\(config.retainedRecords) chunk=\(config.snapshotChunkBytes)×\(config.snapshotWindowChunks) clocks=\(clockRatePerMille)‰")
         }
         for node in nodes { start(node) }
         events.push(.client, atMs: random.uniform(0...10))
@@ -287,6 +307,15 @@ final class Simulator {
                 durabilityCheckDue = true
                 node.durableRemovals = 0
             }
+            if node.refusedDivergences > 0 {
+                fail("node \(node.index) met a divergence behind its compacted log: records there could not be reconciled")
+            }
+            stats.checkpoints += node.checkpoints
+            stats.discards += node.discards
+            stats.snapshotsInstalled += node.snapshotsInstalled
+            node.checkpoints = 0
+            node.discards = 0
+            node.snapshotsInstalled = 0
         }
     }
 
@@ -310,5 +339,8 @@ extension Simulator.Stats {
         handovers += other.handovers
         reconciled += other.reconciled
         degradedSteps += other.degradedSteps
+        checkpoints += other.checkpoints
+        discards += other.discards
+        snapshotsInstalled += other.snapshotsInstalled
     }
 }

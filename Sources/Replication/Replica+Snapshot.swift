@@ -1,0 +1,147 @@
+import LicenseState
+
+/// Checkpoints, and snapshots for a standby whose log starts before the
+/// primary's retained log (a new, empty standby; one that was away long;
+/// one whose divergence lay behind its checkpoint).
+extension Replica {
+    // MARK: Checkpoints
+
+    /// A checkpoint when one is due; none while a snapshot is on its way,
+    /// so the log the snapshot ends with is still there when the standby
+    /// says hello again.
+    mutating func checkpointIfDue() -> [ReplicaEffect] {
+        guard peer?.snapshot == nil, incomingSnapshot == nil,
+              let due = compaction.next(lastLsn: history.lastLsn, sharedLsn: sharedLsn) else { return [] }
+        return [.checkpoint(lsn: due.checkpointLsn, compactThrough: due.compactThrough)]
+    }
+
+    /// Records that the log through `lsn` is on both nodes.
+    mutating func shared(through lsn: UInt64) {
+        sharedLsn = max(sharedLsn, min(lsn, flushedLsn))
+    }
+
+    // MARK: Primary
+
+    /// The standby's log (matching through its end, `lsn`) starts before
+    /// this node's retained log: send it a snapshot.
+    mutating func startSnapshot(session: UInt64) -> [ReplicaEffect] {
+        peer = Peer(session: session, flushedLsn: 0, sentLsn: 0, lastHeardMs: nowMs,
+                    snapshot: SnapshotTransfer(lastProgressMs: nowMs))
+        // A standby without the log does not count for acknowledgements:
+        // the degrade clock keeps running.
+        if standbyLostSinceMs == nil { standbyLostSinceMs = nowMs }
+        // The heartbeat attaches the standby, so it waits for the snapshot.
+        return [.send(.heartbeat(term: term, session: session, commitLsn: commitLsn, sentLsn: 0)), .prepareSnapshot(session: session)]
+    }
+
+    /// Primary: the snapshot for `session` is ready, `totalBytes` long.
+    public mutating func snapshotPrepared(session: UInt64, totalBytes: UInt64) -> [ReplicaEffect] {
+        guard role == .primary, var peer, peer.session == session, var transfer = peer.snapshot, transfer.totalBytes == nil,
+              totalBytes > 0 else { return [] }
+        transfer.totalBytes = totalBytes
+        transfer.lastProgressMs = nowMs
+        peer.snapshot = transfer
+        self.peer = peer
+        return sendSnapshotChunks()
+    }
+
+    mutating func receiveSnapshotAck(session: UInt64, receivedBytes: UInt64) -> [ReplicaEffect] {
+        guard var peer, peer.session == session, var transfer = peer.snapshot else { return [] }
+        peer.lastHeardMs = nowMs
+        if receivedBytes > transfer.ackedBytes, receivedBytes <= transfer.sentBytes {
+            transfer.ackedBytes = receivedBytes
+            transfer.lastProgressMs = nowMs
+            peer.snapshot = transfer
+            self.peer = peer
+            if transfer.isComplete { return [.snapshotSent(session: session)] }
+            return sendSnapshotChunks()
+        }
+        self.peer = peer
+        return []
+    }
+
+    /// Sends chunks up to the window past what the standby acknowledged.
+    mutating func sendSnapshotChunks() -> [ReplicaEffect] {
+        guard var peer, var transfer = peer.snapshot, let total = transfer.totalBytes else { return [] }
+        var effects: [ReplicaEffect] = []
+        let windowEnd = transfer.ackedBytes + config.snapshotChunkBytes * config.snapshotWindowChunks
+        while transfer.sentBytes < min(total, windowEnd) {
+            let count = min(config.snapshotChunkBytes, total - transfer.sentBytes)
+            effects.append(.sendSnapshotChunk(session: peer.session, offset: transfer.sentBytes, count: count, totalBytes: total))
+            transfer.sentBytes += count
+        }
+        peer.snapshot = transfer
+        self.peer = peer
+        return effects
+    }
+
+    /// A transfer that made no progress for a failover timeout (a lost
+    /// chunk or ack) goes back to what the standby acknowledged.
+    mutating func resendStalledSnapshot() -> [ReplicaEffect] {
+        guard var peer, var transfer = peer.snapshot, transfer.totalBytes != nil, !transfer.isComplete,
+              nowMs - transfer.lastProgressMs >= config.failoverTimeoutMs else { return [] }
+        transfer.sentBytes = transfer.ackedBytes
+        transfer.lastProgressMs = nowMs
+        peer.snapshot = transfer
+        self.peer = peer
+        return sendSnapshotChunks()
+    }
+
+    // MARK: Standby
+
+    mutating func receiveSnapshotChunk(session: UInt64, offset: UInt64, totalBytes: UInt64, bytes: [UInt8]) -> [ReplicaEffect] {
+        lastHeardMs = nowMs
+        guard session == self.session, role == .standby else { return [] }
+        if offset == 0 { incomingSnapshot = IncomingSnapshot(totalBytes: totalBytes, receivedBytes: 0) }
+        guard var incoming = incomingSnapshot, incoming.totalBytes == totalBytes, incoming.receivedBytes == offset else {
+            // Out of order (a chunk was lost): say what is here, the primary goes back.
+            return incomingSnapshot.map { [.send(.snapshotAck(term: term, session: session, receivedBytes: $0.receivedBytes))] } ?? []
+        }
+        incoming.receivedBytes += UInt64(bytes.count)
+        incomingSnapshot = incoming
+        var effects: [ReplicaEffect] = [.writeSnapshotChunk(offset: offset, bytes: bytes),
+                                        .send(.snapshotAck(term: term, session: session, receivedBytes: incoming.receivedBytes))]
+        if incoming.receivedBytes == totalBytes {
+            incomingSnapshot = nil
+            effects.append(.installSnapshot(totalBytes: totalBytes))
+        }
+        return effects
+    }
+
+    /// Standby: the snapshot is the store now; `history` is its log's,
+    /// whose entries through `compactedLsn` are gone and whose state is
+    /// stored as of `checkpointLsn`. Says hello with the new log.
+    public mutating func installedSnapshot(history installed: TermHistory, checkpointLsn: UInt64, compactedLsn: UInt64) -> [ReplicaEffect] {
+        history = installed
+        flushedLsn = installed.lastLsn
+        // The primary copied its durable store: all of it is on both nodes.
+        commitLsn = installed.lastLsn
+        sharedLsn = installed.lastLsn
+        compaction.reset(checkpointLsn: checkpointLsn, compactedLsn: compactedLsn)
+        guard role == .standby else { return [] }
+        return rehello()
+    }
+
+    /// Standby: the snapshot could not be installed (the shell said why):
+    /// start over with a new hello.
+    public mutating func snapshotRefused() -> [ReplicaEffect] {
+        incomingSnapshot = nil
+        guard role == .standby else { return [] }
+        return rehello()
+    }
+
+    /// Standby: the divergence point lies behind the checkpoint: the state
+    /// there cannot be rebuilt, so the node keeps its own records (queued)
+    /// and starts empty, to get a snapshot.
+    mutating func discardLog(queueAfter matchLsn: UInt64) -> [ReplicaEffect] {
+        history = TermHistory()
+        peerLogEmpty = false
+        flushedLsn = 0
+        commitLsn = 0
+        sharedLsn = 0
+        compaction.reset()
+        hasReconcileQueue = true
+        reconcileClearAtLsn = nil
+        return [.discardLog(queueAfter: matchLsn)]
+    }
+}
