@@ -42,24 +42,41 @@ final class ClusterAPI {
                 peer["flushedLsn"] = attached.flushedLsn
                 peer["lagRecords"] = replica.standbyLagRecords
                 peer["lastHeardAgoMs"] = loop.nowMs - min(loop.nowMs, attached.lastHeardMs)
+                if let transfer = attached.snapshot {
+                    peer["snapshot"] = ["totalBytes": transfer.totalBytes.map { $0 as Any } ?? NSNull(), "sentBytes": transfer.sentBytes,
+                                        "ackedBytes": transfer.ackedBytes]
+                }
             }
         case .standby:
             peer["lastHeardAgoMs"] = loop.nowMs - min(loop.nowMs, replica.lastHeardMs)
+            if let incoming = replica.incomingSnapshot {
+                peer["snapshot"] = ["totalBytes": incoming.totalBytes, "receivedBytes": incoming.receivedBytes]
+            }
+            if let lsn = replica.refusedDivergenceLsn { peer["refusedDivergenceAtLsn"] = lsn }
         }
         return ["uuid": nodeUUID, "role": replica.role.rawValue, "term": replica.term, "lsn": replica.lastLsn,
                 "flushedLsn": replica.flushedLsn, "commitLsn": replica.commitLsn, "mode": replica.config.mode.rawValue,
                 "degraded": replica.degraded, "switchoverInProgress": replica.handingOverSinceMs != nil,
                 "failoversTotal": replica.failoversTotal, "lastFailoverSilenceMs": replica.lastFailoverSilenceMs.map { $0 as Any } ?? NSNull(), "reconciledTotal": driver.reconciledTotal,
                 "reconcileOverrunsTotal": driver.reconcileOverrunsTotal, "reconcileQueue": replica.hasReconcileQueue,
+                "checkpointLsn": replica.compaction.checkpointLsn, "compactedLsn": replica.compaction.compactedLsn,
                 "replicationLagMs": driver.lag.summary, "heartbeatMs": replica.config.heartbeatMs, "failoverTimeoutMs": replica.config.failoverTimeoutMs, "peer": peer]
     }
 
-    /// `attached` when the standby streams with this node, else `unreachable`.
+    /// `attached` when the standby streams with this node, `sendingSnapshot`
+    /// / `receivingSnapshot` while a snapshot is on its way, `diverged` when
+    /// this standby refuses a primary whose log leaves its own behind its
+    /// compacted log, else `unreachable`.
     var peerState: String {
         let replica = driver.replica
         switch replica.role {
-        case .primary: return replica.peer == nil ? "unreachable" : "attached"
-        case .standby: return replica.attached ? "attached" : "unreachable"
+        case .primary:
+            guard let peer = replica.peer else { return "unreachable" }
+            return peer.snapshot == nil ? "attached" : "sendingSnapshot"
+        case .standby:
+            if replica.refusedDivergenceLsn != nil { return "diverged" }
+            if replica.incomingSnapshot != nil { return "receivingSnapshot" }
+            return replica.attached ? "attached" : "unreachable"
         }
     }
 

@@ -45,6 +45,14 @@ final class ClusterDriver {
     private var reconcileSentThroughId: Int64?
     /// Called after every role or term change.
     var onChange: (() -> Void)?
+    /// Primary: the snapshot being sent, and the session it is for.
+    private var outgoingSnapshot: (session: UInt64, file: FileHandle)?
+    /// Standby: the snapshot being received.
+    private var incomingSnapshot: FileHandle?
+    /// When the last refusal to follow a primary was logged.
+    private var lastRefusalLogMs: UInt64?
+    private var outgoingSnapshotPath: String { service.store.path + ".snapshot-out" }
+    private var incomingSnapshotPath: String { service.store.path + ".snapshot-in" }
 
     init(loop: EventLoop, config: Config, service: LicenseService, nodeUUID: String, peerTLS: TLSClientContext?,
          logger: Logger) throws {
@@ -58,11 +66,16 @@ final class ClusterDriver {
         peerURL = peer
         let replicaConfig = ReplicaConfig(heartbeatMs: UInt64(config.heartbeatMs), failoverTimeoutMs: UInt64(config.failoverTimeoutMs),
                                           degradeAfterMs: UInt64(config.degradeAfterMs),
-                                          mode: config.replication == .sync ? .sync : .async)
+                                          mode: config.replication == .sync ? .sync : .async,
+                                          checkpointEveryRecords: UInt64(config.logCheckpointRecords),
+                                          retainedRecords: UInt64(config.logRetainedRecords))
         let incarnation = Crypto.randomBytes(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         replica = Replica(config: replicaConfig, nodeIndex: index, term: service.term, history: service.history,
                           incarnation: incarnation, hasReconcileQueue: !(try service.store.reconcileQueue().isEmpty),
-                          nowMs: loop.nowMs)
+                          nowMs: loop.nowMs, checkpointLsn: service.checkpointLsn, compactedLsn: service.compactedLsn)
+        // Snapshots of an earlier run are of no use now.
+        unlink(outgoingSnapshotPath)
+        unlink(incomingSnapshotPath)
         link = ReplicationLink(loop: loop, peerURL: peerComponents, tls: peerTLS, clusterSecret: secret, nodeUUID: nodeUUID,
                                logger: logger) { [unowned self] message in self.received(message) }
         service.onDurable = { [unowned self] entry in
@@ -173,11 +186,12 @@ final class ClusterDriver {
         }
     }
 
-    /// Resumes the effects after a durable one completed, then the inputs
-    /// held meanwhile (each may wait for a durable effect again).
-    private func durableDone() {
+    /// Resumes the effects after a durable one completed (first `produced`,
+    /// what the replica said to its completion), then the inputs held
+    /// meanwhile (each may wait for a durable effect again).
+    private func durableDone(_ produced: [ReplicaEffect] = []) {
         waitingForDurable = false
-        run([])
+        run(produced)
         while !waitingForDurable, !heldInputs.isEmpty {
             input(heldInputs.removeFirst())
         }
@@ -256,6 +270,121 @@ final class ClusterDriver {
             onChange?()
         case .ackClients(let lsn):
             service.acknowledge(upTo: lsn)
+        case .refuseDivergence(let matchLsn, let compactedLsn):
+            // The primary answers every hello so: say it once a minute.
+            if lastRefusalLogMs.map({ loop.nowMs - $0 >= 60_000 }) ?? true {
+                lastRefusalLogMs = loop.nowMs
+                logger.critical("the primary's log leaves this node's at lsn \(matchLsn), but this node compacted its log through lsn \(compactedLsn): its records after \(matchLsn) exist only in its checkpoint and cannot be reconciled, so it does not follow the primary. Decide which history to keep: to keep this node's, stop the other node, move its data directory away and start it again (it then joins from this node); to keep the primary's, do the same with this node.")
+            }
+        case .checkpoint(let lsn, let compactThrough):
+            service.checkpoint(lsn: lsn, compactThrough: compactThrough)
+        case .discardLog(let lsn):
+            logger.warning("this node's log differs from the primary's after lsn \(lsn), behind its checkpoint: moving the records after it to the reconciliation queue and emptying the store; a snapshot from the primary follows")
+            waitingForDurable = true
+            service.discard(queueAfter: lsn) { [unowned self] in self.durableDone() }
+        case .prepareSnapshot(let session):
+            prepareSnapshot(session: session)
+        case .sendSnapshotChunk(let session, let offset, let count, let totalBytes):
+            sendSnapshotChunk(session: session, offset: offset, count: count, totalBytes: totalBytes)
+        case .snapshotSent:
+            logger.notice("the standby holds the whole snapshot")
+            try? outgoingSnapshot?.file.close()
+            outgoingSnapshot = nil
+            unlink(outgoingSnapshotPath)
+        case .writeSnapshotChunk(let offset, let bytes):
+            writeSnapshotChunk(offset: offset, bytes: bytes)
+        case .installSnapshot(let totalBytes):
+            installSnapshot(totalBytes: totalBytes)
+        }
+    }
+
+    // MARK: Snapshots
+
+    private func prepareSnapshot(session: UInt64) {
+        logger.notice("the standby's log starts before this node's retained log: copying the store to send it a snapshot")
+        try? outgoingSnapshot?.file.close()
+        outgoingSnapshot = nil
+        let path = outgoingSnapshotPath
+        service.prepareSnapshot(to: path) { [unowned self] result in
+            // Only the copy the replica still waits for is kept.
+            guard let peer = self.replica.peer, peer.session == session, peer.snapshot?.totalBytes == nil else { return }
+            switch result {
+            case .success(let size):
+                guard let file = FileHandle(forReadingAtPath: path) else {
+                    return self.logger.error("cannot open the snapshot \(path) just written")
+                }
+                self.outgoingSnapshot = (session, file)
+                self.logger.notice("sending a snapshot of \(size) bytes to the standby")
+                self.input { $0.snapshotPrepared(session: session, totalBytes: size) }
+            case .failure(let error):
+                self.logger.error("cannot copy the store for a snapshot: \(error); the standby will ask again")
+            }
+        }
+    }
+
+    private func sendSnapshotChunk(session: UInt64, offset: UInt64, count: UInt64, totalBytes: UInt64) {
+        guard let outgoing = outgoingSnapshot, outgoing.session == session else { return }
+        do {
+            try outgoing.file.seek(toOffset: offset)
+            let bytes = [UInt8](try outgoing.file.read(upToCount: Int(count)) ?? Data())
+            guard UInt64(bytes.count) == count else {
+                return logger.error("the snapshot file \(outgoingSnapshotPath) is shorter than \(totalBytes) bytes")
+            }
+            link.send(.snapshotChunk(term: replica.term, session: session, offset: offset, totalBytes: totalBytes, bytes: bytes))
+        } catch {
+            logger.error("cannot read the snapshot file \(outgoingSnapshotPath): \(error)")
+        }
+    }
+
+    private func writeSnapshotChunk(offset: UInt64, bytes: [UInt8]) {
+        do {
+            if offset == 0 {
+                try? incomingSnapshot?.close()
+                unlink(incomingSnapshotPath)
+                guard FileManager.default.createFile(atPath: incomingSnapshotPath, contents: nil, attributes: [.posixPermissions: 0o600]),
+                      let file = FileHandle(forWritingAtPath: incomingSnapshotPath) else {
+                    throw StoreFailure("cannot create \(incomingSnapshotPath)")
+                }
+                incomingSnapshot = file
+                logger.notice("receiving a snapshot from the primary")
+            }
+            guard let file = incomingSnapshot else { throw StoreFailure("a snapshot chunk at \(offset) without its start") }
+            try file.seek(toOffset: offset)
+            try file.write(contentsOf: bytes)
+        } catch {
+            logger.error("cannot write the incoming snapshot: \(error); asking for it again")
+            try? incomingSnapshot?.close()
+            incomingSnapshot = nil
+            input { $0.snapshotRefused() }
+        }
+    }
+
+    private func installSnapshot(totalBytes: UInt64) {
+        guard let file = incomingSnapshot else {
+            logger.error("a snapshot is complete, but its file is not open; asking for it again")
+            return input { $0.snapshotRefused() }
+        }
+        incomingSnapshot = nil
+        do {
+            try file.synchronize()
+            try file.close()
+        } catch {
+            logger.error("cannot write the incoming snapshot: \(error); asking for it again")
+            input { $0.snapshotRefused() }
+            return
+        }
+        waitingForDurable = true
+        service.installSnapshot(from: incomingSnapshotPath) { [unowned self] result in
+            switch result {
+            case .success(let loaded):
+                self.logger.notice("snapshot installed: lsn \(loaded.history.lastLsn), checkpoint at \(loaded.checkpointLsn); following the primary from there")
+                self.durableDone(self.replica.installedSnapshot(history: loaded.history, checkpointLsn: loaded.checkpointLsn,
+                                                                compactedLsn: loaded.compactedLsn))
+            case .failure(let error):
+                self.logger.error("\(error)")
+                unlink(self.incomingSnapshotPath)
+                self.durableDone(self.replica.snapshotRefused())
+            }
         }
     }
 

@@ -47,6 +47,11 @@ struct Config: Equatable {
     var failoverTimeoutMs: Int
     var degradeAfterMs: Int
     var replication: ReplicationMode
+    /// A checkpoint of the state every this many log records (0 = never).
+    var logCheckpointRecords: Int
+    /// Log records kept behind what both nodes hold (a standby further
+    /// behind gets a snapshot).
+    var logRetainedRecords: Int
     var trustedIssuers: [String]
     var smtp: SMTP?
     /// How this node verifies the peer's TLS certificate: the peer's SHA-256
@@ -119,6 +124,8 @@ struct Config: Equatable {
             failoverTimeoutMs: try reader.integer("failoverTimeoutMs", in: 50...600_000) ?? 1000,
             degradeAfterMs: try reader.integer("degradeAfterMs", in: 0...3_600_000) ?? 5000,
             replication: replication,
+            logCheckpointRecords: try reader.integer("logCheckpointRecords", in: 0...1_000_000_000) ?? 100_000,
+            logRetainedRecords: try reader.integer("logRetainedRecords", in: 0...1_000_000_000) ?? 100_000,
             trustedIssuers: (try reader.stringArray("trustedIssuers") ?? []).map { resolve($0, against: baseDirectory) },
             smtp: try parseSMTP(&reader),
             peerFingerprint: try parsePeerFingerprint(&reader),

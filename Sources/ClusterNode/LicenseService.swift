@@ -32,18 +32,23 @@ final class LicenseService {
     /// mode, where durability alone acknowledges.
     var onDurable: ((LogEntry) -> Void)?
 
-    /// Replays the log from `store` and starts the writer.
+    /// Standalone: when to write checkpoints (a pair's replica decides there).
+    var compaction: LogCompaction?
+    /// Where the stored state and log start (see `StoredCheckpoint`).
+    private(set) var checkpointLsn: UInt64
+    private(set) var compactedLsn: UInt64
+
+    /// Loads the checkpoint and replays the log after it from `store`, and
+    /// starts the writer.
     init(loop: EventLoop, store: LicenseStore, onWriteFailure: @escaping (Error) -> Void) throws {
         self.loop = loop
         self.store = store
-        var replayed = LicenseState()
-        var terms = TermHistory()
-        try store.readLog { entry in
-            replayed.apply(entry.record)
-            terms.append(lsn: entry.lsn, term: entry.term)
-        }
-        state = replayed
+        let loaded = try store.loadState()
+        let terms = loaded.history
+        state = loaded.state
         history = terms
+        checkpointLsn = loaded.checkpointLsn
+        compactedLsn = loaded.compactedLsn
         if let stored = try store.meta("term"), let value = UInt64(stored) {
             term = max(value, terms.lastTerm)
         } else {
@@ -51,7 +56,14 @@ final class LicenseService {
             try store.setMeta("term", String(term))
         }
         writer = LogWriter(loop: loop, store: store, lastLsn: terms.lastLsn, onDurable: { [unowned self] entry in
-            if let onDurable = self.onDurable { onDurable(entry) } else { self.acknowledge(upTo: entry.lsn) }
+            if let onDurable = self.onDurable {
+                onDurable(entry)
+            } else {
+                self.acknowledge(upTo: entry.lsn)
+                if let due = self.compaction?.next(lastLsn: self.lastLsn, sharedLsn: self.lastLsn) {
+                    self.checkpoint(lsn: due.checkpointLsn, compactThrough: due.compactThrough)
+                }
+            }
         }, onFailure: onWriteFailure)
     }
 
@@ -165,10 +177,88 @@ final class LicenseService {
         var rebuilt = LicenseState()
         writer.perform(nextLsn: lsn + 1, { store in
             try store.truncate(after: lsn)
-            try store.readLog { rebuilt.apply($0.record) }
+            rebuilt = try store.loadState().state
         }, done: { [unowned self] in
             self.state = rebuilt
             done()
+        })
+    }
+
+    // MARK: Checkpoints and snapshots
+
+    /// Stores the state as it is now (at `lsn`, the last LSN) and removes
+    /// the log through `compactThrough`, in order after the writes before.
+    /// The state is encoded on the writer's thread (a copy: the loop goes
+    /// on changing its own); one that would not decode again is not stored
+    /// (the log stays).
+    func checkpoint(lsn: UInt64, compactThrough: UInt64) {
+        precondition(lsn == history.lastLsn, "a checkpoint is of the state as it is now")
+        let state = self.state
+        let history = self.history
+        var refused = false
+        writer.perform({ store in
+            let encoded = StateSnapshotCodec.encode(state)
+            guard (try? StateSnapshotCodec.decode(encoded)) != nil else {
+                refused = true
+                return
+            }
+            try store.write(StoredCheckpoint(lsn: lsn, compactedLsn: compactThrough, history: history, state: encoded))
+        }, done: { [unowned self] in
+            if refused {
+                self.onCheckpointRefused?(lsn)
+            } else {
+                self.checkpointLsn = lsn
+                self.compactedLsn = compactThrough
+            }
+        })
+    }
+
+    /// Called when a checkpoint's state would not decode again.
+    var onCheckpointRefused: ((UInt64) -> Void)?
+
+    /// Standby: moves the log after `lsn` into the reconciliation queue and
+    /// empties the store and the state (a snapshot follows), then calls `done`.
+    func discard(queueAfter lsn: UInt64, done: @escaping () -> Void) {
+        history = TermHistory()
+        recent = []
+        state = LicenseState()
+        writer.perform(nextLsn: 1, { store in try store.discard(queueAfter: lsn) }, done: { [unowned self] in
+            self.checkpointLsn = 0
+            self.compactedLsn = 0
+            done()
+        })
+    }
+
+    /// Copies the store, in order after the writes before, to `file`; then
+    /// calls `done` with its size (nil when the copy failed: the node goes
+    /// on, the standby asks again).
+    func prepareSnapshot(to file: String, done: @escaping (Result<UInt64, Error>) -> Void) {
+        var result: Result<UInt64, Error> = .success(0)
+        writer.perform({ store in result = Result { try store.backup(to: file) } }, done: { done(result) })
+    }
+
+    /// Standby: makes the complete snapshot at `file` the store (keeping
+    /// this node's term and reconciliation queue) and the state; then calls
+    /// `done` with what it holds, or the reason it was refused.
+    func installSnapshot(from file: String, done: @escaping (Result<LoadedState, Error>) -> Void) {
+        var result: Result<LoadedState, Error>!
+        let term = self.term
+        writer.perform({ store in result = Result { try store.adopt(snapshot: file, term: term) } }, done: { [unowned self] in
+            // The writer is idle now and nothing else uses the store: swap it.
+            if case .success(let loaded) = result {
+                do {
+                    try self.store.replace(with: file)
+                    self.state = loaded.state
+                    self.history = loaded.history
+                    self.checkpointLsn = loaded.checkpointLsn
+                    self.compactedLsn = loaded.compactedLsn
+                    self.recent = []
+                    self.writer.restart(nextLsn: loaded.history.lastLsn + 1)
+                } catch {
+                    preconditionFailure("cannot open the store after installing a snapshot: \(error)")
+                }
+            }
+            done(result)
         })
     }
 

@@ -24,29 +24,48 @@ struct GrantRow: Equatable {
     var term: UInt64
 }
 
-/// The node's SQLite database (WAL mode): the log table `wal` and the
-/// `grants` fact table, written in one transaction per batch.
+/// The node's SQLite database (WAL mode): the log table `wal`, the
+/// `grants` fact table and the `checkpoint` of the state, written in one
+/// transaction per batch.
 ///
-/// Invariant: `wal` holds contiguous LSNs from 1, each row's CRC-32C covers
-/// its term, kind and payload; a grant is in `grants` exactly when its record
-/// is in `wal`. The writer connection is used by one thread at a time; the
-/// reader connection only on the loop thread.
+/// Invariant: `wal` holds contiguous LSNs from the checkpoint's
+/// `compacted_lsn + 1` (from 1 without a checkpoint), each row's CRC-32C
+/// covers its term, kind and payload; the checkpoint's state is the replay
+/// of the log through its `lsn`; a grant is in `grants` exactly when its
+/// record is in the log or behind the checkpoint. The writer connection is
+/// used by one thread at a time; the reader connection only on the loop
+/// thread.
 final class LicenseStore {
     /// The schema this code writes; older databases are migrated on open.
-    static let schemaVersion = 2
+    static let schemaVersion = 3
     static let fileName = "lts.sqlite"
 
-    private let writer: SQLiteDatabase
-    private let reader: SQLiteDatabase
+    private(set) var writer: SQLiteDatabase
+    private(set) var reader: SQLiteDatabase
     let path: String
 
     /// Opens (creating or migrating) the database in `directory`.
-    init(directory: String) throws {
-        path = directory + "/" + Self.fileName
-        writer = try SQLiteDatabase(path: path)
+    convenience init(directory: String) throws {
+        try self.init(file: directory + "/" + Self.fileName)
+    }
+
+    /// Opens (creating or migrating) the database file at `file`.
+    init(file: String) throws {
+        path = file
+        (writer, reader) = try Self.connections(path)
+    }
+
+    func close() {
+        writer.close()
+        reader.close()
+    }
+
+    /// The writer (set up and migrated) and reader connections of `path`.
+    static func connections(_ path: String) throws -> (writer: SQLiteDatabase, reader: SQLiteDatabase) {
+        let writer = try SQLiteDatabase(path: path)
         try writer.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
-        try Self.migrate(writer, path: path)
-        reader = try SQLiteDatabase(path: path, readOnly: true)
+        try migrate(writer, path: path)
+        return (writer, try SQLiteDatabase(path: path, readOnly: true))
     }
 
     private static func migrate(_ db: SQLiteDatabase, path: String) throws {
@@ -78,6 +97,34 @@ final class LicenseStore {
                 """)
             }
         }
+        if version < 3 {
+            // The state as of `lsn`, so the log behind it can go.
+            try db.transaction {
+                try db.execute("""
+                CREATE TABLE checkpoint(id INTEGER PRIMARY KEY CHECK (id = 1), lsn INTEGER NOT NULL, compacted_lsn INTEGER NOT NULL,
+                    history BLOB NOT NULL, state BLOB NOT NULL, crc INTEGER NOT NULL);
+                PRAGMA user_version = 3;
+                """)
+            }
+        }
+    }
+
+    /// Replaces this store's file with `file` (prepared by `adopt`) and
+    /// opens it. No other work may use the store meanwhile.
+    func replace(with file: String) throws {
+        close()
+        // A log file left by the old database would be applied to the new one.
+        unlink(path + "-wal")
+        unlink(path + "-shm")
+        guard rename(file, path) == 0 else {
+            throw StoreFailure("cannot move the snapshot \(file) to \(path): \(String(cString: strerror(errno)))")
+        }
+        let directory = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY)
+        if directory >= 0 {
+            fsync(directory)
+            Foundation.close(directory)
+        }
+        (writer, reader) = try Self.connections(path)
     }
 
     // MARK: Log
@@ -92,11 +139,11 @@ final class LicenseStore {
         return CRC32C.checksum(bytes)
     }
 
-    /// Reads the whole log in order, checking every row before it is used.
+    /// Reads the log after `lsn` in order, checking every row before it is used.
     /// - Throws: `StoreFailure` naming the file and the damaged LSN.
-    func readLog(_ each: (LogEntry) throws -> Void) throws {
-        var expected: UInt64 = 1
-        try writer.each("SELECT lsn, term, kind, payload, crc FROM wal ORDER BY lsn", []) { row in
+    func readLog(after lsn: UInt64 = 0, _ each: (LogEntry) throws -> Void) throws {
+        var expected: UInt64 = lsn + 1
+        try writer.each("SELECT lsn, term, kind, payload, crc FROM wal WHERE lsn > ? ORDER BY lsn", [.integer(Int64(lsn))]) { row in
             guard let lsn = row[0].integer, let term = row[1].integer, let kind = row[2].text, let payload = row[3].blob,
                   let crc = row[4].integer else {
                 throw damaged("a log row has a wrong type", lsn: expected)
@@ -113,7 +160,7 @@ final class LicenseStore {
         }
     }
 
-    private func damaged(_ what: String, lsn: UInt64) -> StoreFailure {
+    func damaged(_ what: String, lsn: UInt64) -> StoreFailure {
         StoreFailure("\(path) is damaged at log record \(lsn): \(what). Stop lts, restore the data directory from a backup (or, on a standby, move it away so the node rejoins from its peer), then start again.")
     }
 

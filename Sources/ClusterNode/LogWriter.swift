@@ -64,6 +64,13 @@ final class LogWriter {
         queued.append(.task(work, done: done))
     }
 
+    /// The store was replaced (a snapshot): the next entry has `nextLsn`.
+    func restart(nextLsn: UInt64) {
+        loop.assertInLoop()
+        precondition(queued.isEmpty && !committing, "the store is replaced only while nothing is written")
+        self.nextLsn = nextLsn
+    }
+
     private func flush() {
         guard !committing, !failed, let first = queued.first else { return }
         committing = true

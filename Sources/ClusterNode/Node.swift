@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Replication
 import Transport
 
 /// A running lts node: one event loop, one HTTPS server, one locked data
@@ -53,7 +54,10 @@ final class Node {
             exit(1)
         }
         self.service = service
-        logger.info("log replayed: term \(service.term), lsn \(service.lastLsn), \(service.state.items.count) license items")
+        service.onCheckpointRefused = { [logger] lsn in
+            logger.error("the state at lsn \(lsn) does not decode again, so no checkpoint was written and the log is kept; please report this")
+        }
+        logger.info("log replayed: term \(service.term), lsn \(service.lastLsn) (checkpoint at \(service.checkpointLsn)), \(service.state.items.count) license items")
         clientAPI = ClientAPI(loop: loop, service: service, tokens: GrantToken(key: try tokenKey()))
         let adminAPI = AdminAPI(loop: loop, service: service, issuers: issuers, clusterUUID: dataDirectory.nodeUUID,
                                 secureCookie: config.tls != .off)
@@ -64,6 +68,12 @@ final class Node {
             let driver = try ClusterDriver(loop: loop, config: config, service: service, nodeUUID: dataDirectory.nodeUUID,
                                            peerTLS: peerTLS, logger: logger)
             self.driver = driver
+        } else {
+            service.compaction = LogCompaction(everyRecords: UInt64(config.logCheckpointRecords),
+                                               retainedRecords: UInt64(config.logRetainedRecords),
+                                               checkpointLsn: service.checkpointLsn, compactedLsn: service.compactedLsn)
+        }
+        if let driver {
             clusterAPI = ClusterAPI(loop: loop, driver: driver, service: service, admin: adminAPI, nodeUUID: dataDirectory.nodeUUID)
         }
         if let clientAPI { metricsAPI = MetricsAPI(service: service, clientAPI: clientAPI, driver: driver) }

@@ -84,6 +84,24 @@ public final class SQLiteDatabase {
         }
     }
 
+    /// Copies the whole database, as of one moment, into a new file at
+    /// `path` (SQLite's online backup), which is then synced to disk.
+    public func backup(to path: String) throws {
+        unlink(path)
+        let destination = try SQLiteDatabase(path: path)
+        guard let backup = sqlite3_backup_init(destination.handle, "main", handle, "main") else {
+            throw TransportError("cannot back up \(self.path) to \(path): \(String(cString: sqlite3_errmsg(destination.handle)))")
+        }
+        let status = sqlite3_backup_step(backup, -1)
+        sqlite3_backup_finish(backup)
+        guard status == SQLITE_DONE else {
+            throw TransportError("backup of \(self.path) to \(path) failed: \(String(cString: sqlite3_errstr(status)))")
+        }
+        // The copy keeps the source's WAL mode: checkpoint it into the file.
+        try destination.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        destination.close()
+    }
+
     /// Runs `body` inside BEGIN IMMEDIATE … COMMIT; rolls back when it throws.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN IMMEDIATE")

@@ -101,6 +101,12 @@ public final class NodeProcess {
         return process.terminationStatus
     }
 
+    /// Waits for the current process to log a line containing `needle`.
+    /// - Returns: the line, or nil when it did not come within the time.
+    public func waitForLogLine(containing needle: String, timeoutSeconds: Double) -> String? {
+        log.waitForLine(containing: needle, timeoutSeconds: timeoutSeconds)
+    }
+
     /// Everything the current (or last) process logged so far.
     public var logText: String { log.text }
 
