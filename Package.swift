@@ -32,7 +32,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Replication", "LTSTestSupport"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "LicenseState", "LTSTestSupport"]),
         .testTarget(name: "LicenseStateTests", dependencies: ["LicenseState", "LTSTestSupport"]),
-        .testTarget(name: "LicenseClientTests", dependencies: ["LicenseClient"]),
+        .testTarget(name: "LicenseClientTests", dependencies: ["LicenseClient", "LTSTestSupport"]),
         .testTarget(name: "ClusterNodeTests", dependencies: ["ClusterNode", "Transport", "LTSTestSupport"]),
     ]
 )

@@ -509,7 +509,7 @@ static CURLcode on_curl_ssl_ctx(CURL *curl, void *ssl_ctx, void *userptr)
 
 int lts_curl_request(const char *method, const char *url, const char *headers, const char *body, size_t body_len,
                      const char *ca_file, const char *pin_sha256_hex, int insecure, long timeout_ms,
-                     lts_curl_result_t *out)
+                     long connect_timeout_ms, lts_curl_result_t *out)
 {
     memset(out, 0, sizeof(*out));
     unsigned char pin[32];
@@ -535,7 +535,7 @@ int lts_curl_request(const char *method, const char *url, const char *headers, c
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_curl_data);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &buf);

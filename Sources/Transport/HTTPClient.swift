@@ -24,11 +24,15 @@ public struct HTTPClient {
     public static let expectContinueBytesMin = 64 * 1024
 
     public let trust: TLSTrust
+    /// Bounds a whole call.
     public let timeoutMs: Int
+    /// Bounds connecting (TCP and TLS): a dead server costs this, not `timeoutMs`.
+    public let connectTimeoutMs: Int
 
-    public init(trust: TLSTrust = .system, timeoutMs: Int = 5_000) {
+    public init(trust: TLSTrust = .system, timeoutMs: Int = 5_000, connectTimeoutMs: Int? = nil) {
         self.trust = trust
         self.timeoutMs = timeoutMs
+        self.connectTimeoutMs = min(connectTimeoutMs ?? timeoutMs, timeoutMs)
     }
 
     /// Sends one request and waits for the answer.
@@ -54,7 +58,7 @@ public struct HTTPClient {
         let status: Int32 = payload.withUnsafeBytes { bytes in
             let pointer = bytes.baseAddress?.assumingMemoryBound(to: CChar.self)
             return lts_curl_request(method, url, headerLines.joined(separator: "\n"), body == nil ? nil : pointer,
-                                    bytes.count, caFile, pin, insecure, timeoutMs, &result)
+                                    bytes.count, caFile, pin, insecure, timeoutMs, connectTimeoutMs, &result)
         }
         defer { lts_curl_result_free(&result) }
         guard status == 0 else {

@@ -116,10 +116,12 @@ typedef struct lts_curl_result {
 
 /** One blocking request. `headers` is a list of "Name: value" lines
  *  separated by '\n' (or NULL). TLS trust as in lts_tls_client_ctx, with
- *  `pin_sha256` as a hex fingerprint. Returns 0 when a response arrived. */
+ *  `pin_sha256` as a hex fingerprint. `timeout_ms` bounds the whole call,
+ *  `connect_timeout_ms` the connection (TCP and TLS). Returns 0 when a
+ *  response arrived. */
 int lts_curl_request(const char *method, const char *url, const char *headers, const char *body, size_t body_len,
                      const char *ca_file, const char *pin_sha256_hex, int insecure, long timeout_ms,
-                     lts_curl_result_t *out);
+                     long connect_timeout_ms, lts_curl_result_t *out);
 
 void lts_curl_result_free(lts_curl_result_t *res);
 
