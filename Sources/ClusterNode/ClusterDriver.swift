@@ -73,9 +73,11 @@ final class ClusterDriver {
         replica = Replica(config: replicaConfig, nodeIndex: index, term: service.term, history: service.history,
                           incarnation: incarnation, hasReconcileQueue: !(try service.store.reconcileQueue().isEmpty),
                           nowMs: loop.nowMs, checkpointLsn: service.checkpointLsn, compactedLsn: service.compactedLsn)
-        // Snapshots of an earlier run are of no use now.
-        unlink(outgoingSnapshotPath)
-        unlink(incomingSnapshotPath)
+        // Snapshots of an earlier run are of no use now (nor the files
+        // SQLite may have left beside one being checked).
+        for path in [outgoingSnapshotPath, incomingSnapshotPath] {
+            for suffix in ["", "-wal", "-shm", "-journal"] { unlink(path + suffix) }
+        }
         link = ReplicationLink(loop: loop, peerURL: peerComponents, tls: peerTLS, clusterSecret: secret, nodeUUID: nodeUUID,
                                logger: logger) { [unowned self] message in self.received(message) }
         service.onDurable = { [unowned self] entry in
@@ -162,6 +164,7 @@ final class ClusterDriver {
             lag.forgetPending()
         }
         run(produced)
+        if !waitingForDurable { releaseStaleSnapshots() }
     }
 
     /// Tells a primary replica about records the service logged since.
@@ -194,6 +197,21 @@ final class ClusterDriver {
         run(produced)
         while !waitingForDurable, !heldInputs.isEmpty {
             input(heldInputs.removeFirst())
+        }
+    }
+
+    /// Closes and removes a snapshot file the replica no longer waits on
+    /// (the standby went, the primary stepped down, a new hello began anew).
+    private func releaseStaleSnapshots() {
+        if let outgoing = outgoingSnapshot, replica.peer?.session != outgoing.session || replica.peer?.snapshot == nil {
+            try? outgoing.file.close()
+            outgoingSnapshot = nil
+            unlink(outgoingSnapshotPath)
+        }
+        if let incoming = incomingSnapshot, replica.incomingSnapshot == nil {
+            try? incoming.close()
+            incomingSnapshot = nil
+            unlink(incomingSnapshotPath)
         }
     }
 
@@ -284,11 +302,12 @@ final class ClusterDriver {
             service.discard(queueAfter: lsn) { [unowned self] in self.durableDone() }
         case .prepareSnapshot(let session):
             prepareSnapshot(session: session)
-        case .sendSnapshotChunk(let session, let offset, let count, let totalBytes):
-            sendSnapshotChunk(session: session, offset: offset, count: count, totalBytes: totalBytes)
-        case .snapshotSent:
+        case .sendSnapshotChunk(let session, let id, let offset, let count, let totalBytes):
+            sendSnapshotChunk(session: session, id: id, offset: offset, count: count, totalBytes: totalBytes)
+        case .snapshotSent(let session):
+            guard let outgoing = outgoingSnapshot, outgoing.session == session else { return }
             logger.notice("the standby holds the whole snapshot")
-            try? outgoingSnapshot?.file.close()
+            try? outgoing.file.close()
             outgoingSnapshot = nil
             unlink(outgoingSnapshotPath)
         case .writeSnapshotChunk(let offset, let bytes):
@@ -311,18 +330,20 @@ final class ClusterDriver {
             switch result {
             case .success(let size):
                 guard let file = FileHandle(forReadingAtPath: path) else {
-                    return self.logger.error("cannot open the snapshot \(path) just written")
+                    self.logger.error("cannot open the snapshot \(path) just written; the standby will ask again")
+                    return self.input { $0.snapshotUnavailable(session: session) }
                 }
                 self.outgoingSnapshot = (session, file)
                 self.logger.notice("sending a snapshot of \(size) bytes to the standby")
                 self.input { $0.snapshotPrepared(session: session, totalBytes: size) }
             case .failure(let error):
                 self.logger.error("cannot copy the store for a snapshot: \(error); the standby will ask again")
+                self.input { $0.snapshotUnavailable(session: session) }
             }
         }
     }
 
-    private func sendSnapshotChunk(session: UInt64, offset: UInt64, count: UInt64, totalBytes: UInt64) {
+    private func sendSnapshotChunk(session: UInt64, id: UInt64, offset: UInt64, count: UInt64, totalBytes: UInt64) {
         guard let outgoing = outgoingSnapshot, outgoing.session == session else { return }
         do {
             try outgoing.file.seek(toOffset: offset)
@@ -330,7 +351,7 @@ final class ClusterDriver {
             guard UInt64(bytes.count) == count else {
                 return logger.error("the snapshot file \(outgoingSnapshotPath) is shorter than \(totalBytes) bytes")
             }
-            link.send(.snapshotChunk(term: replica.term, session: session, offset: offset, totalBytes: totalBytes, bytes: bytes))
+            link.send(.snapshotChunk(term: replica.term, session: session, id: id, offset: offset, totalBytes: totalBytes, bytes: bytes))
         } catch {
             logger.error("cannot read the snapshot file \(outgoingSnapshotPath): \(error)")
         }
@@ -365,21 +386,14 @@ final class ClusterDriver {
             return input { $0.snapshotRefused() }
         }
         incomingSnapshot = nil
-        do {
-            try file.synchronize()
-            try file.close()
-        } catch {
-            logger.error("cannot write the incoming snapshot: \(error); asking for it again")
-            input { $0.snapshotRefused() }
-            return
-        }
+        try? file.close()
         waitingForDurable = true
-        service.installSnapshot(from: incomingSnapshotPath) { [unowned self] result in
+        service.installSnapshot(from: incomingSnapshotPath, totalBytes: totalBytes) { [unowned self] result in
             switch result {
             case .success(let loaded):
                 self.logger.notice("snapshot installed: lsn \(loaded.history.lastLsn), checkpoint at \(loaded.checkpointLsn); following the primary from there")
                 self.durableDone(self.replica.installedSnapshot(history: loaded.history, checkpointLsn: loaded.checkpointLsn,
-                                                                compactedLsn: loaded.compactedLsn))
+                                                                compactedLsn: loaded.compactedLsn, nowMs: self.loop.nowMs))
             case .failure(let error):
                 self.logger.error("\(error)")
                 unlink(self.incomingSnapshotPath)

@@ -230,8 +230,7 @@ final class LicenseService {
     }
 
     /// Copies the store, in order after the writes before, to `file`; then
-    /// calls `done` with its size (nil when the copy failed: the node goes
-    /// on, the standby asks again).
+    /// calls `done` with its size, or why the copy failed (the node goes on).
     func prepareSnapshot(to file: String, done: @escaping (Result<UInt64, Error>) -> Void) {
         var result: Result<UInt64, Error> = .success(0)
         writer.perform({ store in result = Result { try store.backup(to: file) } }, done: { done(result) })
@@ -240,10 +239,13 @@ final class LicenseService {
     /// Standby: makes the complete snapshot at `file` the store (keeping
     /// this node's term and reconciliation queue) and the state; then calls
     /// `done` with what it holds, or the reason it was refused.
-    func installSnapshot(from file: String, done: @escaping (Result<LoadedState, Error>) -> Void) {
+    /// - Parameter totalBytes: the size the primary announced.
+    func installSnapshot(from file: String, totalBytes: UInt64, done: @escaping (Result<LoadedState, Error>) -> Void) {
         var result: Result<LoadedState, Error>!
         let term = self.term
-        writer.perform({ store in result = Result { try store.adopt(snapshot: file, term: term) } }, done: { [unowned self] in
+        writer.perform({ store in
+            result = Result { try store.adopt(snapshot: file, totalBytes: totalBytes, term: term) }
+        }, done: { [unowned self] in
             // The writer is idle now and nothing else uses the store: swap it.
             if case .success(let loaded) = result {
                 do {

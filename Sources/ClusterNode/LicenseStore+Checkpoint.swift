@@ -100,13 +100,22 @@ extension LicenseStore {
         return (attributes[.size] as? NSNumber)?.uint64Value ?? 0
     }
 
-    /// Makes the snapshot at `file` ready to replace this store: checks it,
-    /// gives it this store's reconciliation queue and `term` (when higher),
-    /// and reads its state back.
+    /// Makes the snapshot at `file` ready to replace this store: checks its
+    /// size and contents, syncs it to disk, gives it this store's
+    /// reconciliation queue (same IDs: the rounds already sent name them)
+    /// and `term` (when higher), and reads its state back.
     /// - Throws: `StoreFailure` when the file is no sound store.
-    func adopt(snapshot file: String, term: UInt64) throws -> LoadedState {
+    func adopt(snapshot file: String, totalBytes: UInt64, term: UInt64) throws -> LoadedState {
         let candidate: LicenseStore
         do {
+            let handle = open(file, O_RDWR)
+            guard handle >= 0 else { throw StoreFailure("cannot open it: \(String(cString: strerror(errno)))") }
+            var info = stat()
+            let synced = fstat(handle, &info) == 0 && fsync(handle) == 0
+            Foundation.close(handle)
+            guard synced, UInt64(info.st_size) == totalBytes else {
+                throw StoreFailure("it has \(info.st_size) bytes of the \(totalBytes) announced, or cannot be synced")
+            }
             let check = try SQLiteDatabase(path: file)
             let verdict = try check.query("PRAGMA quick_check").first?.first?.text
             check.close()
@@ -116,11 +125,11 @@ extension LicenseStore {
             throw StoreFailure("the snapshot from the primary is no sound store (\(error)); asking for it again")
         }
         defer { candidate.close() }
-        let queue = try writer.query("SELECT lsn, term, kind, payload, crc FROM reconcile_queue ORDER BY id")
+        let queue = try writer.query("SELECT id, lsn, term, kind, payload, crc FROM reconcile_queue ORDER BY id")
         try candidate.writer.transaction {
             try candidate.writer.execute("DELETE FROM reconcile_queue")
             for row in queue {
-                try candidate.writer.query("INSERT INTO reconcile_queue(lsn, term, kind, payload, crc) VALUES (?, ?, ?, ?, ?)", row)
+                try candidate.writer.query("INSERT INTO reconcile_queue(id, lsn, term, kind, payload, crc) VALUES (?, ?, ?, ?, ?, ?)", row)
             }
             let theirs = try candidate.meta("term").flatMap(UInt64.init) ?? 0
             try candidate.setMeta("term", String(max(theirs, term)))

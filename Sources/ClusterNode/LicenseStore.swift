@@ -55,9 +55,11 @@ final class LicenseStore {
         (writer, reader) = try Self.connections(path)
     }
 
+    /// Closes both connections, the reader first: the writer, closing
+    /// last, checkpoints the WAL into the database file.
     func close() {
-        writer.close()
         reader.close()
+        writer.close()
     }
 
     /// The writer (set up and migrated) and reader connections of `path`.
@@ -112,6 +114,9 @@ final class LicenseStore {
     /// Replaces this store's file with `file` (prepared by `adopt`) and
     /// opens it. No other work may use the store meanwhile.
     func replace(with file: String) throws {
+        // Everything committed goes into the old file first, so nothing of
+        // it lives only in the log file removed below.
+        try writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         close()
         // A log file left by the old database would be applied to the new one.
         unlink(path + "-wal")

@@ -25,8 +25,9 @@ extension Replica {
     /// The standby's log (matching through its end, `lsn`) starts before
     /// this node's retained log: send it a snapshot.
     mutating func startSnapshot(session: UInt64) -> [ReplicaEffect] {
+        snapshotsStarted += 1
         peer = Peer(session: session, flushedLsn: 0, sentLsn: 0, lastHeardMs: nowMs,
-                    snapshot: SnapshotTransfer(lastProgressMs: nowMs))
+                    snapshot: SnapshotTransfer(id: incarnation &+ snapshotsStarted, lastProgressMs: nowMs))
         // A standby without the log does not count for acknowledgements:
         // the degrade clock keeps running.
         if standbyLostSinceMs == nil { standbyLostSinceMs = nowMs }
@@ -60,6 +61,15 @@ extension Replica {
         return []
     }
 
+    /// Primary: the snapshot for `session` could not be made (the shell
+    /// said why): drop the standby, which then says hello again and so
+    /// asks for a new one.
+    public mutating func snapshotUnavailable(session: UInt64) -> [ReplicaEffect] {
+        guard role == .primary, let peer, peer.session == session, peer.snapshot != nil else { return [] }
+        self.peer = nil
+        return [.send(.heartbeat(term: term, session: 0, commitLsn: commitLsn, sentLsn: 0))]
+    }
+
     /// Sends chunks up to the window past what the standby acknowledged.
     mutating func sendSnapshotChunks() -> [ReplicaEffect] {
         guard var peer, var transfer = peer.snapshot, let total = transfer.totalBytes else { return [] }
@@ -67,7 +77,7 @@ extension Replica {
         let windowEnd = transfer.ackedBytes + config.snapshotChunkBytes * config.snapshotWindowChunks
         while transfer.sentBytes < min(total, windowEnd) {
             let count = min(config.snapshotChunkBytes, total - transfer.sentBytes)
-            effects.append(.sendSnapshotChunk(session: peer.session, offset: transfer.sentBytes, count: count, totalBytes: total))
+            effects.append(.sendSnapshotChunk(session: peer.session, id: transfer.id, offset: transfer.sentBytes, count: count, totalBytes: total))
             transfer.sentBytes += count
         }
         peer.snapshot = transfer
@@ -89,11 +99,15 @@ extension Replica {
 
     // MARK: Standby
 
-    mutating func receiveSnapshotChunk(session: UInt64, offset: UInt64, totalBytes: UInt64, bytes: [UInt8]) -> [ReplicaEffect] {
+    mutating func receiveSnapshotChunk(session: UInt64, id: UInt64, offset: UInt64, totalBytes: UInt64, bytes: [UInt8]) -> [ReplicaEffect] {
         lastHeardMs = nowMs
         guard session == self.session, role == .standby else { return [] }
-        if offset == 0 { incomingSnapshot = IncomingSnapshot(totalBytes: totalBytes, receivedBytes: 0) }
-        guard var incoming = incomingSnapshot, incoming.totalBytes == totalBytes, incoming.receivedBytes == offset else {
+        // A new transfer starts over (a restarted primary answered the same
+        // hello); a late duplicate of the first chunk of this one does not.
+        if offset == 0, incomingSnapshot?.id != id {
+            incomingSnapshot = IncomingSnapshot(id: id, totalBytes: totalBytes, receivedBytes: 0)
+        }
+        guard var incoming = incomingSnapshot, incoming.id == id, incoming.totalBytes == totalBytes, incoming.receivedBytes == offset else {
             // Out of order (a chunk was lost): say what is here, the primary goes back.
             return incomingSnapshot.map { [.send(.snapshotAck(term: term, session: session, receivedBytes: $0.receivedBytes))] } ?? []
         }
@@ -110,8 +124,13 @@ extension Replica {
 
     /// Standby: the snapshot is the store now; `history` is its log's,
     /// whose entries through `compactedLsn` are gone and whose state is
-    /// stored as of `checkpointLsn`. Says hello with the new log.
-    public mutating func installedSnapshot(history installed: TermHistory, checkpointLsn: UInt64, compactedLsn: UInt64) -> [ReplicaEffect] {
+    /// stored as of `checkpointLsn`. Says hello with the new log. `nowMs`:
+    /// the install took time in which no tick came; the primary, whose
+    /// messages waited meanwhile, counts as heard now.
+    public mutating func installedSnapshot(history installed: TermHistory, checkpointLsn: UInt64, compactedLsn: UInt64,
+                                           nowMs: UInt64) -> [ReplicaEffect] {
+        self.nowMs = max(self.nowMs, nowMs)
+        lastHeardMs = self.nowMs
         history = installed
         flushedLsn = installed.lastLsn
         // The primary copied its durable store: all of it is on both nodes.

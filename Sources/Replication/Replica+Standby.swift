@@ -4,7 +4,7 @@ import LicenseState
 /// after a divergence and the cold start.
 extension Replica {
     mutating func tickStandby() -> [ReplicaEffect] {
-        if nowMs - lastHeardMs >= config.failoverTimeoutMs, history.lastLsn > 0 || (peerLogEmpty ?? (nodeIndex == 0)) {
+        if nowMs - lastHeardMs >= config.failoverTimeoutMs, history.lastLsn > 0 || (peerLogEmpty ?? isNewMain) {
             return promote(peerLost: true)
         }
         guard lastHelloMs.map({ nowMs - $0 >= config.heartbeatMs }) ?? true else { return [] }
@@ -108,8 +108,8 @@ extension Replica {
             let mine = history.last
             if theirs.last > mine || (theirs.last == mine && peerIndex < nodeIndex) { lastHeardMs = nowMs }
             return []
-        case .snapshotChunk(_, let session, let offset, let totalBytes, let bytes):
-            return receiveSnapshotChunk(session: session, offset: offset, totalBytes: totalBytes, bytes: bytes)
+        case .snapshotChunk(_, let session, let id, let offset, let totalBytes, let bytes):
+            return receiveSnapshotChunk(session: session, id: id, offset: offset, totalBytes: totalBytes, bytes: bytes)
         case .ack, .reconcile, .snapshotAck:
             return []
         }

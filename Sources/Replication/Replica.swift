@@ -57,6 +57,8 @@ public struct Replica {
     /// A planned switchover waits for the standby to hold `lastLsn`.
     public internal(set) var handingOverSinceMs: UInt64?
     var lastHeartbeatMs: UInt64 = 0
+    /// Snapshot transfers started (their IDs follow `incarnation`).
+    var snapshotsStarted: UInt64 = 0
 
     // Standby
     let incarnation: UInt64
@@ -76,11 +78,15 @@ public struct Replica {
     public internal(set) var incomingSnapshot: IncomingSnapshot?
     /// Whether the peer's log was empty when it last told (nil: it has not
     /// told). A node with an empty log promotes only when the peer's is
-    /// empty too, or, untold, when it is the main (a new installation
-    /// starts with the main): otherwise the peer may hold everything (this
+    /// empty too, or, untold, when it is a new main (`isNewMain`: a new
+    /// installation starts with the main): otherwise the peer may hold everything (this
     /// node is new, or waits for a snapshot), and taking over would start a
     /// history without it.
     var peerLogEmpty: Bool?
+
+    /// The main of a store never used: no term taken, nothing queued (a
+    /// node that emptied its log for a snapshot is no new main).
+    var isNewMain: Bool { nodeIndex == 0 && term <= 1 && !hasReconcileQueue }
     /// The reconciliation queue holds records (the shell says so at start).
     public internal(set) var hasReconcileQueue: Bool
     /// Clear the queue once the log holds this LSN.

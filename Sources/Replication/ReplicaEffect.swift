@@ -49,8 +49,9 @@ public enum ReplicaEffect: Equatable {
     /// Primary: make a snapshot of the store (in order after the writes
     /// before it) and report `snapshotPrepared` with its size.
     case prepareSnapshot(session: UInt64)
-    /// Primary: send bytes `offset..<offset + count` of the prepared snapshot.
-    case sendSnapshotChunk(session: UInt64, offset: UInt64, count: UInt64, totalBytes: UInt64)
+    /// Primary: send bytes `offset..<offset + count` of the prepared
+    /// snapshot, as snapshot `id`.
+    case sendSnapshotChunk(session: UInt64, id: UInt64, offset: UInt64, count: UInt64, totalBytes: UInt64)
     /// Primary: the standby holds the whole snapshot; its file may go.
     case snapshotSent(session: UInt64)
     /// Standby: write these bytes at `offset` of the incoming snapshot (0

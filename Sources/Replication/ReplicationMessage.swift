@@ -28,10 +28,10 @@ public enum ReplicationMessage: Equatable {
     /// Primary → standby (planned switchover): you hold my whole log
     /// through `lastLsn`; take over.
     case handover(term: UInt64, session: UInt64, lastLsn: UInt64)
-    /// Primary → standby: bytes `offset..<offset + bytes.count` of a
-    /// snapshot of `totalBytes` (the standby's log starts before the
+    /// Primary → standby: bytes `offset..<offset + bytes.count` of the
+    /// snapshot `id` of `totalBytes` (the standby's log starts before the
     /// primary's retained log).
-    case snapshotChunk(term: UInt64, session: UInt64, offset: UInt64, totalBytes: UInt64, bytes: [UInt8])
+    case snapshotChunk(term: UInt64, session: UInt64, id: UInt64, offset: UInt64, totalBytes: UInt64, bytes: [UInt8])
     /// Standby → primary: the snapshot's first `receivedBytes` are here.
     case snapshotAck(term: UInt64, session: UInt64, receivedBytes: UInt64)
 
@@ -39,7 +39,7 @@ public enum ReplicationMessage: Equatable {
         switch self {
         case .hello(let term, _, _, _), .append(let term, _, _, _, _, _), .heartbeat(let term, _, _, _), .ack(let term, _, _),
              .diverged(let term, _, _), .reconcile(let term, _, _), .reconciled(let term, _, _), .handover(let term, _, _),
-             .snapshotChunk(let term, _, _, _, _), .snapshotAck(let term, _, _):
+             .snapshotChunk(let term, _, _, _, _, _), .snapshotAck(let term, _, _):
             return term
         }
     }
@@ -48,7 +48,7 @@ public enum ReplicationMessage: Equatable {
         switch self {
         case .hello(_, let session, _, _), .append(_, let session, _, _, _, _), .heartbeat(_, let session, _, _),
              .ack(_, let session, _), .diverged(_, let session, _), .reconcile(_, let session, _),
-             .reconciled(_, let session, _), .handover(_, let session, _), .snapshotChunk(_, let session, _, _, _),
+             .reconciled(_, let session, _), .handover(_, let session, _), .snapshotChunk(_, let session, _, _, _, _),
              .snapshotAck(_, let session, _):
             return session
         }

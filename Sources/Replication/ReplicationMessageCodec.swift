@@ -51,8 +51,9 @@ public enum ReplicationMessageCodec {
         case .handover(_, _, let lastLsn):
             type = .handover
             writer.unsigned(lastLsn)
-        case .snapshotChunk(_, _, let offset, let totalBytes, let bytes):
+        case .snapshotChunk(_, _, let id, let offset, let totalBytes, let bytes):
             type = .snapshotChunk
+            writer.unsigned(id)
             writer.unsigned(offset)
             writer.unsigned(totalBytes)
             writer.data(bytes)
@@ -93,12 +94,13 @@ public enum ReplicationMessageCodec {
         case .handover:
             message = .handover(term: term, session: session, lastLsn: try reader.unsigned())
         case .snapshotChunk:
+            let id = try reader.unsigned()
             let offset = try reader.unsigned()
             let totalBytes = try reader.unsigned()
             let bytes = try reader.data()
             // A chunk lies inside its snapshot and carries something.
             guard !bytes.isEmpty, offset <= totalBytes, UInt64(bytes.count) <= totalBytes - offset else { throw BinaryReader.Malformed() }
-            message = .snapshotChunk(term: term, session: session, offset: offset, totalBytes: totalBytes, bytes: bytes)
+            message = .snapshotChunk(term: term, session: session, id: id, offset: offset, totalBytes: totalBytes, bytes: bytes)
         case .snapshotAck:
             message = .snapshotAck(term: term, session: session, receivedBytes: try reader.unsigned())
         }

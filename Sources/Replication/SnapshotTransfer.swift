@@ -5,6 +5,8 @@
 /// known; before that (`totalBytes == nil`, the store is still being
 /// copied) nothing is sent.
 public struct SnapshotTransfer: Equatable {
+    /// Names this transfer: different for every transfer a primary starts.
+    public var id: UInt64
     public var totalBytes: UInt64?
     public var sentBytes: UInt64 = 0
     public var ackedBytes: UInt64 = 0
@@ -14,10 +16,12 @@ public struct SnapshotTransfer: Equatable {
     public var isComplete: Bool { totalBytes.map { ackedBytes == $0 } ?? false }
 }
 
-/// A snapshot arriving at a standby: the bytes so far, in order.
+/// A snapshot arriving at a standby: the bytes so far, in order, of the
+/// transfer `id`.
 ///
 /// Invariant: `receivedBytes <= totalBytes`.
 public struct IncomingSnapshot: Equatable {
+    public var id: UInt64
     public var totalBytes: UInt64
     public var receivedBytes: UInt64
 }

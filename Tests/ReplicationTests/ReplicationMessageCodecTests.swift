@@ -32,6 +32,8 @@ final class ReplicationMessageCodecTests: XCTestCase {
         .reconcile(term: 8, session: 5, entries: []),
         .reconciled(term: 8, session: 5, throughLsn: 41),
         .handover(term: 9, session: 6, lastLsn: 40),
+        .snapshotChunk(term: 9, session: 6, id: .max, offset: 1 << 33, totalBytes: (1 << 33) + 3, bytes: [1, 2, 3]),
+        .snapshotAck(term: 9, session: 6, receivedBytes: 1 << 33),
     ]
 
     func testEveryMessageRoundTripsThroughFrameBytes() throws {
@@ -45,10 +47,17 @@ final class ReplicationMessageCodecTests: XCTestCase {
 
     func testEveryMessageTypeHasAFrameType() {
         let types = Set(Self.messages.map { ReplicationMessageCodec.encode($0).type })
-        XCTAssertEqual(types, Set((1...8).map { UInt8($0) }))
+        XCTAssertEqual(types, Set((1...8).map { UInt8($0) } + [12, 13]))
     }
 
     // MARK: Malformed payloads
+
+    func testASnapshotChunkOutsideItsSnapshotOrEmptyIsRefused() {
+        for (offset, total, bytes) in [(UInt64(8), UInt64(10), [UInt8](repeating: 1, count: 3)), (11, 10, [1]), (0, 10, [])] {
+            let frame = ReplicationMessageCodec.encode(.snapshotChunk(term: 1, session: 1, id: 1, offset: offset, totalBytes: total, bytes: bytes))
+            XCTAssertThrowsError(try ReplicationMessageCodec.decode(frame), "offset \(offset) total \(total) count \(bytes.count)")
+        }
+    }
 
     func testTrailingBytesAreRefusedForEveryMessage() {
         for message in Self.messages {

@@ -34,12 +34,12 @@ final class SnapshotScenarioTests: XCTestCase {
         n0:   → prepare-snapshot session=1500
         > flush 0
         n0: snapshot prepared session=1500 bytes=15
-        n0:   → send-snapshot-chunk session=1500 offset=0 count=15 total=15
+        n0:   → send-snapshot-chunk session=1500 id=1001 offset=0 count=15 total=15
         > stabilize
         n1: receive heartbeat term=4 session=0 commit=6 sent=0
         n1: receive heartbeat term=4 session=1500 commit=6 sent=0
         n1:   → send ack term=4 session=1500 flushed=0
-        n1: receive snapshot-chunk term=4 session=1500 offset=0 count=15 total=15
+        n1: receive snapshot-chunk term=4 session=1500 id=1001 offset=0 count=15 total=15
         n1:   → write-snapshot-chunk offset=0 count=15
         n1:   → send snapshot-ack term=4 session=1500 received=15
         n1:   → install-snapshot total=15
@@ -105,37 +105,37 @@ final class SnapshotScenarioTests: XCTestCase {
         n0:   → prepare-snapshot session=1500
         > flush 0
         n0: snapshot prepared session=1500 bytes=15
-        n0:   → send-snapshot-chunk session=1500 offset=0 count=6 total=15
-        n0:   → send-snapshot-chunk session=1500 offset=6 count=6 total=15
+        n0:   → send-snapshot-chunk session=1500 id=1001 offset=0 count=6 total=15
+        n0:   → send-snapshot-chunk session=1500 id=1001 offset=6 count=6 total=15
         > deliver 0 2
         n1: receive heartbeat term=4 session=0 commit=6 sent=0
         n1: receive heartbeat term=4 session=1500 commit=6 sent=0
         n1:   → send ack term=4 session=1500 flushed=0
         > drop 0 1
-        n0 → n1 lost: snapshot-chunk term=4 session=1500 offset=0 count=6 total=15
+        n0 → n1 lost: snapshot-chunk term=4 session=1500 id=1001 offset=0 count=6 total=15
         # The chunk at 6 follows nothing the standby holds: ignored.
         > deliver 0
-        n1: receive snapshot-chunk term=4 session=1500 offset=6 count=6 total=15
+        n1: receive snapshot-chunk term=4 session=1500 id=1001 offset=6 count=6 total=15
         > tick 0 1999
         n0:   → send heartbeat term=4 session=1500 commit=6 sent=0
         # The standby's keepalive: it is there, the transfer is what stalls.
         > deliver 1
         n0: receive ack term=4 session=1500 flushed=0
         > tick 0 2000
-        n0:   → send-snapshot-chunk session=1500 offset=0 count=6 total=15
-        n0:   → send-snapshot-chunk session=1500 offset=6 count=6 total=15
+        n0:   → send-snapshot-chunk session=1500 id=1001 offset=0 count=6 total=15
+        n0:   → send-snapshot-chunk session=1500 id=1001 offset=6 count=6 total=15
         > stabilize
         n1: receive heartbeat term=4 session=1500 commit=6 sent=0
-        n1: receive snapshot-chunk term=4 session=1500 offset=0 count=6 total=15
+        n1: receive snapshot-chunk term=4 session=1500 id=1001 offset=0 count=6 total=15
         n1:   → write-snapshot-chunk offset=0 count=6
         n1:   → send snapshot-ack term=4 session=1500 received=6
-        n1: receive snapshot-chunk term=4 session=1500 offset=6 count=6 total=15
+        n1: receive snapshot-chunk term=4 session=1500 id=1001 offset=6 count=6 total=15
         n1:   → write-snapshot-chunk offset=6 count=6
         n1:   → send snapshot-ack term=4 session=1500 received=12
         n0: receive snapshot-ack term=4 session=1500 received=6
-        n0:   → send-snapshot-chunk session=1500 offset=12 count=3 total=15
+        n0:   → send-snapshot-chunk session=1500 id=1001 offset=12 count=3 total=15
         n0: receive snapshot-ack term=4 session=1500 received=12
-        n1: receive snapshot-chunk term=4 session=1500 offset=12 count=3 total=15
+        n1: receive snapshot-chunk term=4 session=1500 id=1001 offset=12 count=3 total=15
         n1:   → write-snapshot-chunk offset=12 count=3
         n1:   → send snapshot-ack term=4 session=1500 received=15
         n1:   → install-snapshot total=15

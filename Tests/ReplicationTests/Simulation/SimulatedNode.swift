@@ -215,7 +215,8 @@ final class SimulatedNode {
             trace?("durable snapshot installed: last=\(snapshot.history.last)")
             // Before the inputs held meanwhile: they must meet the new log.
             input("installed snapshot", first: true) {
-                $0.installedSnapshot(history: snapshot.history, checkpointLsn: snapshot.checkpointLsn, compactedLsn: snapshot.compactedLsn)
+                $0.installedSnapshot(history: snapshot.history, checkpointLsn: snapshot.checkpointLsn, compactedLsn: snapshot.compactedLsn,
+                                     nowMs: $0.nowMs)
             }
         }
         if queued.blocksEffects {
@@ -277,11 +278,11 @@ final class SimulatedNode {
             queueDisk(.checkpoint(lsn: lsn, compactThrough: compactThrough), blocksEffects: false)
         case .prepareSnapshot(let session):
             queueDisk(.prepareSnapshot(session: session), blocksEffects: false)
-        case .sendSnapshotChunk(let session, let offset, let count, let totalBytes):
+        case .sendSnapshotChunk(let session, let id, let offset, let count, let totalBytes):
             guard let replica, replica.role == .primary, let outgoing = outgoingSnapshot, outgoing.session == session else { return }
             precondition(UInt64(outgoing.bytes.count) == totalBytes, "node \(index): chunk of another snapshot")
             let bytes = Array(outgoing.bytes[Int(offset)..<Int(offset + count)])
-            outbox.append(.snapshotChunk(term: replica.term, session: session, offset: offset, totalBytes: totalBytes, bytes: bytes))
+            outbox.append(.snapshotChunk(term: replica.term, session: session, id: id, offset: offset, totalBytes: totalBytes, bytes: bytes))
         case .snapshotSent(let session):
             if outgoingSnapshot?.session == session { outgoingSnapshot = nil }
         case .writeSnapshotChunk(let offset, let bytes):

@@ -24,8 +24,8 @@ enum Transcript {
         case .refuseDivergence(let matchLsn, let compactedLsn): return "refuse-divergence match=\(matchLsn) compacted=\(compactedLsn)"
         case .checkpoint(let lsn, let compactThrough): return "checkpoint at=\(lsn) compactThrough=\(compactThrough)"
         case .prepareSnapshot(let session): return "prepare-snapshot session=\(session)"
-        case .sendSnapshotChunk(let session, let offset, let count, let totalBytes):
-            return "send-snapshot-chunk session=\(session) offset=\(offset) count=\(count) total=\(totalBytes)"
+        case .sendSnapshotChunk(let session, let id, let offset, let count, let totalBytes):
+            return "send-snapshot-chunk session=\(session) id=\(id) offset=\(offset) count=\(count) total=\(totalBytes)"
         case .snapshotSent(let session): return "snapshot-sent session=\(session)"
         case .writeSnapshotChunk(let offset, let bytes): return "write-snapshot-chunk offset=\(offset) count=\(bytes.count)"
         case .installSnapshot(let totalBytes): return "install-snapshot total=\(totalBytes)"
@@ -46,8 +46,8 @@ enum Transcript {
         case .reconciled(let term, let session, let throughLsn):
             return "reconciled term=\(term) session=\(session) through=\(throughLsn)"
         case .handover(let term, let session, let lastLsn): return "handover term=\(term) session=\(session) last=\(lastLsn)"
-        case .snapshotChunk(let term, let session, let offset, let totalBytes, let bytes):
-            return "snapshot-chunk term=\(term) session=\(session) offset=\(offset) count=\(bytes.count) total=\(totalBytes)"
+        case .snapshotChunk(let term, let session, let id, let offset, let totalBytes, let bytes):
+            return "snapshot-chunk term=\(term) session=\(session) id=\(id) offset=\(offset) count=\(bytes.count) total=\(totalBytes)"
         case .snapshotAck(let term, let session, let receivedBytes):
             return "snapshot-ack term=\(term) session=\(session) received=\(receivedBytes)"
         }

@@ -1,0 +1,54 @@
+import LicenseState
+@testable import Replication
+import XCTest
+
+/// Rules around snapshots that transcripts show less directly.
+final class SnapshotRulesTests: XCTestCase {
+    private func history(through lsn: UInt64, term: UInt64) -> TermHistory {
+        var history = TermHistory()
+        for index in stride(from: 1, through: lsn, by: 1) { history.append(lsn: index, term: term) }
+        return history
+    }
+
+    func testAPrimaryThatCannotMakeASnapshotDropsTheStandbySoItAsksAgain() {
+        var primary = Replica(config: ReplicaConfig(), nodeIndex: 0, term: 2, history: history(through: 6, term: 2), incarnation: 1,
+                              hasReconcileQueue: false, nowMs: 0, checkpointLsn: 6, compactedLsn: 4)
+        _ = primary.tick(nowMs: 1_000)
+        XCTAssertEqual(primary.role, .primary)
+        let hello = primary.receive(.hello(term: primary.term, session: 77, nodeIndex: 1, history: TermHistory()))
+        XCTAssertTrue(hello.contains(.prepareSnapshot(session: 77)))
+        XCTAssertEqual(primary.snapshotUnavailable(session: 78), [], "another session's failure changes nothing")
+        XCTAssertEqual(primary.snapshotUnavailable(session: 77),
+                       [.send(.heartbeat(term: primary.term, session: 0, commitLsn: primary.commitLsn, sentLsn: 0))])
+        XCTAssertNil(primary.peer)
+    }
+
+    func testAMainThatEmptiedItsLogForASnapshotDoesNotTakeOverAlone() {
+        var emptied = Replica(config: ReplicaConfig(), nodeIndex: 0, term: 6, history: TermHistory(), incarnation: 1,
+                              hasReconcileQueue: true, nowMs: 0)
+        XCTAssertFalse(emptied.tick(nowMs: 5_000).contains(.roleChanged(.primary, term: 8)))
+        XCTAssertEqual(emptied.role, .standby)
+        var new = Replica(config: ReplicaConfig(), nodeIndex: 0, term: 1, history: TermHistory(), incarnation: 1,
+                          hasReconcileQueue: false, nowMs: 0)
+        _ = new.tick(nowMs: 5_000)
+        XCTAssertEqual(new.role, .primary, "a new main alone starts the pair")
+        var newStandby = Replica(config: ReplicaConfig(), nodeIndex: 1, term: 1, history: TermHistory(), incarnation: 1,
+                                 hasReconcileQueue: false, nowMs: 0)
+        _ = newStandby.tick(nowMs: 5_000)
+        XCTAssertEqual(newStandby.role, .standby, "a new standby alone waits for its primary")
+    }
+
+    func testALateDuplicateOfTheFirstChunkDoesNotResetATransfer() {
+        var standby = Replica(config: ReplicaConfig(), nodeIndex: 1, term: 2, history: TermHistory(), incarnation: 40,
+                              hasReconcileQueue: false, nowMs: 0)
+        let session = standby.session
+        _ = standby.receive(.snapshotChunk(term: 2, session: session, id: 5, offset: 0, totalBytes: 10, bytes: [1, 2, 3, 4]))
+        _ = standby.receive(.snapshotChunk(term: 2, session: session, id: 5, offset: 4, totalBytes: 10, bytes: [5, 6, 7]))
+        let duplicate = standby.receive(.snapshotChunk(term: 2, session: session, id: 5, offset: 0, totalBytes: 10, bytes: [1, 2, 3, 4]))
+        XCTAssertEqual(duplicate, [.send(.snapshotAck(term: 2, session: session, receivedBytes: 7))])
+        XCTAssertEqual(standby.incomingSnapshot, IncomingSnapshot(id: 5, totalBytes: 10, receivedBytes: 7))
+        // Another transfer on the same session (a restarted primary) starts over.
+        let restarted = standby.receive(.snapshotChunk(term: 2, session: session, id: 9, offset: 0, totalBytes: 12, bytes: [9]))
+        XCTAssertEqual(restarted, [.writeSnapshotChunk(offset: 0, bytes: [9]), .send(.snapshotAck(term: 2, session: session, receivedBytes: 1))])
+    }
+}
