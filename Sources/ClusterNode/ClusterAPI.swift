@@ -2,17 +2,23 @@ import Foundation
 import Replication
 import Transport
 
-/// The pair's status and controls: `GET /dls/api/admin/cluster` and
-/// `POST /dls/api/admin/cluster/switchover`.
+/// The pair's status and controls: `GET /dls/api/admin/cluster`,
+/// `POST /dls/api/admin/cluster/switchover`, and `POST
+/// /dls/api/admin/cluster/drills` where `lts drill` leaves its last report.
 ///
 /// Invariant: status is read from the driver's replica as it is now;
-/// nothing here changes the log except through the replica.
+/// nothing here changes the log except through the replica. The last drill
+/// report is a JSON object of at most `drillReportBytesMax`, kept in memory
+/// on the node it was sent to (the primary at the drill's end).
 final class ClusterAPI {
     private let loop: EventLoop
     private let driver: ClusterDriver
     private let service: LicenseService
     private let admin: AdminAPI
     private let nodeUUID: String
+    /// The last drill report, as sent.
+    private var lastDrill: Any = NSNull()
+    static let drillReportBytesMax = 16 * 1024
 
     init(loop: EventLoop, driver: ClusterDriver, service: LicenseService, admin: AdminAPI, nodeUUID: String) {
         self.loop = loop
@@ -29,6 +35,9 @@ final class ClusterAPI {
                 request.respondJSON(self.status)
             }),
             ("POST", "/api/admin/cluster/switchover", HTTPServer.Route(bodyLimitBytes: 4096) { [unowned self] in self.switchover($0) }),
+            ("POST", "/api/admin/cluster/drills", HTTPServer.Route(bodyLimitBytes: Self.drillReportBytesMax) { [unowned self] in
+                self.keepDrillReport($0)
+            }),
         ]
     }
 
@@ -60,7 +69,7 @@ final class ClusterAPI {
                 "failoversTotal": replica.failoversTotal, "lastFailoverSilenceMs": replica.lastFailoverSilenceMs.map { $0 as Any } ?? NSNull(), "reconciledTotal": driver.reconciledTotal,
                 "reconcileOverrunsTotal": driver.reconcileOverrunsTotal, "reconcileQueue": replica.hasReconcileQueue,
                 "checkpointLsn": replica.compaction.checkpointLsn, "compactedLsn": replica.compaction.compactedLsn,
-                "replicationLagMs": driver.lag.summary, "heartbeatMs": replica.config.heartbeatMs, "failoverTimeoutMs": replica.config.failoverTimeoutMs, "peer": peer]
+                "replicationLagMs": driver.lag.summary, "lastDrill": lastDrill, "heartbeatMs": replica.config.heartbeatMs, "failoverTimeoutMs": replica.config.failoverTimeoutMs, "peer": peer]
     }
 
     /// `attached` when the standby streams with this node, `sendingSnapshot`
@@ -88,5 +97,14 @@ final class ClusterAPI {
                                                    message: "No standby is attached: a switchover needs a standby that holds the log."))
         }
         request.respondJSON(status: 202, ["switchover": "started", "term": driver.replica.term, "lsn": driver.replica.lastLsn])
+    }
+
+    private func keepDrillReport(_ request: HTTPRequest) {
+        guard admin.authorized(request) else { return }
+        guard let report = (try? JSONSerialization.jsonObject(with: request.body)) as? [String: Any], report["kind"] is String else {
+            return request.respond(error: APIError.badRequest("A drill report is a JSON object with a \"kind\"."))
+        }
+        lastDrill = report
+        request.respondJSON(status: 201, ["kept": true])
     }
 }

@@ -1,27 +1,27 @@
 import Foundation
+import LicenseClient
 import Transport
 
-/// Continuous authorizations against a pair from worker threads (blocking
-/// HTTPS calls), each failing over like a client: on a refusal as standby
-/// (421), a 503 or a lost connection it tries the other node, retrying the
-/// same `requestId` until a node answers with a grant. For `lts bench
-/// failover` and the pair's process tests.
+/// Continuous authorizations against a pair from worker threads, each a
+/// `LicenseClient` (so failing over as a real client does: the remembered
+/// primary first, redirects followed, the same `requestId` on every retry
+/// until a server answers). For `lts drill`, `lts bench failover` and the
+/// pair's process tests.
 ///
 /// Invariant: `acknowledged` holds exactly the (requestId → grantId) pairs a
-/// node answered 200; a request is never given up while the load runs.
+/// server answered with a grant, with the time each answer arrived; a
+/// request is never given up while the load runs.
 final class FailoverLoad: @unchecked Sendable {
-    /// Wait before retrying after both nodes failed, so a dead pair is not spun on.
-    static let retryPauseMicroseconds: UInt32 = 20_000
-    /// A stopped node must not hold a worker for long.
-    static let callTimeoutMs = 1_000
+    /// Pause after a refusal, so a refused code is not spun on.
+    static let refusalPauseMicroseconds: UInt32 = 20_000
+    /// A stopped or paused node must not hold a worker for long.
+    static let requestTimeoutMs = 1_000
 
-    /// The authorize URLs of the two nodes and how to trust each.
-    private let urls: [String]
-    private let trusts: [TLSTrust]
-    private let code: String
-    private let product: String
     private let lock = NSCondition()
     private var grants: [String: String] = [:]
+    /// When each grant was acknowledged, in order.
+    private var times: [Date] = []
+    private var refusals: [Int: Int] = [:]
     private var lastSuccess: Date?
     private var largestGapSeconds = 0.0
     private var running = true
@@ -30,34 +30,34 @@ final class FailoverLoad: @unchecked Sendable {
     /// Starts `workers` threads.
     /// - Parameter servers: the two nodes' base URLs (`https://…/dls/`) and how to trust each.
     init(servers: [(url: String, trust: TLSTrust)], code: String, product: String = "dbr", workers: Int = 4) {
-        precondition(servers.count == 2, "a pair has two nodes")
-        urls = servers.map { $0.url + ($0.url.hasSuffix("/") ? "" : "/") + "api/v1/authorize" }
-        trusts = servers.map(\.trust)
-        self.code = code
-        self.product = product
+        let tag = Crypto.randomUUID().prefix(8)
         for worker in 0..<workers {
-            DispatchQueue.global().async(group: group) { self.work(worker) }
+            var settings = LicenseClient.Settings(servers: servers, handshakeCode: code, clientUUID: "load-\(tag)-\(worker)")
+            settings.requestTimeoutMs = Self.requestTimeoutMs
+            settings.callDeadlineMs = 2_000
+            let client = try? LicenseClient(settings: settings)
+            precondition(client != nil, "a load needs one or two distinct servers")
+            DispatchQueue.global().async(group: group) { self.work(client!, product: product) }
         }
     }
 
-    private func work(_ worker: Int) {
-        var node = 0
-        var sequence = 0
-        let clients = trusts.map { HTTPClient(trust: $0, timeoutMs: Self.callTimeoutMs) }
+    private func work(_ client: LicenseClient, product: String) {
         while isRunning {
-            sequence += 1
-            let requestId = "w\(worker)-\(sequence)"
-            let body = Data("{\"handshakeCode\":\(JSONText.quote(code)),\"clientUUID\":\"worker-\(worker)\",\"product\":\(JSONText.quote(product)),\"requestId\":\"\(requestId)\"}".utf8)
-            var failures = 0
+            let requestId = LicenseClient.newRequestId()
             while isRunning {
-                let response = try? clients[node].send("POST", urls[node], body: body)
-                if response?.status == 200, let grantId = response?.json?["grantId"] as? String {
-                    record(requestId, grantId)
+                do {
+                    let grant = try client.authorize(product: product, requestId: requestId)
+                    record(requestId, grant.grantId)
                     break
+                } catch let refusal as LicenseClient.Refusal {
+                    lock.lock()
+                    refusals[refusal.code, default: 0] += 1
+                    lock.unlock()
+                    usleep(Self.refusalPauseMicroseconds)
+                    break
+                } catch {
+                    // No server answered in time: the same request again.
                 }
-                node = 1 - node
-                failures += 1
-                if failures % 2 == 0 { usleep(Self.retryPauseMicroseconds) }
             }
         }
     }
@@ -74,6 +74,7 @@ final class FailoverLoad: @unchecked Sendable {
         if let last = lastSuccess { largestGapSeconds = max(largestGapSeconds, now.timeIntervalSince(last)) }
         lastSuccess = now
         grants[requestId] = grantId
+        times.append(now)
         lock.broadcast()
         lock.unlock()
     }
@@ -102,6 +103,22 @@ final class FailoverLoad: @unchecked Sendable {
         lock.lock()
         largestGapSeconds = 0
         lock.unlock()
+    }
+
+    /// Grants acknowledged before `start`, in `[start, end)`, and from `end` on.
+    func counts(splitAt start: Date, _ end: Date) -> (before: Int, during: Int, after: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        let before = times.filter { $0 < start }.count
+        let during = times.filter { $0 >= start && $0 < end }.count
+        return (before, during, times.count - before - during)
+    }
+
+    /// Refusals by DLS code so far.
+    var refusalsByCode: [Int: Int] {
+        lock.lock()
+        defer { lock.unlock() }
+        return refusals
     }
 
     /// Stops the workers and waits for them; returns what was acknowledged

@@ -13,7 +13,7 @@ struct LTSCommand: ParsableCommand {
         The portal is at https://HOST:PORT/dls/page/#/index.html once a node runs.
         """,
         version: Version.current,
-        subcommands: [ServeCommand.self, PairCommand.self, HealthCommand.self, LicenseCommand.self, ClientCommand.self, BenchCommand.self]
+        subcommands: [ServeCommand.self, PairCommand.self, HealthCommand.self, LicenseCommand.self, ClientCommand.self, DrillCommand.self, BenchCommand.self]
     )
 }
 

@@ -3,19 +3,21 @@ import Foundation
 import Transport
 
 /// `lts pair`: a demo main + standby pair on this machine, with a vendor
-/// key and a license file ready to import.
+/// key, an admin password and the demo license imported, ready for drills.
 ///
-/// Invariant: both nodes run as child `lts serve` processes; the command
-/// ends only after both have stopped (Ctrl-C or SIGTERM stops them
-/// gracefully), and exits non-zero if either could not start.
+/// Invariant: both nodes run as supervised child `lts serve` processes (one
+/// that dies is started again); the command ends only after both have
+/// stopped (Ctrl-C or SIGTERM stops them gracefully), and exits non-zero if
+/// either could not start.
 struct PairCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pair",
         abstract: "Run a demo main + standby pair on 127.0.0.1.",
         discussion: """
         The main listens on --port, the standby on --port + 1, with their data, configuration, \
-        certificates, a demo vendor key and license file under --dir (kept between runs). \
-        Ctrl-C stops both.
+        certificates, a demo vendor key, license file and admin password under --dir (kept between \
+        runs). The admin password is set and the demo license imported on first start. A node that \
+        dies (a failover drill kills one) is started again after a second. Ctrl-C stops both.
         """
     )
 
@@ -38,17 +40,13 @@ struct PairCommand: ParsableCommand {
 
     func run() throws {
         let files = try PairFiles(directory: dir, port: port, replication: replication)
-        let base = files.directory
-        let license = files.license
-        let nodes = files.nodes
-
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
-        let children = try PairFiles.names.map { name in try PairChild(name: name, config: files.config(name)) }
+        let nodes = try PairFiles.names.map { name in try NodeSupervisor(name: name, config: files.config(name)) }
         let stopping = StopFlag()
         let stop = {
             guard stopping.raise() else { return }
-            for child in children { child.terminate() }
+            for node in nodes { node.stop() }
         }
         let sources = [SIGINT, SIGTERM].map { signum -> DispatchSourceSignal in
             let source = DispatchSource.makeSignalSource(signal: signum, queue: .main)
@@ -57,138 +55,80 @@ struct PairCommand: ParsableCommand {
             return source
         }
         DispatchQueue.global().async {
-            for child in children {
-                guard child.waitUntilListening(timeoutSeconds: Self.startTimeoutSeconds) else {
-                    printError("lts pair: the \(child.name) did not start; stopping")
+            for node in nodes {
+                guard node.waitUntilListening(timeoutSeconds: Self.startTimeoutSeconds) else {
+                    printError("lts pair: the \(node.name) did not start; stopping")
                     DispatchQueue.main.async(execute: stop)
                     return
                 }
             }
-            DispatchQueue.main.async { printBanner(base: base, license: license, nodes: nodes, children: children) }
+            let setUp = Result { try self.setUp(files) }
+            DispatchQueue.main.async { printBanner(files: files, setUp: setUp, nodes: nodes) }
         }
         DispatchQueue.global().async {
-            for child in children { child.waitUntilExit() }
+            for node in nodes { node.waitUntilStopped() }
             DispatchQueue.main.async {
                 sources.forEach { $0.cancel() }
-                let failed = children.contains { $0.exitStatus != 0 }
-                Foundation.exit(failed && !stopping.isRaised ? 1 : 0)
+                let failed = nodes.contains { $0.exitStatus != 0 }
+                // _exit: the set-up thread may be inside libcurl/OpenSSL, whose
+                // exit handlers would free what it still uses.
+                fflush(stdout)
+                _exit(failed && !stopping.isRaised ? 1 : 0)
             }
         }
         dispatchMain()
     }
 
-    private func printBanner(base: String, license: String, nodes: [(certificate: String, fingerprint: String)], children: [PairChild]) {
-        print("""
+    /// The admin password of the demo pair: made once, kept in `dir`.
+    static func adminPassword(in directory: String) throws -> String {
+        let path = directory + "/admin-password"
+        if let text = try? String(contentsOfFile: path, encoding: .utf8) { return text.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let password = Crypto.randomBytes(12).map { String(format: "%02x", $0) }.joined()
+        guard FileManager.default.createFile(atPath: path, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw BenchFailure("cannot write \(path)")
+        }
+        return password
+    }
 
-        lts pair is running (Ctrl-C stops both nodes):
-          main     https://127.0.0.1:\(port)/dls/page/#/index.html      pid \(children[0].pid)
-                   certificate \(nodes[0].certificate)
-          standby  https://127.0.0.1:\(port + 1)/dls/page/#/index.html      pid \(children[1].pid)
-                   certificate \(nodes[1].certificate)
-          demo license to import: \(license)
-          data, configs and the vendor key: \(base)
+    /// Sets the demo admin password and imports the demo license on the
+    /// primary (each once); returns the password and the handshake code.
+    private func setUp(_ files: PairFiles) throws -> (password: String, code: String) {
+        let password = try Self.adminPassword(in: files.directory)
+        let trusts = files.nodes.map { TLSTrust.pinnedSHA256(SelfSignedCertificate.parseFingerprint($0.fingerprint)!) }
+        let probe = PairProbe(urls: [files.url(0), files.url(1)], trusts: trusts, password: password)
+        let primary = try probe.waitForAttachedPair(timeoutSeconds: Self.startTimeoutSeconds)
+        return (password, try probe.setUp(on: primary, license: files.license))
+    }
 
-        Set the admin password in the main's portal, import the demo license, then try a failover:
-          kill -9 \(children[0].pid)   # the standby takes over within about a second
-          \(CommandLine.arguments[0]) health --server https://127.0.0.1:\(port + 1)/dls/ --cacert \(nodes[1].certificate)
+    private func printBanner(files: PairFiles, setUp: Result<(password: String, code: String), Error>, nodes: [NodeSupervisor]) {
+        let lts = CommandLine.arguments[0]
+        let servers = "\(files.url(0)),\(files.url(1))"
+        var text = """
+        lts pair is running (Ctrl-C stops both nodes; a node that dies is started again):
+          main     https://127.0.0.1:\(port)/dls/page/#/index.html      pid \(nodes[0].pid)
+                   certificate \(files.nodes[0].certificate)
+          standby  https://127.0.0.1:\(port + 1)/dls/page/#/index.html      pid \(nodes[1].pid)
+                   certificate \(files.nodes[1].certificate)
+          data, configs, the vendor key and the demo license: \(files.directory)
 
-        """)
+        """
+        switch setUp {
+        case .success(let (password, code)):
+            text += """
+              admin password (also in \(files.directory)/admin-password): \(password)
+              demo license imported; handshake code \(code)
+            Run a failover drill (kills the primary under load, reports what clients saw):
+              \(lts) drill failover --servers \(servers) --password \(password) --pair-dir \(files.directory)
+            Or a planned switchover and back:
+              \(lts) drill switchover --servers \(servers) --password \(password) --pair-dir \(files.directory) --back
+            """
+        case .failure(let error):
+            text += """
+              could not set up the demo admin and license (\(error));
+              set the admin password in the main's portal and import \(files.license) there.
+            """
+        }
+        print(text)
         fflush(stdout)
-    }
-}
-
-/// One node of a local pair: a child `lts serve` whose output is copied,
-/// each line prefixed with the node's name, to this process's standard
-/// error or to a log file.
-///
-/// Invariant: `listening` is set once, when the child logs "listening on".
-final class PairChild {
-    let name: String
-    private let process = Process()
-    private let condition = NSCondition()
-    private var listening = false
-    private var ended = false
-    private var exited = false
-
-    /// - Parameter log: where its output goes (default: standard error).
-    init(name: String, config: String, log: FileHandle = .standardError) throws {
-        self.name = name
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0].contains("/")
-            ? CommandLine.arguments[0] : "/proc/self/exe")
-        process.arguments = ["serve", "--config", config]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.terminationHandler = { [weak self] _ in self?.mark { self?.exited = true } }
-        try process.run()
-        let handle = pipe.fileHandleForReading
-        Thread.detachNewThread { [self] in
-            var partial = ""
-            while true {
-                let data = handle.availableData
-                if data.isEmpty { break }
-                partial += String(decoding: data, as: UTF8.self)
-                var lines = partial.components(separatedBy: "\n")
-                partial = lines.removeLast()
-                for line in lines {
-                    log.write(Data("[\(name)] \(line)\n".utf8))
-                    if line.contains("listening on") { mark { listening = true } }
-                }
-            }
-            mark { ended = true }
-        }
-    }
-
-    var pid: Int32 { process.processIdentifier }
-    var exitStatus: Int32 { process.terminationStatus }
-
-    private func mark(_ change: () -> Void) {
-        condition.lock()
-        change()
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// True once the node listens; false if it ended or the time ran out.
-    func waitUntilListening(timeoutSeconds: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(timeoutSeconds)
-        condition.lock()
-        defer { condition.unlock() }
-        while !listening {
-            guard !ended, condition.wait(until: deadline) else { return false }
-        }
-        return true
-    }
-
-    func terminate() {
-        if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-    }
-
-    /// Blocks until the child exited. (Foundation's `waitUntilExit` spins a
-    /// run loop on Linux: a whole core for as long as the pair runs.)
-    func waitUntilExit() {
-        condition.lock()
-        defer { condition.unlock() }
-        while !exited { condition.wait() }
-    }
-}
-
-/// A flag raised once, read from any thread: whether the pair was asked to stop.
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var raised = false
-
-    /// Raises the flag; false when it was raised already.
-    func raise() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        defer { raised = true }
-        return !raised
-    }
-
-    var isRaised: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return raised
     }
 }

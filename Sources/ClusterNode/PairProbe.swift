@@ -3,7 +3,7 @@ import Transport
 
 /// What a tool outside a pair sees of it over HTTPS: each node's health,
 /// its cluster status and grants, and the admin set-up of a fresh pair.
-/// Blocking calls; for `lts bench failover`.
+/// Blocking calls; for `lts bench failover`, `lts pair` and `lts drill`.
 ///
 /// Invariant: node `i` is reached at `urls[i]`, trusted as `trusts[i]`.
 final class PairProbe {
@@ -11,16 +11,18 @@ final class PairProbe {
     static let pollMicroseconds: UInt32 = 5_000
     static let adminPassword = "bench admin password"
 
-    private let urls: [String]
+    let urls: [String]
     private let clients: [HTTPClient]
+    private let password: String
     private var token: [Int: String] = [:]
 
-    init(urls: [String], trusts: [TLSTrust]) {
-        self.urls = urls
+    init(urls: [String], trusts: [TLSTrust], password: String = PairProbe.adminPassword) {
+        self.urls = urls.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
         clients = trusts.map { HTTPClient(trust: $0, timeoutMs: 1_000) }
+        self.password = password
     }
 
-    private func call(_ index: Int, _ method: String, _ path: String, body: [String: Any]? = nil, raw: Data? = nil,
+    func call(_ index: Int, _ method: String, _ path: String, body: [String: Any]? = nil, raw: Data? = nil,
                       admin: Bool = false) throws -> HTTPClient.Response {
         var headers: [String: String] = [:]
         if admin {
@@ -38,7 +40,7 @@ final class PairProbe {
     }
 
     private func login(_ index: Int) throws {
-        let response = try call(index, "POST", "api/admin/login", body: ["password": Self.adminPassword])
+        let response = try call(index, "POST", "api/admin/login", body: ["password": password])
         guard let value = response.json?["token"] as? String else { throw BenchFailure("cannot log in on \(urls[index]): HTTP \(response.status)") }
         token[index] = value
     }
@@ -79,25 +81,40 @@ final class PairProbe {
         return primary
     }
 
-    /// Sets the admin password on the primary and imports `license`; returns its handshake code.
+    /// Sets the admin password on the primary (unless one is set) and
+    /// imports `license` (unless it is imported); returns the first handshake code.
     func setUp(on index: Int, license: String) throws -> String {
-        _ = try call(index, "POST", "api/admin/password", body: ["password": Self.adminPassword])
+        _ = try call(index, "POST", "api/admin/password", body: ["password": password])
         let response = try call(index, "POST", "api/admin/licenses", raw: try Data(contentsOf: URL(fileURLWithPath: license)), admin: true)
-        guard let code = response.json?["handshakeCode"] as? String else {
+        if let code = response.json?["handshakeCode"] as? String { return code }
+        guard response.json?["code"] as? Int == -20304, let code = try handshakeCodes(on: index).first else {
             throw BenchFailure("importing the demo license failed: HTTP \(response.status) \(String(decoding: response.body, as: UTF8.self))")
         }
         return code
     }
 
+    /// The handshake codes node `index` lists, in order.
+    func handshakeCodes(on index: Int) throws -> [String] {
+        let response = try call(index, "GET", "api/admin/handshakes", admin: true)
+        let list = (try? JSONSerialization.jsonObject(with: response.body) as? [[String: Any]]) ?? []
+        return list.compactMap { $0["code"] as? String }
+    }
+
     /// Every grant ID node `index` lists.
     func grantIds(on index: Int) throws -> Set<String> {
-        var ids: Set<String> = []
+        Set(try grants(on: index).map(\.grantId))
+    }
+
+    /// Every grant node `index` lists: its ID and request ID, oldest first.
+    func grants(on index: Int) throws -> [(grantId: String, requestId: String?)] {
+        var grants: [(grantId: String, requestId: String?)] = []
         var since = 0
         while true {
             let response = try call(index, "GET", "api/admin/grants?since=\(since)&limit=\(AdminAPI.grantsPageMax)", admin: true)
+            guard response.status == 200 else { throw BenchFailure("listing the grants on \(urls[index]) failed: HTTP \(response.status)") }
             let page = (try JSONSerialization.jsonObject(with: response.body) as? [[String: Any]]) ?? []
-            for grant in page { if let id = grant["grantId"] as? String { ids.insert(id) } }
-            guard page.count == AdminAPI.grantsPageMax, let last = page.last?["lsn"] as? Int else { return ids }
+            for grant in page { if let id = grant["grantId"] as? String { grants.append((id, grant["requestId"] as? String)) } }
+            guard page.count == AdminAPI.grantsPageMax, let last = page.last?["lsn"] as? Int else { return grants }
             since = last
         }
     }

@@ -23,7 +23,11 @@ final class PairCommandTests: XCTestCase {
         }
         XCTAssertTrue(attached, "the pair did not form:\n\(pair.logText)")
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/p/demo-license.json"))
+        XCTAssertNotNil(pair.waitForLogLine(containing: "demo license imported; handshake code", timeoutSeconds: 20), pair.logText)
         XCTAssertTrue(pair.logText.contains("https://127.0.0.1:\(port)/dls/page/#/index.html"), pair.logText)
+        let password = try String(contentsOfFile: directory + "/p/admin-password", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let login = try main.send("POST", "https://127.0.0.1:\(port)/dls/api/admin/login", body: Data("{\"password\":\"\(password)\"}".utf8))
+        XCTAssertEqual(login.status, 200, "the printed admin password is set")
         XCTAssertEqual(pair.stop(signal: SIGINT), 0)
         XCTAssertNil(try? main.send("GET", "https://127.0.0.1:\(port)/dls/api/health"), "the main must be stopped")
         XCTAssertNil(try? standby.send("GET", "https://127.0.0.1:\(port + 1)/dls/api/health"), "the standby must be stopped")

@@ -1,0 +1,153 @@
+import ArgumentParser
+import Foundation
+import Transport
+
+/// `lts drill failover|switchover`: proves, under a built-in client load,
+/// that a pair survives a fault or hands over, and that no acknowledged
+/// grant was lost or counted twice.
+struct DrillCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drill",
+        abstract: "Run a failover or switchover drill against a pair under load and report what clients saw.",
+        discussion: """
+        Exit status: 0 when nothing acknowledged was lost and nothing was counted twice; 1 when \
+        something was; 2 when the pair was not healthy before the drill or the drill could not run; \
+        130 on Ctrl-C (the load is always stopped). The grants count against the license items of \
+        the handshake code used: drill on a code meant for it (--code).
+        """,
+        subcommands: [DrillFailoverCommand.self, DrillSwitchoverCommand.self]
+    )
+}
+
+/// What every drill needs: the pair, how to trust and log into it, the load.
+struct DrillOptions: ParsableArguments {
+    @Option(name: .long, help: "The pair's servers in order (main first), comma-separated.")
+    var servers: String
+
+    @Option(name: .long, help: "The admin password (the same on both nodes).")
+    var password: String
+
+    @Option(name: .long, help: "The directory of a pair started by `lts pair`: trust its certificates, find its pid files.")
+    var pairDir: String?
+
+    @Option(name: .long, help: "A CA or self-signed certificate file to trust (PEM), for both nodes.")
+    var cacert: String?
+
+    @Option(name: .long, help: "The nodes' SHA-256 certificate fingerprints, comma-separated, in server order.")
+    var fingerprint: String?
+
+    @Flag(name: .long, help: "Do not verify certificates at all (testing only).")
+    var insecure = false
+
+    @Option(name: .long, help: "Concurrent clients of the built-in load.")
+    var clients = 16
+
+    @Option(name: .long, help: "The handshake code of the load (default: the primary's first).")
+    var code: String?
+
+    @Option(name: .long, help: "The product the load asks for (default: the product of the code's first item).")
+    var product: String?
+
+    @Option(name: .long, help: "Longest wait for any one step, in seconds.")
+    var stepTimeout = 60.0
+
+    @Flag(name: .long, help: "Print the report as one JSON object.")
+    var json = false
+
+    func validate() throws {
+        guard (1...256).contains(clients) else { throw ValidationError("--clients must be 1 to 256") }
+        guard urls.count == 2, Set(urls).count == 2 else { throw ValidationError("--servers names the two nodes of the pair") }
+    }
+
+    var urls: [String] { servers.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
+
+    func trusts() throws -> [TLSTrust] {
+        if insecure { return [.insecure, .insecure] }
+        if let fingerprint {
+            let parsed = fingerprint.split(separator: ",").map { SelfSignedCertificate.parseFingerprint(String($0)) }
+            guard parsed.count == 2, let first = parsed[0], let second = parsed[1] else {
+                throw ValidationError("--fingerprint takes the two nodes' fingerprints, comma-separated")
+            }
+            return [.pinnedSHA256(first), .pinnedSHA256(second)]
+        }
+        if let cacert { return [.caFile(cacert), .caFile(cacert)] }
+        if let pairDir { return PairFiles.names.map { .caFile(pairDir + "/\($0)/data/tls/node.crt") } }
+        return [.system, .system]
+    }
+}
+
+struct DrillFailoverCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "failover",
+        abstract: "Inject a fault into the primary under load; wait for the standby to take over (and the old primary to rejoin).",
+        discussion: """
+        The fault is --fault-command, run with /bin/sh (e.g. 'ssh main sudo systemctl kill -s KILL lts'); \
+        for a pair started by `lts pair` (--pair-dir) it is SIGKILL of the primary's pid from its pid file, \
+        and `lts pair` starts the node again, so the drill also waits for it to rejoin. With \
+        --restart-command the drill runs it after the takeover and waits for the rejoin.
+        """
+    )
+
+    @OptionGroup var options: DrillOptions
+
+    @Option(name: .long, help: "A shell command that injects the fault.")
+    var faultCommand: String?
+
+    @Option(name: .long, help: "A shell command that starts the failed node again.")
+    var restartCommand: String?
+
+    func validate() throws {
+        guard faultCommand != nil || options.pairDir != nil else {
+            throw ValidationError("give --fault-command, or --pair-dir for a pair started by `lts pair`")
+        }
+    }
+
+    func run() throws {
+        try Drill(options: options, kind: "failover").run { drill, primary, report in
+            if let faultCommand {
+                try drill.shell(faultCommand, what: "the fault command")
+            } else {
+                try drill.killPrimary(primary)
+            }
+            let standby = 1 - primary
+            try drill.waitForPrimary(standby, report: &report)
+            report.detectionMs = try drill.probe.cluster(standby)["lastFailoverSilenceMs"] as? Int
+            if let restartCommand { try drill.shell(restartCommand, what: "the restart command") }
+            if restartCommand != nil || faultCommand == nil {
+                try drill.waitForRejoin(primary: standby, report: &report)
+            }
+            return standby
+        }
+    }
+}
+
+struct DrillSwitchoverCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchover",
+        abstract: "Hand the primary role to the standby under load (and, with --back, back again)."
+    )
+
+    @OptionGroup var options: DrillOptions
+
+    @Flag(name: .long, help: "Switch back to the first primary afterwards.")
+    var back = false
+
+    func run() throws {
+        try Drill(options: options, kind: "switchover").run { drill, primary, report in
+            try drill.switchover(from: primary)
+            try drill.waitForPrimary(1 - primary, report: &report)
+            try drill.waitForRejoin(primary: 1 - primary, report: &report)
+            guard back else { return 1 - primary }
+            try drill.awaitGrants()
+            drill.load?.resetGap()
+            let backAt = Date()
+            try drill.switchover(from: 1 - primary)
+            try drill.until("node \(primary) to be primary again") { drill.probe.health(primary)?["role"] as? String == "primary" }
+            report.backPromotionMs = Int(Date().timeIntervalSince(backAt) * 1000)
+            try drill.awaitGrants()
+            report.backOutageMs = Int((drill.load?.largestGap ?? 0) * 1000)
+            _ = try drill.probe.waitForAttachedPair(timeoutSeconds: options.stepTimeout)
+            return primary
+        }
+    }
+}
