@@ -170,9 +170,12 @@ struct ClientReportCommand: ParsableCommand {
     @Option(name: .long, help: "A file that keeps reports no server took (delivered later, each once).")
     var buffer: String?
 
+    @Option(name: .long, help: "How long a buffered report waits before it is dropped, in days.")
+    var maxBufferDays = 7
+
     func run() throws {
         try options.perform {
-            let buffered = try buffer.map { try ReportBuffer(path: $0) }
+            let buffered = try buffer.map { try ReportBuffer(path: $0, maxAgeSeconds: Int64(maxBufferDays) * 86_400) }
             switch try options.makeClient().report(scans: scans, grantId: grantId, buffer: buffered) {
             case .delivered(let server): options.print(["reported": scans, "server": server])
             case .buffered: options.print(["reported": 0, "buffered": scans, "buffer": buffer ?? ""])
@@ -189,9 +192,12 @@ struct ClientDeliverCommand: ParsableCommand {
     @Option(name: .long, help: "The buffer file of `lts client report --buffer`.")
     var buffer: String
 
+    @Option(name: .long, help: "Reports older than this many days are dropped, not delivered.")
+    var maxBufferDays = 7
+
     func run() throws {
         try options.perform {
-            let file = try ReportBuffer(path: buffer)
+            let file = try ReportBuffer(path: buffer, maxAgeSeconds: Int64(maxBufferDays) * 86_400)
             let result = try options.makeClient().deliverBuffered(file)
             options.print(["delivered": result.delivered, "refused": result.refused, "waiting": file.count, "expired": file.expiredTotal])
             if file.count > 0 { throw ExitCode(ClientCommand.unavailableExitCode) }
