@@ -51,14 +51,7 @@ struct ClientOptions: ParsableArguments {
     @Option(name: .long, help: "Validation field: this client's process name.")
     var process: String?
 
-    @Option(name: .long, help: "A CA or self-signed certificate file to trust (PEM), for every server.")
-    var cacert: String?
-
-    @Option(name: .long, help: "The servers' SHA-256 certificate fingerprints, comma-separated, one per server in order (or one for all).")
-    var fingerprint: String?
-
-    @Flag(name: .long, help: "Do not verify certificates at all (testing only; never the default).")
-    var insecure = false
+    @OptionGroup var trust: TrustOptions
 
     @Option(name: .long, help: "How long one call keeps trying all servers, in ms.")
     var deadlineMs = 15_000
@@ -71,16 +64,18 @@ struct ClientOptions: ParsableArguments {
         var settings: LicenseClient.Settings
         let uuid = try clientUUID ?? ClientIdentity.load(directory: stateDir ?? ClientIdentity.defaultDirectory)
         if let key {
-            guard servers == nil, code == nil, fingerprint == nil else {
+            guard servers == nil, code == nil, trust.fingerprint == nil else {
                 throw ValidationError("--key already holds the servers, the code and the fingerprints")
             }
             settings = LicenseClient.Settings(key: try ClientKey(parsing: key), clientUUID: uuid)
-            if insecure { settings.servers = settings.servers.map { ($0.url, .insecure) } }
-            if let cacert { settings.servers = settings.servers.map { ($0.url, .caFile(cacert)) } }
+            if trust.isGiven {
+                let trusts = try trust.resolve(count: settings.servers.count)
+                settings.servers = zip(settings.servers, trusts).map { ($0.0.url, $0.1) }
+            }
         } else {
             guard let servers, let code else { throw ValidationError("give --servers and --code, or --key") }
             let urls = servers.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-            let trusts = try trusts(count: urls.count)
+            let trusts = try trust.resolve(count: urls.count)
             settings = LicenseClient.Settings(servers: Array(zip(urls, trusts)).map { ($0.0, $0.1) }, handshakeCode: code, clientUUID: uuid)
         }
         settings.sessionPassword = sessionPassword
@@ -89,22 +84,6 @@ struct ClientOptions: ParsableArguments {
         settings.process = process
         settings.callDeadlineMs = deadlineMs
         return try LicenseClient(settings: settings)
-    }
-
-    private func trusts(count: Int) throws -> [TLSTrust] {
-        if insecure { return Array(repeating: .insecure, count: count) }
-        if let fingerprint {
-            let parsed = try fingerprint.split(separator: ",").map { text -> TLSTrust in
-                guard let bytes = SelfSignedCertificate.parseFingerprint(String(text)) else {
-                    throw ValidationError("--fingerprint takes 64 hex digits (colons allowed) per server")
-                }
-                return .pinnedSHA256(bytes)
-            }
-            guard parsed.count == count || parsed.count == 1 else { throw ValidationError("--fingerprint: give one per server, or one for all") }
-            return parsed.count == count ? parsed : Array(repeating: parsed[0], count: count)
-        }
-        if let cacert { return Array(repeating: .caFile(cacert), count: count) }
-        return Array(repeating: .system, count: count)
     }
 
     /// Runs `body`, turning a refusal or no answer into a message and the exit status.

@@ -30,14 +30,7 @@ struct DrillOptions: ParsableArguments {
     @Option(name: .long, help: "The directory of a pair started by `lts pair`: trust its certificates, find its pid files.")
     var pairDir: String?
 
-    @Option(name: .long, help: "A CA or self-signed certificate file to trust (PEM), for both nodes.")
-    var cacert: String?
-
-    @Option(name: .long, help: "The nodes' SHA-256 certificate fingerprints, comma-separated, in server order.")
-    var fingerprint: String?
-
-    @Flag(name: .long, help: "Do not verify certificates at all (testing only).")
-    var insecure = false
+    @OptionGroup var trust: TrustOptions
 
     @Option(name: .long, help: "Concurrent clients of the built-in load.")
     var clients = 16
@@ -61,18 +54,10 @@ struct DrillOptions: ParsableArguments {
 
     var urls: [String] { servers.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
 
+    /// As given, else the certificates of the `lts pair` in --pair-dir, else the system's CAs.
     func trusts() throws -> [TLSTrust] {
-        if insecure { return [.insecure, .insecure] }
-        if let fingerprint {
-            let parsed = fingerprint.split(separator: ",").map { SelfSignedCertificate.parseFingerprint(String($0)) }
-            guard parsed.count == 2, let first = parsed[0], let second = parsed[1] else {
-                throw ValidationError("--fingerprint takes the two nodes' fingerprints, comma-separated")
-            }
-            return [.pinnedSHA256(first), .pinnedSHA256(second)]
-        }
-        if let cacert { return [.caFile(cacert), .caFile(cacert)] }
-        if let pairDir { return PairFiles.names.map { .caFile(pairDir + "/\($0)/data/tls/node.crt") } }
-        return [.system, .system]
+        if !trust.isGiven, let pairDir { return PairFiles.names.map { .caFile(pairDir + "/\($0)/data/tls/node.crt") } }
+        return try trust.resolve(count: 2)
     }
 }
 
