@@ -21,20 +21,18 @@ work=$(mktemp -d)
 pair=""
 trap '[ -z "$pair" ] || { kill $pair 2>/dev/null; wait $pair 2>/dev/null; }; rm -rf "$work"' EXIT INT TERM
 
-# Starts `lts pair` in MODE and leaves the primary's token in $token.
+# Starts `lts pair` in MODE (the main leads) and leaves the primary's token in $token.
 start_pair() {
     local mode=$1
     rm -rf "$work/pair"
     "$binary" pair --dir "$work/pair" --port 48280 --replication "$mode" > "$work/pair.out" 2> "$work/pair.log" &
     pair=$!
-    wait_for_log "$work/pair.out" "lts pair is running" $pair
+    # lts pair sets its admin password and imports the demo license (code demo-1) itself.
+    wait_for_log "$work/pair.out" "demo license imported" $pair
     base="https://127.0.0.1:48280/dls"
     main=(--cacert "$work/pair/main/data/tls/node.crt")
-    for _ in $(seq 1 300); do
-        curl -s "${main[@]}" "$base/api/health" | grep -q '"role":"primary"' && break
-        sleep 0.05
-    done
-    import_license "$base" "$work/pair/main/data/tls/node.crt" "$work/pair/demo-license.json" > /dev/null
+    token=$(curl -sS --fail-with-body "${main[@]}" -H 'Content-Type: application/json' \
+        -d "{\"password\":\"$(cat "$work/pair/admin-password")\"}" "$base/api/admin/login" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
 }
 
 stop_pair() {

@@ -4,7 +4,7 @@ import Transport
 /// How a command-line tool decides to trust the TLS certificates of the
 /// servers it talks to (one node, or the two of a pair in order).
 struct TrustOptions: ParsableArguments {
-    @Option(name: .long, help: "A CA or self-signed certificate file to trust (PEM), for every server.")
+    @Option(name: .long, help: "A CA or self-signed certificate file to trust (PEM); for a pair, one per server in order, comma-separated, or one for all.")
     var cacert: String?
 
     @Option(name: .long, help: "The SHA-256 certificate fingerprint (hex, colons allowed) as a node's log prints it; for a pair, one per server in order, comma-separated.")
@@ -21,8 +21,8 @@ struct TrustOptions: ParsableArguments {
         try resolve(count: 1)[0]
     }
 
-    /// The trust for each of `count` servers in order: a fingerprint each
-    /// (or one for all), the CA file, or the system's CAs.
+    /// The trust for each of `count` servers in order: a fingerprint or CA
+    /// file each (or one for all), or the system's CAs.
     func resolve(count: Int) throws -> [TLSTrust] {
         if insecure { return Array(repeating: .insecure, count: count) }
         if let fingerprint {
@@ -35,7 +35,11 @@ struct TrustOptions: ParsableArguments {
             guard parsed.count == count || parsed.count == 1 else { throw ValidationError("--fingerprint: give one per server, or one for all") }
             return parsed.count == count ? parsed : Array(repeating: parsed[0], count: count)
         }
-        if let cacert { return Array(repeating: .caFile(cacert), count: count) }
+        if let cacert {
+            let files = cacert.split(separator: ",").map { TLSTrust.caFile(String($0)) }
+            guard files.count == count || files.count == 1 else { throw ValidationError("--cacert: give one per server, or one for all") }
+            return files.count == count ? files : Array(repeating: files[0], count: count)
+        }
         return Array(repeating: .system, count: count)
     }
 }

@@ -4,8 +4,9 @@ import Transport
 /// Two network namespaces, one per node, each joined to this (the test's)
 /// namespace by a veth pair: node `i` has the address `address(i)`, the
 /// test reaches both, and the nodes reach each other only through this
-/// namespace, where `partition()` drops their traffic and `heal()` lets it
-/// through again. Needs root, `ip` and `iptables`.
+/// namespace, where `partition()` drops their traffic, `isolate(i)` drops
+/// all of node `i`'s (with the test, its client, too) and `heal()` lets
+/// everything through again. Needs root, `ip` and `iptables`.
 ///
 /// Invariant: everything `init` made is removed by `remove()` (also called
 /// on deinit), whatever state the test stopped in.
@@ -15,7 +16,8 @@ public final class NetworkNamespaces {
 
     public let names: [String]
     private let hostLinks: [String]
-    private var partitioned = false
+    /// The DROP rules in place, each `[chain, match...]`, oldest first.
+    private var dropRules: [[String]] = []
     private var removed = false
 
     /// Why namespaces cannot be made here, or nil when they can.
@@ -59,22 +61,43 @@ public final class NetworkNamespaces {
     /// The command prefix that runs a program inside node `index`'s namespace.
     public func launcher(_ index: Int) -> [String] { ["/usr/sbin/ip", "netns", "exec", names[index]] }
 
-    /// Drops all traffic between the two nodes (both directions).
+    /// Drops all traffic between the two nodes (both directions); the test
+    /// still reaches both. Cutting what is cut already changes nothing.
     public func partition() throws {
-        guard !partitioned else { return }
-        for rule in forwardRules { try Self.run(["/usr/sbin/iptables", "-I", "FORWARD"] + rule) }
-        partitioned = true
+        try drop([["FORWARD", "-i", hostLinks[0], "-o", hostLinks[1]], ["FORWARD", "-i", hostLinks[1], "-o", hostLinks[0]]])
     }
 
-    /// Lets the nodes reach each other again.
+    /// Drops all traffic of node `index`, both directions: with the other
+    /// node (forwarded here) and with this namespace (the test and its
+    /// clients). Its packets still leave and are lost, as on a dead link:
+    /// no reset, connections hang until their own timeouts.
+    public func isolate(_ index: Int) throws {
+        precondition(names.indices.contains(index), "no node \(index)")
+        let link = hostLinks[index]
+        try drop([["FORWARD", "-i", link], ["FORWARD", "-o", link], ["INPUT", "-i", link], ["OUTPUT", "-o", link]])
+    }
+
+    /// Removes every rule `partition` and `isolate` added, so that all
+    /// traffic flows again.
     public func heal() throws {
-        guard partitioned else { return }
-        for rule in forwardRules { try Self.run(["/usr/sbin/iptables", "-D", "FORWARD"] + rule) }
-        partitioned = false
+        var failure: Error?
+        for rule in dropRules.reversed() {
+            do {
+                try Self.run(["/usr/sbin/iptables", "-D"] + rule + ["-j", "DROP"])
+                dropRules.removeAll { $0 == rule }
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        if let failure { throw failure }
     }
 
-    private var forwardRules: [[String]] {
-        [["-i", hostLinks[0], "-o", hostLinks[1], "-j", "DROP"], ["-i", hostLinks[1], "-o", hostLinks[0], "-j", "DROP"]]
+    /// Inserts a DROP rule for each `[chain, match...]` not in place yet.
+    private func drop(_ rules: [[String]]) throws {
+        for rule in rules where !dropRules.contains(rule) {
+            try Self.run(["/usr/sbin/iptables", "-I"] + rule + ["-j", "DROP"])
+            dropRules.append(rule)
+        }
     }
 
     /// Removes the rules, links and namespaces (idempotent).
@@ -90,18 +113,34 @@ public final class NetworkNamespaces {
 
     private static func run(_ arguments: String...) throws { try run(arguments) }
 
+    /// Runs a tool to completion; throws with its standard error when it fails.
+    /// Spawned and reaped directly, not with `Process`, whose `waitUntilExit`
+    /// polls every 50 ms here: a cut must start and end when the test says.
     private static func run(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw TransportError("\(arguments.joined(separator: " ")) failed: \(String(decoding: message, as: UTF8.self))")
+        var errorPipe: [Int32] = [0, 0]
+        guard pipe(&errorPipe) == 0 else { throw TransportError("pipe() failed: errno \(errno)") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, errorPipe[1], 2)
+        posix_spawn_file_actions_addclose(&actions, errorPipe[0])
+        posix_spawn_file_actions_addclose(&actions, errorPipe[1])
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, arguments[0], &actions, nil, argv, environ)
+        close(errorPipe[1])
+        let errors = FileHandle(fileDescriptor: errorPipe[0], closeOnDealloc: true)
+        guard spawned == 0 else { throw TransportError("cannot run \(arguments[0]): errno \(spawned)") }
+        let message = errors.readDataToEndOfFile()
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw TransportError("waitpid() failed: errno \(errno)") }
+        }
+        // A wait status of 0 is a normal exit with code 0.
+        guard status == 0 else {
+            throw TransportError("\(arguments.joined(separator: " ")) failed (wait status \(status)): \(String(decoding: message, as: UTF8.self))")
         }
     }
 }
