@@ -33,7 +33,9 @@ extension Replica {
             guard match == theirs.lastLsn else {
                 return [.send(.diverged(term: term, session: session, matchLsn: match))]
             }
-            if match < compaction.compactedLsn {
+            // A standby behind the retained log gets a snapshot; so does an
+            // empty one when the log is longer than what is retained anyway.
+            if match < compaction.compactedLsn || (theirs.lastLsn == 0 && history.lastLsn > config.retainedRecords) {
                 // A repeated hello does not start the transfer over.
                 if let peer, peer.session == session, peer.snapshot != nil { return [] }
                 return startSnapshot(session: session)

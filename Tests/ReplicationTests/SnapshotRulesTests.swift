@@ -23,6 +23,17 @@ final class SnapshotRulesTests: XCTestCase {
         XCTAssertNil(primary.peer)
     }
 
+    func testAnEmptyStandbyOfALogLongerThanTheRetainedOneGetsASnapshot() {
+        for (retained, snapshot) in [(UInt64(5), true), (100, false)] {
+            var primary = Replica(config: ReplicaConfig(retainedRecords: retained), nodeIndex: 0, term: 2, history: history(through: 10, term: 2),
+                                  incarnation: 1, hasReconcileQueue: false, nowMs: 0)
+            _ = primary.tick(nowMs: 1_000)
+            let answer = primary.receive(.hello(term: primary.term, session: 7, nodeIndex: 1, history: TermHistory()))
+            XCTAssertEqual(answer.contains(.prepareSnapshot(session: 7)), snapshot, "retained \(retained)")
+            XCTAssertEqual(answer.contains { if case .sendAppend = $0 { return true } else { return false } }, !snapshot, "retained \(retained)")
+        }
+    }
+
     func testAMainThatEmptiedItsLogForASnapshotDoesNotTakeOverAlone() {
         var emptied = Replica(config: ReplicaConfig(), nodeIndex: 0, term: 6, history: TermHistory(), incarnation: 1,
                               hasReconcileQueue: true, nowMs: 0)
