@@ -9,7 +9,7 @@ source bench/lib.sh
 clients=${1:-64}
 seconds=${2:-20}
 binary=.build/release/lts
-[ -x "$binary" ] || swift build -c release --product lts
+swift build -c release --product lts >&2   # incremental: a stale binary would measure old code
 
 work=$(mktemp -d)
 port=48191

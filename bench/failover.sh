@@ -13,7 +13,7 @@ rounds=${1:-20}
 clients=${2:-64}
 seconds=${3:-10}
 binary=.build/release/lts
-[ -x "$binary" ] || swift build -c release --product lts
+swift build -c release --product lts >&2   # incremental: a stale binary would measure old code
 
 "$binary" bench failover --rounds "$rounds" --clients 16 --port 48180
 
