@@ -12,13 +12,17 @@ final class PairProbe {
     static let adminPassword = "bench admin password"
 
     let urls: [String]
+    /// Health polls: a stopped node must not hold them long.
     private let clients: [HTTPClient]
+    /// Admin calls: a login hashes the password, slow on a node under load.
+    private let adminClients: [HTTPClient]
     private let password: String
     private var token: [Int: String] = [:]
 
     init(urls: [String], trusts: [TLSTrust], password: String = PairProbe.adminPassword) {
         self.urls = urls.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
         clients = trusts.map { HTTPClient(trust: $0, timeoutMs: 1_000) }
+        adminClients = trusts.map { HTTPClient(trust: $0, timeoutMs: 10_000) }
         self.password = password
     }
 
@@ -30,7 +34,8 @@ final class PairProbe {
             headers["Authorization"] = "Bearer \(token[index]!)"
         }
         let data = try raw ?? body.map { try JSONSerialization.data(withJSONObject: $0) }
-        let response = try clients[index].send(method, urls[index] + path, body: data, headers: headers)
+        let client = admin || path.hasPrefix("api/admin/") ? adminClients[index] : clients[index]
+        let response = try client.send(method, urls[index] + path, body: data, headers: headers)
         if admin, response.status == 401 {
             // Sessions live in a node's memory: a restarted node needs a new one.
             token[index] = nil
