@@ -17,7 +17,6 @@ final class NodeSupervisor: @unchecked Sendable {
     private var child: PairChild?
     private var stopped = false
     private var finished = false
-    private(set) var restarts = 0
 
     /// Starts the node at once.
     init(name: String, config: String, log: FileHandle = .standardError) throws {
@@ -45,10 +44,7 @@ final class NodeSupervisor: @unchecked Sendable {
             log.write(Data("[\(name)] exited with status \(current!.exitStatus); starting it again in \(Self.restartDelaySeconds) s\n".utf8))
             sleep(Self.restartDelaySeconds)
             condition.lock()
-            if !stopped {
-                child = try? PairChild(name: name, config: config, log: log)
-                restarts += 1
-            }
+            if !stopped { child = try? PairChild(name: name, config: config, log: log) }
             condition.unlock()
         }
     }
