@@ -44,7 +44,14 @@ final class NodeSupervisor: @unchecked Sendable {
             log.write(Data("[\(name)] exited with status \(current!.exitStatus); starting it again in \(Self.restartDelaySeconds) s\n".utf8))
             sleep(Self.restartDelaySeconds)
             condition.lock()
-            if !stopped { child = try? PairChild(name: name, config: config, log: log) }
+            if !stopped {
+                do {
+                    child = try PairChild(name: name, config: config, log: log)
+                } catch {
+                    child = nil
+                    log.write(Data("[\(name)] cannot be started again: \(error)\n".utf8))
+                }
+            }
             condition.unlock()
         }
     }
