@@ -6,7 +6,10 @@ import Transport
 /// items, handshake codes and the grants list.
 ///
 /// Invariant: every route except setting the first password and logging in
-/// needs a live session; a refused change logs nothing.
+/// needs a live session; a state-changing call authenticated by the session
+/// cookie also carries the session's CSRF token; a session lives only while
+/// the password it was opened under is the current one; a refused change
+/// logs nothing.
 final class AdminAPI {
     /// Largest license file upload.
     static let licenseBodyLimitBytes = LicenseFile.fileBytesMax
@@ -20,6 +23,10 @@ final class AdminAPI {
     private let secureCookie: Bool
     private var sessions = AdminSessions()
     private var limiter = LoginRateLimiter()
+    /// The admin password the open sessions were opened under. When the
+    /// log's password differs (a change or a reset, here or replicated from
+    /// the primary), every session ends.
+    private var sessionsPassword: PasswordHash?
 
     init(loop: EventLoop, service: LicenseService, issuers: TrustedIssuers, clusterUUID: String, secureCookie: Bool) {
         self.loop = loop
@@ -27,6 +34,7 @@ final class AdminAPI {
         self.issuers = issuers
         self.clusterUUID = clusterUUID
         self.secureCookie = secureCookie
+        sessionsPassword = service.state.adminPassword
     }
 
     var routes: [RouteSpec] {
@@ -34,6 +42,7 @@ final class AdminAPI {
             ("POST", "/api/admin/password", HTTPServer.Route(bodyLimitBytes: 4096) { [unowned self] in self.setFirstPassword($0) }),
             ("POST", "/api/admin/login", HTTPServer.Route(bodyLimitBytes: 4096) { [unowned self] in self.login($0) }),
             ("POST", "/api/admin/logout", HTTPServer.Route(bodyLimitBytes: 4096) { [unowned self] in self.logout($0) }),
+            ("GET", "/api/admin/session", HTTPServer.Route { [unowned self] in self.session($0) }),
             ("POST", "/api/admin/password/change", HTTPServer.Route(bodyLimitBytes: 4096) { [unowned self] in self.changePassword($0) }),
             ("POST", "/api/admin/licenses", HTTPServer.Route(bodyLimitBytes: Self.licenseBodyLimitBytes) { [unowned self] in self.importLicense($0) }),
             ("GET", "/api/admin/items", HTTPServer.Route { [unowned self] in self.items($0) }),
@@ -62,9 +71,15 @@ final class AdminAPI {
     static func weakPassword() -> APIError {
         APIError(status: 400, code: -20204, message: "The password needs at least \(PasswordHasher.adminPasswordLengthMin) characters.")
     }
-    static func noPasswordYet() -> APIError {
-        APIError(status: 409, code: -20205, message: "No admin password is set yet; set it first (POST /dls/api/admin/password).")
+    static func noPasswordYet(status: Int = 409) -> APIError {
+        APIError(status: status, code: -20205, message: "No admin password is set yet; set it first (POST /dls/api/admin/password).")
     }
+    static func csrfTokenMissing() -> APIError {
+        APIError(status: 403, code: -20206, message: "The request lacks this session's CSRF token (header X-CSRF-Token); reload the portal.")
+    }
+
+    /// The request header that carries a session's CSRF token.
+    static let csrfHeader = "x-csrf-token"
 
     // MARK: Password and sessions
 
@@ -100,8 +115,12 @@ final class AdminAPI {
                 guard let self else { return }
                 guard ok else { return request.respond(error: Self.wrongPassword()) }
                 self.limiter.recordSuccess(address)
-                let token = self.sessions.open(nowMs: self.loop.nowMs)
-                request.respondJSON(["token": token], headers: [("set-cookie", self.cookie(token, maxAgeSeconds: AdminSessions.idleTimeoutMs / 1000))])
+                self.endSessionsIfPasswordChanged()
+                // The password may have been changed or reset while this one was checked.
+                guard self.sessionsPassword == stored else { return request.respond(error: Self.wrongPassword()) }
+                let session = self.sessions.open(nowMs: self.loop.nowMs)
+                request.respondJSON(["token": session.token, "csrf": session.csrf],
+                                    headers: [("set-cookie", self.cookie(session.token, maxAgeSeconds: AdminSessions.idleTimeoutMs / 1000))])
             }
         }
     }
@@ -110,6 +129,16 @@ final class AdminAPI {
         guard authorized(request) else { return }
         if let token = AdminSessions.token(of: request) { sessions.close(token) }
         request.respondJSON(["loggedOut": true], headers: [("set-cookie", cookie("", maxAgeSeconds: 0))])
+    }
+
+    /// `GET session`: the portal's question "am I logged in, and with which
+    /// CSRF token?". Before any password is set it answers -20205 (with 401,
+    /// like every other "not logged in"), so the portal knows to offer the
+    /// first-password form.
+    private func session(_ request: HTTPRequest) {
+        guard service.state.adminPassword != nil else { return request.respond(error: Self.noPasswordYet(status: 401)) }
+        guard let csrf = liveSession(request) else { return request.respond(error: Self.notLoggedIn()) }
+        request.respondJSON(["csrf": csrf, "idleTimeoutMinutes": AdminSessions.idleTimeoutMs / 60_000])
     }
 
     private func changePassword(_ request: HTTPRequest) {
@@ -127,10 +156,15 @@ final class AdminAPI {
             }) { [weak self] hash in
                 guard let self else { return }
                 guard let hash else { return request.respond(error: Self.wrongPassword()) }
+                // The password checked may have been replaced (reset) meanwhile.
+                guard self.service.state.adminPassword == stored else { return request.respond(error: Self.wrongPassword()) }
                 self.service.commit(.setAdminPassword(hash, at: WallClock.nowSeconds()), request: request) { _ in
-                    self.sessions.closeAll(keeping: token)
                     request.respondJSON(["passwordChanged": true])
                 }
+                // Ended as the change applies (not when acknowledged), so no
+                // other session is used under the new password meanwhile.
+                self.sessions.closeAll(keeping: token)
+                self.sessionsPassword = hash
             }
         }
     }
@@ -139,13 +173,54 @@ final class AdminAPI {
         "\(AdminSessions.cookieName)=\(token); HttpOnly;\(secureCookie ? " Secure;" : "") SameSite=Strict; Path=/; Max-Age=\(maxAgeSeconds)"
     }
 
-    /// True when the request carries a live session; otherwise answers 401.
+    /// True when the request carries a live session and, when it changes
+    /// state (any method but GET and HEAD) and came with the session cookie,
+    /// that session's CSRF token in `X-CSRF-Token`; otherwise answers 401 or
+    /// 403. Every admin route but the first password and login (here and in
+    /// `ClusterAPI`) passes through this, so none can miss the CSRF check.
+    ///
+    /// A Bearer token needs no CSRF token: a browser never sends that header
+    /// on its own, so a forged cross-site request cannot carry it.
     func authorized(_ request: HTTPRequest) -> Bool {
-        guard let token = AdminSessions.token(of: request), sessions.validate(token, nowMs: loop.nowMs) else {
+        guard let csrf = liveSession(request), let credential = AdminSessions.credential(of: request) else {
             request.respond(error: Self.notLoggedIn())
             return false
         }
+        guard credential.source == .cookie, !Self.safeMethods.contains(request.method) else { return true }
+        guard let sent = request.header(Self.csrfHeader), Crypto.constantTimeEqual(Array(sent.utf8), Array(csrf.utf8)) else {
+            request.respond(error: Self.csrfTokenMissing())
+            return false
+        }
         return true
+    }
+
+    /// Methods that change nothing, so need no CSRF token.
+    private static let safeMethods: Set<String> = ["GET", "HEAD"]
+
+    /// The CSRF token of the live session the request names (refreshing
+    /// it), or nil.
+    private func liveSession(_ request: HTTPRequest) -> String? {
+        endSessionsIfPasswordChanged()
+        guard let token = AdminSessions.token(of: request) else { return nil }
+        return sessions.validate(token, nowMs: loop.nowMs)
+    }
+
+    /// Ends every session when the log's admin password is no longer the
+    /// one they were opened under (changed elsewhere, reset, or replicated).
+    private func endSessionsIfPasswordChanged() {
+        guard service.state.adminPassword != sessionsPassword else { return }
+        sessions.closeAll(keeping: nil)
+        sessionsPassword = service.state.adminPassword
+    }
+
+    /// Ends every session (an operator reset the password).
+    /// - Returns: how many sessions there were.
+    @discardableResult
+    func endAllSessions() -> Int {
+        let ended = sessions.count
+        sessions.closeAll(keeping: nil)
+        sessionsPassword = service.state.adminPassword
+        return ended
     }
 
     // MARK: Licenses and items

@@ -13,7 +13,8 @@ struct LTSCommand: ParsableCommand {
         The portal is at https://HOST:PORT/dls/page/#/index.html once a node runs.
         """,
         version: Version.current,
-        subcommands: [ServeCommand.self, PairCommand.self, HealthCommand.self, LicenseCommand.self, ClientCommand.self, DrillCommand.self, BenchCommand.self]
+        subcommands: [ServeCommand.self, PairCommand.self, HealthCommand.self, LicenseCommand.self, ClientCommand.self, DrillCommand.self, BenchCommand.self,
+                      AdminCommand.self]
     )
 }
 

@@ -30,6 +30,7 @@ final class Node {
     private var clusterAPI: ClusterAPI?
     private var metricsAPI: MetricsAPI?
     private var expiryTimer: LoopTimer?
+    private var passwordReset: PendingPasswordReset?
 
     init(config: Config, logger: Logger) throws {
         self.config = config
@@ -80,6 +81,9 @@ final class Node {
         expiryTimer = LoopTimer(loop: loop, delayMs: Self.expiryCheckMs, repeatMs: Self.expiryCheckMs) { [weak self] in
             self?.expireLeases()
         }
+        passwordReset = PendingPasswordReset(loop: loop, service: service, dataDirectory: dataDirectory.path, logger: logger,
+                                             canWrite: { [weak self] in self?.driver?.writeRefusal == nil },
+                                             endSessions: { adminAPI.endAllSessions() })
         let tls = try makeTLS()
         let routes = makeRoutes()
         let server = HTTPServer(loop: loop, router: routes.router, tls: tls, http2: config.http2,
@@ -102,6 +106,7 @@ final class Node {
             self?.loop.stop()
         }
         expiryTimer?.cancel()
+        passwordReset?.cancel()
         server?.stopAccepting { [weak self] in
             deadline.cancel()
             self?.driver?.close()
@@ -207,10 +212,10 @@ final class Node {
             request.respond(error: .notFound(request.path))
             return
         }
-        request.respond(status: 200, headers: [
-            ("content-type", file.contentType),
-            ("content-security-policy", "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
-        ], body: file.body)
+        // The security headers (content security policy included) come with
+        // every answer (HTTPServer.securityHeaders). Portal files may be
+        // kept, but checked again before each use: a new lts version brings new ones.
+        request.respond(status: 200, headers: [("content-type", file.contentType), ("cache-control", "no-cache")], body: file.body)
     }
 
     private static func loadPortal() throws -> StaticFiles {

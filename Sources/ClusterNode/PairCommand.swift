@@ -33,6 +33,9 @@ struct PairCommand: ParsableCommand {
     @Option(name: .long, help: "sync or async replication.")
     var replication = "sync"
 
+    @Flag(name: .long, help: "Leave the admin password unset and the demo license unimported (the portal's first visit).")
+    var noSetup = false
+
     func validate() throws {
         guard (1...65534).contains(port) else { throw ValidationError("--port must be 1 to 65534") }
         guard ["sync", "async"].contains(replication) else { throw ValidationError("--replication must be sync or async") }
@@ -62,7 +65,7 @@ struct PairCommand: ParsableCommand {
                     return
                 }
             }
-            let setUp = Result { try self.setUp(files) }
+            let setUp: Result<(password: String, code: String), Error>? = self.noSetup ? nil : Result { try self.setUp(files) }
             DispatchQueue.main.async { printBanner(files: files, setUp: setUp, nodes: nodes) }
         }
         DispatchQueue.global().async {
@@ -100,7 +103,7 @@ struct PairCommand: ParsableCommand {
         return (password, try probe.setUp(on: primary, license: files.license))
     }
 
-    private func printBanner(files: PairFiles, setUp: Result<(password: String, code: String), Error>, nodes: [NodeSupervisor]) {
+    private func printBanner(files: PairFiles, setUp: Result<(password: String, code: String), Error>?, nodes: [NodeSupervisor]) {
         let lts = CommandLine.arguments[0]
         let servers = "\(files.url(0)),\(files.url(1))"
         var text = """
@@ -125,6 +128,10 @@ struct PairCommand: ParsableCommand {
         case .failure(let error):
             text += """
               could not set up the demo admin and license (\(error));
+              set the admin password in the main's portal and import \(files.license) there.
+            """
+        case nil:
+            text += """
               set the admin password in the main's portal and import \(files.license) there.
             """
         }

@@ -81,12 +81,17 @@ public final class HTTPRequest {
 
     // MARK: Answers
 
-    /// Sends `status`, the headers and `body`. Later answers are ignored.
+    /// Sends `status`, the headers and `body`, with `HTTPServer.securityHeaders`
+    /// and, unless `headers` name one, `Cache-Control: no-store`. Later
+    /// answers are ignored.
     public func respond(status: Int, headers: [(String, String)] = [], body: Data) {
         guard let raw, !answered else { return }
         answered = true
         for (name, value) in headers { Self.add(name, value, to: raw) }
         for (name, value) in HTTPServer.securityHeaders { Self.add(name, value, to: raw) }
+        if !headers.contains(where: { $0.0.lowercased() == "cache-control" }) {
+            Self.add("cache-control", HTTPServer.defaultCacheControl, to: raw)
+        }
         body.withUnsafeBytes { bytes in
             lts_req_send(raw, Int32(status), bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
         }

@@ -17,12 +17,28 @@ public final class HTTPServer {
     /// Idle time after which h2o closes a connection that sends nothing.
     public static let idleTimeoutMs: UInt64 = 30_000
 
-    /// Headers on every answer: no sniffing, no framing, no caching of API data.
-    static let securityHeaders: [(String, String)] = [
+    /// Headers on every answer (portal files, JSON, errors, metrics), added
+    /// in `HTTPRequest.respond` where every answer passes, so no route can
+    /// miss them: the portal's content security policy (its own scripts,
+    /// styles and API only, never framed), no sniffing, no framing, no
+    /// referrer. A 101 upgrade (the replication stream) carries none: it
+    /// answers no browser.
+    public static let securityHeaders: [(String, String)] = [
+        ("content-security-policy", contentSecurityPolicy),
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
         ("referrer-policy", "no-referrer"),
     ]
+
+    /// The policy of every answer: nothing but this origin, no inline
+    /// script or style, `data:` images only besides, no framing, no `<base>`.
+    public static let contentSecurityPolicy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        + "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+
+    /// The caching of an answer whose handler names none: API data (tokens,
+    /// CSRF tokens, grants) is never stored by a browser or a proxy.
+    public static let defaultCacheControl = "no-store"
 
     /// A route's handler and its body limit.
     public struct Route {
