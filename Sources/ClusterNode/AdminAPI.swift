@@ -21,7 +21,7 @@ final class AdminAPI {
     private let issuers: TrustedIssuers
     private let clusterUUID: String
     private let secureCookie: Bool
-    private var sessions = AdminSessions()
+    private var sessions: AdminSessions
     private var limiter = LoginRateLimiter()
     /// The admin password the open sessions were opened under. When the
     /// log's password differs (a change or a reset, here or replicated from
@@ -34,6 +34,7 @@ final class AdminAPI {
         self.issuers = issuers
         self.clusterUUID = clusterUUID
         self.secureCookie = secureCookie
+        sessions = AdminSessions(nodeUUID: clusterUUID)
         sessionsPassword = service.state.adminPassword
     }
 
@@ -127,7 +128,7 @@ final class AdminAPI {
 
     private func logout(_ request: HTTPRequest) {
         guard authorized(request) else { return }
-        if let token = AdminSessions.token(of: request) { sessions.close(token) }
+        if let token = sessions.token(of: request) { sessions.close(token) }
         request.respondJSON(["loggedOut": true], headers: [("set-cookie", cookie("", maxAgeSeconds: 0))])
     }
 
@@ -150,7 +151,7 @@ final class AdminAPI {
             try body.rejectUnknownKeys()
             guard new.count >= PasswordHasher.adminPasswordLengthMin else { throw Self.weakPassword() }
             guard let stored = service.state.adminPassword else { throw Self.noPasswordYet() }
-            let token = AdminSessions.token(of: request)
+            let token = sessions.token(of: request)
             ThreadPoolWork.submit(on: loop, work: { () -> PasswordHash? in
                 PasswordHasher.verify(old, against: stored) ? PasswordHasher.hash(new, iterations: PasswordHash.adminIterations) : nil
             }) { [weak self] hash in
@@ -170,7 +171,7 @@ final class AdminAPI {
     }
 
     private func cookie(_ token: String, maxAgeSeconds: UInt64) -> String {
-        "\(AdminSessions.cookieName)=\(token); HttpOnly;\(secureCookie ? " Secure;" : "") SameSite=Strict; Path=/; Max-Age=\(maxAgeSeconds)"
+        "\(sessions.cookieName)=\(token); HttpOnly;\(secureCookie ? " Secure;" : "") SameSite=Strict; Path=/; Max-Age=\(maxAgeSeconds)"
     }
 
     /// True when the request carries a live session and, when it changes
@@ -182,7 +183,7 @@ final class AdminAPI {
     /// A Bearer token needs no CSRF token: a browser never sends that header
     /// on its own, so a forged cross-site request cannot carry it.
     func authorized(_ request: HTTPRequest) -> Bool {
-        guard let csrf = liveSession(request), let credential = AdminSessions.credential(of: request) else {
+        guard let csrf = liveSession(request), let credential = sessions.credential(of: request) else {
             request.respond(error: Self.notLoggedIn())
             return false
         }
@@ -201,7 +202,7 @@ final class AdminAPI {
     /// it), or nil.
     private func liveSession(_ request: HTTPRequest) -> String? {
         endSessionsIfPasswordChanged()
-        guard let token = AdminSessions.token(of: request) else { return nil }
+        guard let token = sessions.token(of: request) else { return nil }
         return sessions.validate(token, nowMs: loop.nowMs)
     }
 

@@ -10,7 +10,14 @@ import Transport
 struct AdminSessions {
     static let idleTimeoutMs: UInt64 = 30 * 60 * 1000
     static let sessionsMax = 1000
-    static let cookieName = "lts_session"
+    /// The cookie's name: `lts_session_` and a part of the node's UUID, so
+    /// that two nodes on one host (a browser keeps cookies per host, not
+    /// per port) keep their sessions apart.
+    let cookieName: String
+
+    init(nodeUUID: String) {
+        cookieName = "lts_session_" + nodeUUID.lowercased().filter(\.isHexDigit).prefix(12)
+    }
 
     /// How a request presented its session token. A cookie is sent by the
     /// browser on its own (an ambient credential, so a state change needs the
@@ -78,13 +85,13 @@ struct AdminSessions {
     }
 
     /// The session token of a request: `Authorization: Bearer …` or the cookie.
-    static func token(of request: HTTPRequest) -> String? {
+    func token(of request: HTTPRequest) -> String? {
         credential(of: request)?.token
     }
 
     /// The session token of a request and its source. A Bearer header wins
     /// over a cookie: a caller that sends one chose it.
-    static func credential(of request: HTTPRequest) -> Credential? {
+    func credential(of request: HTTPRequest) -> Credential? {
         if let header = request.header("authorization"), header.lowercased().hasPrefix("bearer ") {
             return Credential(token: String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), source: .bearer)
         }

@@ -7,14 +7,16 @@ import XCTest
 /// route the portal starts from, and the security headers of every answer.
 final class AdminSecurityTests: XCTestCase {
     /// Logs in on `node`; returns the session token and its CSRF token.
-    private func login(_ node: NodeProcess, password: String = LicensedNode.adminPassword) throws -> (token: String, csrf: String) {
+    private func login(_ node: NodeProcess, password: String = LicensedNode.adminPassword) throws -> (token: String, csrf: String, cookie: String) {
         let response = try node.client.send("POST", node.url("/api/admin/login"), body: json(["password": password]))
         XCTAssertEqual(response.status, 200, String(decoding: response.body, as: UTF8.self))
-        return (try XCTUnwrap(response.json?["token"] as? String), try XCTUnwrap(response.json?["csrf"] as? String))
+        return (try XCTUnwrap(response.json?["token"] as? String), try XCTUnwrap(response.json?["csrf"] as? String),
+                try XCTUnwrap(response.sessionCookie))
     }
 
-    private func cookie(_ token: String, csrf: String? = nil) -> [String: String] {
-        var headers = ["Cookie": "lts_session=\(token)"]
+    /// The session cookie `pair` (`name=value`), and the CSRF header when given.
+    private func cookie(_ pair: String, csrf: String? = nil) -> [String: String] {
+        var headers = ["Cookie": pair]
         if let csrf { headers["X-CSRF-Token"] = csrf }
         return headers
     }
@@ -28,34 +30,34 @@ final class AdminSecurityTests: XCTestCase {
         XCTAssertNotEqual(session.csrf, session.token)
         let file = try Data(contentsOf: URL(fileURLWithPath: try licensed.issue(items: ["product=dbr,chargeWay=scan,quantity=10,expires=2099-12-31"])))
 
-        let missing = try node.client.send("POST", node.url("/api/admin/licenses"), body: file, headers: cookie(session.token))
+        let missing = try node.client.send("POST", node.url("/api/admin/licenses"), body: file, headers: cookie(session.cookie))
         XCTAssertEqual(missing.status, 403)
         XCTAssertEqual(missing.json?["code"] as? Int, -20206)
         for wrong in [other.csrf, session.csrf + "x", String(session.csrf.dropLast()), ""] {
-            let refused = try node.client.send("POST", node.url("/api/admin/licenses"), body: file, headers: cookie(session.token, csrf: wrong))
+            let refused = try node.client.send("POST", node.url("/api/admin/licenses"), body: file, headers: cookie(session.cookie, csrf: wrong))
             XCTAssertEqual(refused.status, 403, "CSRF token \(wrong)")
             XCTAssertEqual(refused.json?["code"] as? Int, -20206)
         }
         XCTAssertEqual(try licensed.items().count, 0, "a refused call changes nothing")
-        let accepted = try node.client.send("POST", node.url("/api/admin/licenses"), body: file, headers: cookie(session.token, csrf: session.csrf))
+        let accepted = try node.client.send("POST", node.url("/api/admin/licenses"), body: file, headers: cookie(session.cookie, csrf: session.csrf))
         XCTAssertEqual(accepted.status, 201, String(decoding: accepted.body, as: UTF8.self))
         XCTAssertEqual(try licensed.items().count, 1)
         // The same check guards PUT and DELETE.
         let code = try XCTUnwrap(accepted.json?["handshakeCode"] as? String)
-        let delete = try node.client.send("DELETE", node.url("/api/admin/handshakes/\(code)"), headers: cookie(session.token))
+        let delete = try node.client.send("DELETE", node.url("/api/admin/handshakes/\(code)"), headers: cookie(session.cookie))
         XCTAssertEqual(delete.json?["code"] as? Int, -20206)
 
         // Reads need no CSRF token; a Bearer token needs none for anything.
-        XCTAssertEqual(try node.client.send("GET", node.url("/api/admin/items"), headers: cookie(session.token)).status, 200)
+        XCTAssertEqual(try node.client.send("GET", node.url("/api/admin/items"), headers: cookie(session.cookie)).status, 200)
         let bearerImport = try licensed.importLicense(try licensed.issue(items: ["product=dwt,chargeWay=scan,quantity=5,expires=2099-12-31"]))
         XCTAssertEqual(bearerImport.status, 201, String(decoding: bearerImport.body, as: UTF8.self))
         XCTAssertEqual(try licensed.items().count, 2)
 
         // Logging out by cookie needs the token too; then the session is gone.
-        XCTAssertEqual(try node.client.send("POST", node.url("/api/admin/logout"), body: json([:]), headers: cookie(session.token)).json?["code"] as? Int, -20206)
+        XCTAssertEqual(try node.client.send("POST", node.url("/api/admin/logout"), body: json([:]), headers: cookie(session.cookie)).json?["code"] as? Int, -20206)
         XCTAssertEqual(try node.client.send("POST", node.url("/api/admin/logout"), body: json([:]),
-                                            headers: cookie(session.token, csrf: session.csrf)).status, 200)
-        XCTAssertEqual(try node.client.send("GET", node.url("/api/admin/items"), headers: cookie(session.token)).status, 401)
+                                            headers: cookie(session.cookie, csrf: session.csrf)).status, 200)
+        XCTAssertEqual(try node.client.send("GET", node.url("/api/admin/items"), headers: cookie(session.cookie)).status, 401)
     }
 
     func testSessionRouteTellsAFirstVisitALiveSessionAndAnEndedOne() throws {
@@ -70,7 +72,7 @@ final class AdminSecurityTests: XCTestCase {
         XCTAssertEqual(anonymous.json?["code"] as? Int, -20200)
 
         let session = try login(node)
-        for headers in [cookie(session.token), ["Authorization": "Bearer \(session.token)"]] {
+        for headers in [cookie(session.cookie), ["Authorization": "Bearer \(session.token)"]] {
             let answer = try node.client.send("GET", node.url("/api/admin/session", prefix: "lts"), headers: headers)
             XCTAssertEqual(answer.status, 200)
             XCTAssertEqual(answer.json?["csrf"] as? String, session.csrf)
@@ -78,7 +80,7 @@ final class AdminSecurityTests: XCTestCase {
         }
         XCTAssertEqual(try node.client.send("POST", node.url("/api/admin/logout"), body: json([:]),
                                             headers: ["Authorization": "Bearer \(session.token)"]).status, 200)
-        let ended = try node.client.send("GET", node.url("/api/admin/session"), headers: cookie(session.token))
+        let ended = try node.client.send("GET", node.url("/api/admin/session"), headers: cookie(session.cookie))
         XCTAssertEqual(ended.status, 401)
         XCTAssertEqual(ended.json?["code"] as? Int, -20200)
     }

@@ -67,9 +67,9 @@ final class PasswordResetTests: XCTestCase {
 
         // ClusterAPI's changes pass the same CSRF check as AdminAPI's.
         let session = try login(pair.nodes[primary], NodePair.adminPassword)
-        let token = try XCTUnwrap(session.json?["token"] as? String)
+        let cookie = try XCTUnwrap(session.sessionCookie)
         let forged = try pair.client(primary).send("POST", pair.nodes[primary].url("/api/admin/cluster/drills"),
-                                                   body: json(["kind": "forged"]), headers: ["Cookie": "lts_session=\(token)"])
+                                                   body: json(["kind": "forged"]), headers: ["Cookie": cookie])
         XCTAssertEqual(forged.json?["code"] as? Int, -20206)
 
         let resetFile = pair.nodes[standby].directory + "/data/admin-password.reset"
@@ -95,7 +95,7 @@ final class PasswordResetTests: XCTestCase {
         XCTAssertEqual(try login(pair.nodes[primary], NodePair.adminPassword).json?["code"] as? Int, -20201)
         XCTAssertEqual(try login(pair.nodes[primary], Self.newPassword).status, 200)
         XCTAssertEqual(try pair.client(primary).send("GET", pair.nodes[primary].url("/api/admin/session"),
-                                                     headers: ["Cookie": "lts_session=\(token)"]).status, 401,
+                                                     headers: ["Cookie": cookie]).status, 401,
                        "the replicated password ends the sessions opened under the old one")
     }
 }

@@ -98,3 +98,11 @@ public final class LicensedNode {
 public func json(_ object: [String: Any]) -> Data {
     (try? JSONSerialization.data(withJSONObject: object)) ?? Data()
 }
+
+extension HTTPClient.Response {
+    /// `name=value` of the session cookie a login answer sets (the name
+    /// differs per node), for a `Cookie` header.
+    public var sessionCookie: String? {
+        headers["set-cookie"]?.split(separator: ";").first.map(String.init)
+    }
+}
