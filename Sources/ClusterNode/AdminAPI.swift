@@ -121,7 +121,7 @@ final class AdminAPI {
                 guard self.sessionsPassword == stored else { return request.respond(error: Self.wrongPassword()) }
                 let session = self.sessions.open(nowMs: self.loop.nowMs)
                 request.respondJSON(["token": session.token, "csrf": session.csrf],
-                                    headers: [("set-cookie", self.cookie(session.token, maxAgeSeconds: AdminSessions.idleTimeoutMs / 1000))])
+                                    headers: [("set-cookie", self.cookie(session.token, maxAgeSeconds: nil))])
             }
         }
     }
@@ -170,8 +170,12 @@ final class AdminAPI {
         }
     }
 
-    private func cookie(_ token: String, maxAgeSeconds: UInt64) -> String {
-        "\(sessions.cookieName)=\(token); HttpOnly;\(secureCookie ? " Secure;" : "") SameSite=Strict; Path=/; Max-Age=\(maxAgeSeconds)"
+    /// The session cookie. A live one has no Max-Age: it lasts while the
+    /// browser runs, and the server ends the session after 30 idle minutes
+    /// (a Max-Age would end it 30 minutes after login, however busy).
+    private func cookie(_ token: String, maxAgeSeconds: UInt64?) -> String {
+        "\(sessions.cookieName)=\(token); HttpOnly;\(secureCookie ? " Secure;" : "") SameSite=Strict; Path=/"
+            + (maxAgeSeconds.map { "; Max-Age=\($0)" } ?? "")
     }
 
     /// True when the request carries a live session and, when it changes
