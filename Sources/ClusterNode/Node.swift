@@ -1,4 +1,5 @@
 import Foundation
+import LicenseClient
 import Logging
 import Replication
 import Transport
@@ -29,6 +30,7 @@ final class Node {
     private var driver: ClusterDriver?
     private var clusterAPI: ClusterAPI?
     private var metricsAPI: MetricsAPI?
+    private var clientKeyAPI: ClientKeyAPI?
     private var expiryTimer: LoopTimer?
     private var passwordReset: PendingPasswordReset?
 
@@ -85,6 +87,11 @@ final class Node {
                                              canWrite: { [weak self] in self?.driver?.writeRefusal == nil },
                                              endSessions: { adminAPI.endAllSessions() })
         let tls = try makeTLS()
+        let ownFingerprint = config.tls == .selfSigned
+            ? SelfSignedCertificate.parseFingerprint(try SelfSignedCertificate.fingerprint(certificatePath: dataDirectory.certificatePath)) : nil
+        let ownURL = config.publicUrl ?? "\(tls == nil ? "http" : "https")://\(config.listenHost):\(config.listenPort)/dls/"
+        clientKeyAPI = ClientKeyAPI(service: service, admin: adminAPI,
+                                    servers: ClientKeyAPI.servers(of: config, ownURL: ownURL, ownFingerprint: ownFingerprint))
         let routes = makeRoutes()
         let server = HTTPServer(loop: loop, router: routes.router, tls: tls, http2: config.http2,
                                 bodyLimitBytesMax: routes.bodyLimitBytesMax)
@@ -166,7 +173,7 @@ final class Node {
             }),
             ("GET", "/page/*", HTTPServer.Route { [unowned self] request in self.portalFile(request) }),
         ]
-        var all = routes + (clientAPI?.routes ?? []).map(gated) + (adminAPI?.routes ?? []).map(gated) + (clusterAPI?.routes ?? []) + (metricsAPI?.routes ?? [])
+        var all = routes + (clientAPI?.routes ?? []).map(gated) + (adminAPI?.routes ?? []).map(gated) + (clientKeyAPI?.routes ?? []) + (clusterAPI?.routes ?? []) + (metricsAPI?.routes ?? [])
         if let driver {
             all.append(("GET", "/cluster/stream", HTTPServer.Route { request in driver.accept(request) }))
         }

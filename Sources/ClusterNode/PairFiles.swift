@@ -29,7 +29,7 @@ struct PairFiles {
         let secret = try Self.clusterSecret(in: directory)
         for (index, name) in Self.names.enumerated() {
             try Self.writeConfig(name: name, index: index, base: directory, port: port, secret: secret, replication: replication,
-                                 peerCertificate: nodes[1 - index].certificate, extra: extraConfig)
+                                 peerFingerprint: nodes[1 - index].fingerprint, extra: extraConfig)
         }
     }
 
@@ -76,7 +76,7 @@ struct PairFiles {
     }
 
     private static func writeConfig(name: String, index: Int, base: String, port: Int, secret: String, replication: String,
-                                    peerCertificate: String, extra: [String: Any]) throws {
+                                    peerFingerprint: String, extra: [String: Any]) throws {
         let url = { (port: Int) in "https://127.0.0.1:\(port)/dls/" }
         let selfPort = port + index
         let peerPort = port + 1 - index
@@ -89,7 +89,8 @@ struct PairFiles {
             "clusterSecret": secret,
             "replication": replication,
             "trustedIssuers": ["../vendor/issuer.pub"],
-            "peerCaFile": peerCertificate,
+            // Pinned: client keys of this pair carry both fingerprints.
+            "peerFingerprint": peerFingerprint,
         ]
         for (key, value) in extra { config[key] = value }
         let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])

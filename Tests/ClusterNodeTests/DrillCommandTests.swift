@@ -48,5 +48,14 @@ final class DrillCommandTests: XCTestCase {
         let token = try XCTUnwrap(login.json?["token"] as? String)
         let cluster = try client.send("GET", "https://127.0.0.1:\(port + 1)/dls/api/admin/cluster", headers: ["Authorization": "Bearer \(token)"])
         XCTAssertEqual((cluster.json?["lastDrill"] as? [String: Any])?["kind"] as? String, "switchover")
+
+        // The client key the portal shows holds both servers, pinned: a client needs nothing else.
+        let keyAnswer = try client.send("GET", "https://127.0.0.1:\(port + 1)/dls/api/admin/handshakes/demo-1/client-key",
+                                        headers: ["Authorization": "Bearer \(token)"])
+        let key = try XCTUnwrap(keyAnswer.json?["clientKey"] as? String, String(decoding: keyAnswer.body, as: UTF8.self))
+        let byKey = try NodeProcess.run(["client", "authorize", "--key", key, "--product", "dbr", "--json", "--state-dir", directory + "/client"])
+        XCTAssertEqual(byKey.status, 0, byKey.error)
+        XCTAssertEqual(try client.send("GET", "https://127.0.0.1:\(port + 1)/dls/api/admin/handshakes/nope-1/client-key",
+                                       headers: ["Authorization": "Bearer \(token)"]).json?["code"] as? Int, -20312)
     }
 }

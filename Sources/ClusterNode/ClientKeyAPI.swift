@@ -1,0 +1,46 @@
+import Foundation
+import LicenseClient
+import LicenseState
+import Transport
+
+/// `GET /dls/api/admin/handshakes/{code}/client-key`: the client key of a
+/// handshake code (`lts client key`), for the portal to show: the servers
+/// as `servers` names them ("self" as this node's URL), each pinned by the
+/// SHA-256 of its self-signed certificate where this node knows it.
+///
+/// Invariant: the key names exactly the configured servers, in order.
+final class ClientKeyAPI {
+    private let service: LicenseService
+    private let admin: AdminAPI
+    private let servers: [ClientKey.Server]
+
+    init(service: LicenseService, admin: AdminAPI, servers: [ClientKey.Server]) {
+        self.service = service
+        self.admin = admin
+        self.servers = servers
+    }
+
+    var routes: [RouteSpec] {
+        [("GET", "/api/admin/handshakes/{code}/client-key", HTTPServer.Route { [unowned self] in self.clientKey($0) })]
+    }
+
+    private func clientKey(_ request: HTTPRequest) {
+        guard admin.authorized(request) else { return }
+        let code = request.parameters["code"] ?? ""
+        guard let handshake = service.state.handshakes[code], !handshake.deleted else {
+            return request.respond(licenseError: .unknownHandshake(code))
+        }
+        request.respondJSON(["code": code, "clientKey": ClientKey(handshakeCode: code, servers: servers).text])
+    }
+
+    /// The servers of this node's client keys.
+    /// - Parameter ownFingerprint: the SHA-256 of this node's certificate
+    ///   when it is self-signed (clients pin it), else nil (CA-verified).
+    static func servers(of config: Config, ownURL: String, ownFingerprint: [UInt8]?) -> [ClientKey.Server] {
+        let configured = config.servers.isEmpty ? ["self"] : config.servers
+        return configured.map { url in
+            url == "self" ? ClientKey.Server(url: ownURL, fingerprint: ownFingerprint)
+                          : ClientKey.Server(url: url, fingerprint: config.peerFingerprint)
+        }
+    }
+}
