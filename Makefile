@@ -4,8 +4,10 @@
 SWIFT ?= swift
 # System packages lts builds and tests against (Debian 12 names).
 APT_PACKAGES := pkg-config libuv1-dev libh2o-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev curl
-# What the tests use besides: iptables to cut a pair apart in network namespaces.
-TEST_PACKAGES := iptables
+# What the tests use besides: iptables to cut a pair apart in network
+# namespaces; Chromium, its WebDriver and Python (Selenium comes from PyPI into
+# .build/portal-venv) for the portal in a real browser.
+TEST_PACKAGES := iptables chromium chromium-driver python3 python3-venv
 BENCH_PACKAGES := wrk
 
 .PHONY: deps build run test bench clean
@@ -23,11 +25,13 @@ build: deps
 run: build
 	.build/release/lts pair
 
-## test: the whole test suite (unit, process and TLS tests).
+## test: the whole test suite (unit, process and TLS tests), then the portal
+## in headless Chromium (screenshots in .build/portal-screenshots/).
 test: deps
 	@APT_PACKAGES="$(TEST_PACKAGES)" deploy/install-packages.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --disable-swift-testing
+	tests/portal/run.sh
 
 ## bench: benchmarks on a release build; they print their numbers.
 bench: build

@@ -1,0 +1,285 @@
+"""The management portal in headless Chromium against a real `lts pair`.
+
+One story, as an operator lives it: first visit (set the password), log in,
+import a license file, see its items, create, edit and delete a handshake
+code, refuse a bad license file without changing anything, see the standby's
+read-only banner and its link to the primary, show a code's client key, move
+the primary with the Switchover button, log out, and be refused with a wrong password. Screenshots
+of Home, License Items and Cluster (1280 and 390 px wide) are saved to
+$LTS_SCREENSHOTS; on a failure the test also saves a screenshot and the
+browser's console log there.
+"""
+
+import json
+import os
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ready
+from selenium.webdriver.support.ui import WebDriverWait
+
+LTS = os.environ.get("LTS_BINARY", ".build/debug/lts")
+SHOTS = os.environ.get("LTS_SCREENSHOTS", ".build/portal-screenshots")
+PASSWORD = "portal test password 42"
+WAIT_SECONDS = 20
+
+
+def free_adjacent_ports():
+    """A port P such that P and P + 1 are free now."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        if port >= 65535:
+            continue
+        try:
+            with socket.socket() as second:
+                second.bind(("127.0.0.1", port + 1))
+            return port
+        except OSError:
+            continue
+    raise RuntimeError("no two adjacent free ports")
+
+
+class Pair:
+    """`lts pair --no-setup` in a temporary directory."""
+
+    def __init__(self):
+        self.directory = tempfile.mkdtemp(prefix="lts-portal-")
+        self.port = free_adjacent_ports()
+        self.log = open(os.path.join(self.directory, "pair.log"), "w")
+        self.process = subprocess.Popen(
+            [LTS, "pair", "--no-setup", "--dir", os.path.join(self.directory, "p"), "--port", str(self.port)],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        # As an operator would: open the portal once the main leads an attached pair.
+        deadline = time.time() + 60
+        while time.time() < deadline and self.process.poll() is None:
+            main, standby = self.health(0), self.health(1)
+            if main.get("role") == "primary" and standby.get("peer", {}).get("state") == "attached":
+                return
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("lts pair did not form:\n" + open(self.log.name).read())
+
+    def health(self, index):
+        """Node `index`'s health, or {} while it does not answer (certificates are self-signed)."""
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        try:
+            with urllib.request.urlopen("https://127.0.0.1:%d/dls/api/health" % (self.port + index), context=context, timeout=2) as answer:
+                return json.load(answer)
+        except (OSError, ValueError):
+            return {}
+
+    def url(self, index, fragment="#/index.html"):
+        return "https://127.0.0.1:%d/dls/page/%s" % (self.port + index, fragment)
+
+    def file(self, name):
+        return os.path.join(self.directory, "p", name)
+
+    def issue_bad_license(self):
+        """The demo license with one item's quantity changed: its signature no longer holds."""
+        with open(self.file("demo-license.json")) as source:
+            license = json.load(source)
+        license["items"][0]["quantity"] += 1
+        bad = os.path.join(self.directory, "tampered-license.json")
+        with open(bad, "w") as out:
+            json.dump(license, out)
+        return bad
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log.close()
+
+
+class PortalTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        os.makedirs(SHOTS, exist_ok=True)
+        cls.pair = Pair()
+        options = webdriver.ChromeOptions()
+        for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         "--ignore-certificate-errors", "--window-size=1280,900"]:
+            options.add_argument(argument)
+        options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        service = webdriver.ChromeService(executable_path=shutil.which("chromedriver") or "/usr/bin/chromedriver")
+        cls.browser = webdriver.Chrome(options=options, service=service)
+        cls.console = []
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.quit()
+        cls.pair.stop()
+
+    # Helpers
+
+    def wait_for(self, selector, visible=True):
+        condition = ready.visibility_of_element_located if visible else ready.presence_of_element_located
+        return WebDriverWait(self.browser, WAIT_SECONDS).until(condition((By.CSS_SELECTOR, selector)))
+
+    def wait_until(self, what, predicate):
+        try:
+            # A table re-rendered under a check leaves its old rows stale: check again.
+            return WebDriverWait(self.browser, WAIT_SECONDS, ignored_exceptions=[StaleElementReferenceException]).until(
+                lambda _: predicate())
+        except TimeoutException:
+            self.fail("timed out waiting for " + what)
+
+    def hook(self, name):
+        return '[data-test="%s"]' % name
+
+    def click(self, name):
+        self.wait_for(self.hook(name)).click()
+
+    def type(self, name, text):
+        field = self.wait_for(self.hook(name))
+        field.clear()
+        field.send_keys(text)
+
+    def text_of(self, name):
+        return self.wait_for(self.hook(name)).text
+
+    def go(self, url):
+        self.collect_console()
+        self.browser.get(url)
+
+    def collect_console(self):
+        try:
+            self.console.extend(self.browser.get_log("browser"))
+        except Exception:  # a browser without the log endpoint: nothing to collect
+            pass
+
+    def screenshot(self, name, width=1280):
+        self.browser.set_window_size(width, 900)
+        time.sleep(0.3)  # the layout settles after a resize; no outcome depends on it
+        self.browser.save_screenshot(os.path.join(SHOTS, "%s-%d.png" % (name, width)))
+        self.browser.set_window_size(1280, 900)
+
+    def item_rows(self):
+        return self.browser.find_elements(By.CSS_SELECTOR, self.hook("items-table") + " tbody tr[data-item-id]")
+
+    def handshake_row(self, code):
+        rows = self.browser.find_elements(By.CSS_SELECTOR, '%s tbody tr[data-code="%s"]' % (self.hook("handshakes-table"), code))
+        return rows[0] if rows else None
+
+    def login(self, index):
+        self.go(self.pair.url(index, "#/login"))
+        self.type("login-password", PASSWORD)
+        self.click("login-submit")
+        self.wait_for(self.hook("server-uuid"))
+
+    # The story
+
+    def test_an_operator_runs_the_pair_from_the_portal(self):
+        try:
+            self.story()
+        except BaseException:
+            self.collect_console()
+            self.browser.save_screenshot(os.path.join(SHOTS, "failure.png"))
+            with open(os.path.join(SHOTS, "failure-console.json"), "w") as out:
+                json.dump(self.console, out, indent=1)
+            raise
+
+    def story(self):
+        pair = self.pair
+        # First visit: the password, twice.
+        self.go(pair.url(0))
+        self.type("setup-password", PASSWORD)
+        self.type("setup-password-again", PASSWORD)
+        self.click("setup-submit")
+        self.type("login-password", PASSWORD)
+        self.click("login-submit")
+        uuid = self.text_of("server-uuid")
+        self.assertRegex(uuid, r"^[0-9a-fA-F-]{36}$")
+        self.wait_until("the main to show it is primary", lambda: self.text_of("role") == "primary")
+        self.screenshot("home")
+        self.screenshot("home", 390)
+
+        # License Items: import the demo license file.
+        self.click("nav-items")
+        self.wait_for(self.hook("license-file"), visible=False).send_keys(pair.file("demo-license.json"))
+        self.click("import")
+        self.wait_until("the imported items in the table", lambda: len(self.item_rows()) > 0)
+        items = len(self.item_rows())
+        item_id = self.item_rows()[0].get_attribute("data-item-id")
+        self.screenshot("items")
+        self.screenshot("items", 390)
+
+        # A bad license file: its error in words with its code, nothing changed.
+        self.wait_for(self.hook("license-file"), visible=False).send_keys(pair.issue_bad_license())
+        self.click("import")
+        self.wait_until("the import error", lambda: "-203" in self.text_of("error"))
+        self.assertEqual(len(self.item_rows()), items, "a refused file changes nothing")
+
+        # Handshake codes: create, edit, delete.
+        self.click("nav-handshakes")
+        self.click("add-handshake")
+        self.type("handshake-code", "demo-portal")
+        self.wait_for('%s[value="%s"]' % (self.hook("handshake-item"), item_id)).click()
+        self.click("save-handshake")
+        self.wait_until("the new code in the list", lambda: self.handshake_row("demo-portal") is not None)
+        self.handshake_row("demo-portal").find_element(By.CSS_SELECTOR, self.hook("edit-handshake")).click()
+        self.type("validation-domains", "example.com")
+        self.click("save-handshake")
+        self.wait_until("the edited code", lambda: "example.com" in (self.handshake_row("demo-portal").text if self.handshake_row("demo-portal") else ""))
+        self.handshake_row("demo-portal").find_element(By.CSS_SELECTOR, self.hook("delete-handshake")).click()
+        self.click("confirm")
+        self.wait_until("the code to be gone", lambda: self.handshake_row("demo-portal") is None)
+        # The client key of the license's code, to hand to a client.
+        self.handshake_row("demo-1").find_element(By.CSS_SELECTOR, self.hook("show-client-key")).click()
+        self.wait_until("the client key", lambda: self.text_of("client-key").startswith("lts1."))
+
+        # The standby: read-only banner with a link to the primary.
+        self.login(1)
+        self.wait_until("the standby banner", lambda: self.wait_for(self.hook("standby-banner")).is_displayed())
+        link = self.wait_for(self.hook("primary-link")).get_attribute("href")
+        self.assertIn("127.0.0.1:%d" % pair.port, link)
+
+        # Cluster: the switchover moves the primary.
+        self.go(pair.url(0, "#/cluster"))
+        self.wait_until("the cluster page", lambda: self.text_of("cluster-role") == "primary")
+        self.screenshot("cluster")
+        self.screenshot("cluster", 390)
+        self.click("switchover")
+        self.click("confirm")
+        self.go(pair.url(0))
+        self.wait_until("the main to become standby", lambda: self.text_of("role") == "standby")
+        self.wait_for(self.hook("standby-banner"))
+
+        # Logout, then a wrong password is refused in words.
+        self.click("logout")
+        self.type("login-password", "not the password at all")
+        self.click("login-submit")
+        self.wait_until("the login error", lambda: self.text_of("error") != "")
+
+        self.collect_console()
+        # Refusals the story provokes show as failed loads; anything else is an error.
+        expected = re.compile(r"status of (401|403|409|421|422|429)|favicon")
+        errors = [entry for entry in self.console
+                  if entry.get("level") == "SEVERE" and not expected.search(entry.get("message", ""))]
+        self.assertEqual(errors, [], "console errors")
+
+
+if __name__ == "__main__":
+    result = unittest.main(exit=False, verbosity=2).result
+    failed = len(result.failures) + len(result.errors)
+    print("%d passed, %d failed" % (result.testsRun - failed, failed))
+    sys.exit(1 if failed else 0)
