@@ -243,6 +243,8 @@ class PortalTest(unittest.TestCase):
         self.handshake_row("demo-portal").find_element(By.CSS_SELECTOR, self.hook("delete-handshake")).click()
         self.click("confirm")
         self.wait_until("the code to be gone", lambda: self.handshake_row("demo-portal") is None)
+        self.assertRegex(self.handshake_row("demo-1").text, r"\d+ of [\d,]+ used", "each code shows its items' usage")
+        self.screenshot("handshakes")
         # The client key of the license's code, to hand to a client.
         self.handshake_row("demo-1").find_element(By.CSS_SELECTOR, self.hook("show-client-key")).click()
         self.wait_until("the client key", lambda: self.text_of("client-key").startswith("lts1."))

@@ -8,7 +8,7 @@ import { h, replace, table, utcDay, count, badge, splitList, showError, showNoti
 import { itemLabel, chargeWayText } from './items.js';
 
 const columns = [
-  { label: 'Code' }, { label: 'License items' }, { label: 'Validation' }, { label: 'Session password' }, { label: 'Actions', class: 'actions-col' },
+  { label: 'Code' }, { label: 'License items and their usage' }, { label: 'Validation' }, { label: 'Session password' }, { label: 'Actions', class: 'actions-col' },
 ];
 
 function validationCell(validation) {
@@ -25,7 +25,10 @@ function itemsCell(handshake, itemsById) {
   return h('div', null,
     h('ol', { class: 'item-list' }, ids.map((id) => {
       const item = itemsById.get(id);
-      return h('li', { title: id }, item ? itemLabel(item) : `${id} (no longer imported)`);
+      if (!item) return h('li', { title: id }, `${id} (no longer imported)`);
+      // The usage of the code: what its items have used of their quantity.
+      return h('li', { title: id }, itemLabel(item), ' ',
+        h('span', { class: 'muted small', 'data-test': 'handshake-item-usage' }, `${count(item.used)} of ${count(item.quantity)} used`));
     })),
     h('p', { class: 'muted small' }, handshake.explicitOrder ? 'Tried in this order.' : 'Closest expiry first.'));
 }
