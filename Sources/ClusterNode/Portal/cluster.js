@@ -6,7 +6,7 @@
 
 import * as api from './api.js';
 import { h, replace, facts, table, badge, dash, duration, utc, peerStateText, peerTone, safeURL, portalURL, showNotice, clearError, confirmDialog } from './dom.js';
-import { roleBadge, degradedBadge, lagText, pollIntervalMs } from './home.js';
+import { roleBadge, degradedBadge, lagText, pollStatus } from './home.js';
 
 function yesNo(value) {
   return value === true ? 'yes' : value === false ? 'no' : '—';
@@ -128,26 +128,7 @@ export const clusterPage = {
       }
     });
 
-    let pollFailed = false;
-    ctx.poll(async () => {
-      let health;
-      let cluster = null;
-      try {
-        health = await api.get('health');
-        if (health.role !== 'standalone') cluster = await api.get('admin/cluster');
-      } catch (error) {
-        if (!ctx.current) return;
-        pollFailed = true;
-        updated.textContent = `Could not refresh at ${new Date().toLocaleTimeString()}; retrying every 2 s.`;
-        ctx.fail(error);
-        return;
-      }
-      if (!ctx.current) return;
-      if (pollFailed) {
-        pollFailed = false;
-        clearError();
-      }
-      ctx.showHealth(health);
+    pollStatus(ctx, updated, (health, cluster) => {
       role = cluster ? cluster.role : health.role;
       replace(values.role, roleBadge(role));
 
@@ -216,6 +197,6 @@ export const clusterPage = {
         replace(drillArea, drill ? drillTable(drill) : h('p', { class: 'empty' }, 'No drill has been run on this node.'));
       }
       updated.textContent = `Updated every 2 s; last at ${new Date().toLocaleTimeString()}.`;
-    }, pollIntervalMs);
+    });
   },
 };

@@ -27,6 +27,35 @@ export function degradedBadge(degraded) {
   return document.createTextNode('—');
 }
 
+/// Polls this node's health and, in a pair, its cluster status every
+/// `pollIntervalMs` for a page: a failed refresh shows in `updated` and the
+/// error area until one works again; each fresh status goes to `show`.
+export function pollStatus(ctx, updated, show) {
+  let pollFailed = false;
+  ctx.poll(async () => {
+    let health;
+    let cluster = null;
+    try {
+      health = await api.get('health');
+      // A standalone node has no cluster status (its route answers 404).
+      if (health.role !== 'standalone') cluster = await api.get('admin/cluster');
+    } catch (error) {
+      if (!ctx.current) return;
+      pollFailed = true;
+      updated.textContent = `Could not refresh at ${new Date().toLocaleTimeString()}; retrying every 2 s.`;
+      ctx.fail(error);
+      return;
+    }
+    if (!ctx.current) return;
+    if (pollFailed) {
+      pollFailed = false;
+      clearError();
+    }
+    ctx.showHealth(health);
+    show(health, cluster);
+  }, pollIntervalMs);
+}
+
 export const homePage = {
   title: 'Home',
   auth: true,
@@ -73,27 +102,7 @@ export const homePage = {
           ]))),
       updated);
 
-    let pollFailed = false;
-    ctx.poll(async () => {
-      let health;
-      let cluster = null;
-      try {
-        health = await api.get('health');
-        // A standalone node has no cluster status (its route answers 404).
-        if (health.role !== 'standalone') cluster = await api.get('admin/cluster');
-      } catch (error) {
-        if (!ctx.current) return;
-        pollFailed = true;
-        updated.textContent = `Could not refresh at ${new Date().toLocaleTimeString()}; retrying every 2 s.`;
-        ctx.fail(error);
-        return;
-      }
-      if (!ctx.current) return;
-      if (pollFailed) {
-        pollFailed = false;
-        clearError();
-      }
-      ctx.showHealth(health);
+    pollStatus(ctx, updated, (health, cluster) => {
       if (uuid.textContent !== health.uuid) uuid.textContent = dash(health.uuid);
       values.version.textContent = dash(health.version);
       replace(values.role, roleBadge(health.role));
@@ -120,6 +129,6 @@ export const homePage = {
         replace(values.degraded, degradedBadge(health.degraded));
       }
       updated.textContent = `Updated every 2 s; last at ${new Date().toLocaleTimeString()}.`;
-    }, pollIntervalMs);
+    });
   },
 };
