@@ -21,7 +21,6 @@ final class FailoverLoad: @unchecked Sendable {
     private var grants: [String: String] = [:]
     /// When each grant was acknowledged, in order.
     private var times: [Date] = []
-    private var refusals: [Int: Int] = [:]
     private var lastSuccess: Date?
     private var largestGapSeconds = 0.0
     private var running = true
@@ -49,10 +48,7 @@ final class FailoverLoad: @unchecked Sendable {
                     let grant = try client.authorize(product: product, requestId: requestId)
                     record(requestId, grant.grantId)
                     break
-                } catch let refusal as LicenseClient.Refusal {
-                    lock.lock()
-                    refusals[refusal.code, default: 0] += 1
-                    lock.unlock()
+                } catch is LicenseClient.Refusal {
                     usleep(Self.refusalPauseMicroseconds)
                     break
                 } catch {
@@ -112,13 +108,6 @@ final class FailoverLoad: @unchecked Sendable {
         let before = times.filter { $0 < start }.count
         let during = times.filter { $0 >= start && $0 < end }.count
         return (before, during, times.count - before - during)
-    }
-
-    /// Refusals by DLS code so far.
-    var refusalsByCode: [Int: Int] {
-        lock.lock()
-        defer { lock.unlock() }
-        return refusals
     }
 
     /// Stops the workers and waits for them; returns what was acknowledged

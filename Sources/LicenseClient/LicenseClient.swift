@@ -69,8 +69,6 @@ public final class LicenseClient: @unchecked Sendable {
     public let settings: Settings
     private let lock = NSLock()
     private var servers: ServerList
-    /// Called (on the calling thread) before each attempt, for logs and tests.
-    public var onAttempt: ((_ server: String, _ path: String) -> Void)?
 
     public init(settings: Settings) throws {
         guard let list = ServerList(settings.servers.map(\.url)) else {
@@ -110,7 +108,6 @@ public final class LicenseClient: @unchecked Sendable {
             while let url = queue.first {
                 queue.removeFirst()
                 guard tried.insert(url).inserted else { continue }
-                onAttempt?(url, path)
                 let client = HTTPClient(trust: trust(for: url), timeoutMs: settings.requestTimeoutMs,
                                         connectTimeoutMs: settings.connectTimeoutMs)
                 let response: HTTPClient.Response
