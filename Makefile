@@ -10,7 +10,7 @@ APT_PACKAGES := pkg-config libuv1-dev libh2o-dev libssl-dev libsqlite3-dev libcu
 TEST_PACKAGES := iptables chromium chromium-driver python3 python3-venv
 BENCH_PACKAGES := wrk
 
-.PHONY: deps build run test bench clean
+.PHONY: deps build run test bench bench-compare clean
 
 ## deps: install the missing Debian packages (with sudo when not root).
 deps:
@@ -39,6 +39,10 @@ bench: build
 	bench/http.sh
 	bench/authorize.sh
 	bench/failover.sh
+
+## bench-compare: the same quota workload on a PostgreSQL 15 primary + sync standby and on an lts pair.
+bench-compare: build
+	bench/compare.sh
 
 clean:
 	rm -rf .build lts-data lts-pair

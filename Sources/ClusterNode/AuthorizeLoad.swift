@@ -3,7 +3,8 @@ import Transport
 
 /// A load generator for `lts bench authorize`: `clients` keep-alive HTTPS
 /// connections, each sending one authorize call after the other until the
-/// time is up, recording every latency.
+/// time is up, recording every latency. Client `i` authorizes under
+/// `codes[i % codes.count]`.
 ///
 /// Invariant: each connection has at most one request in flight;
 /// `completion` runs once, after every connection closed.
@@ -30,7 +31,7 @@ final class AuthorizeLoad {
     private let port: Int
     private let path: String
     private let tls: TLSClientContext?
-    private let code: String
+    private let codes: [String]
     private let product: String
     private var summary = Summary()
     private var open = 0
@@ -38,7 +39,8 @@ final class AuthorizeLoad {
     private var startNs: UInt64 = 0
     private var completion: ((Summary) -> Void)?
 
-    init(loop: EventLoop, url: URLComponents, tls: TLSClientContext?, code: String, product: String) {
+    init(loop: EventLoop, url: URLComponents, tls: TLSClientContext?, codes: [String], product: String) {
+        precondition(!codes.isEmpty, "at least one handshake code")
         self.loop = loop
         host = url.host ?? "127.0.0.1"
         port = url.port ?? 443
@@ -46,7 +48,7 @@ final class AuthorizeLoad {
         if !base.hasSuffix("/") { base += "/" }
         path = base + "api/v1/authorize"
         self.tls = tls
-        self.code = code
+        self.codes = codes
         self.product = product
     }
 
@@ -59,6 +61,7 @@ final class AuthorizeLoad {
     }
 
     private func request(client: Int) -> [UInt8] {
+        let code = codes[client % codes.count]
         let body = "{\"handshakeCode\":\"\(code)\",\"clientUUID\":\"bench-\(client)\",\"product\":\"\(product)\"}"
         return Array("POST \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
     }

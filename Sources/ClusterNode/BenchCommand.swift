@@ -20,8 +20,11 @@ struct BenchCommand: ParsableCommand {
         @Option(name: .long, help: "The node's URL, e.g. https://127.0.0.1:48080/dls/")
         var server: String
 
-        @Option(name: .long, help: "The handshake code to authorize under.")
+        @Option(name: .long, help: "The handshake code to authorize under, or a comma-separated list: client i uses code i mod n.")
         var code: String
+
+        /// The codes of `--code`, in order.
+        var codes: [String] { code.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
 
         @Option(name: .long, help: "The product to ask for.")
         var product = "dbr"
@@ -40,6 +43,7 @@ struct BenchCommand: ParsableCommand {
         func validate() throws {
             guard (1...10_000).contains(clients) else { throw ValidationError("--clients must be 1 to 10000") }
             guard (1...3600).contains(seconds) else { throw ValidationError("--seconds must be 1 to 3600") }
+            guard !codes.isEmpty else { throw ValidationError("--code must name at least one handshake code") }
         }
 
         func run() throws {
@@ -50,7 +54,7 @@ struct BenchCommand: ParsableCommand {
             var tls: TLSClientContext?
             if scheme == "https" { tls = try TLSClientContext(trust: try trust.resolve()) }
             var result: AuthorizeLoad.Summary?
-            let load = AuthorizeLoad(loop: loop, url: url, tls: tls, code: code, product: product)
+            let load = AuthorizeLoad(loop: loop, url: url, tls: tls, codes: codes, product: product)
             let start = LoopTimer(loop: loop, delayMs: 0) {
                 load.run(clients: clients, seconds: seconds) { summary in
                     result = summary
