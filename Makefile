@@ -39,6 +39,7 @@ bench: build
 	bench/http.sh
 	bench/authorize.sh
 	bench/failover.sh
+	bench/memory.sh
 
 ## bench-compare: the same quota workload on a PostgreSQL 15 primary + sync standby and on an lts pair.
 bench-compare: build
