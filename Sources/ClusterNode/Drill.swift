@@ -13,14 +13,12 @@ import Transport
 final class Drill {
     /// Grants the load must see before the fault, and after each step.
     static let grantsPerPhase = 50
-    static let pollMicroseconds: UInt32 = 10_000
 
     let options: DrillOptions
     let kind: String
     let probe: PairProbe
     private let trusts: [TLSTrust]
     private(set) var load: FailoverLoad?
-    private let interrupted = StopFlag()
     private var promotedAt: Date?
 
     init(options: DrillOptions, kind: String) throws {
@@ -35,7 +33,7 @@ final class Drill {
     func run(_ step: (Drill, Int, inout DrillReport) throws -> Int) throws {
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { [interrupted] in _ = interrupted.raise() }
+        source.setEventHandler { [interrupted = probe.interrupted] in _ = interrupted.raise() }
         source.resume()
         defer { source.cancel() }
         defer { _ = load?.stop() }
@@ -65,7 +63,7 @@ final class Drill {
             leave(report, on: newPrimary)
         } catch {
             printError("lts drill: \(error)")
-            throw ExitCode(interrupted.isRaised ? 130 : 2)
+            throw ExitCode(probe.interrupted.isRaised ? 130 : 2)
         }
         if options.json {
             let data = try JSONSerialization.data(withJSONObject: report.json, options: [.sortedKeys, .withoutEscapingSlashes])
@@ -81,13 +79,7 @@ final class Drill {
     /// Waits until `condition` holds, for at most the step timeout; throws
     /// on Ctrl-C or when the time runs out.
     func until(_ what: String, _ condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(options.stepTimeout)
-        while true {
-            if interrupted.isRaised { throw DrillFailure("interrupted while waiting for \(what); the load is stopped") }
-            if try condition() { return }
-            guard Date() < deadline else { throw DrillFailure("timed out after \(options.stepTimeout) s waiting for \(what)") }
-            usleep(Self.pollMicroseconds)
-        }
+        try probe.wait(timeoutSeconds: options.stepTimeout, for: what, condition)
     }
 
     /// Waits until the load saw `grantsPerPhase` more grants.

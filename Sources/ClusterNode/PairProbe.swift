@@ -18,6 +18,8 @@ final class PairProbe {
     private let adminClients: [HTTPClient]
     private let password: String
     private var token: [Int: String] = [:]
+    /// Raised (by Ctrl-C in a drill): every wait ends at once.
+    let interrupted = StopFlag()
 
     init(urls: [String], trusts: [TLSTrust], password: String = PairProbe.adminPassword) {
         self.urls = urls.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
@@ -55,9 +57,12 @@ final class PairProbe {
     func cluster(_ index: Int) throws -> [String: Any] { try call(index, "GET", "api/admin/cluster", admin: true).json ?? [:] }
 
     /// Waits until `condition` holds.
+    /// Waits until `condition` holds; throws when the time runs out or
+    /// `interrupted` is raised.
     func wait(timeoutSeconds: Double, for what: String, _ condition: () throws -> Bool) throws {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while Date() < deadline {
+            if interrupted.isRaised { throw BenchFailure("interrupted while waiting for \(what)") }
             if try condition() { return }
             usleep(Self.pollMicroseconds)
         }
