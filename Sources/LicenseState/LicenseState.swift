@@ -116,7 +116,6 @@ public struct LicenseState: Equatable {
             leases = leases.filter { $0.value.expiresAt > at }
             pruneRequests(before: at - Self.requestRetentionSeconds)
             usage.prune(before: at - UsageStatistics.retentionSeconds)
-            recentCalls.prune(now: at)
         case .setAdminPassword(let hash, _):
             adminPassword = hash
         case .tallyCalls(let tally, let at):
@@ -197,6 +196,7 @@ public struct LicenseState: Equatable {
     /// True when an `expire(at: now)` record would change something.
     public func needsExpiry(now: Int64) -> Bool {
         if leases.values.contains(where: { $0.expiresAt <= now }) { return true }
+        if usage.hasBuckets(endingBy: now - UsageStatistics.retentionSeconds) { return true }
         guard requestOrderStart < requestOrder.count, let oldest = requests[requestOrder[requestOrderStart]] else {
             return requestOrderStart < requestOrder.count
         }

@@ -4,8 +4,9 @@
 /// write no record of their own) from the `tallyCalls` records the primary
 /// writes before each alert check.
 ///
-/// Invariant: keys are minute starts; no minute is older than
-/// `windowSeconds` before the latest time applied; no count is zero.
+/// Invariant: keys are minute starts; when a minute is added, those older
+/// than `windowSeconds` before it are dropped (reads only count the window,
+/// so expiry records need not touch it); no count is zero.
 public struct RecentCalls: Equatable {
     /// The window the rates are taken over (60 minutes).
     public static let windowSeconds: Int64 = 3600
@@ -48,7 +49,7 @@ public struct RecentCalls: Equatable {
     }
 
     /// Forgets minutes that left the window at `now`.
-    mutating func prune(now: Int64) {
+    private mutating func prune(now: Int64) {
         let cutoff = now - Self.windowSeconds
         if minutes.keys.contains(where: { $0 < cutoff }) { minutes = minutes.filter { $0.key >= cutoff } }
     }

@@ -70,6 +70,11 @@ public struct UsageStatistics: Equatable {
         buckets[start, default: [:]][pair, default: Counts()].add(counts)
     }
 
+    /// True when `prune(before: cutoff)` would forget a bucket.
+    func hasBuckets(endingBy cutoff: Int64) -> Bool {
+        starts.first.map { $0 + Self.bucketSeconds <= cutoff } ?? false
+    }
+
     /// Forgets buckets that end at or before `cutoff`.
     mutating func prune(before cutoff: Int64) {
         var dropped = 0
