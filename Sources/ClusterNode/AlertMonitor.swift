@@ -25,6 +25,10 @@ final class AlertMonitor {
     let mailer: AlertMailer
     private var timer: LoopTimer?
     private var wasPrimary = false
+    /// True once this node, as standby, followed a live primary.
+    private var followedPrimary = false
+    /// The term this node took over in from a primary it followed.
+    private var takeoverTerm: Int64?
     private var outOfSyncSince: Int64?
     private(set) var lastCheckAt: Int64?
     private(set) var nextCheckAt: Int64?
@@ -62,12 +66,15 @@ final class AlertMonitor {
         let now = WallClock.nowSeconds()
         guard isPrimary else {
             wasPrimary = false
+            takeoverTerm = nil
+            if driver?.replica.attached == true { followedPrimary = true }
             outOfSyncSince = nil
             nextCheckAt = nil
             return
         }
         if !wasPrimary {
             wasPrimary = true
+            if followedPrimary, let term = driver?.replica.term { takeoverTerm = Int64(term) }
             mailer.releaseAll()
         }
         if let driver {
@@ -83,7 +90,7 @@ final class AlertMonitor {
 
     /// What the rules know of the pair (nil for a standalone node).
     var clusterFacts: AlertRules.ClusterFacts? {
-        driver.map { AlertRules.ClusterFacts(term: Int64($0.replica.term), nodeUUID: nodeUUID, standbyOutOfSyncSince: outOfSyncSince) }
+        driver.map { _ in AlertRules.ClusterFacts(takeoverTerm: takeoverTerm, nodeUUID: nodeUUID, standbyOutOfSyncSince: outOfSyncSince) }
     }
 
     /// One check: the tally, then the alert book's update.

@@ -16,14 +16,16 @@ public enum AlertRules {
 
     /// What the shell knows about the pair when it checks.
     public struct ClusterFacts: Equatable {
-        /// This primary's term.
-        public var term: Int64
+        /// The term in which this node took over from a primary it had
+        /// been following (a failover or a switchover), or nil when it
+        /// became primary without one (a cold start).
+        public var takeoverTerm: Int64?
         public var nodeUUID: String
         /// Since when the standby has been out of sync (UTC seconds), or nil when it is in sync.
         public var standbyOutOfSyncSince: Int64?
 
-        public init(term: Int64, nodeUUID: String, standbyOutOfSyncSince: Int64?) {
-            self.term = term
+        public init(takeoverTerm: Int64?, nodeUUID: String, standbyOutOfSyncSince: Int64?) {
+            self.takeoverTerm = takeoverTerm
             self.nodeUUID = nodeUUID
             self.standbyOutOfSyncSince = standbyOutOfSyncSince
         }
@@ -69,11 +71,11 @@ public enum AlertRules {
                 text: (minutes.map { "The standby has been out of sync for \($0) minutes" } ?? "The standby is in sync")
                     + "; alert after \(standbyLagMinutes) minutes out of sync.",
                 crossed: since.map { now - $0 >= standbyLagMinutes * 60 } ?? false))
-            if cluster.term >= 2 {
+            if let term = cluster.takeoverTerm {
                 result.append(Condition(
-                    key: "cluster:primary:term-\(cluster.term)",
+                    key: "cluster:primary:term-\(term)",
                     title: "the primary changed",
-                    text: "Node \(cluster.nodeUUID) became the primary in term \(cluster.term) (a failover or a switchover).",
+                    text: "Node \(cluster.nodeUUID) took over as the primary in term \(term) (a failover or a switchover).",
                     crossed: true))
             }
         }

@@ -130,17 +130,17 @@ final class AlertRulesTests: XCTestCase {
 
     func testClusterConditions() throws {
         var h = Harness()
-        let facts = { (term: Int64, since: Int64?) in AlertRules.ClusterFacts(term: term, nodeUUID: "node-b", standbyOutOfSyncSince: since) }
-        XCTAssertNil(check(&h, at: t, cluster: facts(1, nil)), "term 1 is the first primary: no change to tell")
-        XCTAssertNil(check(&h, at: t, cluster: facts(1, t - 299)), "out of sync for less than 5 minutes")
-        let lag = try XCTUnwrap(check(&h, at: t, cluster: facts(1, t - 300)))
+        let facts = { (term: Int64?, since: Int64?) in AlertRules.ClusterFacts(takeoverTerm: term, nodeUUID: "node-b", standbyOutOfSyncSince: since) }
+        XCTAssertNil(check(&h, at: t, cluster: facts(nil, nil)), "a primary since a cold start: no change to tell")
+        XCTAssertNil(check(&h, at: t, cluster: facts(nil, t - 299)), "out of sync for less than 5 minutes")
+        let lag = try XCTUnwrap(check(&h, at: t, cluster: facts(nil, t - 300)))
         XCTAssertEqual(lag.raised, ["cluster:standby-out-of-sync"])
         XCTAssertEqual(lag.email?.lines, ["The standby has been out of sync for 5 minutes; alert after 5 minutes out of sync."])
-        XCTAssertEqual(check(&h, at: t + 1, cluster: facts(1, nil))?.cleared, ["cluster:standby-out-of-sync"])
+        XCTAssertEqual(check(&h, at: t + 1, cluster: facts(nil, nil))?.cleared, ["cluster:standby-out-of-sync"])
 
         let failover = try XCTUnwrap(check(&h, at: t + 2, cluster: facts(2, nil)))
         XCTAssertEqual(failover.raised, ["cluster:primary:term-2"])
-        XCTAssertEqual(failover.email?.lines, ["Node node-b became the primary in term 2 (a failover or a switchover)."])
+        XCTAssertEqual(failover.email?.lines, ["Node node-b took over as the primary in term 2 (a failover or a switchover)."])
         XCTAssertNil(check(&h, at: t + 3, cluster: facts(2, nil)))
         let next = try XCTUnwrap(check(&h, at: t + 4, cluster: facts(3, nil)))
         XCTAssertEqual(next.raised, ["cluster:primary:term-3"])

@@ -246,7 +246,7 @@ final class PropertyRun {
             coverage.tallies += 1
         }
         let cluster = rng.chance(perMille: 300) ? nil : AlertRules.ClusterFacts(
-            term: Int64(1 + rng.below(3)), nodeUUID: "node-a", standbyOutOfSyncSince: rng.chance(perMille: 500) ? nil : now - Int64(rng.below(900)))
+            takeoverTerm: rng.chance(perMille: 500) ? nil : Int64(2 + rng.below(3)), nodeUUID: "node-a", standbyOutOfSyncSince: rng.chance(perMille: 500) ? nil : now - Int64(rng.below(900)))
         let conditions = AlertRules.conditions(h.state, cluster: cluster, standbyLagMinutes: 5, now: now)
         check(Set(conditions.map(\.key)).count == conditions.count, "two conditions share a key")
         guard let update = AlertRules.update(h.state, conditions: conditions, recipients: ["ops@example.com"]) else {
