@@ -14,7 +14,7 @@ struct LTSCommand: ParsableCommand {
         """,
         version: Version.current,
         subcommands: [ServeCommand.self, PairCommand.self, HealthCommand.self, LicenseCommand.self, ClientCommand.self, DrillCommand.self, BenchCommand.self,
-                      AdminCommand.self]
+                      AdminCommand.self, AlertsCommand.self]
     )
 }
 

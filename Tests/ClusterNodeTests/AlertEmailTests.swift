@@ -156,6 +156,33 @@ final class AlertEmailTests: XCTestCase {
         print("grants/s with the mail server idle: \(Int(before)), while an alert email hangs on it: \(Int(during))")
     }
 
+    func testTheAlertsTestCommandMailsThroughThePrimaryAndSaysWhyItCannot() throws {
+        let smtp = try SMTPTestServer(security: .starttls, auth: (user: "alice", password: "s3cret"))
+        let (pair, _) = try startPair(smtp: smtp)
+        let servers = pair.nodes.reversed().map { $0.url("/") }.joined(separator: ",")
+        let fingerprints = pair.nodes.reversed().map { $0.fingerprint.map { String(format: "%02X", $0) }.joined(separator: ":") }
+            .joined(separator: ",")
+        let command = ["alerts", "test", "--servers", servers, "--fingerprint", fingerprints, "--password", NodePair.adminPassword]
+        let sent = try NodeProcess.run(command)
+        XCTAssertEqual(sent.status, 0, sent.error)
+        XCTAssertTrue(sent.output.contains("The mail server took the test email for ops@example.com"), sent.output)
+        let mail = try XCTUnwrap(try smtp.waitForMessages(count: 1, timeout: Self.mailTimeout).first)
+        XCTAssertEqual(mail.subject, "[lts] Test email")
+        XCTAssertTrue(mail.body.contains("This is a test email from the license server"), mail.body)
+
+        let wrong = try pair.admin(0, "PUT", "/api/admin/alerts/settings", body: json([
+            "recipients": ["ops@example.com"],
+            "smtp": ["host": "127.0.0.1", "port": smtp.port, "security": "starttls", "username": "alice", "password": "wrong"],
+        ]))
+        XCTAssertEqual(wrong.status, 200)
+        XCTAssertEqual((wrong.json?["smtp"] as? [String: Any])?["passwordSet"] as? Bool, true)
+        XCTAssertFalse(String(decoding: wrong.body, as: UTF8.self).contains("wrong"), "the password is never shown again")
+        let refused = try NodeProcess.run(command)
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.error.contains("The test email was not sent") && refused.error.contains("535"), refused.error)
+        XCTAssertTrue(refused.error.contains("-20502"), refused.error)
+    }
+
     /// Answers `count` authorize calls one after another; returns grants per second.
     func measureGrants(_ pair: NodePair, _ code: String, count: Int) throws -> Double {
         let started = Date()
