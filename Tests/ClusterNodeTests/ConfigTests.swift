@@ -111,6 +111,20 @@ final class ConfigTests: XCTestCase {
         assertRefused(#"{"publicUrl": "www.example.com"}"#, key: "publicUrl", "not a URL")
     }
 
+    func testAlertSettings() throws {
+        let config = try parse(#"{"alerts": {"recipients": ["ops@example.com"], "checkMinutes": 0.05, "standbyLagMinutes": 2}, "smtp": {"host": "mail.example.com", "caFile": "tls/mail.pem", "timeoutSeconds": 30}}"#)
+        XCTAssertEqual(config.alerts, Config.Alerts(recipients: ["ops@example.com"], checkMilliseconds: 3_000, standbyLagMinutes: 2))
+        XCTAssertEqual(config.smtp?.caFile, "/etc/lts/tls/mail.pem")
+        XCTAssertEqual(config.smtp?.timeoutSeconds, 30)
+        XCTAssertEqual(config.smtp?.port, 587, "STARTTLS's port unless told")
+        XCTAssertEqual(try parse(#"{"alerts": {}}"#).alerts, Config.Alerts(recipients: [], checkMilliseconds: 600_000, standbyLagMinutes: 5))
+        assertRefused(#"{"alerts": {"checkMinutes": 0.01}}"#, key: "alerts.checkMinutes", "between 0.05")
+        assertRefused(#"{"alerts": {"recipients": ["ops"]}}"#, key: "alerts.recipients", "\"ops\"")
+        assertRefused(#"{"alerts": {"recipient": []}}"#, key: "alerts.recipient", "not a known setting")
+        assertRefused(#"{"alerts": {"standbyLagMinutes": 0}}"#, key: "alerts.standbyLagMinutes", "between 1")
+        assertRefused(#"{"smtp": {"host": "h", "timeoutSeconds": 0}}"#, key: "smtp.timeoutSeconds", "between 1")
+    }
+
     func testListenAcceptsBracketedIPv6() throws {
         let config = try parse(#"{"listen": "[::1]:9000"}"#)
         XCTAssertEqual(config.listenHost, "::1")
