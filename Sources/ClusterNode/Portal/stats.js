@@ -140,7 +140,7 @@ export const statsPage = {
         return;
       }
       replace(tableArea,
-        table({ 'data-test': 'stats-table' }, bucketColumns, listed.map((row) => h('tr', { 'data-start': row.start },
+        table({ 'data-test': 'stats-table' }, bucketColumns, listed.map((row) => h('tr', { 'data-start': row.start, 'data-grants': row.grants, 'data-units': row.units },
           h('td', { class: 'nowrap' }, unixUTC(row.start, false)),
           h('td', { class: 'nowrap' }, unixUTC(row.end, false)),
           h('td', { class: 'num' }, count(row.grants)),
