@@ -33,10 +33,20 @@ function statusBadge(email) {
 
 function statusCell(email) {
   const attempts = typeof email.attempts === 'number' ? plural(email.attempts, 'attempt') : null;
-  return h('div', { class: 'status-cell' },
+  const next = email.status === 'pending' && typeof email.nextAttemptAt === 'number' ? `next at ${unixUTC(email.nextAttemptAt)}` : null;
+  return h('div', null,
     statusBadge(email),
     attempts ? h('span', { class: 'muted small' }, ' ', attempts) : null,
+    next ? h('p', { class: 'muted small email-next' }, next) : null,
     email.error ? h('p', { class: 'email-error small' }, email.error) : null);
+}
+
+/// Whether alerts can go out with these settings, in words.
+function sendingText(settings) {
+  if (typeof settings.smtpProblem === 'string' && settings.smtpProblem) return `no: ${settings.smtpProblem}`;
+  if (!settings.smtp) return 'no: no SMTP server is set';
+  if (!Array.isArray(settings.recipients) || settings.recipients.length === 0) return 'no: no recipients are set';
+  return 'yes';
 }
 
 /// An email's lines, folded under a summary so the table stays short.
@@ -51,11 +61,22 @@ function linesCell(email, open) {
 const conditionColumns = [{ label: 'Condition' }, { label: 'State' }, { label: 'Alerted' }];
 const emailColumns = [{ label: 'Time' }, { label: 'Subject' }, { label: 'Recipients' }, { label: 'Status' }, { label: 'Lines' }];
 
-/// A whole number from a form field, or throws the sentence to show.
-function wholeNumber(input, what) {
+/// The number in a form field, null when it is empty (the server then
+/// takes its default), or throws the sentence to show.
+function numberIn(input, what, whole) {
   const text = input.value.trim();
-  if (!/^\d+$/.test(text)) throw new Error(`${what}: type a whole number.`);
-  return Number(text);
+  if (text === '') return null;
+  const value = Number(text);
+  if (!isFinite(value) || value <= 0 || (whole && !Number.isInteger(value))) {
+    throw new Error(`${what}: type a ${whole ? 'whole ' : ''}number greater than 0.`);
+  }
+  return value;
+}
+
+/// `object` without its null entries: the API refuses an empty text or a
+/// null number, and takes a missing one as "none" or its default.
+function withoutNulls(object) {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== null));
 }
 
 export const alertsPage = {
@@ -66,7 +87,7 @@ export const alertsPage = {
     const number = (id, attrs) => h('input', Object.assign({ type: 'number', id, 'data-test': id, min: 0, step: 1, inputmode: 'numeric' }, attrs));
     const inputs = {
       recipients: text('alerts-recipients', { placeholder: 'ops@example.com; oncall@example.com' }),
-      checkMinutes: number('alerts-check-minutes', { min: 1 }),
+      checkMinutes: number('alerts-check-minutes', { step: 'any' }),
       standbyLagMinutes: number('alerts-standby-lag', { min: 1 }),
       host: text('smtp-host', { placeholder: 'smtp.example.com' }),
       port: number('smtp-port', { min: 1, max: 65535 }),
@@ -87,14 +108,14 @@ export const alertsPage = {
       h('h2', { id: 'alerts-form-title' }, 'Email settings'),
       field('Recipients', inputs.recipients, 'Email addresses, separated by ";".'),
       h('div', { class: 'field-grid' },
-        field('Check every (minutes)', inputs.checkMinutes, 'How often the thresholds are checked.'),
+        field('Check every (minutes)', inputs.checkMinutes, 'How often the thresholds are checked; empty for the default.'),
         field('Standby lag alert after (minutes)', inputs.standbyLagMinutes, 'An email when the standby is behind or away this long.')),
       h('fieldset', { class: 'fieldset' },
         h('legend', null, 'SMTP server'),
         h('p', { class: 'hint' }, 'Leave every field empty to send no email.'),
         h('div', { class: 'field-grid' },
           field('Host', inputs.host),
-          field('Port', inputs.port),
+          field('Port', inputs.port, 'Empty: 587 for STARTTLS, 465 for TLS, 25 for none.'),
           field('Security', inputs.security),
           field('User name', inputs.username, 'Empty when the server needs no login.'),
           h('div', { class: 'field' },
@@ -107,7 +128,12 @@ export const alertsPage = {
       testHint,
       formStatus);
 
-    const stateValues = { source: h('span', { 'data-test': 'alerts-source' }, '…'), last: h('span', null, '…'), next: h('span', null, '…') };
+    const stateValues = {
+      source: h('span', { 'data-test': 'alerts-source' }, '…'),
+      sending: h('span', { 'data-test': 'alerts-sending' }, '…'),
+      last: h('span', null, '…'),
+      next: h('span', null, '…'),
+    };
     const conditionsArea = h('div', null, h('p', { class: 'muted' }, 'Loading…'));
     const emailsArea = h('div', null, h('p', { class: 'muted' }, 'Loading…'));
     const updated = h('p', { class: 'muted small', 'aria-live': 'off' }, 'Loading…');
@@ -115,7 +141,10 @@ export const alertsPage = {
     ctx.page.append(
       h('section', { class: 'card' },
         h('h2', null, 'Checks'),
-        facts([['Settings from', stateValues.source], ['Last check', stateValues.last], ['Next check', stateValues.next]])),
+        facts([
+          ['Settings from', stateValues.source], ['Alerts can be sent', stateValues.sending],
+          ['Last check', stateValues.last], ['Next check', stateValues.next],
+        ])),
       form,
       h('section', { class: 'card' }, h('h2', null, 'Conditions'), conditionsArea),
       h('section', { class: 'card' }, h('h2', null, 'Last 50 emails'), emailsArea),
@@ -170,23 +199,22 @@ export const alertsPage = {
       const noSMTP = smtpFields.every((name) => inputs[name].value.trim() === '') && !inputs.clearPassword.checked;
       let smtp = null;
       if (!noSMTP) {
-        smtp = {
+        smtp = withoutNulls({
           host: inputs.host.value.trim(),
-          port: wholeNumber(inputs.port, 'Port'),
+          port: numberIn(inputs.port, 'Port', true),
           security: inputs.security.value,
-          username: inputs.username.value.trim(),
-          from: inputs.from.value.trim(),
-        };
+          username: inputs.username.value.trim() || null,
+          from: inputs.from.value.trim() || null,
+        });
         // The server keeps the saved password when the field is left out.
         if (inputs.clearPassword.checked) Object.assign(smtp, { password: '', clearPassword: true });
         else if (inputs.password.value) smtp.password = inputs.password.value;
       }
-      return {
+      return Object.assign(withoutNulls({
         recipients: inputs.recipients.value,
-        checkMinutes: wholeNumber(inputs.checkMinutes, 'Check every'),
-        standbyLagMinutes: wholeNumber(inputs.standbyLagMinutes, 'Standby lag alert after'),
-        smtp,
-      };
+        checkMinutes: numberIn(inputs.checkMinutes, 'Check every', false),
+        standbyLagMinutes: numberIn(inputs.standbyLagMinutes, 'Standby lag alert after', true),
+      }), { smtp });
     };
 
     const showConditions = (conditions) => {
@@ -216,7 +244,7 @@ export const alertsPage = {
         .filter((row) => row.querySelector('details[open]')).map((row) => row.dataset.emailId));
       replace(emailsArea, table({ 'data-test': 'emails-table' }, emailColumns, emails.map((email) => h('tr', { 'data-email-id': email.id, 'data-status': email.status },
         h('td', { class: 'nowrap' }, unixUTC(email.at)),
-        h('td', { class: 'break' }, dash(email.subject)),
+        h('td', { class: 'break' }, dash(email.subject), email.test ? [' ', badge('test', 'info')] : null),
         h('td', { class: 'break' }, Array.isArray(email.recipients) ? email.recipients.join('; ') : '—'),
         h('td', null, statusCell(email)),
         h('td', null, linesCell(email, open.has(String(email.id))))))));
@@ -224,6 +252,7 @@ export const alertsPage = {
 
     const show = (alerts) => {
       stateValues.source.textContent = sourceText(alerts.source);
+      stateValues.sending.textContent = alerts.settings ? sendingText(alerts.settings) : '—';
       stateValues.last.textContent = typeof alerts.lastCheckAt === 'number' ? unixUTC(alerts.lastCheckAt) : 'not yet';
       stateValues.next.textContent = typeof alerts.nextCheckAt === 'number' ? unixUTC(alerts.nextCheckAt) : '—';
       if (alerts.settings && !editing && JSON.stringify(alerts.settings) !== settingsJSON) fill(alerts.settings);
