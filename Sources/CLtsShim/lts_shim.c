@@ -579,3 +579,91 @@ void lts_curl_result_free(lts_curl_result_t *res)
     res->body = NULL;
     res->headers = NULL;
 }
+
+/* ---- SMTP (curl) ------------------------------------------------------ */
+
+typedef struct lts_smtp_upload {
+    const char *data;
+    size_t len;
+    size_t sent;
+} lts_smtp_upload_t;
+
+static size_t on_smtp_read(char *buffer, size_t size, size_t nitems, void *userdata)
+{
+    lts_smtp_upload_t *upload = userdata;
+    size_t n = upload->len - upload->sent;
+    if (n > size * nitems)
+        n = size * nitems;
+    memcpy(buffer, upload->data + upload->sent, n);
+    upload->sent += n;
+    return n;
+}
+
+/* libcurl hands every SMTP reply line to the header callback. Only refusals
+ * (4xx and 5xx) are kept: they say why a send failed, and a later 221 to QUIT
+ * must not hide them. */
+static size_t on_smtp_reply(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    lts_smtp_result_t *out = userdata;
+    size_t n = size * nmemb;
+    if (n < 3 || (ptr[0] != '4' && ptr[0] != '5'))
+        return n;
+    size_t keep = n;
+    while (keep > 0 && (ptr[keep - 1] == '\r' || ptr[keep - 1] == '\n'))
+        keep--;
+    if (keep >= sizeof(out->reply))
+        keep = sizeof(out->reply) - 1;
+    memcpy(out->reply, ptr, keep);
+    out->reply[keep] = '\0';
+    return n;
+}
+
+int lts_smtp_send(const char *url, int require_tls, const char *username, const char *password,
+                  const char *mail_from, const char *const *recipients, size_t recipient_count,
+                  const char *message, size_t message_len, const char *ca_file, long timeout_ms,
+                  long connect_timeout_ms, lts_smtp_result_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    CURL *curl = curl_easy_init();
+    if (curl == NULL) {
+        snprintf(out->error, sizeof(out->error), "cannot start libcurl");
+        return CURLE_FAILED_INIT;
+    }
+    char error[CURL_ERROR_SIZE] = "";
+    struct curl_slist *rcpt = NULL;
+    for (size_t i = 0; i < recipient_count; i++)
+        rcpt = curl_slist_append(rcpt, recipients[i]);
+    lts_smtp_upload_t upload = {message, message_len, 0};
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, connect_timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_USE_SSL, require_tls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
+    curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (ca_file != NULL)
+        curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
+    if (username != NULL) {
+        curl_easy_setopt(curl, CURLOPT_USERNAME, username);
+        curl_easy_setopt(curl, CURLOPT_PASSWORD, password);
+    }
+    curl_easy_setopt(curl, CURLOPT_MAIL_FROM, mail_from);
+    curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)message_len);
+    curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_smtp_read);
+    curl_easy_setopt(curl, CURLOPT_READDATA, &upload);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_smtp_reply);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, out);
+    CURLcode rc = curl_easy_perform(curl);
+    if (rc != CURLE_OK) {
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &out->response_code);
+        snprintf(out->error, sizeof(out->error), "%s", error[0] != '\0' ? error : curl_easy_strerror(rc));
+    }
+    curl_slist_free_all(rcpt);
+    curl_easy_cleanup(curl);
+    return (int)rc;
+}

@@ -18,6 +18,8 @@ final class ClientAPI {
     private let tokens: GrantToken
     /// Authorize and report calls by outcome: `granted`, `repeated`, or the refusal's code.
     private(set) var outcomes: [Grant.Kind: [String: UInt64]] = [:]
+    /// Refusals since the last alert check took them (`takeTally`).
+    private var tally = CallTally()
     /// Handshake code → (SHA-256 of a password that verified, the hash it matched, when).
     private var verifiedSessionPasswords: [String: (digest: [UInt8], against: PasswordHash, atMs: UInt64)] = [:]
 
@@ -57,6 +59,7 @@ final class ClientAPI {
                 guard let self else { return }
                 guard ok else {
                     self.outcomes[kind, default: [:]][String(LicenseError.badSessionPassword().code), default: 0] += 1
+                    self.countRefusal(call, forQuota: false, now: WallClock.nowSeconds())
                     return request.respond(licenseError: .badSessionPassword())
                 }
                 self.decide(call, kind: kind, request: request)
@@ -69,6 +72,7 @@ final class ClientAPI {
         outcomes[kind, default: [:]][outcome.metricLabel, default: 0] += 1
         switch outcome {
         case .refused(let error):
+            countRefusal(call, forQuota: error.code == LicenseError.quotaExhausted("").code, now: WallClock.nowSeconds())
             request.respond(licenseError: error)
         case .repeated(let grant):
             service.afterPending(request: request) { [weak self] in
@@ -80,6 +84,22 @@ final class ClientAPI {
                 self?.respond(request, grant: grant, term: entry.term)
             }
         }
+    }
+
+    /// Counts a refused call for the failure-rate and overuse alerts; calls
+    /// under codes that do not exist are not counted (anyone can invent them).
+    private func countRefusal(_ call: ClientCall, forQuota: Bool, now: Int64) {
+        let state = service.state
+        guard state.handshakes[call.handshakeCode] != nil else { return }
+        tally.refusedByCode[call.handshakeCode, default: 0] += 1
+        guard forQuota else { return }
+        for itemId in state.fullConcurrentItems(for: call, now: now) { tally.overuseByItem[itemId, default: 0] += 1 }
+    }
+
+    /// The refusals counted since the last call, for the alert check to log.
+    func takeTally() -> CallTally {
+        defer { tally = CallTally() }
+        return tally
     }
 
     private func respond(_ request: HTTPRequest, grant: Grant, term: UInt64) {

@@ -434,8 +434,11 @@ final class ClusterDriver {
     /// Logs again, as new records, the records another log held that this
     /// one lacks: grants not seen (by grant ID or request ID), lease
     /// renewals and releases that still matter, licenses not imported,
-    /// handshake edits. Expiry and password records are not replayed: expiry
-    /// follows this node's clock, and a password set here wins.
+    /// handshake edits. Expiry, password and alert records are not replayed:
+    /// expiry follows this node's clock, a password or alert settings set here
+    /// win, refusal tallies are a rate estimate, and alert bookkeeping is
+    /// redone by this node's own checks (a reconciled alert email could only
+    /// be sent a second time).
     private func reapply(_ entries: [LogEntry], from source: String) {
         var applied = 0
         for entry in entries {
@@ -472,7 +475,7 @@ final class ClusterDriver {
             return state.licenses[file.licenseId] == nil
         case .putHandshake, .deleteHandshake:
             return true
-        case .expire, .setAdminPassword:
+        case .expire, .setAdminPassword, .tallyCalls, .alerts, .alertDelivery, .setAlertSettings:
             return false
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import LicenseState
 import Transport
 
 /// A node's validated configuration (`lts.json`, or the legacy `dls.json`).
@@ -27,6 +28,17 @@ struct Config: Equatable {
         var username: String?
         var password: String?
         var from: String?
+        /// The CA (or the server's own certificate) to verify the mail server
+        /// with, instead of the system's CAs. It also applies to a mail server
+        /// set in the portal, since a path belongs to this node.
+        var caFile: String?
+    }
+
+    /// Usage alert settings from the file; the portal's, once saved, win.
+    struct Alerts: Equatable {
+        var recipients: [String]
+        var checkMilliseconds: Int64
+        var standbyLagMinutes: Int64
     }
 
     static let fileNames = ["lts.json", "dls.json"]
@@ -54,6 +66,7 @@ struct Config: Equatable {
     var logRetainedRecords: Int
     var trustedIssuers: [String]
     var smtp: SMTP?
+    var alerts: Alerts?
     /// How this node verifies the peer's TLS certificate: the peer's SHA-256
     /// certificate fingerprint, a CA (or the peer's own) certificate file,
     /// or (neither given) the system's CAs.
@@ -127,7 +140,8 @@ struct Config: Equatable {
             logCheckpointRecords: try reader.integer("logCheckpointRecords", in: 0...1_000_000_000) ?? 100_000,
             logRetainedRecords: try reader.integer("logRetainedRecords", in: 0...1_000_000_000) ?? 100_000,
             trustedIssuers: (try reader.stringArray("trustedIssuers") ?? []).map { resolve($0, against: baseDirectory) },
-            smtp: try parseSMTP(&reader),
+            smtp: try parseSMTP(&reader, baseDirectory: baseDirectory),
+            alerts: try parseAlerts(&reader),
             peerFingerprint: try parsePeerFingerprint(&reader),
             peerCaFile: try reader.string("peerCaFile").map { resolve($0, against: baseDirectory) }
         )
@@ -225,10 +239,32 @@ struct Config: Equatable {
         return .system
     }
 
-    private static func parseSMTP(_ reader: inout JSONObjectReader) throws -> SMTP? {
+    private static func parseAlerts(_ reader: inout JSONObjectReader) throws -> Alerts? {
+        guard let value = reader.take("alerts") else { return nil }
+        guard let object = value as? [String: Any] else {
+            throw ConfigError(key: "alerts", reason: "must be an object {\"recipients\", \"checkMinutes\", \"standbyLagMinutes\"}")
+        }
+        var alertsReader = JSONObjectReader(object, path: "alerts")
+        let recipients = try alertsReader.stringArray("recipients") ?? []
+        for address in recipients {
+            if let problem = MailAddress.problem(address) {
+                throw ConfigError(key: "alerts.recipients", reason: "\"\(address)\" \(problem)")
+            }
+        }
+        let minimumMinutes = Double(AlertSettings.checkMillisecondsMin) / 60_000
+        let minutes = try alertsReader.number("checkMinutes", in: minimumMinutes...10_080)
+        let alerts = Alerts(recipients: recipients,
+                            checkMilliseconds: minutes.map { Int64(($0 * 60_000).rounded()) } ?? AlertSettings.defaultCheckMilliseconds,
+                            standbyLagMinutes: Int64(try alertsReader.integer("standbyLagMinutes", in: 1...10_080)
+                                                     ?? Int(AlertSettings.defaultStandbyLagMinutes)))
+        try alertsReader.rejectUnknownKeys()
+        return alerts
+    }
+
+    private static func parseSMTP(_ reader: inout JSONObjectReader, baseDirectory: String) throws -> SMTP? {
         guard let value = reader.take("smtp") else { return nil }
         guard let object = value as? [String: Any] else {
-            throw ConfigError(key: "smtp", reason: "must be an object {\"host\", \"port\", \"security\", \"username\", \"password\", \"from\"}")
+            throw ConfigError(key: "smtp", reason: "must be an object {\"host\", \"port\", \"security\", \"username\", \"password\", \"from\", \"caFile\"}")
         }
         var smtpReader = JSONObjectReader(object, path: "smtp")
         guard let host = try smtpReader.string("host") else { throw ConfigError(key: "smtp.host", reason: "is required") }
@@ -241,7 +277,8 @@ struct Config: Equatable {
                         security: security,
                         username: try smtpReader.string("username"),
                         password: try smtpReader.string("password"),
-                        from: try smtpReader.string("from"))
+                        from: try smtpReader.string("from"),
+                        caFile: try smtpReader.string("caFile").map { resolve($0, against: baseDirectory) })
         try smtpReader.rejectUnknownKeys()
         return smtp
     }

@@ -57,6 +57,17 @@ struct JSONObjectReader {
         return integer
     }
 
+    mutating func number(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
+        guard let value = take(key) else { return nil }
+        guard let number = value as? NSNumber, !Self.isBoolean(number), number.doubleValue.isFinite else {
+            throw JSONFieldError(key: name(key), reason: "must be a number")
+        }
+        guard range.contains(number.doubleValue) else {
+            throw JSONFieldError(key: name(key), reason: "must be between \(range.lowerBound) and \(range.upperBound), not \(number.doubleValue)")
+        }
+        return number.doubleValue
+    }
+
     mutating func stringArray(_ key: String) throws -> [String]? {
         guard let value = take(key) else { return nil }
         guard let array = value as? [Any], let strings = array as? [String], !array.contains(where: { $0 is NSNumber }) else {

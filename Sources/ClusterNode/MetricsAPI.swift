@@ -4,8 +4,8 @@ import Replication
 import Transport
 
 /// `GET /dls/metrics`: the node in Prometheus text format — its role and
-/// log, replication (in a pair), client calls by outcome and request
-/// latency.
+/// log, replication (in a pair), client calls by outcome, usage alert
+/// emails and request latency.
 ///
 /// Invariant: every value is read when the scrape arrives; nothing is
 /// kept here.
@@ -13,13 +13,15 @@ final class MetricsAPI {
     private let service: LicenseService
     private let clientAPI: ClientAPI
     private let driver: ClusterDriver?
+    private let alerts: AlertMonitor
     /// The server, once it exists (it is made after the routes).
     var server: HTTPServer?
 
-    init(service: LicenseService, clientAPI: ClientAPI, driver: ClusterDriver?) {
+    init(service: LicenseService, clientAPI: ClientAPI, driver: ClusterDriver?, alerts: AlertMonitor) {
         self.service = service
         self.clientAPI = clientAPI
         self.driver = driver
+        self.alerts = alerts
     }
 
     var routes: [RouteSpec] {
@@ -57,6 +59,15 @@ final class MetricsAPI {
         }
         metric("lts_client_calls_total", "Authorize and report calls by result: granted, repeated, or the refusal's code.",
                type: "counter", calls)
+        let emails = service.state.alerts.emails
+        metric("lts_alert_emails", "Alert emails kept in the log, by delivery status (the last 50 finished, and every pending one).",
+               [("pending", AlertEmail.Status.pending), ("sent", .sent), ("failed", .failed)].map { name, status in
+                   ("{status=\"\(name)\"}", "\(emails.filter { $0.status == status }.count)")
+               })
+        metric("lts_alert_email_attempts_total", "Alert email delivery attempts made by this node, by result.", type: "counter",
+               [("{result=\"sent\"}", "\(alerts.mailer.sentTotal)"), ("{result=\"failed\"}", "\(alerts.mailer.failedAttemptsTotal)")])
+        metric("lts_alert_checks_total", "Usage alert checks run by this node.", type: "counter", [("", "\(alerts.checksTotal)")])
+        metric("lts_alerts_crossed", "Alert conditions alerted and still crossed.", [("", "\(service.state.alerts.alerted.count)")])
         if let server {
             lines.append(server.latency.prometheus(name: "lts_http_request_duration_seconds",
                                                    help: "Time from a request's arrival to its answer."))

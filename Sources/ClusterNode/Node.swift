@@ -1,5 +1,6 @@
 import Foundation
 import LicenseClient
+import LicenseState
 import Logging
 import Replication
 import Transport
@@ -31,6 +32,9 @@ final class Node {
     private var clusterAPI: ClusterAPI?
     private var metricsAPI: MetricsAPI?
     private var clientKeyAPI: ClientKeyAPI?
+    private var statsAPI: StatsAPI?
+    private var alertsAPI: AlertsAPI?
+    private var alertMonitor: AlertMonitor?
     private var expiryTimer: LoopTimer?
     private var passwordReset: PendingPasswordReset?
 
@@ -79,7 +83,18 @@ final class Node {
         if let driver {
             clusterAPI = ClusterAPI(loop: loop, driver: driver, service: service, admin: adminAPI, nodeUUID: dataDirectory.nodeUUID)
         }
-        if let clientAPI { metricsAPI = MetricsAPI(service: service, clientAPI: clientAPI, driver: driver) }
+        statsAPI = StatsAPI(service: service, admin: adminAPI)
+        let box = try NodeSecretBox.make(config: config, dataDirectory: dataDirectory.path)
+        let alertConfiguration = { [config] in AlertConfiguration.resolve(state: service.state, config: config, box: box) }
+        let canWrite = { [weak self] in self?.driver.map { $0.writeRefusal == nil } ?? true }
+        let mailer = AlertMailer(loop: loop, service: service, logger: logger, serverName: ownURL(), configuration: alertConfiguration,
+                                 canWrite: canWrite)
+        let clientAPI = self.clientAPI
+        let alertMonitor = AlertMonitor(loop: loop, service: service, driver: driver, nodeUUID: dataDirectory.nodeUUID, mailer: mailer,
+                                        configuration: alertConfiguration, takeTally: { clientAPI?.takeTally() ?? CallTally() })
+        self.alertMonitor = alertMonitor
+        alertsAPI = AlertsAPI(service: service, admin: adminAPI, monitor: alertMonitor, box: box, configuration: alertConfiguration)
+        if let clientAPI { metricsAPI = MetricsAPI(service: service, clientAPI: clientAPI, driver: driver, alerts: alertMonitor) }
         expiryTimer = LoopTimer(loop: loop, delayMs: Self.expiryCheckMs, repeatMs: Self.expiryCheckMs) { [weak self] in
             self?.expireLeases()
         }
@@ -89,7 +104,7 @@ final class Node {
         let tls = try makeTLS()
         let ownFingerprint = config.tls == .selfSigned
             ? SelfSignedCertificate.parseFingerprint(try SelfSignedCertificate.fingerprint(certificatePath: dataDirectory.certificatePath)) : nil
-        let ownURL = config.publicUrl ?? "\(tls == nil ? "http" : "https")://\(config.listenHost):\(config.listenPort)/dls/"
+        let ownURL = ownURL()
         clientKeyAPI = ClientKeyAPI(service: service, admin: adminAPI,
                                     servers: ClientKeyAPI.servers(of: config, ownURL: ownURL, ownFingerprint: ownFingerprint))
         let routes = makeRoutes()
@@ -98,6 +113,7 @@ final class Node {
         self.server = server
         metricsAPI?.server = server
         let port = try server.listen(host: config.listenHost, port: config.listenPort)
+        alertMonitor.start()
         let scheme = tls == nil ? "http" : "https"
         logger.info("node \(dataDirectory.nodeUUID) listening on \(scheme)://\(config.listenHost):\(port)/dls/ (portal: /dls/page/#/index.html)")
         for signum in [SIGINT, SIGTERM] {
@@ -114,12 +130,18 @@ final class Node {
         }
         expiryTimer?.cancel()
         passwordReset?.cancel()
+        alertMonitor?.cancel()
         server?.stopAccepting { [weak self] in
             deadline.cancel()
             self?.driver?.close()
             self?.service?.close()
             self?.loop.stop()
         }
+    }
+
+    /// This node's URL as clients and emails name it.
+    private func ownURL() -> String {
+        config.publicUrl ?? "\(config.tls == .off ? "http" : "https")://\(config.listenHost):\(config.listenPort)/dls/"
     }
 
     /// Writes an `expire` record when a lease ran out or a request ID aged out.
@@ -173,7 +195,8 @@ final class Node {
             }),
             ("GET", "/page/*", HTTPServer.Route { [unowned self] request in self.portalFile(request) }),
         ]
-        var all = routes + (clientAPI?.routes ?? []).map(gated) + (adminAPI?.routes ?? []).map(gated) + (clientKeyAPI?.routes ?? []) + (clusterAPI?.routes ?? []) + (metricsAPI?.routes ?? [])
+        var all = routes + (clientAPI?.routes ?? []).map(gated) + (adminAPI?.routes ?? []).map(gated) + (clientKeyAPI?.routes ?? []) + (clusterAPI?.routes ?? [])
+            + (statsAPI?.routes ?? []) + (alertsAPI?.routes ?? []).map(gated) + (metricsAPI?.routes ?? [])
         if let driver {
             all.append(("GET", "/cluster/stream", HTTPServer.Route { request in driver.accept(request) }))
         }

@@ -83,6 +83,16 @@ extension LicenseState {
         }
     }
 
+    /// The concurrent items a refused call found full: what the primary
+    /// tallies as overuse. Empty unless the call was refused for quota.
+    public func fullConcurrentItems(for call: ClientCall, now: Int64) -> [String] {
+        guard let handshake = handshakes[call.handshakeCode], !handshake.deleted else { return [] }
+        return orderedItems(of: handshake).filter { item in
+            item.chargeWay.isConcurrent && (call.product == nil || item.product == call.product)
+                && now >= item.startsAt && now <= item.expiresAt + LicenseItem.graceSeconds && capacity(item, call, now: now) == nil
+        }.map(\.itemId)
+    }
+
     /// Decides a lease heartbeat: the renewal record, or why there is none.
     public func decideHeartbeat(grantId: String, now: Int64) -> Result<LogRecord, LicenseError> {
         guard let lease = leases[grantId], lease.expiresAt > now, let usage = items[lease.itemId] else {

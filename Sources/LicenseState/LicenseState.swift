@@ -52,6 +52,13 @@ public struct LicenseState: Equatable {
     private(set) var requestOrderStart = 0
     public private(set) var adminPassword: PasswordHash?
     public private(set) var grantsTotal: Int64 = 0
+    /// Usage per 2-hour bucket, item and code (statistics).
+    public private(set) var usage = UsageStatistics()
+    /// Grants and refusals of the last hour (failure-rate and overuse alerts).
+    public private(set) var recentCalls = RecentCalls()
+    public private(set) var alerts = AlertBook()
+    /// Alert settings saved in the portal; nil until the admin saves some.
+    public private(set) var alertSettings: AlertSettings?
 
     public init() {}
 
@@ -60,7 +67,8 @@ public struct LicenseState: Equatable {
     ///   - requestsInGrantOrder: the remembered requests, oldest grant first:
     ///     the order `expire` prunes them in. Each key appears once.
     init(licenses: [String: LicenseFile], items: [String: ItemUsage], handshakes: [String: Handshake], leases: [String: Lease],
-         requestsInGrantOrder: [(key: RequestKey, grant: Grant)], adminPassword: PasswordHash?, grantsTotal: Int64) {
+         requestsInGrantOrder: [(key: RequestKey, grant: Grant)], adminPassword: PasswordHash?, grantsTotal: Int64,
+         usage: UsageStatistics, recentCalls: RecentCalls, alerts: AlertBook, alertSettings: AlertSettings?) {
         self.licenses = licenses
         self.items = items
         self.handshakes = handshakes
@@ -72,6 +80,10 @@ public struct LicenseState: Equatable {
         requestOrder = requestsInGrantOrder.map(\.key)
         self.adminPassword = adminPassword
         self.grantsTotal = grantsTotal
+        self.usage = usage
+        self.recentCalls = recentCalls
+        self.alerts = alerts
+        self.alertSettings = alertSettings
     }
 
     // MARK: Apply
@@ -103,8 +115,17 @@ public struct LicenseState: Equatable {
         case .expire(let at):
             leases = leases.filter { $0.value.expiresAt > at }
             pruneRequests(before: at - Self.requestRetentionSeconds)
+            usage.prune(before: at - UsageStatistics.retentionSeconds)
         case .setAdminPassword(let hash, _):
             adminPassword = hash
+        case .tallyCalls(let tally, let at):
+            recentCalls.add(tally, at: at)
+        case .alerts(let update, let at):
+            alerts.apply(update, at: at)
+        case .alertDelivery(let emailId, let error, let at):
+            alerts.delivered(emailId: emailId, error: error, at: at)
+        case .setAlertSettings(let settings, _):
+            alertSettings = settings
         }
     }
 
@@ -115,6 +136,9 @@ public struct LicenseState: Equatable {
             if requests.updateValue(grant, forKey: key) == nil { requestOrder.append(key) }
         }
         guard var usage = items[grant.itemId] else { return }
+        self.usage.add(grant)
+        recentCalls.granted(code: grant.handshakeCode, at: grant.at)
+        if grant.grace, usage.item.chargeWay.isConcurrent { recentCalls.overused(itemId: grant.itemId, count: 1, at: grant.at) }
         switch usage.item.chargeWay {
         case .scan:
             usage.consumed += grant.amount
@@ -172,6 +196,7 @@ public struct LicenseState: Equatable {
     /// True when an `expire(at: now)` record would change something.
     public func needsExpiry(now: Int64) -> Bool {
         if leases.values.contains(where: { $0.expiresAt <= now }) { return true }
+        if usage.hasBuckets(endingBy: now - UsageStatistics.retentionSeconds) { return true }
         guard requestOrderStart < requestOrder.count, let oldest = requests[requestOrder[requestOrderStart]] else {
             return requestOrderStart < requestOrder.count
         }
@@ -194,5 +219,7 @@ public struct LicenseState: Equatable {
     public static func == (lhs: LicenseState, rhs: LicenseState) -> Bool {
         lhs.licenses == rhs.licenses && lhs.items == rhs.items && lhs.handshakes == rhs.handshakes && lhs.leases == rhs.leases
             && lhs.requests == rhs.requests && lhs.adminPassword == rhs.adminPassword && lhs.grantsTotal == rhs.grantsTotal
+            && lhs.usage == rhs.usage && lhs.recentCalls == rhs.recentCalls && lhs.alerts == rhs.alerts
+            && lhs.alertSettings == rhs.alertSettings
     }
 }

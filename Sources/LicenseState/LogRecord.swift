@@ -16,6 +16,13 @@ public enum LogRecord: Equatable {
     /// Frees leases that expired by `at` and forgets request IDs older than the retention.
     case expire(at: Int64)
     case setAdminPassword(PasswordHash, at: Int64)
+    /// Refusals the primary counted since its last tally (they log nothing themselves).
+    case tallyCalls(CallTally, at: Int64)
+    /// An alert check's (or a test email's) changes to the alert book.
+    case alerts(AlertUpdate, at: Int64)
+    /// One delivery attempt of an alert email: sent when `error` is nil.
+    case alertDelivery(emailId: Int64, error: String?, at: Int64)
+    case setAlertSettings(AlertSettings, at: Int64)
 
     /// A short name for logs and the `wal.kind` column.
     public var kind: String {
@@ -28,6 +35,10 @@ public enum LogRecord: Equatable {
         case .releaseLease: return "release"
         case .expire: return "expire"
         case .setAdminPassword: return "password"
+        case .tallyCalls: return "tally"
+        case .alerts: return "alerts"
+        case .alertDelivery: return "alert-delivery"
+        case .setAlertSettings: return "alert-settings"
         }
     }
 
@@ -35,7 +46,8 @@ public enum LogRecord: Equatable {
     public var at: Int64 {
         switch self {
         case .importLicense(_, _, let at), .putHandshake(_, let at), .deleteHandshake(_, let at), .renewLease(_, _, let at),
-             .releaseLease(_, let at), .expire(let at), .setAdminPassword(_, let at):
+             .releaseLease(_, let at), .expire(let at), .setAdminPassword(_, let at), .tallyCalls(_, let at), .alerts(_, let at),
+             .alertDelivery(_, _, let at), .setAlertSettings(_, let at):
             return at
         case .grant(let grant):
             return grant.at

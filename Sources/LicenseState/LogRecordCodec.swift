@@ -23,6 +23,14 @@ public enum LogRecordCodec {
             writer.unsigned(7); writer.signed(at)
         case .setAdminPassword(let hash, let at):
             writer.unsigned(8); write(hash, into: &writer); writer.signed(at)
+        case .tallyCalls(let tally, let at):
+            writer.unsigned(9); writeCounts(tally.refusedByCode, into: &writer); writeCounts(tally.overuseByItem, into: &writer); writer.signed(at)
+        case .alerts(let update, let at):
+            writer.unsigned(10); write(update, into: &writer); writer.signed(at)
+        case .alertDelivery(let emailId, let error, let at):
+            writer.unsigned(11); writer.signed(emailId); writer.optionalString(error); writer.signed(at)
+        case .setAlertSettings(let settings, let at):
+            writer.unsigned(12); write(settings, into: &writer); writer.signed(at)
         }
         return writer.bytes
     }
@@ -39,6 +47,11 @@ public enum LogRecordCodec {
         case 6: record = .releaseLease(grantId: try reader.string(), at: try reader.signed())
         case 7: record = .expire(at: try reader.signed())
         case 8: record = .setAdminPassword(try readPasswordHash(&reader), at: try reader.signed())
+        case 9:
+            record = .tallyCalls(CallTally(refusedByCode: try readCounts(&reader), overuseByItem: try readCounts(&reader)), at: try reader.signed())
+        case 10: record = .alerts(try readAlertUpdate(&reader), at: try reader.signed())
+        case 11: record = .alertDelivery(emailId: try reader.signed(), error: try reader.optionalString(), at: try reader.signed())
+        case 12: record = .setAlertSettings(try readAlertSettings(&reader), at: try reader.signed())
         default: throw BinaryReader.Malformed()
         }
         guard reader.isAtEnd else { throw BinaryReader.Malformed() }
@@ -110,5 +123,84 @@ public enum LogRecordCodec {
         let hash = try reader.data()
         guard salt.count == 16, hash.count == 32, iterations > 0, iterations < 100_000_000 else { throw BinaryReader.Malformed() }
         return PasswordHash(salt: salt, iterations: Int(iterations), hash: hash)
+    }
+
+    // MARK: Alerts
+
+    /// Counts by name, sorted by name; every count positive.
+    static func writeCounts(_ counts: [String: Int64], into writer: inout BinaryWriter) {
+        writer.unsigned(UInt64(counts.count))
+        for (name, count) in counts.sorted(by: { $0.key < $1.key }) {
+            writer.string(name)
+            writer.signed(count)
+        }
+    }
+
+    static func readCounts(_ reader: inout BinaryReader) throws -> [String: Int64] {
+        var counts: [String: Int64] = [:]
+        var previous: String?
+        for _ in 0..<(try reader.unsigned()) {
+            let name = try reader.string()
+            let count = try reader.signed()
+            guard count > 0, previous.map({ $0 < name }) ?? true else { throw BinaryReader.Malformed() }
+            counts[name] = count
+            previous = name
+        }
+        return counts
+    }
+
+    private static func write(_ update: AlertUpdate, into writer: inout BinaryWriter) {
+        writer.strings(update.raised)
+        writer.strings(update.cleared)
+        writer.bool(update.email != nil)
+        if let email = update.email {
+            writer.string(email.subject)
+            writer.strings(email.lines)
+            writer.strings(email.recipients)
+            writer.bool(email.isTest)
+        }
+    }
+
+    private static func readAlertUpdate(_ reader: inout BinaryReader) throws -> AlertUpdate {
+        let raised = try reader.strings()
+        let cleared = try reader.strings()
+        guard Set(raised).isDisjoint(with: cleared) else { throw BinaryReader.Malformed() }
+        let email = try reader.bool()
+            ? AlertUpdate.Email(subject: try reader.string(), lines: try reader.strings(), recipients: try reader.strings(), isTest: try reader.bool())
+            : nil
+        return AlertUpdate(raised: raised, cleared: cleared, email: email)
+    }
+
+    private static func write(_ settings: AlertSettings, into writer: inout BinaryWriter) {
+        writer.strings(settings.recipients)
+        writer.signed(settings.checkMilliseconds)
+        writer.signed(settings.standbyLagMinutes)
+        writer.bool(settings.mailServer != nil)
+        if let server = settings.mailServer {
+            writer.string(server.host)
+            writer.signed(server.port)
+            writer.string(server.security)
+            writer.optionalString(server.username)
+            writer.bool(server.sealedPassword != nil)
+            if let sealed = server.sealedPassword { writer.data(sealed) }
+            writer.optionalString(server.from)
+        }
+    }
+
+    private static func readAlertSettings(_ reader: inout BinaryReader) throws -> AlertSettings {
+        let recipients = try reader.strings()
+        let checkMilliseconds = try reader.signed()
+        let standbyLagMinutes = try reader.signed()
+        guard checkMilliseconds >= AlertSettings.checkMillisecondsMin, standbyLagMinutes >= 1 else { throw BinaryReader.Malformed() }
+        var server: AlertSettings.MailServer?
+        if try reader.bool() {
+            let host = try reader.string()
+            let port = try reader.signed()
+            guard (1...65535).contains(port) else { throw BinaryReader.Malformed() }
+            server = AlertSettings.MailServer(host: host, port: port, security: try reader.string(), username: try reader.optionalString(),
+                                              sealedPassword: try reader.bool() ? try reader.data() : nil, from: try reader.optionalString())
+        }
+        return AlertSettings(recipients: recipients, checkMilliseconds: checkMilliseconds, standbyLagMinutes: standbyLagMinutes,
+                             mailServer: server)
     }
 }

@@ -15,7 +15,10 @@ import Foundation
 /// Layout, after the version byte: licenses, item usages, handshakes and
 /// leases (each a count, then entries in ascending key order), requests
 /// (a count, then grants oldest first), the admin password (a presence flag
-/// and a record) and `grantsTotal`.
+/// and a record) and `grantsTotal`; from version 2 on, the usage statistics,
+/// the recent calls, the alert book and the alert settings. Version 1
+/// snapshots (written before statistics and alerts existed) still decode,
+/// with those parts empty.
 ///
 /// The state keeps a license as parsed, not its original bytes, so a license
 /// is written as its signed bytes plus its signature and decoded by parsing the
@@ -25,7 +28,7 @@ import Foundation
 /// caller should decode a checkpoint once before truncating the log behind it.
 public enum StateSnapshotCodec {
     /// The first byte of every snapshot; `decode` refuses any other.
-    public static let formatVersion: UInt8 = 1
+    public static let formatVersion: UInt8 = 2
 
     /// The snapshot bytes of `state`.
     public static func encode(_ state: LicenseState) -> [UInt8] {
@@ -85,6 +88,7 @@ public enum StateSnapshotCodec {
         writer.bool(state.adminPassword != nil)
         if let password = state.adminPassword { writer.data(LogRecordCodec.encode(.setAdminPassword(password, at: 0))) }
         writer.signed(state.grantsTotal)
+        writeAlertParts(state, into: &writer)
         return writer.bytes
     }
 
@@ -93,7 +97,8 @@ public enum StateSnapshotCodec {
     ///   snapshot `encode` can have written.
     public static func decode(_ bytes: [UInt8]) throws -> LicenseState {
         var reader = BinaryReader(bytes)
-        guard try reader.byte() == formatVersion else { throw BinaryReader.Malformed() }
+        let version = try reader.byte()
+        guard version == 1 || version == formatVersion else { throw BinaryReader.Malformed() }
 
         let licenses = try readSorted(&reader, key: \.licenseId, readLicense)
 
@@ -144,10 +149,134 @@ public enum StateSnapshotCodec {
             adminPassword = hash
         }
         let grantsTotal = try reader.signed()
-        guard grantsTotal >= 0, reader.isAtEnd else { throw BinaryReader.Malformed() }
+        guard grantsTotal >= 0 else { throw BinaryReader.Malformed() }
+        let parts = version == 1 ? AlertParts() : try readAlertParts(&reader)
+        guard reader.isAtEnd else { throw BinaryReader.Malformed() }
 
         return LicenseState(licenses: licenses, items: items, handshakes: handshakes, leases: leases, requestsInGrantOrder: requests,
-                            adminPassword: adminPassword, grantsTotal: grantsTotal)
+                            adminPassword: adminPassword, grantsTotal: grantsTotal, usage: parts.usage, recentCalls: parts.recentCalls,
+                            alerts: parts.alerts, alertSettings: parts.alertSettings)
+    }
+
+    // MARK: Statistics and alerts (version 2)
+
+    /// The parts of a state version 2 added.
+    private struct AlertParts {
+        var usage = UsageStatistics()
+        var recentCalls = RecentCalls()
+        var alerts = AlertBook()
+        var alertSettings: AlertSettings?
+    }
+
+    /// Also part of `LicenseState.digest`.
+    static func writeAlertParts(_ state: LicenseState, into writer: inout BinaryWriter) {
+        writer.unsigned(UInt64(state.usage.starts.count))
+        for start in state.usage.starts {
+            let pairs = state.usage.buckets[start]!
+            writer.signed(start)
+            writer.unsigned(UInt64(pairs.count))
+            for (pair, counts) in pairs.sorted(by: { $0.key < $1.key }) {
+                writer.string(pair.itemId)
+                writer.string(pair.code)
+                writer.signed(counts.grants)
+                writer.signed(counts.units)
+            }
+        }
+
+        writer.unsigned(UInt64(state.recentCalls.minutes.count))
+        for (minute, counts) in state.recentCalls.minutes.sorted(by: { $0.key < $1.key }) {
+            writer.signed(minute)
+            LogRecordCodec.writeCounts(counts.granted, into: &writer)
+            LogRecordCodec.writeCounts(counts.refused, into: &writer)
+            LogRecordCodec.writeCounts(counts.overuse, into: &writer)
+        }
+
+        writer.unsigned(UInt64(state.alerts.alerted.count))
+        for (key, at) in state.alerts.alerted.sorted(by: { $0.key < $1.key }) {
+            writer.string(key)
+            writer.signed(at)
+        }
+        writer.unsigned(UInt64(state.alerts.emails.count))
+        for email in state.alerts.emails {
+            writer.data(LogRecordCodec.encode(.alerts(AlertUpdate(raised: [], cleared: [], email: AlertUpdate.Email(
+                subject: email.subject, lines: email.lines, recipients: email.recipients, isTest: email.isTest)), at: email.at)))
+            writer.signed(email.id)
+            writer.unsigned(UInt64(email.status.rawValue))
+            writer.signed(email.attempts)
+            writer.optionalString(email.lastError)
+            writer.bool(email.lastAttemptAt != nil)
+            if let last = email.lastAttemptAt { writer.signed(last) }
+        }
+        writer.signed(state.alerts.nextEmailId)
+
+        writer.bool(state.alertSettings != nil)
+        if let settings = state.alertSettings { writer.data(LogRecordCodec.encode(.setAlertSettings(settings, at: 0))) }
+    }
+
+    private static func readAlertParts(_ reader: inout BinaryReader) throws -> AlertParts {
+        var parts = AlertParts()
+        var previousStart: Int64?
+        for _ in 0..<(try reader.unsigned()) {
+            let start = try reader.signed()
+            guard previousStart.map({ $0 < start }) ?? true, start % UsageStatistics.bucketSeconds == 0 else { throw BinaryReader.Malformed() }
+            previousStart = start
+            var previousPair: UsageStatistics.Pair?
+            let count = try reader.unsigned()
+            guard count > 0 else { throw BinaryReader.Malformed() }
+            for _ in 0..<count {
+                let pair = UsageStatistics.Pair(itemId: try reader.string(), code: try reader.string())
+                let counts = UsageStatistics.Counts(grants: try reader.signed(), units: try reader.signed())
+                guard previousPair.map({ $0 < pair }) ?? true, counts.grants > 0, counts.units >= 0 else { throw BinaryReader.Malformed() }
+                previousPair = pair
+                parts.usage.add(counts, to: pair, bucketStart: start)
+            }
+        }
+
+        var minutes: [Int64: RecentCalls.Minute] = [:]
+        var previousMinute: Int64?
+        for _ in 0..<(try reader.unsigned()) {
+            let minute = try reader.signed()
+            guard previousMinute.map({ $0 < minute }) ?? true, minute % 60 == 0 else { throw BinaryReader.Malformed() }
+            previousMinute = minute
+            minutes[minute] = RecentCalls.Minute(granted: try LogRecordCodec.readCounts(&reader), refused: try LogRecordCodec.readCounts(&reader),
+                                                 overuse: try LogRecordCodec.readCounts(&reader))
+        }
+        parts.recentCalls = RecentCalls(minutes: minutes)
+
+        var alerted: [String: Int64] = [:]
+        var previousKey: String?
+        for _ in 0..<(try reader.unsigned()) {
+            let key = try reader.string()
+            guard previousKey.map({ $0 < key }) ?? true else { throw BinaryReader.Malformed() }
+            previousKey = key
+            alerted[key] = try reader.signed()
+        }
+        var emails: [AlertEmail] = []
+        for _ in 0..<(try reader.unsigned()) {
+            guard case .alerts(let update, let at) = try LogRecordCodec.decode(try reader.data()), let queued = update.email,
+                  update.raised.isEmpty, update.cleared.isEmpty else {
+                throw BinaryReader.Malformed()
+            }
+            var email = AlertEmail(id: try reader.signed(), at: at, subject: queued.subject, lines: queued.lines,
+                                   recipients: queued.recipients, isTest: queued.isTest)
+            guard let status = AlertEmail.Status(rawValue: try reader.byte()), emails.last.map({ $0.id < email.id }) ?? (email.id > 0) else {
+                throw BinaryReader.Malformed()
+            }
+            email.status = status
+            email.attempts = try reader.signed()
+            email.lastError = try reader.optionalString()
+            email.lastAttemptAt = try reader.bool() ? try reader.signed() : nil
+            emails.append(email)
+        }
+        let nextEmailId = try reader.signed()
+        guard nextEmailId > (emails.last?.id ?? 0) else { throw BinaryReader.Malformed() }
+        parts.alerts = AlertBook(alerted: alerted, emails: emails, nextEmailId: nextEmailId)
+
+        if try reader.bool() {
+            guard case .setAlertSettings(let settings, at: 0) = try LogRecordCodec.decode(try reader.data()) else { throw BinaryReader.Malformed() }
+            parts.alertSettings = settings
+        }
+        return parts
     }
 
     // MARK: Parts

@@ -167,4 +167,30 @@ final class LogCollector {
             guard !ended, condition.wait(until: deadline) else { return nil }
         }
     }
+
+    /// Waits until the writer closed the output.
+    /// - Returns: false when it was still open at the deadline.
+    func waitForEnd(timeoutSeconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while !ended {
+            guard condition.wait(until: deadline) else { return false }
+        }
+        return true
+    }
+
+    /// Waits until at least `count` lines satisfy `predicate`.
+    /// - Returns: all such lines, or nil when fewer came within the time
+    ///   (or the output ended with fewer).
+    func waitForLines(count: Int, where predicate: (String) -> Bool, timeoutSeconds: Double) -> [String]? {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            let matching = collected.filter(predicate)
+            if matching.count >= count { return matching }
+            guard !ended, condition.wait(until: deadline) else { return nil }
+        }
+    }
 }

@@ -33,6 +33,22 @@ final class LogRecordCodecTests: XCTestCase {
             .expire(at: -64),
             .expire(at: -65),
             .setAdminPassword(Fixture.password(1, iterations: PasswordHash.adminIterations), at: 1),
+            .tallyCalls(CallTally(refusedByCode: ["acme-1": 3, "acme-ü": Int64.max], overuseByItem: ["inst-1": 1]), at: 1_780_000_000),
+            .tallyCalls(CallTally(), at: 0),
+            .alerts(AlertUpdate(raised: ["item:scan-1:usage:60", "code:acme-1:failures:10"], cleared: ["cluster:primary:term-2"],
+                                email: AlertUpdate.Email(subject: "[lts] 2 alerts", lines: ["one", "two ü"], recipients: ["a@example.com"],
+                                                         isTest: false)), at: 1_780_000_000),
+            .alerts(AlertUpdate(raised: [], cleared: [], email: AlertUpdate.Email(subject: "", lines: [], recipients: [], isTest: true)), at: -1),
+            .alerts(AlertUpdate(raised: [], cleared: ["x"], email: nil), at: 5),
+            .alertDelivery(emailId: 7, error: "535 authentication failed", at: 1_780_000_060),
+            .alertDelivery(emailId: Int64.max, error: nil, at: 0),
+            .setAlertSettings(AlertSettings(recipients: ["a@example.com", "b@example.com"], checkMilliseconds: 3_000, standbyLagMinutes: 1,
+                                            mailServer: AlertSettings.MailServer(host: "smtp.example.com", port: 587, security: "starttls",
+                                                                                 username: "lts", sealedPassword: [1, 2, 3],
+                                                                                 from: "lts@example.com")), at: 9),
+            .setAlertSettings(AlertSettings(recipients: [], mailServer: AlertSettings.MailServer(
+                host: "h", port: 65535, security: "none", username: nil, sealedPassword: nil, from: nil)), at: 10),
+            .setAlertSettings(AlertSettings(recipients: [], mailServer: nil), at: 11),
         ]
     }
 
@@ -44,7 +60,8 @@ final class LogRecordCodecTests: XCTestCase {
             XCTAssertEqual(LogRecordCodec.encode(try LogRecordCodec.decode(bytes)), bytes, "\(record)")
             kinds.insert(record.kind)
         }
-        XCTAssertEqual(kinds, ["import", "handshake", "handshake-delete", "grant", "renew", "release", "expire", "password"])
+        XCTAssertEqual(kinds, ["import", "handshake", "handshake-delete", "grant", "renew", "release", "expire", "password", "tally",
+                               "alerts", "alert-delivery", "alert-settings"])
     }
 
     func testRecordTimes() {
@@ -78,11 +95,62 @@ final class LogRecordCodecTests: XCTestCase {
     }
 
     func testUnknownTagsThrow() {
-        for tag: UInt8 in [0, 9, 10, 127] {
+        for tag: UInt8 in [0, 13, 14, 127] {
             XCTAssertThrowsError(try LogRecordCodec.decode([tag, 0, 0, 0]), "tag \(tag)")
         }
         // A multi-byte varint tag (128).
         XCTAssertThrowsError(try LogRecordCodec.decode([0x80, 0x01, 0]))
+    }
+
+    /// Alert records refuse what `encode` never writes: zero or unsorted
+    /// counts, a condition both raised and cleared, settings out of range.
+    func testMalformedAlertRecordsThrow() {
+        func tally(_ entries: [(String, Int64)]) -> [UInt8] {
+            var writer = BinaryWriter()
+            writer.unsigned(9)
+            writer.unsigned(UInt64(entries.count))
+            for (name, count) in entries {
+                writer.string(name)
+                writer.signed(count)
+            }
+            writer.unsigned(0)
+            writer.signed(0)
+            return writer.bytes
+        }
+        XCTAssertNoThrow(try LogRecordCodec.decode(tally([("a", 1), ("b", 2)])))
+        XCTAssertThrowsError(try LogRecordCodec.decode(tally([("a", 0)])), "a zero count")
+        XCTAssertThrowsError(try LogRecordCodec.decode(tally([("b", 1), ("a", 1)])), "names out of order")
+        XCTAssertThrowsError(try LogRecordCodec.decode(tally([("a", 1), ("a", 1)])), "a name twice")
+
+        var update = BinaryWriter()
+        update.unsigned(10)
+        update.strings(["k"])
+        update.strings(["k"])
+        update.bool(false)
+        update.signed(0)
+        XCTAssertThrowsError(try LogRecordCodec.decode(update.bytes), "a key both raised and cleared")
+
+        func settings(checkMilliseconds: Int64, lag: Int64, port: Int64) -> [UInt8] {
+            var writer = BinaryWriter()
+            writer.unsigned(12)
+            writer.strings([])
+            writer.signed(checkMilliseconds)
+            writer.signed(lag)
+            writer.bool(true)
+            writer.string("h")
+            writer.signed(port)
+            writer.string("none")
+            writer.optionalString(nil)
+            writer.bool(false)
+            writer.optionalString(nil)
+            writer.signed(0)
+            return writer.bytes
+        }
+        XCTAssertNoThrow(try LogRecordCodec.decode(settings(checkMilliseconds: 3_000, lag: 1, port: 25)))
+        XCTAssertThrowsError(try LogRecordCodec.decode(settings(checkMilliseconds: 2_999, lag: 1, port: 25)), "a check more often than 3 s")
+        XCTAssertThrowsError(try LogRecordCodec.decode(settings(checkMilliseconds: 3_000, lag: 0, port: 25)), "a zero lag")
+        XCTAssertThrowsError(try LogRecordCodec.decode(settings(checkMilliseconds: 3_000, lag: 1, port: 0)), "port 0")
+        XCTAssertThrowsError(try LogRecordCodec.decode(settings(checkMilliseconds: 3_000, lag: 1, port: 65_536)), "port 65536")
     }
 
     func testMalformedFieldsThrow() {

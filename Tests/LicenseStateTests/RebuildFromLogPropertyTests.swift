@@ -44,6 +44,10 @@ final class RebuildFromLogPropertyTests: XCTestCase {
         XCTAssertGreaterThan(totals.handshakePuts, 0, "no handshake put")
         XCTAssertGreaterThan(totals.handshakeDeletes, 0, "no handshake delete")
         XCTAssertGreaterThan(totals.imports, 0, "no import during a run")
+        XCTAssertGreaterThan(totals.tallies, 0, "no refusal tally")
+        XCTAssertGreaterThan(totals.alertsRaised, 0, "no alert raised")
+        XCTAssertGreaterThan(totals.alertsCleared, 0, "no alert cleared")
+        XCTAssertGreaterThan(totals.deliveries, 0, "no alert email delivered")
     }
 }
 
@@ -61,6 +65,10 @@ final class PropertyRun {
         var handshakePuts = 0
         var handshakeDeletes = 0
         var imports = 0
+        var tallies = 0
+        var alertsRaised = 0
+        var alertsCleared = 0
+        var deliveries = 0
 
         mutating func add(_ other: Coverage) {
             grantsByWay.merge(other.grantsByWay, uniquingKeysWith: +)
@@ -74,6 +82,10 @@ final class PropertyRun {
             handshakePuts += other.handshakePuts
             handshakeDeletes += other.handshakeDeletes
             imports += other.imports
+            tallies += other.tallies
+            alertsRaised += other.alertsRaised
+            alertsCleared += other.alertsCleared
+            deliveries += other.deliveries
         }
     }
 
@@ -125,6 +137,8 @@ final class PropertyRun {
     /// Grant records applied so far.
     var grantRecords = 0
     var failed = false
+    /// Refusals since the last alert check.
+    var pendingTally = CallTally()
 
     init(seed: UInt64) {
         self.seed = seed
@@ -200,13 +214,65 @@ final class PropertyRun {
         case 38..<52: clientCall(kind: .report)
         case 52..<63: heartbeat()
         case 63..<70: release()
-        case 70..<80: expire()
-        case 80..<88: putHandshake()
-        case 88..<92: deleteHandshake()
-        case 92..<97: importLicense()
+        case 70..<79: expire()
+        case 79..<87: putHandshake()
+        case 87..<91: deleteHandshake()
+        case 91..<96: importLicense()
+        case 96..<98: alertCheck()
         default:
-            operation = "password"
-            h.apply(.setAdminPassword(Fixture.password(UInt8(truncatingIfNeeded: rng.below(256))), at: now))
+            switch rng.below(3) {
+            case 0: deliverAlertEmail()
+            case 1:
+                operation = "alert settings"
+                let server = AlertSettings.MailServer(host: "smtp.example.com", port: Int64(1 + rng.below(65535)), security: "starttls",
+                                                      username: "lts", sealedPassword: [UInt8(rng.below(256))], from: nil)
+                h.apply(.setAlertSettings(AlertSettings(recipients: ["ops@example.com"], checkMilliseconds: Int64(3_000 + rng.below(600_000)),
+                                                        standbyLagMinutes: Int64(1 + rng.below(10)),
+                                                        mailServer: rng.chance(perMille: 500) ? server : nil), at: now))
+            default:
+                operation = "password"
+                h.apply(.setAdminPassword(Fixture.password(UInt8(truncatingIfNeeded: rng.below(256))), at: now))
+            }
+        }
+    }
+
+    /// What an alert check on the primary writes: the refusals counted
+    /// since the last check, then the alert book's update.
+    func alertCheck() {
+        operation = "alert check"
+        if !pendingTally.isEmpty {
+            h.apply(.tallyCalls(pendingTally, at: now))
+            pendingTally = CallTally()
+            coverage.tallies += 1
+        }
+        let cluster = rng.chance(perMille: 300) ? nil : AlertRules.ClusterFacts(
+            takeoverTerm: rng.chance(perMille: 500) ? nil : Int64(2 + rng.below(3)), nodeUUID: "node-a", standbyOutOfSyncSince: rng.chance(perMille: 500) ? nil : now - Int64(rng.below(900)))
+        let conditions = AlertRules.conditions(h.state, cluster: cluster, standbyLagMinutes: 5, now: now)
+        check(Set(conditions.map(\.key)).count == conditions.count, "two conditions share a key")
+        guard let update = AlertRules.update(h.state, conditions: conditions, recipients: ["ops@example.com"]) else {
+            let unalerted = conditions.filter { $0.crossed && h.state.alerts.alerted[$0.key] == nil }
+            return check(unalerted.isEmpty, "crossed conditions left unalerted: \(unalerted.map(\.key))")
+        }
+        let emailsBefore = h.state.alerts.nextEmailId
+        h.apply(.alerts(update, at: now))
+        coverage.alertsRaised += update.raised.count
+        coverage.alertsCleared += update.cleared.count
+        let crossed = Set(conditions.filter(\.crossed).map(\.key))
+        check(Set(h.state.alerts.alerted.keys) == crossed, "after a check the alerted conditions are not the crossed ones")
+        check((update.email != nil) == !update.raised.isEmpty && h.state.alerts.nextEmailId == emailsBefore + (update.email == nil ? 0 : 1),
+              "an email queued without a raised condition, or the other way round")
+        check(AlertRules.update(h.state, conditions: conditions, recipients: ["ops@example.com"]) == nil, "a second check at once changes something")
+    }
+
+    func deliverAlertEmail() {
+        operation = "alert delivery"
+        guard let email = h.state.alerts.dueEmail(now: now) ?? h.state.alerts.emails.last else { return }
+        let error = rng.chance(perMille: 400) ? "451 try again later" : nil
+        h.apply(.alertDelivery(emailId: email.id, error: error, at: now))
+        coverage.deliveries += 1
+        if let after = h.state.alerts.email(email.id) {
+            check(email.status != .pending || (error == nil ? after.status == .sent : after.attempts == email.attempts + 1),
+                  "a delivery attempt did not count: \(after)")
         }
     }
 
@@ -237,6 +303,8 @@ final class PropertyRun {
             check(remembered == first, "repeated \(first) for a request that is not remembered")
         case .refused(let error):
             coverage.refusals[error.code, default: 0] += 1
+            pendingTally.refusedByCode[code, default: 0] += 1
+            for itemId in h.state.fullConcurrentItems(for: call, now: now) { pendingTally.overuseByItem[itemId, default: 0] += 1 }
             check(Self.knownRefusals.contains(error.code), "unexpected refusal \(error)")
         case .grant(let grant):
             guard let usage = h.state.items[grant.itemId] else {

@@ -147,7 +147,7 @@ final class StateSnapshotCodecTests: XCTestCase {
     // MARK: Refusals
 
     /// Every strict prefix of a snapshot holding something of every kind, a
-    /// version other than 1 and trailing bytes are refused.
+    /// version other than 2 (or 1, which lacks the alert parts) and trailing bytes are refused.
     func testTruncationsOtherVersionsAndTrailingBytesAreRefused() throws {
         guard let state = Self.stateWithEverything() else { return XCTFail("no short run filled every part of the state") }
         let bytes = StateSnapshotCodec.encode(state)
@@ -155,7 +155,7 @@ final class StateSnapshotCodecTests: XCTestCase {
         for length in 0..<bytes.count {
             assertMalformed(Array(bytes.prefix(length)), "the first \(length) of \(bytes.count) bytes")
         }
-        for version: UInt8 in [0, 2, 3] {
+        for version: UInt8 in [0, 1, 3] {
             assertMalformed([version] + bytes.dropFirst(), "version \(version)")
         }
         assertMalformed(bytes + [0], "a trailing zero byte")
@@ -211,8 +211,9 @@ final class StateSnapshotCodecTests: XCTestCase {
 
     func testEmptyStateRoundTrips() throws {
         let bytes = StateSnapshotCodec.encode(LicenseState())
-        // Version, five empty counts, no password, a zero total.
-        XCTAssertEqual(bytes, [1, 0, 0, 0, 0, 0, 0, 0])
+        // Version, five empty counts, no password, a zero total; no buckets,
+        // minutes, alerted keys or emails, next email ID 1, no alert settings.
+        XCTAssertEqual(bytes, [2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0])
         let decoded = try StateSnapshotCodec.decode(bytes)
         XCTAssertEqual(decoded, LicenseState())
         XCTAssertEqual(decoded.digest, LicenseState().digest)

@@ -10,7 +10,7 @@
  *     HTTP/1.1 Upgrade hand-off use h2o memory pools and inline helpers.
  *   - TLS: OpenSSL 3 key generation and protocol limits are macros or
  *     variadic functions (EVP_EC_gen, SSL_CTX_set_min_proto_version).
- *   - curl: curl_easy_setopt is variadic.
+ *   - curl: curl_easy_setopt is variadic (HTTP requests and SMTP mail).
  * Nothing here keeps global mutable state except OpenSSL's own.
  */
 #ifndef LTS_SHIM_H
@@ -124,5 +124,30 @@ int lts_curl_request(const char *method, const char *url, const char *headers, c
                      long connect_timeout_ms, lts_curl_result_t *out);
 
 void lts_curl_result_free(lts_curl_result_t *res);
+
+/* ---- SMTP (curl) ------------------------------------------------------ */
+
+/** Why one lts_smtp_send failed. */
+typedef struct lts_smtp_result {
+    long response_code;  /* the server's last SMTP reply code, 0 when none */
+    char reply[256];     /* the server's last reply line without CRLF, "" when none */
+    char error[256];     /* curl's message (CURLOPT_ERRORBUFFER, else curl_easy_strerror) */
+} lts_smtp_result_t;
+
+/** Sends one message, blocking; call it off the event loop.
+ *  `url` is smtp://host:port or smtps://host:port (implicit TLS). With
+ *  `require_tls` an smtp:// session must switch to TLS with STARTTLS before
+ *  anything but EHLO is sent, or fail (CURLUSESSL_ALL: never opportunistic).
+ *  TLS always verifies the peer and the host name, against `ca_file` when
+ *  given, else the system CAs. `username`/`password` (both or neither) log in
+ *  with AUTH. `recipients` holds `recipient_count` addresses for RCPT TO.
+ *  `message` is the whole RFC 5322 message with CRLF line ends; libcurl
+ *  dot-stuffs it and ends DATA. `timeout_ms` bounds the whole call,
+ *  `connect_timeout_ms` the connection. Returns 0 when the server accepted
+ *  the message, else the CURLcode, with `out` filled in. */
+int lts_smtp_send(const char *url, int require_tls, const char *username, const char *password,
+                  const char *mail_from, const char *const *recipients, size_t recipient_count,
+                  const char *message, size_t message_len, const char *ca_file, long timeout_ms,
+                  long connect_timeout_ms, lts_smtp_result_t *out);
 
 #endif
