@@ -32,7 +32,8 @@ function statusBadge(email) {
 }
 
 function statusCell(email) {
-  const attempts = typeof email.attempts === 'number' ? plural(email.attempts, 'attempt') : null;
+  // The API counts failed deliveries only: a first-time success has none.
+  const attempts = typeof email.attempts === 'number' && email.attempts > 0 ? plural(email.attempts, 'failed attempt') : null;
   const next = email.status === 'pending' && typeof email.nextAttemptAt === 'number' ? `next at ${unixUTC(email.nextAttemptAt)}` : null;
   return h('div', null,
     statusBadge(email),
@@ -225,10 +226,15 @@ export const alertsPage = {
         replace(conditionsArea, h('p', { class: 'empty' }, 'No thresholds to watch: they come with the license items.'));
         return;
       }
-      replace(conditionsArea, table({ 'data-test': 'conditions-table' }, conditionColumns, conditions.map((condition) => h('tr', { 'data-key': condition.key },
-        h('td', { class: 'break' }, dash(condition.text)),
-        h('td', null, condition.crossed ? badge('crossed', 'warn') : badge('not crossed', 'good')),
-        h('td', { class: 'nowrap' }, typeof condition.alertedAt === 'number' ? unixUTC(condition.alertedAt) : 'not alerted')))));
+      // Crossed thresholds first, each group in the server's order.
+      const crossed = conditions.filter((condition) => condition.crossed);
+      const sorted = crossed.concat(conditions.filter((condition) => !condition.crossed));
+      replace(conditionsArea,
+        h('p', { class: 'muted', 'data-test': 'conditions-summary' }, `${crossed.length} of ${plural(conditions.length, 'threshold')} crossed.`),
+        table({ 'data-test': 'conditions-table' }, conditionColumns, sorted.map((condition) => h('tr', { 'data-key': condition.key, 'data-crossed': condition.crossed ? 'yes' : 'no' },
+          h('td', { class: 'break' }, dash(condition.text)),
+          h('td', null, condition.crossed ? badge('crossed', 'warn') : badge('not crossed', 'good')),
+          h('td', { class: 'nowrap' }, typeof condition.alertedAt === 'number' ? unixUTC(condition.alertedAt) : 'not alerted')))));
     };
 
     const showEmails = (emails) => {

@@ -207,7 +207,7 @@ export function usagePie(entries, dataTest, caption) {
     h('td', { class: 'num' }, count(slice.units)),
     h('td', { class: 'num' }, percentText(slice.units / total))));
   rows.push(h('tr', { class: 'total-row', 'data-total-units': total },
-    h('td', null, ''),
+    h('td', { class: 'legend-blank' }, ''),
     h('td', { class: 'strong' }, 'Total'),
     h('td', { class: 'num strong' }, count(sum(slices, 'grants'))),
     h('td', { class: 'num strong' }, count(total)),
