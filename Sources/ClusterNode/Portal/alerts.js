@@ -5,7 +5,7 @@
 // only while the admin has not started editing.
 
 import * as api from './api.js';
-import { h, replace, table, field, facts, badge, dash, plural, unixUTC, clearError } from './dom.js';
+import { h, replace, table, field, facts, badge, dash, plural, unixUTC, safeURL, portalURL, clearError } from './dom.js';
 
 export const pollIntervalMs = 5000;
 
@@ -162,13 +162,16 @@ export const alertsPage = {
       formStatus.textContent = message;
       formStatus.hidden = false;
     };
-    /// Shows a failure beside the form; a lost session goes to the login page.
+    /// Shows a failure beside the form (a standby's refusal with a link to
+    /// the primary's portal); a lost session goes to the login page.
     const sayError = (error) => {
       if (error && error.code === api.codes.notLoggedIn) {
         ctx.fail(error);
         return;
       }
       say('error', error instanceof api.ApiError ? error.text : error.message);
+      const primary = error instanceof api.ApiError ? safeURL(error.primary) : null;
+      if (primary) formStatus.append(' ', h('a', { href: portalURL(primary) }, 'Open the primary\'s portal'));
     };
     const setEditing = (value) => {
       editing = value;
@@ -196,8 +199,8 @@ export const alertsPage = {
 
     /// The PUT body from the form, or throws the sentence to show.
     const body = () => {
-      const smtpFields = ['host', 'port', 'username', 'password', 'from'];
-      const noSMTP = smtpFields.every((name) => inputs[name].value.trim() === '') && !inputs.clearPassword.checked;
+      // No mail server at all (its saved password goes with it).
+      const noSMTP = ['host', 'port', 'username', 'password', 'from'].every((name) => inputs[name].value.trim() === '');
       let smtp = null;
       if (!noSMTP) {
         smtp = withoutNulls({
