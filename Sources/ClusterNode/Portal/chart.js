@@ -58,8 +58,9 @@ function tickText(seconds, stepSeconds) {
 ///   - rows: the buckets, oldest first: [{start, end, grants, units}], at least one.
 ///   - width: the width to draw at, in CSS pixels.
 ///   - bucketText: the bucket's length in words ("2 h"), for the summary.
+///   - dataTest: the chart's data-test.
 /// - Returns: an `svg` element with role="img" and a summary as its aria-label.
-export function trendChart(rows, width, bucketText) {
+export function trendChart(rows, width, bucketText, dataTest) {
   const plotWidth = Math.max(width - margin.left - margin.right, 60);
   const plotHeight = trendHeight - margin.top - margin.bottom;
   const from = rows[0].start;
@@ -101,7 +102,7 @@ export function trendChart(rows, width, bucketText) {
 
   return svg('svg', {
     class: 'chart chart-trend', role: 'img', 'aria-label': summary,
-    width, height: trendHeight, viewBox: `0 0 ${width} ${trendHeight}`, 'data-test': 'stats-trend', 'data-buckets': rows.length,
+    width, height: trendHeight, viewBox: `0 0 ${width} ${trendHeight}`, 'data-test': dataTest, 'data-buckets': rows.length,
   },
   valueTicks,
   svg('text', { class: 'chart-unit', x: margin.left - 8, y: margin.top - 14, 'text-anchor': 'end' }, 'units'),

@@ -29,6 +29,8 @@ const periodDefault = '7';
 /// Longer periods switch the bucket to a day when chosen: 2-hour buckets
 /// over months make a table nobody reads.
 const twoHourBucketDaysMax = 7;
+/// The trend line is never drawn narrower, even in a hidden or squeezed card.
+const trendWidthMin = 280;
 
 /// Midnight UTC of an <input type="date"> value, in Unix seconds, or null.
 function dayStart(value) {
@@ -128,7 +130,7 @@ export const statsPage = {
         return;
       }
       const bucket = buckets[shown.bucket] || buckets[bucketSelect.value];
-      replace(trendArea, trendChart(rows, Math.max(trendArea.clientWidth, 280), bucket.text));
+      replace(trendArea, trendChart(rows, Math.max(trendArea.clientWidth, trendWidthMin), bucket.text, 'stats-trend'));
     };
 
     const drawTable = () => {
@@ -186,7 +188,8 @@ export const statsPage = {
       }
       if (!ctx.current || request !== requests) return;
       clearError();
-      fillSelect(itemSelect, 'All items', stats.items, (id) => itemLabels.get(id) || id);
+      // Two licenses may hold the same product: the start of the ID tells them apart.
+      fillSelect(itemSelect, 'All items', stats.items, (id) => (itemLabels.has(id) ? `${itemLabels.get(id)} · ${id.slice(0, 8)}` : id));
       fillSelect(codeSelect, 'All codes', stats.codes, (code) => code);
       query.set('format', 'csv');
       exportLink.href = `${api.prefix}/api/admin/stats?${query}`;
