@@ -28,6 +28,7 @@ struct AlertConfiguration {
 
     static func resolve(state: LicenseState, config: Config, box: SecretBox) -> AlertConfiguration {
         let caFile = config.smtp?.caFile
+        let timeoutMs = (config.smtp?.timeoutSeconds ?? 15) * 1000
         if let saved = state.alertSettings {
             return AlertConfiguration(
                 source: .portal, recipients: saved.recipients, checkMilliseconds: saved.checkMilliseconds,
@@ -42,7 +43,7 @@ struct AlertConfiguration {
                             password = String(decoding: opened, as: UTF8.self)
                         }
                         return try smtpSettings(host: server.host, port: Int(server.port), security: server.security, username: server.username,
-                                                password: password, from: server.from, caFile: caFile)
+                                                password: password, from: server.from, caFile: caFile, timeoutMs: timeoutMs)
                     }.mapError { $0 as? SMTPError ?? SMTPError(.invalidSettings, "\($0)") }
                 })
         }
@@ -61,20 +62,21 @@ struct AlertConfiguration {
             smtp: smtp.map { smtp in
                 Result {
                     try smtpSettings(host: smtp.host, port: smtp.port, security: smtp.security, username: smtp.username,
-                                     password: smtp.password, from: smtp.from, caFile: smtp.caFile)
+                                     password: smtp.password, from: smtp.from, caFile: smtp.caFile, timeoutMs: timeoutMs)
                 }.mapError { $0 as? SMTPError ?? SMTPError(.invalidSettings, "\($0)") }
             })
     }
 
     /// Settings for the SMTP client; without a `from`, the username when it
     /// is an address, else `lts@` the host name.
+    /// - Parameter timeoutMs: bounds an attempt, connecting included.
     static func smtpSettings(host: String, port: Int, security: String, username: String?, password: String?, from: String?,
-                             caFile: String?) throws -> SMTPSettings {
+                             caFile: String?, timeoutMs: Int = 15_000) throws -> SMTPSettings {
         guard let security = SMTPSecurity(rawValue: security) else {
             throw SMTPError(.invalidSettings, "The SMTP security must be starttls, tls or none, not \"\(security)\".")
         }
         let sender = from ?? username.flatMap { MailAddress.isValid($0) ? $0 : nil } ?? "lts@\(ProcessInfo.processInfo.hostName)"
         return try SMTPSettings(host: host, port: port, security: security, username: username, password: password, from: sender,
-                                caFile: caFile)
+                                caFile: caFile, timeoutMs: timeoutMs, connectTimeoutMs: timeoutMs)
     }
 }

@@ -53,14 +53,16 @@ final class AlertMailer {
         waiters[emailId, default: []].append(done)
     }
 
-    /// Sends the due email if none is on its way, else waits for the next one due.
-    func kick() {
+    /// Sends the due email if none is on its way, else waits for the next
+    /// one due. `skippingBackOff` tries the oldest pending email at once
+    /// (the settings that made it fail changed).
+    func kick(skippingBackOff: Bool = false) {
         wake?.cancel()
         wake = nil
         guard sendingId == nil, canWrite() else { return }
         let now = WallClock.nowSeconds()
         let alerts = service.state.alerts
-        guard let email = alerts.dueEmail(now: now), email.id <= releasedId else {
+        guard let email = skippingBackOff ? alerts.firstPending : alerts.dueEmail(now: now), email.id <= releasedId else {
             if let next = alerts.nextDueAt, next > now {
                 wake = LoopTimer(loop: loop, delayMs: UInt64(next - now) * 1000) { [weak self] in self?.kick() }
             }

@@ -56,10 +56,12 @@ final class AlertMonitor {
     /// True while this node writes the log (primary or standalone).
     var isPrimary: Bool { driver.map { $0.writeRefusal == nil } ?? true }
 
-    /// Checks at once when the interval changed (new settings).
+    /// New settings: check at once, and retry a pending email now rather
+    /// than after its back-off (the settings may be what made it fail).
     func settingsChanged() {
         nextCheckAt = nil
         sample()
+        mailer.kick(skippingBackOff: true)
     }
 
     private func sample() {

@@ -131,14 +131,13 @@ final class AlertsAPI {
         guard (password?.utf8.count ?? 0) <= 256 else { throw Self.unacceptable("The SMTP password is longer than 256 bytes.") }
         if let from, let problem = MailAddress.problem(from) { throw Self.unacceptable("The from address \"\(from)\" \(problem).") }
 
-        // The password in effect stays unless a new one is typed or it is cleared.
-        let current = configuration()
+        // The password in effect stays (for a user name) unless a new one is typed or it is cleared.
         var effectivePassword: String?
         if clearPassword {
             effectivePassword = nil
         } else if let password, !password.isEmpty {
             effectivePassword = password
-        } else if case .success(let smtp) = current.smtp {
+        } else if username != nil, case .success(let smtp) = configuration().smtp {
             effectivePassword = smtp.password
         }
         let settings: SMTPSettings

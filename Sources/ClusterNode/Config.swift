@@ -32,6 +32,8 @@ struct Config: Equatable {
         /// with, instead of the system's CAs. It also applies to a mail server
         /// set in the portal, since a path belongs to this node.
         var caFile: String?
+        /// Bounds one delivery attempt, connecting included (default 15 s).
+        var timeoutSeconds: Int = 15
     }
 
     /// Usage alert settings from the file; the portal's, once saved, win.
@@ -264,7 +266,7 @@ struct Config: Equatable {
     private static func parseSMTP(_ reader: inout JSONObjectReader, baseDirectory: String) throws -> SMTP? {
         guard let value = reader.take("smtp") else { return nil }
         guard let object = value as? [String: Any] else {
-            throw ConfigError(key: "smtp", reason: "must be an object {\"host\", \"port\", \"security\", \"username\", \"password\", \"from\", \"caFile\"}")
+            throw ConfigError(key: "smtp", reason: "must be an object {\"host\", \"port\", \"security\", \"username\", \"password\", \"from\", \"caFile\", \"timeoutSeconds\"}")
         }
         var smtpReader = JSONObjectReader(object, path: "smtp")
         guard let host = try smtpReader.string("host") else { throw ConfigError(key: "smtp.host", reason: "is required") }
@@ -278,7 +280,8 @@ struct Config: Equatable {
                         username: try smtpReader.string("username"),
                         password: try smtpReader.string("password"),
                         from: try smtpReader.string("from"),
-                        caFile: try smtpReader.string("caFile").map { resolve($0, against: baseDirectory) })
+                        caFile: try smtpReader.string("caFile").map { resolve($0, against: baseDirectory) },
+                        timeoutSeconds: try smtpReader.integer("timeoutSeconds", in: 1...600) ?? 15)
         try smtpReader.rejectUnknownKeys()
         return smtp
     }

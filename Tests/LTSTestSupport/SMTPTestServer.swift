@@ -99,6 +99,14 @@ public final class SMTPTestServer {
         return lines.map(Self.decode)
     }
 
+    /// Blocks until a hanging server (`hang: true`) accepted `count` connections.
+    /// - Throws: when fewer came within `timeout` seconds.
+    public func waitForConnections(count: Int, timeout: TimeInterval) throws {
+        guard output.waitForLines(count: count, where: { $0 == "CONNECTED" }, timeoutSeconds: timeout) != nil else {
+            throw TransportError("the hanging test SMTP server saw fewer than \(count) connections in \(timeout) s")
+        }
+    }
+
     /// Sends SIGTERM and waits for the server to exit; removes its files.
     /// - Returns: its wait status (0 for a clean exit).
     @discardableResult

@@ -65,7 +65,12 @@ class Recorder:
 
 
 class Silent(asyncio.Protocol):
-    """--hang: keeps the connection open and never sends a byte."""
+    """--hang: keeps the connection open and never sends a byte; says
+    CONNECTED on stdout for each connection, so a test knows a client is
+    waiting on it."""
+
+    def connection_made(self, transport):
+        print("CONNECTED", flush=True)
 
 
 def make_authenticator(user, password):
