@@ -2,10 +2,14 @@
 
 One story, as an operator lives it: first visit (set the password), log in,
 import a license file, see its items, create, edit and delete a handshake
-code, refuse a bad license file without changing anything, see the standby's
-read-only banner and its link to the primary, show a code's client key, move
-the primary with the Switchover button, log out, and be refused with a wrong password. Screenshots
-of Home, License Items and Cluster (1280 and 390 px wide) are saved to
+code, refuse a bad license file without changing anything, show a code's
+client key, see the clients' grants as statistics (trend line, pies, buckets,
+CSV), set up usage alert emails against a local SMTP server and send a test
+email, refuse a bad recipient without saving anything, see the standby's
+read-only banner and its link to the primary, move the primary with the
+Switchover button, log out, and be refused with a wrong password. Screenshots
+of Home, License Items, Handshake Codes, Statistics, Usage Alerts and Cluster
+(1280 and 390 px wide; Handshake Codes at 1280 only) are saved to
 $LTS_SCREENSHOTS; on a failure the test also saves a screenshot and the
 browser's console log there.
 """
@@ -23,16 +27,27 @@ import time
 import unittest
 import urllib.request
 
+from aiosmtpd.controller import Controller
 from selenium import webdriver
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 LTS = os.environ.get("LTS_BINARY", ".build/debug/lts")
 SHOTS = os.environ.get("LTS_SCREENSHOTS", ".build/portal-screenshots")
 PASSWORD = "portal test password 42"
+ALERTS_TO = "ops@example.com"
+CSV_HEADER = "bucketStart,bucketEnd,item,code,grants,units"
 WAIT_SECONDS = 20
+
+
+def insecure_context():
+    """TLS without verification: the pair's certificates are self-signed."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 def free_adjacent_ports():
@@ -73,15 +88,20 @@ class Pair:
         raise RuntimeError("lts pair did not form:\n" + open(self.log.name).read())
 
     def health(self, index):
-        """Node `index`'s health, or {} while it does not answer (certificates are self-signed)."""
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
+        """Node `index`'s health, or {} while it does not answer."""
         try:
-            with urllib.request.urlopen("https://127.0.0.1:%d/dls/api/health" % (self.port + index), context=context, timeout=2) as answer:
+            with urllib.request.urlopen("https://127.0.0.1:%d/dls/api/health" % (self.port + index), context=insecure_context(), timeout=2) as answer:
                 return json.load(answer)
         except (OSError, ValueError):
             return {}
+
+    def authorize(self, code, product, scans):
+        """A client's grant from the main, as a client calls it: the answer (with its grantId)."""
+        body = json.dumps({"handshakeCode": code, "clientUUID": "portal-test-client", "product": product, "scans": scans}).encode()
+        request = urllib.request.Request("https://127.0.0.1:%d/dls/api/v1/authorize" % self.port, data=body,
+                                         headers={"Content-Type": "application/json"}, method="POST")
+        with urllib.request.urlopen(request, context=insecure_context(), timeout=10) as answer:
+            return json.load(answer)
 
     def url(self, index, fragment="#/index.html"):
         return "https://127.0.0.1:%d/dls/page/%s" % (self.port + index, fragment)
@@ -109,11 +129,29 @@ class Pair:
         self.log.close()
 
 
+class Mailbox:
+    """An SMTP server on 127.0.0.1 (aiosmtpd; no TLS, no login) that keeps every message it accepts."""
+
+    def __init__(self):
+        self.messages = []
+        self.port = free_adjacent_ports()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope)
+        return "250 Message accepted for delivery"
+
+    def stop(self):
+        self.controller.stop()
+
+
 class PortalTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         os.makedirs(SHOTS, exist_ok=True)
         cls.pair = Pair()
+        cls.mailbox = Mailbox()
         options = webdriver.ChromeOptions()
         for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                          "--ignore-certificate-errors", "--window-size=1280,900"]:
@@ -127,6 +165,7 @@ class PortalTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.browser.quit()
+        cls.mailbox.stop()
         cls.pair.stop()
 
     # Helpers
@@ -167,9 +206,13 @@ class PortalTest(unittest.TestCase):
         except Exception:  # a browser without the log endpoint: nothing to collect
             pass
 
-    def screenshot(self, name, width=1280):
+    def screenshot(self, name, width=1280, whole=False):
+        """The window at `width` px, 900 px high, or (`whole`) as high as the page, up to 4000 px."""
         self.browser.set_window_size(width, 900)
         time.sleep(0.3)  # the layout settles after a resize; no outcome depends on it
+        if whole:
+            self.browser.set_window_size(width, min(self.browser.execute_script("return document.documentElement.scrollHeight") + 140, 4000))
+            time.sleep(0.3)
         self.browser.save_screenshot(os.path.join(SHOTS, "%s-%d.png" % (name, width)))
         self.browser.set_window_size(1280, 900)
 
@@ -179,6 +222,16 @@ class PortalTest(unittest.TestCase):
     def handshake_row(self, code):
         rows = self.browser.find_elements(By.CSS_SELECTOR, '%s tbody tr[data-code="%s"]' % (self.hook("handshakes-table"), code))
         return rows[0] if rows else None
+
+    def rows(self, table, selector=""):
+        return self.browser.find_elements(By.CSS_SELECTOR, "%s tbody tr%s" % (self.hook(table), selector))
+
+    def total(self, table, attribute, selector=""):
+        """The sum of `attribute` over the rows of a table."""
+        return sum(int(row.get_attribute(attribute)) for row in self.rows(table, selector))
+
+    def choose(self, name, value):
+        Select(self.wait_for(self.hook(name))).select_by_value(value)
 
     def login(self, index):
         self.go(self.pair.url(index, "#/login"))
@@ -220,6 +273,7 @@ class PortalTest(unittest.TestCase):
         self.wait_until("the imported items in the table", lambda: len(self.item_rows()) > 0)
         items = len(self.item_rows())
         item_id = self.item_rows()[0].get_attribute("data-item-id")
+        product = self.item_rows()[0].find_element(By.CSS_SELECTOR, "td").text
         self.screenshot("items")
         self.screenshot("items", 390)
 
@@ -236,6 +290,8 @@ class PortalTest(unittest.TestCase):
         self.wait_for('%s[value="%s"]' % (self.hook("handshake-item"), item_id)).click()
         self.click("save-handshake")
         self.wait_until("the new code in the list", lambda: self.handshake_row("demo-portal") is not None)
+        # A client uses the new code once; the statistics keep its grant after the code is deleted.
+        self.assertIn("grantId", pair.authorize("demo-portal", product, 2))
         self.handshake_row("demo-portal").find_element(By.CSS_SELECTOR, self.hook("edit-handshake")).click()
         self.type("validation-domains", "example.com")
         self.click("save-handshake")
@@ -248,6 +304,80 @@ class PortalTest(unittest.TestCase):
         # The client key of the license's code, to hand to a client.
         self.handshake_row("demo-1").find_element(By.CSS_SELECTOR, self.hook("show-client-key")).click()
         self.wait_until("the client key", lambda: self.text_of("client-key").startswith("lts1."))
+
+        # Statistics: three more grants of 3, 4 and 5 scans through demo-1, shown as a
+        # trend line, pies by code whose legends add up, and buckets; the same as CSV.
+        for scans in (3, 4, 5):
+            self.assertIn("grantId", pair.authorize("demo-1", "dbr", scans))
+        self.click("nav-statistics")
+        self.wait_until("the buckets of the four grants", lambda: self.total("stats-table", "data-grants") == 4)
+        trend = self.wait_for(self.hook("stats-trend"))
+        self.assertEqual(trend.get_attribute("role"), "img")
+        self.assertIn("in 4 grants", trend.get_attribute("aria-label"))
+        points = trend.find_elements(By.CSS_SELECTOR, "circle.chart-point")
+        self.assertEqual(len(points), int(trend.get_attribute("data-buckets")), "a point per bucket")
+        self.assertGreater(len(points), 1)
+        self.assertIn("units", points[-1].find_element(By.TAG_NAME, "title").get_attribute("textContent"))
+        totals = {}
+        for pie in ("pie-period-legend", "pie-today-legend"):
+            self.assertEqual({row.get_attribute("data-code") for row in self.rows(pie, "[data-code]")}, {"demo-1", "demo-portal"})
+            totals[pie] = int(self.rows(pie, "[data-total-units]")[0].get_attribute("data-total-units"))
+            self.assertEqual(self.total(pie, "data-units", "[data-code]"), totals[pie], "the legend adds up")
+            self.assertEqual(int(self.rows(pie, '[data-code="demo-1"]')[0].get_attribute("data-units")), 12, "a scan grant's units are its scans")
+        self.assertEqual(self.total("stats-table", "data-units"), totals["pie-period-legend"])
+        self.screenshot("statistics", whole=True)
+        self.screenshot("statistics", 390, whole=True)
+        # The code filter narrows everything to demo-1's three grants.
+        self.choose("stats-code", "demo-1")
+        self.wait_until("demo-1's buckets", lambda: self.total("stats-table", "data-grants") == 3)
+        self.assertEqual(self.total("stats-table", "data-units"), 12)
+        csv = self.browser.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            fetch(document.querySelector('[data-test="stats-csv"]').href)
+              .then(async (answer) => done({status: answer.status, type: answer.headers.get('Content-Type'), text: await answer.text()}))
+              .catch((error) => done({status: 0, type: '', text: String(error)}));
+        """)
+        self.assertEqual(csv["status"], 200, csv["text"])
+        self.assertTrue(csv["type"].startswith("text/csv"), csv["type"])
+        lines = csv["text"].strip().splitlines()
+        self.assertEqual(lines[0], CSV_HEADER)
+        self.assertEqual(sum(int(line.split(",")[4]) for line in lines[1:]), 3, "the CSV counts demo-1's grants")
+
+        # Usage alerts: settings that point at a local SMTP server, a test email to it.
+        self.click("nav-alerts")
+        self.wait_until("the alert settings", lambda: self.text_of("alerts-source") != "…")
+        self.type("alerts-recipients", ALERTS_TO)
+        self.type("alerts-check-minutes", "10")
+        self.type("alerts-standby-lag", "5")
+        self.choose("smtp-security", "none")
+        self.type("smtp-host", "127.0.0.1")
+        self.type("smtp-port", str(self.mailbox.port))
+        self.type("smtp-username", "")
+        self.type("smtp-from", "lts@example.com")
+        self.click("save-alerts")
+        self.wait_until("the settings to be saved", lambda: "saved" in self.text_of("alerts-form-status"))
+        self.click("send-test-email")
+        self.wait_until("the test email to be sent", lambda: "Test email sent to " + ALERTS_TO in self.text_of("alerts-form-status"))
+        self.assertEqual(len(self.mailbox.messages), 1, "one message reached the SMTP server")
+        self.assertEqual(self.mailbox.messages[0].rcpt_tos, [ALERTS_TO])
+        self.wait_until("the test email in the list", lambda: any(
+            ALERTS_TO in row.text for row in self.rows("emails-table", '[data-status="sent"]')))
+        # The thresholds of the imported items, each crossed or not.
+        conditions = self.rows("conditions-table")
+        self.assertGreater(len(conditions), 0)
+        self.assertTrue(all(row.get_attribute("data-crossed") in ("yes", "no") for row in conditions))
+        self.assertRegex(self.text_of("conditions-summary"), r"^\d+ of %d thresholds crossed\.$" % len(conditions))
+        self.screenshot("alerts", whole=True)
+        self.screenshot("alerts", 390, whole=True)
+        # A bad recipient: the server's refusal with its code beside the form, nothing saved.
+        self.type("alerts-recipients", "not-an-address")
+        self.click("save-alerts")
+        self.wait_until("the refusal", lambda: re.search(r"not-an-address.*\(-\d+\)", self.text_of("alerts-form-status")))
+        self.assertIn("message-error", self.wait_for(self.hook("alerts-form-status")).get_attribute("class"))
+        self.go(pair.url(0, "#/index.html"))
+        self.go(pair.url(0, "#/alerts"))
+        self.wait_until("the saved recipient", lambda: self.wait_for(self.hook("alerts-recipients")).get_attribute("value") == ALERTS_TO)
+        self.assertEqual(self.wait_for(self.hook("smtp-port")).get_attribute("value"), str(self.mailbox.port))
 
         # The standby: read-only banner with a link to the primary.
         self.login(1)
@@ -274,7 +404,7 @@ class PortalTest(unittest.TestCase):
 
         self.collect_console()
         # Refusals the story provokes show as failed loads; anything else is an error.
-        expected = re.compile(r"status of (401|403|409|421|422|429)|favicon")
+        expected = re.compile(r"status of (400|401|403|409|421|422|429)|favicon")
         errors = [entry for entry in self.console
                   if entry.get("level") == "SEVERE" and not expected.search(entry.get("message", ""))]
         self.assertEqual(errors, [], "console errors")

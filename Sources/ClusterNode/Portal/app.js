@@ -10,16 +10,8 @@ import { homePage } from './home.js';
 import { itemsPage } from './items.js';
 import { handshakesPage } from './handshakes.js';
 import { clusterPage } from './cluster.js';
-
-const notYet = (title, what) => ({
-  title,
-  auth: true,
-  render(ctx) {
-    ctx.page.append(h('section', { class: 'card' },
-      h('p', { class: 'lead' }, `Not available yet: usage statistics and alerts come with a later release.`),
-      h('p', { class: 'muted' }, what)));
-  },
-});
+import { statsPage } from './stats.js';
+import { alertsPage } from './alerts.js';
 
 const routes = {
   '/index.html': homePage,
@@ -27,8 +19,8 @@ const routes = {
   '/login': loginPage,
   '/items': itemsPage,
   '/handshakes': handshakesPage,
-  '/statistics': notYet('Statistics', 'Until then, the License Items page shows how much of each item is used and what remains.'),
-  '/alerts': notYet('Usage Alerts', 'Until then, watch the used and remaining columns of the License Items page.'),
+  '/statistics': statsPage,
+  '/alerts': alertsPage,
   '/cluster': clusterPage,
   '/password': passwordPage,
 };

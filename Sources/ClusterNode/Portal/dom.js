@@ -171,6 +171,14 @@ export function utc(text) {
   return match ? `${match[1]} ${match[2]} UTC` : text;
 }
 
+/// Unix seconds → "2027-12-31 23:59:59 UTC"; `withSeconds` false drops the
+/// seconds ("2027-12-31 23:59 UTC").
+export function unixUTC(seconds, withSeconds = true) {
+  if (typeof seconds !== 'number' || !isFinite(seconds)) return '—';
+  const text = utc(new Date(seconds * 1000).toISOString());
+  return withSeconds ? text : text.replace(/:\d{2} UTC$/, ' UTC');
+}
+
 /// The words for a peer's state (README, "HTTP API").
 export function peerStateText(state) {
   switch (state) {
@@ -194,6 +202,15 @@ export function peerTone(state) {
   if (state === 'sendingSnapshot' || state === 'receivingSnapshot') return 'warn';
   if (state === 'diverged' || state === 'unreachable') return 'bad';
   return 'neutral';
+}
+
+/// A form field: its label above the input (which must have an id), and
+/// an optional hint below.
+export function field(label, input, hint) {
+  return h('div', { class: 'field' },
+    h('label', { for: input.id }, label),
+    input,
+    hint ? h('p', { class: 'hint' }, hint) : null);
 }
 
 /// A definition list of [label, value, attrs?] rows; value may be a node.
@@ -227,6 +244,11 @@ export function table(attrs, columns, rows) {
 /// "1000000" → "1,000,000" (the same on every browser locale).
 export function count(value) {
   return typeof value === 'number' ? value.toLocaleString('en-US') : dash(value);
+}
+
+/// A count and its noun: plural(1, 'unit') → "1 unit", plural(1200, 'unit') → "1,200 units".
+export function plural(value, noun) {
+  return `${count(value)} ${noun}${value === 1 ? '' : 's'}`;
 }
 
 /// "2027-12-31T23:59:59Z" → "2027-12-31": the day, in UTC.
