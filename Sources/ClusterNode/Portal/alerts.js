@@ -5,7 +5,7 @@
 // only while the admin has not started editing.
 
 import * as api from './api.js';
-import { h, replace, table, field, facts, badge, dash, plural, unixUTC, safeURL, portalURL, clearError } from './dom.js';
+import { h, replace, table, field, facts, badge, dash, plural, unixUTC, safeURL, portalURL, refresher } from './dom.js';
 
 export const pollIntervalMs = 5000;
 
@@ -269,26 +269,10 @@ export const alertsPage = {
       showEmails(Array.isArray(alerts.emails) ? alerts.emails : []);
     };
 
-    let pollFailed = false;
-    const refresh = async () => {
-      let alerts;
-      try {
-        alerts = await api.get('admin/alerts');
-      } catch (error) {
-        if (!ctx.current) return;
-        pollFailed = true;
-        updated.textContent = `Could not refresh at ${new Date().toLocaleTimeString()}; retrying every 5 s.`;
-        ctx.fail(error);
-        return;
-      }
-      if (!ctx.current) return;
-      if (pollFailed) {
-        pollFailed = false;
-        clearError();
-      }
+    const refresh = refresher(ctx, updated, pollIntervalMs / 1000, () => api.get('admin/alerts'), (alerts) => {
       show(alerts);
       updated.textContent = `Updated every 5 s; last at ${new Date().toLocaleTimeString()}.`;
-    };
+    });
 
     form.addEventListener('input', () => setEditing(true));
     inputs.security.addEventListener('change', () => {

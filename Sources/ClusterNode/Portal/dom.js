@@ -279,3 +279,27 @@ export async function copyText(text, element, what) {
     showNotice(`${what} is selected: press Ctrl+C (⌘C) to copy it.`);
   }
 }
+
+/// A refresh for `ctx.poll`: `load` fetches, `show` draws what it got. A
+/// failed refresh shows in `updated` and the error area until one works again.
+export function refresher(ctx, updated, everySeconds, load, show) {
+  let failed = false;
+  return async () => {
+    let data;
+    try {
+      data = await load();
+    } catch (error) {
+      if (!ctx.current) return;
+      failed = true;
+      updated.textContent = `Could not refresh at ${new Date().toLocaleTimeString()}; retrying every ${everySeconds} s.`;
+      ctx.fail(error);
+      return;
+    }
+    if (!ctx.current) return;
+    if (failed) {
+      failed = false;
+      clearError();
+    }
+    show(data);
+  };
+}

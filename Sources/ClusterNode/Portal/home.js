@@ -2,7 +2,7 @@
 // every 2 s from GET /api/health and (in a pair) GET /api/admin/cluster.
 
 import * as api from './api.js';
-import { h, replace, facts, badge, dash, duration, peerStateText, peerTone, safeURL, portalURL, clearError, copyText } from './dom.js';
+import { h, replace, facts, badge, dash, duration, peerStateText, peerTone, safeURL, portalURL, copyText, refresher } from './dom.js';
 
 export const pollIntervalMs = 2000;
 
@@ -31,29 +31,16 @@ export function degradedBadge(degraded) {
 /// `pollIntervalMs` for a page: a failed refresh shows in `updated` and the
 /// error area until one works again; each fresh status goes to `show`.
 export function pollStatus(ctx, updated, show) {
-  let pollFailed = false;
-  ctx.poll(async () => {
-    let health;
-    let cluster = null;
-    try {
-      health = await api.get('health');
-      // A standalone node has no cluster status (its route answers 404).
-      if (health.role !== 'standalone') cluster = await api.get('admin/cluster');
-    } catch (error) {
-      if (!ctx.current) return;
-      pollFailed = true;
-      updated.textContent = `Could not refresh at ${new Date().toLocaleTimeString()}; retrying every 2 s.`;
-      ctx.fail(error);
-      return;
-    }
-    if (!ctx.current) return;
-    if (pollFailed) {
-      pollFailed = false;
-      clearError();
-    }
+  const load = async () => {
+    const health = await api.get('health');
+    // A standalone node has no cluster status (its route answers 404).
+    const cluster = health.role !== 'standalone' ? await api.get('admin/cluster') : null;
+    return { health, cluster };
+  };
+  ctx.poll(refresher(ctx, updated, pollIntervalMs / 1000, load, ({ health, cluster }) => {
     ctx.showHealth(health);
     show(health, cluster);
-  }, pollIntervalMs);
+  }), pollIntervalMs);
 }
 
 export const homePage = {
