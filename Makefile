@@ -40,6 +40,7 @@ bench: build
 	bench/authorize.sh
 	bench/failover.sh
 	bench/memory.sh
+	bench/alerts.sh
 
 ## bench-compare: the same quota workload on a PostgreSQL 15 primary + sync standby and on an lts pair.
 bench-compare: build

@@ -43,6 +43,9 @@ base="https://127.0.0.1:$port/dls"
 cacert="$work/data/tls/node.crt"
 fingerprint=$(sed -n 's/.*SHA-256 fingerprint \([0-9A-F:]*\).*/\1/p' "$work/node.log" | head -n 1)
 code=$(import_license "$base" "$cacert" "$work/load.json")
+# import_license ran in a subshell: log in again for this shell's token.
+token=$(curl -sS --fail-with-body --cacert "$cacert" -H 'Content-Type: application/json' -d '{"password":"bench password 0123"}' \
+    "$base/api/admin/login" | sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
 watched=$(curl -sS --fail-with-body --cacert "$cacert" -H "Authorization: Bearer $token" --data-binary @"$work/watched.json" \
     "$base/api/admin/licenses" | sed -n 's/.*"handshakeCode":"\([^"]*\)".*/\1/p')
 
