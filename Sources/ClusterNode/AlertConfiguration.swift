@@ -34,7 +34,7 @@ struct AlertConfiguration {
                 source: .portal, recipients: saved.recipients, checkMilliseconds: saved.checkMilliseconds,
                 standbyLagMinutes: saved.standbyLagMinutes, mailServer: saved.mailServer, passwordSet: saved.mailServer?.sealedPassword != nil,
                 smtp: saved.mailServer.map { server in
-                    Result {
+                    checked {
                         var password: String?
                         if let sealed = server.sealedPassword {
                             guard let opened = box.open(sealed) else {
@@ -44,7 +44,7 @@ struct AlertConfiguration {
                         }
                         return try smtpSettings(host: server.host, port: Int(server.port), security: server.security, username: server.username,
                                                 password: password, from: server.from, caFile: caFile, timeoutMs: timeoutMs)
-                    }.mapError { $0 as? SMTPError ?? SMTPError(.invalidSettings, "\($0)") }
+                    }
                 })
         }
         let alerts = config.alerts
@@ -60,11 +60,16 @@ struct AlertConfiguration {
             },
             passwordSet: smtp?.password != nil,
             smtp: smtp.map { smtp in
-                Result {
+                checked {
                     try smtpSettings(host: smtp.host, port: smtp.port, security: smtp.security, username: smtp.username,
                                      password: smtp.password, from: smtp.from, caFile: smtp.caFile, timeoutMs: timeoutMs)
-                }.mapError { $0 as? SMTPError ?? SMTPError(.invalidSettings, "\($0)") }
+                }
             })
+    }
+
+    /// The settings `make` builds, or the `SMTPError` saying why there are none.
+    private static func checked(_ make: () throws -> SMTPSettings) -> Result<SMTPSettings, SMTPError> {
+        Result { try make() }.mapError { $0 as? SMTPError ?? SMTPError(.invalidSettings, "\($0)") }
     }
 
     /// Settings for the SMTP client; without a `from`, the username when it

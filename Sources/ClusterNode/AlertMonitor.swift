@@ -21,6 +21,8 @@ final class AlertMonitor {
     private let driver: ClusterDriver?
     private let nodeUUID: String
     private let configuration: () -> AlertConfiguration
+    /// True while this node writes the log (primary or standalone).
+    private let canWrite: () -> Bool
     private let takeTally: () -> CallTally
     let mailer: AlertMailer
     private var timer: LoopTimer?
@@ -35,13 +37,14 @@ final class AlertMonitor {
     private(set) var checksTotal = 0
 
     init(loop: EventLoop, service: LicenseService, driver: ClusterDriver?, nodeUUID: String, mailer: AlertMailer,
-         configuration: @escaping () -> AlertConfiguration, takeTally: @escaping () -> CallTally) {
+         configuration: @escaping () -> AlertConfiguration, canWrite: @escaping () -> Bool, takeTally: @escaping () -> CallTally) {
         self.loop = loop
         self.service = service
         self.driver = driver
         self.nodeUUID = nodeUUID
         self.mailer = mailer
         self.configuration = configuration
+        self.canWrite = canWrite
         self.takeTally = takeTally
     }
 
@@ -53,9 +56,6 @@ final class AlertMonitor {
         timer?.cancel()
     }
 
-    /// True while this node writes the log (primary or standalone).
-    var isPrimary: Bool { driver.map { $0.writeRefusal == nil } ?? true }
-
     /// New settings: check at once, and retry a pending email now rather
     /// than after its back-off (the settings may be what made it fail).
     func settingsChanged() {
@@ -66,7 +66,7 @@ final class AlertMonitor {
 
     private func sample() {
         let now = WallClock.nowSeconds()
-        guard isPrimary else {
+        guard canWrite() else {
             wasPrimary = false
             takeoverTerm = nil
             if driver?.replica.attached == true { followedPrimary = true }

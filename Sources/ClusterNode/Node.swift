@@ -86,12 +86,13 @@ final class Node {
         statsAPI = StatsAPI(service: service, admin: adminAPI)
         let box = try NodeSecretBox.make(config: config, dataDirectory: dataDirectory.path)
         let alertConfiguration = { [config] in AlertConfiguration.resolve(state: service.state, config: config, box: box) }
-        let canWrite = { [weak self] in self?.driver.map { $0.writeRefusal == nil } ?? true }
+        let canWrite = { [weak self] in self?.acceptsWrites ?? false }
         let mailer = AlertMailer(loop: loop, service: service, logger: logger, serverName: ownURL(), configuration: alertConfiguration,
                                  canWrite: canWrite)
         let clientAPI = self.clientAPI
         let alertMonitor = AlertMonitor(loop: loop, service: service, driver: driver, nodeUUID: dataDirectory.nodeUUID, mailer: mailer,
-                                        configuration: alertConfiguration, takeTally: { clientAPI?.takeTally() ?? CallTally() })
+                                        configuration: alertConfiguration, canWrite: canWrite,
+                                        takeTally: { clientAPI?.takeTally() ?? CallTally() })
         self.alertMonitor = alertMonitor
         alertsAPI = AlertsAPI(service: service, admin: adminAPI, monitor: alertMonitor, box: box, configuration: alertConfiguration)
         if let clientAPI { metricsAPI = MetricsAPI(service: service, clientAPI: clientAPI, driver: driver, alerts: alertMonitor) }
@@ -99,7 +100,7 @@ final class Node {
             self?.expireLeases()
         }
         passwordReset = PendingPasswordReset(loop: loop, service: service, dataDirectory: dataDirectory.path, logger: logger,
-                                             canWrite: { [weak self] in self?.driver?.writeRefusal == nil },
+                                             canWrite: { [weak self] in self?.acceptsWrites ?? false },
                                              endSessions: { adminAPI.endAllSessions() })
         let tls = try makeTLS()
         let ownFingerprint = config.tls == .selfSigned
@@ -144,9 +145,12 @@ final class Node {
         config.publicUrl ?? "\(config.tls == .off ? "http" : "https")://\(config.listenHost):\(config.listenPort)/dls/"
     }
 
+    /// True while this node writes the log (primary or standalone).
+    private var acceptsWrites: Bool { driver?.writeRefusal == nil }
+
     /// Writes an `expire` record when a lease ran out or a request ID aged out.
     private func expireLeases() {
-        guard let service, driver?.writeRefusal == nil else { return }
+        guard let service, acceptsWrites else { return }
         let now = WallClock.nowSeconds()
         if service.state.needsExpiry(now: now) { service.commit(.expire(at: now), request: nil) { _ in } }
     }
