@@ -116,7 +116,8 @@ final class LicenseService {
 
     private func compactPending() {
         if pendingStart == pending.count {
-            pending = []
+            // Kept: with every answer given each turn, a new array per turn cost an allocation per grant.
+            pending.removeAll(keepingCapacity: true)
             pendingStart = 0
         } else if pendingStart > 1024, pendingStart * 2 > pending.count {
             pending.removeFirst(pendingStart)

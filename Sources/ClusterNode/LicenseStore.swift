@@ -136,12 +136,10 @@ final class LicenseStore {
 
     /// The checksum stored with a record: CRC-32C over term, kind and payload.
     static func checksum(term: UInt64, kind: String, payload: [UInt8]) -> UInt32 {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(payload.count + kind.utf8.count + 8)
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: term >> UInt64(shift))) }
-        bytes += Array(kind.utf8)
-        bytes += payload
-        return CRC32C.checksum(bytes)
+        var termBytes = [UInt8](repeating: 0, count: 8)
+        for index in 0..<8 { termBytes[index] = UInt8(truncatingIfNeeded: term >> UInt64(56 - 8 * index)) }
+        let crc = CRC32C.update(CRC32C.update(CRC32C.initial, termBytes), kind.utf8)
+        return CRC32C.finish(CRC32C.update(crc, payload))
     }
 
     /// Reads the log after `lsn` in order, checking every row before it is used.
