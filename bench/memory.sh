@@ -4,13 +4,19 @@
 #    1,000,000) from `lts bench authorize`; prints its resident memory (VmRSS);
 # 2. the standby, now GRANTS records behind, starts again; prints how fast it
 #    catches up (records per second until its log position equals the main's).
-# Usage: bench/memory.sh [grants]
+# Usage: bench/memory.sh [grants]   (LTS_BINARY=PATH skips the build;
+#   LTS_BENCH_PROFILE=PREFIX records 5 s of perf samples of both nodes during
+#   the catch-up into PREFIX-main.data and PREFIX-standby.data)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 grants=${1:-1000000}
-binary=.build/release/lts
-swift build -c release --product lts >&2   # incremental: a stale binary would measure old code
+if [ -n "${LTS_BINARY:-}" ]; then
+    binary=$LTS_BINARY
+else
+    binary=.build/release/lts
+    swift build -c release --product lts >&2   # incremental: a stale binary would measure old code
+fi
 
 work=$(mktemp -d)
 port=48480
@@ -50,6 +56,12 @@ standby=$!
 pids+=($standby)
 wait_for_log "$work/standby.log" "listening on" $standby
 behind=$((end_lsn - $(lsn standby $((port + 1)))))
+if [ -n "${LTS_BENCH_PROFILE:-}" ]; then
+    for node in main standby; do
+        pid=$main; [ $node = main ] || pid=$standby
+        perf record -F 999 -g -p $pid -o "$LTS_BENCH_PROFILE-$node.data" -- sleep 5 > /dev/null 2>&1 &
+    done
+fi
 until [ "$(lsn standby $((port + 1)))" = "$end_lsn" ]; do sleep 0.05; done
 ended=$(date +%s.%N)
 awk -v n="$behind" -v a="$began" -v b="$ended" \

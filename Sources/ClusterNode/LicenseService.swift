@@ -116,7 +116,8 @@ final class LicenseService {
 
     private func compactPending() {
         if pendingStart == pending.count {
-            pending = []
+            // Kept: with every answer given each turn, a new array per turn cost an allocation per grant.
+            pending.removeAll(keepingCapacity: true)
             pendingStart = 0
         } else if pendingStart > 1024, pendingStart * 2 > pending.count {
             pending.removeFirst(pendingStart)
@@ -143,16 +144,15 @@ final class LicenseService {
             let end = min(recent.count, Int(through - first.lsn) + 1)
             return start < end ? Array(recent[start..<end]) : []
         }
-        return try store.entries(after: after, through: through).map {
-            ReplicatedEntry(lsn: $0.lsn, term: $0.term, payload: LogRecordCodec.encode($0.record))
-        }
+        return try store.replicatedEntries(after: after, through: through)
     }
 
     /// Standby: applies entries from the primary and queues them for the
     /// store. Entries must follow the log.
-    /// - Throws: when a payload does not decode (nothing is applied then).
-    func appendReplicated(_ entries: [ReplicatedEntry]) throws {
-        let decoded = try entries.map { LogEntry(lsn: $0.lsn, term: $0.term, record: try LogRecordCodec.decode($0.payload)) }
+    /// - Parameter records: the decoded payload of each entry, in order.
+    func appendReplicated(_ entries: [ReplicatedEntry], records: [LogRecord]) {
+        precondition(records.count == entries.count, "one record per entry")
+        let decoded = zip(entries, records).map { LogEntry(lsn: $0.lsn, term: $0.term, record: $1) }
         for (entry, replicated) in zip(decoded, entries) {
             precondition(entry.lsn == history.lastLsn + 1, "replicated entries follow the log")
             state.apply(entry.record)

@@ -7,4 +7,9 @@ enum WallClock {
     static func nowSeconds() -> Int64 {
         Int64(Date().timeIntervalSince1970)
     }
+
+    /// Milliseconds since 1970 UTC.
+    static func nowMs() -> UInt64 {
+        UInt64(Date().timeIntervalSince1970 * 1000)
+    }
 }

@@ -89,20 +89,62 @@ public struct HTTP1ResponseReader {
     }
 
     /// Parses `HTTP/1.x NNN reason` and `name: value` lines; nil when malformed.
+    /// Works on the bytes: a load generator parses one head per response,
+    /// and Foundation's string splitting and trimming had cost it two thirds
+    /// of its time (bench/README.md).
     static func parseHead(_ bytes: [UInt8]) -> Head? {
-        let text = String(decoding: bytes, as: UTF8.self)
-        var lines = text.components(separatedBy: "\r\n")
+        var lines = lineRanges(bytes)
         guard !lines.isEmpty else { return nil }
-        let statusLine = lines.removeFirst().split(separator: " ", maxSplits: 2)
-        guard statusLine.count >= 2, statusLine[0].hasPrefix("HTTP/1."), let status = Int(statusLine[1]),
+        let statusLine = bytes[lines.removeFirst()]
+        // "HTTP/1.x" SP three digits, then SP and a reason, or nothing.
+        let prefix = Array("HTTP/1.".utf8)
+        guard statusLine.count >= 12, statusLine.starts(with: prefix) else { return nil }
+        let version = statusLine.index(statusLine.startIndex, offsetBy: prefix.count)
+        guard statusLine[version + 1] == space else { return nil }
+        var codeEnd = version + 2
+        while codeEnd < statusLine.endIndex, statusLine[codeEnd] != space { codeEnd += 1 }
+        guard let status = Int(String(decoding: statusLine[(version + 2)..<codeEnd], as: UTF8.self)),
               (100...599).contains(status) else { return nil }
         var headers: [String: String] = [:]
-        for line in lines {
-            guard let colon = line.firstIndex(of: ":") else { return nil }
-            let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+        for range in lines {
+            let line = bytes[range]
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return nil }
+            let name = trimmed(line[..<colon])
             guard !name.isEmpty else { return nil }
-            headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[String(decoding: name.map(lowercased), as: UTF8.self)] = String(decoding: trimmed(line[(colon + 1)...]), as: UTF8.self)
         }
         return Head(status: status, headers: headers)
+    }
+
+    private static let space = UInt8(ascii: " ")
+
+    /// The ranges of the CRLF-separated lines of `bytes`.
+    private static func lineRanges(_ bytes: [UInt8]) -> [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        var start = 0
+        var index = 0
+        while index + 1 < bytes.count {
+            if bytes[index] == 13, bytes[index + 1] == 10 {
+                ranges.append(start..<index)
+                index += 2
+                start = index
+            } else {
+                index += 1
+            }
+        }
+        ranges.append(start..<bytes.count)
+        return ranges
+    }
+
+    /// `bytes` without leading and trailing spaces and tabs.
+    private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var slice = bytes
+        while let first = slice.first, first == space || first == 9 { slice.removeFirst() }
+        while let last = slice.last, last == space || last == 9 { slice.removeLast() }
+        return slice
+    }
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        (65...90).contains(byte) ? byte + 32 : byte
     }
 }

@@ -81,6 +81,12 @@ public final class StreamConnector {
 
     private func connected() {
         guard let socket else { return }
+        // Without it, Nagle's algorithm holds a small write back until the
+        // previous one is acknowledged, and a one-way stream (replication:
+        // appends one way, acks the other) is acknowledged only when the
+        // peer's delayed-ACK timer fires: tens of milliseconds per message.
+        var on: Int32 = 1
+        setsockopt(h2o_socket_get_fd(socket), Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
         guard let tls else {
             succeed()
             return
