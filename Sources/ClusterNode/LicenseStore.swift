@@ -228,12 +228,11 @@ final class LicenseStore {
         entries.reserveCapacity(Int(min(through - min(after, through), 65_536)))
         try reader.each("SELECT lsn, term, kind, payload, crc FROM wal WHERE lsn > ? AND lsn <= ? ORDER BY lsn",
                         [.integer(Int64(after)), .integer(Int64(through))]) { row in
-            guard let lsn = row[0].integer, let term = row[1].integer, let kind = row[2].text, let payload = row[3].blob,
-                  let crc = row[4].integer, lsn >= 1, term >= 1,
-                  UInt32(truncatingIfNeeded: crc) == Self.checksum(term: UInt64(term), kind: kind, payload: payload) else {
-                throw StoreFailure("\(path) is damaged in wal: a row fails its checksum. Stop lts and restore the data directory from a backup.")
+            let checked = try checkedRow(row, table: "wal")
+            guard checked.lsn >= 1, checked.term >= 1 else {
+                throw StoreFailure("\(path) is damaged in wal: a row holds an LSN or term below 1. Stop lts and restore the data directory from a backup.")
             }
-            entries.append(ReplicatedEntry(lsn: UInt64(lsn), term: UInt64(term), payload: payload))
+            entries.append(ReplicatedEntry(lsn: checked.lsn, term: checked.term, payload: checked.payload))
         }
         return entries
     }
@@ -244,12 +243,20 @@ final class LicenseStore {
     }
 
     private func checkedEntry(_ row: [SQLiteValue], table: String) throws -> LogEntry {
-        guard let lsn = row[0].integer, let term = row[1].integer, let kind = row[2].text, let payload = row[3].blob,
-              let crc = row[4].integer, UInt32(truncatingIfNeeded: crc) == Self.checksum(term: UInt64(term), kind: kind, payload: payload),
-              let record = try? LogRecordCodec.decode(payload), record.kind == kind else {
-            throw StoreFailure("\(path) is damaged in \(table): a row fails its checksum or cannot be decoded. Stop lts and restore the data directory from a backup.")
+        let checked = try checkedRow(row, table: table)
+        guard let record = try? LogRecordCodec.decode(checked.payload), record.kind == checked.kind else {
+            throw StoreFailure("\(path) is damaged in \(table): a row cannot be decoded. Stop lts and restore the data directory from a backup.")
         }
-        return LogEntry(lsn: UInt64(lsn), term: UInt64(term), record: record)
+        return LogEntry(lsn: checked.lsn, term: checked.term, record: record)
+    }
+
+    /// A log row (lsn, term, kind, payload, crc) whose checksum matches, not decoded.
+    private func checkedRow(_ row: [SQLiteValue], table: String) throws -> (lsn: UInt64, term: UInt64, kind: String, payload: [UInt8]) {
+        guard let lsn = row[0].integer, let term = row[1].integer, let kind = row[2].text, let payload = row[3].blob,
+              let crc = row[4].integer, UInt32(truncatingIfNeeded: crc) == Self.checksum(term: UInt64(term), kind: kind, payload: payload) else {
+            throw StoreFailure("\(path) is damaged in \(table): a row fails its checksum. Stop lts and restore the data directory from a backup.")
+        }
+        return (UInt64(lsn), UInt64(term), kind, payload)
     }
 
     // MARK: Meta
