@@ -12,12 +12,16 @@ import XCTest
 /// `LTS_PARTITION_SEED=<n>` replays the flapping test's cut and heal durations.
 final class PartitionTests: XCTestCase {
     /// How often the flapping test cuts the link, and how long each cut and
-    /// each heal lasts (always shorter than the default failoverTimeoutMs).
+    /// each heal lasts. Cuts stay under TCP's minimum retransmission timeout
+    /// (200 ms on Linux): a segment lost in one is resent once, after the
+    /// heal. A longer cut can silence a stream for far longer than itself,
+    /// as each loss doubles the timeout (200, 400, 800 ms): with the streams
+    /// sending each small message at once (TCP_NODELAY), cuts of 265–336 ms
+    /// made a takeover one run in six. Takeovers by longer cuts are what the
+    /// other tests here cut for.
     static let flapCount = 10
-    static let flapCutMs: ClosedRange<UInt64> = 100...400
+    static let flapCutMs: ClosedRange<UInt64> = 100...190
     static let flapHealMs: ClosedRange<UInt64> = 100...400
-    /// The nodes' default, which these tests do not change.
-    static let failoverTimeoutMs = 1_000
     /// The longest a client load may go without a grant when the primary is
     /// lost: the standby waits out the failover timeout (1 s) while the
     /// clients' calls to the lost node time out (1 s each); the rest is margin
@@ -53,11 +57,9 @@ final class PartitionTests: XCTestCase {
     }
 
     /// The node-to-node link cut and healed again and again, every cut
-    /// shorter than the failover timeout: no promotion storm (at most one
-    /// takeover per cut long enough to cause one, each moving the term by
-    /// one or two, as the main takes even terms and the standby odd ones),
-    /// the pair ends attached with one primary, and both hold every
-    /// acknowledged grant.
+    /// shorter than TCP's minimum retransmission timeout: no takeover at
+    /// all (no promotion storm), the pair ends attached with the same
+    /// primary, and both hold every acknowledged grant.
     func testAFlappingLinkCausesNoPromotionStorm() throws {
         if let reason = NetworkNamespaces.unavailableReason { throw XCTSkip(reason) }
         let seed = ProcessInfo.processInfo.environment["LTS_PARTITION_SEED"].flatMap(UInt64.init) ?? 1
@@ -85,12 +87,6 @@ final class PartitionTests: XCTestCase {
         // so the largest gap is the longest silence the standby saw.
         let largestGapMs = Int(load.largestGap * 1_000)
         let context = "seed \(seed), cuts lasting \(cutsLastedMs) ms, heals \(healsDrawnMs) ms, largest gap between grants \(largestGapMs) ms"
-        // A cut can silence the link for longer than itself: TCP resends a
-        // segment lost in it 200 ms later, then 400, then 800, so a cut of
-        // a third of the failover timeout or more can make a takeover (seed
-        // 7 does). Shorter cuts never may; a storm would be more takeovers
-        // than such cuts.
-        let longCuts = cutsLastedMs.filter { $0 >= Self.failoverTimeoutMs / 3 }.count
         // Half the longest cut: well above the gaps of an uncut pair under load.
         XCTAssertGreaterThanOrEqual(largestGapMs, Int(cutsDrawnMs.max() ?? 0) / 2, "the cuts did not stall the load; \(context)")
 
@@ -98,11 +94,9 @@ final class PartitionTests: XCTestCase {
         let terms = (0..<2).map { pair.health($0)?["term"] as? Int }
         XCTAssertEqual(terms[0], terms[1], "both nodes in one term; \(context)")
         let termAfter = try XCTUnwrap(terms[primary])
-        XCTAssertGreaterThanOrEqual(termAfter, termBefore, "terms only grow; \(context)")
-        XCTAssertLessThanOrEqual(termAfter - termBefore, 2 * longCuts,
-                                 "term \(termBefore) → \(termAfter): more takeovers than cuts that could cause one; \(context)")
+        XCTAssertEqual(termAfter, termBefore, "term \(termBefore) → \(termAfter): a cut shorter than a retransmission made a takeover; \(context)")
         let primaries = (0..<2).filter { pair.health($0)?["role"] as? String == "primary" }
-        XCTAssertEqual(primaries, [primary], "one primary; \(context)")
+        XCTAssertEqual(primaries, [0], "the main stays the one primary; \(context)")
         XCTAssertTrue(load.waitForMore(200), "the pair must serve after the heal; \(context)")
         try pair.assertBothHold(load.stop().acknowledged)
     }
