@@ -91,7 +91,8 @@ struct DurableStore {
         compactedLsn = snapshot.compactedLsn
     }
 
-    mutating func clearQueue() {
-        queue = []
+    /// Removes the oldest `count` entries of the queue.
+    mutating func clearQueue(first count: Int) {
+        queue.removeFirst(min(count, queue.count))
     }
 }

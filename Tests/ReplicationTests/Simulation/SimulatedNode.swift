@@ -1,40 +1,36 @@
 import LicenseState
 import Replication
 
-/// One simulated pair member: a `Replica` and a shell that keeps the
-/// `ReplicaEffect` contract over a `DurableStore` and a one-writer disk, like
-/// `ClusterDriver` over `LicenseService` and `LogWriter`.
+/// One simulated pair member: the production `ReplicaShell` over a
+/// `DurableStore` and a one-writer disk, as `ClusterDriver` hosts it over
+/// `LicenseService` and `LogWriter`. Only the host is simulated; the shell
+/// that feeds the replica and orders its effects is the one that ships.
 ///
 /// Invariants:
-/// - Effects run in the order the replica returned them, and a durable effect
-///   (`persistTerm`, `truncate`) completes before any effect after it runs.
-///   Inputs that arrive meanwhile wait too, and client writes are refused, so
-///   the replica never decides on a state the log does not have yet.
 /// - The disk completes operations in the order they were queued, so a
 ///   durable operation implies that every write queued before it is durable.
 /// - A crash keeps `durable` and loses everything else: the log's tail that
-///   is not yet durable, queued effects and messages, waiting clients.
+///   is not yet durable, the shell with its queued effects and inputs,
+///   messages, waiting clients.
 /// - While no effect waits, `log` and the replica's history agree.
-final class SimulatedNode {
+final class SimulatedNode: ReplicaHost {
     /// A change of the durable store that the disk has not completed yet.
     enum DiskOperation {
         case append([SimulatedEntry])
-        case persistTerm(UInt64)
-        case truncate(after: UInt64)
-        case clearQueue
+        case persistTerm(UInt64, done: () -> Void)
+        case truncate(after: UInt64, done: () -> Void)
+        case clearQueue(first: Int, done: (Bool) -> Void)
         case checkpoint(lsn: UInt64, compactThrough: UInt64)
-        case discard(queueAfter: UInt64)
-        /// Copies the store for `session` (in order after the writes before it).
-        case prepareSnapshot(session: UInt64)
-        case install(SimulatedSnapshot)
+        case discard(queueAfter: UInt64, done: () -> Void)
+        /// Copies the store (in order after the writes before it).
+        case prepareSnapshot(done: (Result<UInt64, Error>) -> Void)
+        case install(SimulatedSnapshot, done: (Result<InstalledSnapshot, Error>) -> Void)
     }
 
     struct QueuedOperation {
         let operation: DiskOperation
         /// Simulated time at which the operation is durable.
         let dueMs: UInt64
-        /// Effects after it wait for it (term and truncation).
-        let blocksEffects: Bool
     }
 
     let index: Int
@@ -42,7 +38,8 @@ final class SimulatedNode {
     private(set) var durable = DurableStore()
     /// How many times the node started.
     private(set) var boots = 0
-    private(set) var replica: Replica?
+    private(set) var shell: ReplicaShell?
+    var replica: Replica? { shell?.replica }
 
     // MARK: Volatile state (lost in a crash)
 
@@ -51,14 +48,10 @@ final class SimulatedNode {
     /// The term history of `log`.
     private(set) var logHistory = TermHistory()
     private(set) var disk: [QueuedOperation] = []
-    private var effects: [ReplicaEffect] = []
-    private var waitingForDisk = false
-    /// Inputs that arrived while a durable effect was pending, in order.
-    private var deferredInputs: [(what: () -> String, step: (inout Replica) -> [ReplicaEffect])] = []
     /// Clients waiting for the acknowledgement of their record.
     private var waitingClients: [SimulatedEntry] = []
-    /// Primary: the prepared snapshot and the session it is for.
-    private var outgoingSnapshot: (session: UInt64, bytes: [UInt8])?
+    /// Primary: the prepared snapshot.
+    private var outgoingSnapshot: [UInt8]?
     /// Standby: the snapshot bytes received so far.
     private var incomingSnapshot: [UInt8] = []
 
@@ -83,6 +76,9 @@ final class SimulatedNode {
     /// The simulated time at which a disk operation queued now completes; the
     /// node keeps completions in order.
     var diskDueMs: () -> UInt64 = { 0 }
+    /// The node's local clock (nil: the replica's own time, which moves
+    /// only with ticks).
+    var clockMs: (() -> UInt64)?
     /// Receives a line per input and per effect the replica returned.
     var trace: ((String) -> Void)?
 
@@ -92,14 +88,14 @@ final class SimulatedNode {
         self.durable = durable
     }
 
-    var isUp: Bool { replica != nil }
+    var isUp: Bool { shell != nil }
     var role: Replica.Role? { replica?.role }
 
     /// Whether effects or inputs wait for a durable effect.
-    var effectsPending: Bool { !effects.isEmpty || !deferredInputs.isEmpty }
+    var effectsPending: Bool { shell?.isWaitingForDurable ?? false }
 
     /// Whether the node is idle: no effect or input waits and the disk has no work.
-    var isQuiescent: Bool { effects.isEmpty && deferredInputs.isEmpty && disk.isEmpty }
+    var isQuiescent: Bool { !effectsPending && disk.isEmpty }
 
     // MARK: Life cycle
 
@@ -109,9 +105,14 @@ final class SimulatedNode {
         boots += 1
         log = durable.log
         logHistory = durable.history
-        replica = Replica(config: config, nodeIndex: index, term: durable.term, history: logHistory, incarnation: incarnation,
-                          hasReconcileQueue: !durable.queue.isEmpty, nowMs: nowMs, checkpointLsn: durable.checkpointLsn,
-                          compactedLsn: durable.compactedLsn)
+        let replica = Replica(config: config, nodeIndex: index, term: durable.term, history: logHistory, incarnation: incarnation,
+                              hasReconcileQueue: !durable.queue.isEmpty, nowMs: nowMs, checkpointLsn: durable.checkpointLsn,
+                              compactedLsn: durable.compactedLsn)
+        let shell = ReplicaShell(replica: replica, host: self)
+        if trace != nil {
+            shell.trace = { [unowned self] input, effects in self.trace(input, effects) }
+        }
+        self.shell = shell
         let compaction = durable.checkpointLsn > 0 ? " checkpoint=\(durable.checkpointLsn) compacted=\(durable.compactedLsn)" : ""
         trace?("start boot=\(boots) term=\(durable.term) last=\(logHistory.last) queue=\(durable.queue.count)\(compaction)")
     }
@@ -119,13 +120,10 @@ final class SimulatedNode {
     /// Loses everything that is not durable.
     func crash() {
         precondition(isUp, "node \(index) is already down")
-        replica = nil
+        shell = nil
         log = []
         logHistory = TermHistory()
         disk = []
-        effects = []
-        waitingForDisk = false
-        deferredInputs = []
         waitingClients = []
         outbox = []
         outgoingSnapshot = nil
@@ -136,33 +134,31 @@ final class SimulatedNode {
     // MARK: Inputs
 
     func tick(nowMs: UInt64) {
-        input("tick now=\(nowMs)") { $0.tick(nowMs: nowMs) }
+        shell!.tick(nowMs: nowMs)
     }
 
     func receive(_ message: ReplicationMessage) {
-        input("receive \(Transcript.describe(message))") { $0.receive(message) }
+        shell!.receive(message)
     }
 
-    /// A client's record, taken only where the replica accepts writes.
+    /// A client's record, taken only where the shell accepts writes.
     /// - Returns: whether the node took it.
     @discardableResult
     func submit(id: UInt64) -> Bool {
-        guard let replica, replica.acceptsWrites, !waitingForDisk else { return false }
-        let entry = SimulatedEntry(lsn: UInt64(log.count) + 1, term: replica.term, id: id)
+        guard let shell, shell.acceptsWrites else { return false }
+        let entry = SimulatedEntry(lsn: UInt64(log.count) + 1, term: shell.replica.term, id: id)
+        trace?("client g\(id) at \(entry.position)")
         appendToLog([entry])
-        queueDisk(.append([entry]), blocksEffects: false)
+        queueDisk(.append([entry]))
         waitingClients.append(entry)
-        input("client g\(id) at \(entry.lsn)@\(entry.term)") { $0.appended(through: entry.lsn) }
+        shell.logged()
         return true
     }
 
     /// - Returns: whether a switchover started (false: no standby).
     @discardableResult
     func requestSwitchover() -> Bool {
-        guard isUp, !waitingForDisk, let produced = replica!.requestSwitchover() else { return false }
-        trace(input: "switchover", produced)
-        run(produced)
-        return true
+        shell?.requestSwitchover() ?? false
     }
 
     /// Completes the oldest disk operation.
@@ -172,186 +168,185 @@ final class SimulatedNode {
         switch queued.operation {
         case .append(let entries):
             durable.append(entries)
-            input("flushed \(entries.last!.position)") { $0.flushed(through: entries.last!.position) }
-        case .persistTerm(let term):
+            shell!.flushed(through: entries.last!.position)
+        case .persistTerm(let term, let done):
             durable.persist(term: term)
             trace?("durable term=\(term)")
-        case .truncate(let lsn):
+            done()
+        case .truncate(let lsn, let done):
             precondition(UInt64(durable.log.count) >= lsn, "a truncation follows the writes before it")
             let moved = durable.truncate(after: lsn)
             truncated += moved
             durableRemovals += 1
             trace?("durable truncation after=\(lsn), queue += \(Transcript.describe(moved))")
-        case .clearQueue:
-            durable.clearQueue()
+            done()
+        case .clearQueue(let count, let done):
+            durable.clearQueue(first: count)
             durableRemovals += 1
             trace?("durable queue cleared")
+            done(!durable.queue.isEmpty)
         case .checkpoint(let lsn, let compactThrough):
             durable.checkpoint(lsn: lsn, compactThrough: compactThrough)
             checkpoints += 1
             trace?("durable checkpoint at=\(lsn) compacted=\(compactThrough)")
-        case .discard(let lsn):
+        case .discard(let lsn, let done):
             let moved = durable.discard(queueAfter: lsn)
             truncated += moved
             durableRemovals += 1
             discards += 1
             trace?("durable discard, queue += \(Transcript.describe(moved))")
-        case .prepareSnapshot(let session):
+            done()
+        case .prepareSnapshot(let done):
             let bytes = SimulatedSnapshot(of: durable).encode()
-            // As the shell: one snapshot is kept, the one the replica waits for.
-            guard let peer = replica!.peer, peer.session == session, peer.snapshot?.totalBytes == nil else { break }
-            outgoingSnapshot = (session, bytes)
-            input("snapshot prepared session=\(session) bytes=\(bytes.count)") {
-                $0.snapshotPrepared(session: session, totalBytes: UInt64(bytes.count))
-            }
-        case .install(let snapshot):
+            outgoingSnapshot = bytes
+            done(.success(UInt64(bytes.count)))
+        case .install(let snapshot, let done):
             durable.install(snapshot)
-            // The log changes with the replica's history, in the input below.
             log = []
             logHistory = TermHistory()
             appendToLog(snapshot.log)
             durableRemovals += 1
             snapshotsInstalled += 1
             trace?("durable snapshot installed: last=\(snapshot.history.last)")
-            // Before the inputs held meanwhile: they must meet the new log.
-            input("installed snapshot", first: true) {
-                $0.installedSnapshot(history: snapshot.history, checkpointLsn: snapshot.checkpointLsn, compactedLsn: snapshot.compactedLsn,
-                                     nowMs: $0.nowMs)
-            }
-        }
-        if queued.blocksEffects {
-            waitingForDisk = false
-            run([])
+            done(.success(InstalledSnapshot(history: snapshot.history, checkpointLsn: snapshot.checkpointLsn,
+                                            compactedLsn: snapshot.compactedLsn)))
         }
     }
 
-    // MARK: The shell
+    // MARK: Tracing
 
-    /// - Parameter what: the input's trace line, built only when tracing.
-    /// - Parameter first: ahead of the inputs already held.
-    private func input(_ what: @autoclosure @escaping () -> String, first: Bool = false,
-                       _ step: @escaping (inout Replica) -> [ReplicaEffect]) {
-        precondition(isUp, "input to node \(index) while it is down")
-        if first { deferredInputs.insert((what, step), at: 0) } else { deferredInputs.append((what, step)) }
-        run([])
-    }
-
-    private func trace(input what: @autoclosure () -> String, _ produced: [ReplicaEffect]) {
+    private func trace(_ input: ReplicaShell.Input, _ effects: [ReplicaEffect]) {
         guard let trace else { return }
-        trace(what())
-        for effect in produced { trace("  → \(Transcript.describe(effect))") }
+        if let line = Transcript.describe(input) { trace(line) }
+        for effect in effects { trace("  → \(Transcript.describe(effect))") }
     }
 
-    /// Performs effects, then deferred inputs, until a durable effect must wait.
-    private func run(_ produced: [ReplicaEffect]) {
-        effects += produced
-        while !waitingForDisk {
-            if !effects.isEmpty {
-                perform(effects.removeFirst())
-            } else if !deferredInputs.isEmpty {
-                let (what, step) = deferredInputs.removeFirst()
-                let produced = step(&replica!)
-                trace(input: what(), produced)
-                effects += produced
-            } else {
-                break
-            }
+    // MARK: ReplicaHost
+
+    var nowMs: UInt64 { clockMs?() ?? shell?.replica.nowMs ?? 0 }
+
+    var loggedLsn: UInt64 { UInt64(log.count) }
+
+    func persistTerm(_ term: UInt64, done: @escaping () -> Void) {
+        queueDisk(.persistTerm(term, done: done))
+    }
+
+    func truncate(after lsn: UInt64, done: @escaping () -> Void) {
+        log.removeLast(log.count - Int(lsn))
+        logHistory.truncate(after: lsn)
+        queueDisk(.truncate(after: lsn, done: done))
+    }
+
+    func discardLog(queueAfter lsn: UInt64, done: @escaping () -> Void) {
+        log = []
+        logHistory = TermHistory()
+        queueDisk(.discard(queueAfter: lsn, done: done))
+    }
+
+    func installSnapshot(totalBytes: UInt64, done: @escaping (Result<InstalledSnapshot, Error>) -> Void) {
+        precondition(UInt64(incomingSnapshot.count) == totalBytes, "node \(index): installing an incomplete snapshot")
+        guard let snapshot = try? SimulatedSnapshot(decoding: incomingSnapshot) else {
+            preconditionFailure("node \(index): a complete snapshot does not decode")
+        }
+        incomingSnapshot = []
+        queueDisk(.install(snapshot, done: done))
+    }
+
+    func accepts(_ entries: [ReplicatedEntry]) -> Bool {
+        entries.allSatisfy { $0.payload.count == 8 }
+    }
+
+    func write(_ entries: [ReplicatedEntry]) {
+        let simulated = entries.map(SimulatedEntry.init(replicated:))
+        appendToLog(simulated)
+        queueDisk(.append(simulated))
+    }
+
+    func entries(after lsn: UInt64, through throughLsn: UInt64) -> [ReplicatedEntry]? {
+        log[Int(lsn)..<min(Int(throughLsn), log.count)].map(\.replicated)
+    }
+
+    func checkpoint(lsn: UInt64, compactThrough: UInt64) {
+        precondition(lsn == UInt64(log.count), "node \(index): a checkpoint is of the state as it is now")
+        queueDisk(.checkpoint(lsn: lsn, compactThrough: compactThrough))
+    }
+
+    func reconcileQueue(limit: Int) -> [ReplicatedEntry] {
+        durable.queue.prefix(limit).map(\.replicated)
+    }
+
+    func clearReconcileQueue(first count: Int, done: @escaping (Bool) -> Void) {
+        queueDisk(.clearQueue(first: count, done: done))
+    }
+
+    func reapply(_ entries: [ReplicatedEntry]) {
+        reappend(entries.map(SimulatedEntry.init(replicated:)))
+    }
+
+    func reapplyOwnQueue() {
+        reappend(durable.queue)
+        queueDisk(.clearQueue(first: durable.queue.count, done: { _ in }))
+    }
+
+    func send(_ message: ReplicationMessage) {
+        outbox.append(message)
+    }
+
+    func roleChanged(_ role: Replica.Role, term: UInt64) {
+        // As the node: one that stops being primary refuses its waiting clients.
+        if role == .standby { waitingClients = [] }
+    }
+
+    func acknowledge(upTo lsn: UInt64) {
+        waitingClients.removeAll { client in
+            guard client.lsn <= lsn else { return false }
+            if client.lsn <= UInt64(log.count), log[Int(client.lsn) - 1] == client { acknowledged.append(client) }
+            return true
         }
     }
 
-    private func perform(_ effect: ReplicaEffect) {
-        switch effect {
-        case .persistTerm(let term):
-            queueDisk(.persistTerm(term), blocksEffects: true)
-        case .truncate(let lsn):
-            log.removeLast(log.count - Int(lsn))
-            logHistory.truncate(after: lsn)
-            queueDisk(.truncate(after: lsn), blocksEffects: true)
-        case .discardLog(let lsn):
-            log = []
-            logHistory = TermHistory()
-            queueDisk(.discard(queueAfter: lsn), blocksEffects: true)
-        case .refuseDivergence:
-            refusedDivergences += 1
-        case .checkpoint(let lsn, let compactThrough):
-            precondition(lsn == UInt64(log.count), "node \(index): a checkpoint is of the state as it is now")
-            queueDisk(.checkpoint(lsn: lsn, compactThrough: compactThrough), blocksEffects: false)
-        case .prepareSnapshot(let session):
-            queueDisk(.prepareSnapshot(session: session), blocksEffects: false)
-        case .sendSnapshotChunk(let session, let id, let offset, let count, let totalBytes):
-            guard let replica, replica.role == .primary, let outgoing = outgoingSnapshot, outgoing.session == session else { return }
-            precondition(UInt64(outgoing.bytes.count) == totalBytes, "node \(index): chunk of another snapshot")
-            let bytes = Array(outgoing.bytes[Int(offset)..<Int(offset + count)])
-            outbox.append(.snapshotChunk(term: replica.term, session: session, id: id, offset: offset, totalBytes: totalBytes, bytes: bytes))
-        case .snapshotSent(let session):
-            if outgoingSnapshot?.session == session { outgoingSnapshot = nil }
-        case .writeSnapshotChunk(let offset, let bytes):
-            if offset == 0 { incomingSnapshot = [] }
-            precondition(UInt64(incomingSnapshot.count) == offset, "node \(index): snapshot chunks out of order")
-            incomingSnapshot += bytes
-        case .installSnapshot(let totalBytes):
-            precondition(UInt64(incomingSnapshot.count) == totalBytes, "node \(index): installing an incomplete snapshot")
-            guard let snapshot = try? SimulatedSnapshot(decoding: incomingSnapshot) else {
-                preconditionFailure("node \(index): a complete snapshot does not decode")
-            }
-            incomingSnapshot = []
-            queueDisk(.install(snapshot), blocksEffects: true)
-        case .write(let entries):
-            let simulated = entries.map(SimulatedEntry.init(replicated:))
-            appendToLog(simulated)
-            queueDisk(.append(simulated), blocksEffects: false)
-        case .send(let message):
-            outbox.append(message)
-        case .sendAppend(let session, let prevLsn, let prevTerm, let throughLsn, let commitLsn):
-            // As the shell: only a primary streams, from its log as it is now.
-            guard let replica, replica.role == .primary else { return }
-            // The shell reads the entries from its log: compacted ones are gone.
-            precondition(prevLsn >= replica.compaction.compactedLsn, "node \(index): streaming from lsn \(prevLsn + 1), behind the compacted log (\(replica.compaction.compactedLsn))")
-            let entries = log[Int(prevLsn)..<min(Int(throughLsn), log.count)].map(\.replicated)
-            outbox.append(.append(term: replica.term, session: session, prevLsn: prevLsn, prevTerm: prevTerm, entries: entries,
-                                  commitLsn: commitLsn))
-        case .sendReconcile(let session):
-            outbox.append(.reconcile(term: replica!.term, session: session, entries: durable.queue.map(\.replicated)))
-        case .reconcile(let session, let entries):
-            // Inputs wait while effects do, so the replica is still the primary that asked.
-            precondition(replica!.role == .primary, "node \(index): reconcile effect on a standby")
-            effects += reappend(entries.map(SimulatedEntry.init(replicated:)))
-            let answer = replica!.reconciled(session: session, throughLsn: UInt64(log.count))
-            trace(input: "reconciled session=\(session) through=\(log.count)", answer)
-            effects += answer
-        case .reconcileOwnQueue:
-            precondition(replica!.role == .primary, "node \(index): reconcile-own-queue effect on a standby")
-            effects += reappend(durable.queue)
-            queueDisk(.clearQueue, blocksEffects: false)
-        case .clearReconcileQueue:
-            queueDisk(.clearQueue, blocksEffects: false)
-        case .roleChanged(let role, _):
-            // As the shell: a node that stops being primary refuses its waiting clients.
-            if role == .standby { waitingClients = [] }
-        case .ackClients(let lsn):
-            waitingClients.removeAll { client in
-                guard client.lsn <= lsn else { return false }
-                if client.lsn <= UInt64(log.count), log[Int(client.lsn) - 1] == client { acknowledged.append(client) }
-                return true
-            }
-        }
+    func refuseDivergence(matchLsn: UInt64, compactedLsn: UInt64) {
+        refusedDivergences += 1
     }
+
+    func prepareSnapshot(done: @escaping (Result<UInt64, Error>) -> Void) {
+        queueDisk(.prepareSnapshot(done: done))
+    }
+
+    func readSnapshot(offset: UInt64, count: UInt64) -> [UInt8]? {
+        guard let outgoingSnapshot, offset + count <= UInt64(outgoingSnapshot.count) else { return nil }
+        return Array(outgoingSnapshot[Int(offset)..<Int(offset + count)])
+    }
+
+    func releaseOutgoingSnapshot(delivered: Bool) {
+        outgoingSnapshot = nil
+    }
+
+    func writeSnapshot(offset: UInt64, bytes: [UInt8]) -> Bool {
+        if offset == 0 { incomingSnapshot = [] }
+        precondition(UInt64(incomingSnapshot.count) == offset, "node \(index): snapshot chunks out of order")
+        incomingSnapshot += bytes
+        return true
+    }
+
+    func releaseIncomingSnapshot() {
+        incomingSnapshot = []
+    }
+
+    // MARK: The simulated log
 
     /// Appends, as new records of this primary, the records `log` lacks (by record ID).
-    /// - Returns: the effects of telling the replica.
-    private func reappend(_ records: [SimulatedEntry]) -> [ReplicaEffect] {
+    private func reappend(_ records: [SimulatedEntry]) {
         var present = Set(log.map(\.id))
         var added: [SimulatedEntry] = []
         for record in records where !present.contains(record.id) {
             present.insert(record.id)
-            added.append(SimulatedEntry(lsn: UInt64(log.count + added.count) + 1, term: replica!.term, id: record.id))
+            added.append(SimulatedEntry(lsn: UInt64(log.count + added.count) + 1, term: shell!.replica.term, id: record.id))
         }
-        guard !added.isEmpty else { return [] }
+        guard !added.isEmpty else { return }
+        trace?("reappended \(Transcript.describe(added))")
         appendToLog(added)
-        queueDisk(.append(added), blocksEffects: false)
-        let produced = replica!.appended(through: added.last!.lsn)
-        trace(input: "reappended \(Transcript.describe(added))", produced)
-        return produced
+        queueDisk(.append(added))
     }
 
     private func appendToLog(_ entries: [SimulatedEntry]) {
@@ -363,9 +358,8 @@ final class SimulatedNode {
         written += entries
     }
 
-    private func queueDisk(_ operation: DiskOperation, blocksEffects: Bool) {
+    private func queueDisk(_ operation: DiskOperation) {
         let dueMs = max(diskDueMs(), disk.last?.dueMs ?? 0)
-        disk.append(QueuedOperation(operation: operation, dueMs: dueMs, blocksEffects: blocksEffects))
-        if blocksEffects { waitingForDisk = true }
+        disk.append(QueuedOperation(operation: operation, dueMs: dueMs))
     }
 }

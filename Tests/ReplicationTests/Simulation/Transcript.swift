@@ -32,6 +32,24 @@ enum Transcript {
         }
     }
 
+    /// The trace line of a shell input, or nil for records the node logged
+    /// itself (its own line, such as `client g1 at 1@2`, came before).
+    static func describe(_ input: ReplicaShell.Input) -> String? {
+        switch input {
+        case .tick(let nowMs): return "tick now=\(nowMs)"
+        case .receive(let message): return "receive \(describe(message))"
+        case .flushed(let position): return "flushed \(position)"
+        case .logged: return nil
+        case .switchover: return "switchover"
+        case .snapshotPrepared(let session, let totalBytes): return "snapshot prepared session=\(session) bytes=\(totalBytes)"
+        case .snapshotUnavailable(let session): return "snapshot unavailable session=\(session)"
+        case .snapshotRefused: return "snapshot refused"
+        case .installedSnapshot: return "installed snapshot"
+        case .reconciled(let session, let throughLsn): return "reconciled session=\(session) through=\(throughLsn)"
+        case .reconcileQueueRemains: return "reconcile queue remains"
+        }
+    }
+
     static func describe(_ message: ReplicationMessage) -> String {
         switch message {
         case .hello(let term, let session, let nodeIndex, let history):

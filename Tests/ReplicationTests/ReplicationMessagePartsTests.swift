@@ -1,4 +1,3 @@
-@testable import ClusterNode
 import Replication
 import XCTest
 
@@ -10,16 +9,16 @@ final class ReplicationMessagePartsTests: XCTestCase {
     }
 
     func testEntriesAreCutWhereTheNextWouldPassTheBudget() {
-        let budget = ClusterDriver.messagePayloadBytesMax
+        let budget = ReplicaShell.messagePayloadBytesMax
         let entries = [entry(1, bytes: budget / 2), entry(2, bytes: budget / 2), entry(3, bytes: 1), entry(4, bytes: budget)]
-        let parts = ClusterDriver.parts(of: entries)
+        let parts = ReplicaShell.parts(of: entries)
         XCTAssertEqual(parts.map { $0.map(\.lsn) }, [[1, 2], [3], [4]])
         XCTAssertTrue(parts.allSatisfy { $0.reduce(0) { $0 + $1.payload.count } <= budget })
-        XCTAssertEqual(ClusterDriver.parts(of: []), [])
+        XCTAssertEqual(ReplicaShell.parts(of: []), [])
     }
 
     func testSmallEntriesStayInOnePart() {
         let entries = (1...1000).map { entry($0, bytes: 100) }
-        XCTAssertEqual(ClusterDriver.parts(of: entries), [entries])
+        XCTAssertEqual(ReplicaShell.parts(of: entries), [entries])
     }
 }
