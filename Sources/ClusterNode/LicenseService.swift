@@ -12,10 +12,6 @@ import Transport
 /// `history` holds the term of every entry; pending answers are in LSN
 /// order, and each is given exactly once: acknowledged or refused.
 final class LicenseService {
-    /// Most recent entries kept in memory for streaming to the standby;
-    /// older ones are read from the store.
-    static let recentEntriesMax = 65_536
-
     private let loop: EventLoop
     private(set) var state = LicenseState()
     private(set) var history = TermHistory()
@@ -26,8 +22,8 @@ final class LicenseService {
     /// Answers waiting for their record to be acknowledged.
     private var pending: [(lsn: UInt64, request: HTTPRequest?, done: () -> Void)] = []
     private var pendingStart = 0
-    /// The newest entries, encoded, for replication (`recentStartLsn` is the first).
-    private var recent: [ReplicatedEntry] = []
+    /// The newest entries, encoded, for streaming (in a pair only).
+    private var recent = RecentEntries()
     /// Called with the last entry of every durable batch; nil in standalone
     /// mode, where durability alone acknowledges.
     var onDurable: ((LogEntry) -> Void)?
@@ -72,6 +68,13 @@ final class LicenseService {
     /// Work queued for the store and not yet durable.
     var pendingCount: Int { writer.pendingCount }
 
+    /// Why new writes are refused for now: the store is behind by more than
+    /// the writer's queue may hold (nil: it is not).
+    var backlogRefusal: APIError? {
+        guard writer.isBacklogged else { return nil }
+        return APIError.unavailable("The store is \(writer.queuedPayloadBytes >> 20) MiB behind; retry in a moment.")
+    }
+
     // MARK: Writing (primary or standalone)
 
     /// Applies `record` now, logs it in the current term, and calls `done`
@@ -81,9 +84,10 @@ final class LicenseService {
         state.apply(record)
         let entry = LogEntry(lsn: history.lastLsn + 1, term: term, record: record)
         history.append(lsn: entry.lsn, term: entry.term)
-        remember(entry)
+        let payload = LogRecordCodec.encode(record)
+        if onDurable != nil { recent.append(ReplicatedEntry(lsn: entry.lsn, term: entry.term, payload: payload)) }
         pending.append((entry.lsn, request, { done(entry) }))
-        writer.append(entry)
+        writer.append(entry, payload: payload)
     }
 
     /// Calls `done` once every record logged so far is acknowledged (at
@@ -127,24 +131,12 @@ final class LicenseService {
 
     // MARK: Replication
 
-    /// Keeps the entry, encoded, for streaming (in a pair only).
-    private func remember(_ entry: LogEntry) {
-        guard onDurable != nil else { return }
-        recent.append(ReplicatedEntry(lsn: entry.lsn, term: entry.term, payload: LogRecordCodec.encode(entry.record)))
-        if recent.count > Self.recentEntriesMax * 2 { recent.removeFirst(recent.count - Self.recentEntriesMax) }
-    }
-
     /// Entries `(after, through]` for an append message: from memory, or
     /// the durable ones from the store. May return fewer at the end when
     /// an old entry is neither in memory nor durable yet.
     func entries(after: UInt64, through: UInt64) throws -> [ReplicatedEntry] {
         guard through > after else { return [] }
-        if let first = recent.first, first.lsn <= after + 1 {
-            let start = Int(after + 1 - first.lsn)
-            let end = min(recent.count, Int(through - first.lsn) + 1)
-            return start < end ? Array(recent[start..<end]) : []
-        }
-        return try store.replicatedEntries(after: after, through: through)
+        return try recent.entries(after: after, through: through) ?? store.replicatedEntries(after: after, through: through)
     }
 
     /// Standby: applies entries from the primary and queues them for the
@@ -158,9 +150,8 @@ final class LicenseService {
             state.apply(entry.record)
             history.append(lsn: entry.lsn, term: entry.term)
             recent.append(replicated)
-            writer.append(entry)
+            writer.append(entry, payload: replicated.payload)
         }
-        if recent.count > Self.recentEntriesMax * 2 { recent.removeFirst(recent.count - Self.recentEntriesMax) }
     }
 
     /// Stores the term durably, then calls `done`.
@@ -173,7 +164,7 @@ final class LicenseService {
     /// rebuilds the state from what remains, then calls `done`.
     func truncate(after lsn: UInt64, done: @escaping () -> Void) {
         history.truncate(after: lsn)
-        recent.removeAll { $0.lsn > lsn }
+        recent.truncate(after: lsn)
         var rebuilt = LicenseState()
         writer.perform(nextLsn: lsn + 1, { store in
             try store.truncate(after: lsn)
@@ -220,7 +211,7 @@ final class LicenseService {
     /// empties the store and the state (a snapshot follows), then calls `done`.
     func discard(queueAfter lsn: UInt64, done: @escaping () -> Void) {
         history = TermHistory()
-        recent = []
+        recent.removeAll()
         state = LicenseState()
         writer.perform(nextLsn: 1, { store in try store.discard(queueAfter: lsn) }, done: { [unowned self] in
             self.checkpointLsn = 0
@@ -254,7 +245,7 @@ final class LicenseService {
                     self.history = loaded.history
                     self.checkpointLsn = loaded.checkpointLsn
                     self.compactedLsn = loaded.compactedLsn
-                    self.recent = []
+                    self.recent.removeAll()
                     self.writer.restart(nextLsn: loaded.history.lastLsn + 1)
                 } catch {
                     preconditionFailure("cannot open the store after installing a snapshot: \(error)")

@@ -167,12 +167,11 @@ final class LicenseStore {
         StoreFailure("\(path) is damaged at log record \(lsn): \(what). Stop lts, restore the data directory from a backup (or, on a standby, move it away so the node rejoins from its peer), then start again.")
     }
 
-    /// Appends entries and their grants in one transaction. Called on a pool
-    /// thread, one batch at a time.
-    func append(_ entries: [LogEntry]) throws {
+    /// Appends entries (each with its record encoded) and their grants in
+    /// one transaction. Called on a pool thread, one batch at a time.
+    func append(_ entries: [(entry: LogEntry, payload: [UInt8])]) throws {
         try writer.transaction {
-            for entry in entries {
-                let payload = LogRecordCodec.encode(entry.record)
+            for (entry, payload) in entries {
                 let kind = entry.record.kind
                 let crc = Self.checksum(term: entry.term, kind: kind, payload: payload)
                 try writer.query("INSERT INTO wal(lsn, term, kind, payload, crc) VALUES (?, ?, ?, ?, ?)",

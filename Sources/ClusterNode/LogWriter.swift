@@ -14,10 +14,15 @@ import Transport
 final class LogWriter {
     /// Most entries in one transaction.
     static let batchEntriesMax = 4096
+    /// Past this many queued payload bytes, or entries, the node refuses
+    /// new writes until the store catches up (`isBacklogged`); a standby's
+    /// appends are bounded by its primary's in-flight window instead.
+    static let queuedPayloadBytesMax = 64 << 20
+    static let queuedEntriesMax = 256 * 1_024
 
     /// One piece of queued work.
     private enum Work {
-        case entry(LogEntry)
+        case entry(LogEntry, payload: [UInt8])
         case task((LicenseStore) throws -> Void, done: () -> Void)
     }
 
@@ -45,13 +50,20 @@ final class LogWriter {
 
     /// Work queued and not yet durable.
     var pendingCount: Int { queued.count }
+    /// Payload bytes of the entries queued and not yet durable.
+    private(set) var queuedPayloadBytes = 0
 
-    /// Queues `entry`; `onDurable` reports it once it is durable.
-    func append(_ entry: LogEntry) {
+    /// Whether the queue holds more than the store should be behind by.
+    var isBacklogged: Bool { queuedPayloadBytes > Self.queuedPayloadBytesMax || queued.count > Self.queuedEntriesMax }
+
+    /// Queues `entry`, whose record encodes as `payload`; `onDurable`
+    /// reports it once it is durable.
+    func append(_ entry: LogEntry, payload: [UInt8]) {
         loop.assertInLoop()
         precondition(entry.lsn == nextLsn, "log entries must be appended in LSN order")
         nextLsn += 1
-        queued.append(.entry(entry))
+        queued.append(.entry(entry, payload: payload))
+        queuedPayloadBytes += payload.count
     }
 
     /// Queues `work` (run on a pool thread, in its own transaction if it
@@ -80,13 +92,14 @@ final class LogWriter {
             queued.removeFirst()
             run({ try work(store) }, then: done)
         case .entry:
-            var entries: [LogEntry] = []
+            var entries: [(entry: LogEntry, payload: [UInt8])] = []
             for work in queued.prefix(Self.batchEntriesMax) {
-                guard case .entry(let entry) = work else { break }
-                entries.append(entry)
+                guard case .entry(let entry, let payload) = work else { break }
+                entries.append((entry, payload))
+                queuedPayloadBytes -= payload.count
             }
             queued.removeFirst(entries.count)
-            run({ try store.append(entries) }, then: { [unowned self] in self.onDurable(entries.last!) })
+            run({ try store.append(entries) }, then: { [unowned self] in self.onDurable(entries.last!.entry) })
         }
     }
 

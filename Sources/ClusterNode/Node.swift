@@ -218,7 +218,7 @@ final class Node {
         guard spec.method != "GET", !Self.routesServedByStandby.contains(spec.pattern) else { return spec }
         let route = spec.route
         return (spec.method, spec.pattern, HTTPServer.Route(bodyLimitBytes: route.bodyLimitBytes) { [unowned self] request in
-            if let refusal = self.driver?.writeRefusal { return request.respond(error: refusal) }
+            if let refusal = self.driver?.writeRefusal ?? self.service?.backlogRefusal { return request.respond(error: refusal) }
             route.handler(request)
         })
     }

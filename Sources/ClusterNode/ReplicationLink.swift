@@ -16,12 +16,15 @@ import Transport
 /// secret, handshake over `handshakeTimeoutMs`) is closed and nothing more
 /// is read from it. There is at most one outbound stream (being dialed or
 /// open) and one authenticated inbound stream; at most `queuedMessagesMax`
-/// messages wait for the outbound stream. Every timer belongs to a stream or
+/// messages holding at most `queuedPayloadBytesMax` payload bytes wait for
+/// the outbound stream. Every timer belongs to a stream or
 /// to the redial and is cancelled with it. Everything runs on the loop thread.
 final class ReplicationLink {
     /// Messages kept while no outbound stream is open; older ones are dropped
     /// first, as the replication protocol recovers from lost messages.
     static let queuedMessagesMax = 1_024
+    /// Payload bytes kept in that queue: an append may carry 8 MiB.
+    static let queuedPayloadBytesMax = 32 << 20
     /// Time a stream gets to authenticate: an outbound one from its TCP and
     /// TLS connection (which `StreamConnector` bounds by the same time), an
     /// inbound one from its `101`.
@@ -124,6 +127,7 @@ final class ReplicationLink {
     private var redialDelayMs = ReplicationLink.redialDelayMsMin
     /// Messages waiting for an open outbound stream, oldest first.
     private var queue: [ReplicationMessage] = []
+    private var queuedPayloadBytes = 0
     private var inboundHandshakes: [Connection] = []
     private var inbound: Connection?
     private var refusalWarnedAtMs: UInt64?
@@ -229,6 +233,7 @@ final class ReplicationLink {
         guard !isClosed else { return }
         isClosed = true
         queue = []
+        queuedPayloadBytes = 0
         switch outbound {
         case .stream(let connection): shut(connection, reason: nil, byPeer: false)
         case .waiting(let timer): timer.cancel()
@@ -243,10 +248,14 @@ final class ReplicationLink {
     // MARK: Outbound
 
     private func enqueue(_ message: ReplicationMessage) {
-        if queue.count >= Self.queuedMessagesMax {
-            queue.removeFirst()
-            droppedMessagesTotal += 1
+        var drop = 0
+        queuedPayloadBytes += message.payloadBytes
+        while drop < queue.count, queue.count - drop >= Self.queuedMessagesMax || queuedPayloadBytes > Self.queuedPayloadBytesMax {
+            queuedPayloadBytes -= queue[drop].payloadBytes
+            drop += 1
         }
+        queue.removeFirst(drop)
+        droppedMessagesTotal += drop
         queue.append(message)
     }
 
@@ -300,9 +309,11 @@ final class ReplicationLink {
         logger.info("replication stream to \(connection.peer) authenticated")
         let waiting = queue
         queue = []
+        queuedPayloadBytes = 0
         for (index, message) in waiting.enumerated() {
             guard connection.stream.write(ReplicationMessageCodec.encode(message).encoded()) else {
                 queue = Array(waiting[index...])
+                queuedPayloadBytes = queue.reduce(0) { $0 + $1.payloadBytes }
                 return shut(connection, reason: "the stream does not take more data", byPeer: false)
             }
         }

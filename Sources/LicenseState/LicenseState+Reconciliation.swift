@@ -12,6 +12,12 @@ public extension LicenseState {
         public var itemId: String
         public var used: Int64
         public var allowed: Int64
+
+        public init(itemId: String, used: Int64, allowed: Int64) {
+            self.itemId = itemId
+            self.used = used
+            self.allowed = allowed
+        }
     }
 
     /// Whether `record`, from another node's log, is logged again here.

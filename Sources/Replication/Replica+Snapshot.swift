@@ -37,6 +37,7 @@ extension Replica {
 
     /// Primary: the snapshot for `session` is ready, `totalBytes` long.
     public mutating func snapshotPrepared(session: UInt64, totalBytes: UInt64) -> [ReplicaEffect] {
+        defer { checkInvariants() }
         guard role == .primary, var peer, peer.session == session, var transfer = peer.snapshot, transfer.totalBytes == nil,
               totalBytes > 0 else { return [] }
         transfer.totalBytes = totalBytes
@@ -65,6 +66,7 @@ extension Replica {
     /// said why): drop the standby, which then says hello again and so
     /// asks for a new one.
     public mutating func snapshotUnavailable(session: UInt64) -> [ReplicaEffect] {
+        defer { checkInvariants() }
         guard role == .primary, let peer, peer.session == session, peer.snapshot != nil else { return [] }
         self.peer = nil
         return [.send(.heartbeat(term: term, session: 0, commitLsn: commitLsn, sentLsn: 0))]
@@ -129,6 +131,7 @@ extension Replica {
     /// messages waited meanwhile, counts as heard now.
     public mutating func installedSnapshot(history installed: TermHistory, checkpointLsn: UInt64, compactedLsn: UInt64,
                                            nowMs: UInt64) -> [ReplicaEffect] {
+        defer { checkInvariants() }
         self.nowMs = max(self.nowMs, nowMs)
         lastHeardMs = self.nowMs
         history = installed
@@ -144,6 +147,7 @@ extension Replica {
     /// Standby: the snapshot could not be installed (the shell said why):
     /// start over with a new hello.
     public mutating func snapshotRefused() -> [ReplicaEffect] {
+        defer { checkInvariants() }
         incomingSnapshot = nil
         guard role == .standby else { return [] }
         return rehello()

@@ -12,6 +12,10 @@ import LicenseState
 /// - A primary acknowledges a record to clients only once it is durable
 ///   here and, in sync mode, on the standby (unless degraded).
 /// - A standby appends an entry only after the entry before it matched.
+/// - `commitLsn <= flushedLsn <= history.lastLsn` (LSNs are contiguous:
+///   `TermHistory.append` checks each).
+/// - `compactedLsn <= checkpointLsn`.
+/// These are checked after every input (`checkInvariants`).
 public struct Replica {
     public enum Role: String, Equatable {
         case primary
@@ -139,6 +143,7 @@ public struct Replica {
 
     /// Time passes: heartbeats, hellos, failure detection, degrading.
     public mutating func tick(nowMs: UInt64) -> [ReplicaEffect] {
+        defer { checkInvariants() }
         precondition(nowMs >= self.nowMs, "time never goes back")
         self.nowMs = nowMs
         switch role {
@@ -149,6 +154,7 @@ public struct Replica {
 
     /// A message from the peer.
     public mutating func receive(_ message: ReplicationMessage) -> [ReplicaEffect] {
+        defer { checkInvariants() }
         notePeerLog(message)
         var effects: [ReplicaEffect] = []
         if message.term > term {
@@ -178,6 +184,7 @@ public struct Replica {
     /// Primary: records through `lsn` were appended to the local log in
     /// this term (durable or not).
     public mutating func appended(through lsn: UInt64) -> [ReplicaEffect] {
+        defer { checkInvariants() }
         precondition(role == .primary, "only a primary appends its own records")
         while history.lastLsn < lsn { history.append(lsn: history.lastLsn + 1, term: term) }
         return streamToPeer()
@@ -186,6 +193,7 @@ public struct Replica {
     /// Records through `position` are durable on this node. A position the
     /// log no longer holds (its entry was truncated since) is ignored.
     public mutating func flushed(through position: LogPosition) -> [ReplicaEffect] {
+        defer { checkInvariants() }
         let lsn = position.lsn
         guard lsn > flushedLsn, history.term(at: lsn) == position.term else { return [] }
         flushedLsn = lsn
@@ -207,6 +215,7 @@ public struct Replica {
     /// Standby: after a `clearReconcileQueue`, records are still queued (the
     /// shell sends the queue in rounds of a bounded size): send the next round.
     public mutating func reconcileQueueRemains() -> [ReplicaEffect] {
+        defer { checkInvariants() }
         guard role == .standby else { return [] }
         hasReconcileQueue = true
         reconcileClearAtLsn = nil
@@ -218,6 +227,7 @@ public struct Replica {
     /// Primary: the records of a `reconcile` from `session` are in the log
     /// now, at or before `throughLsn`.
     public mutating func reconciled(session: UInt64, throughLsn: UInt64) -> [ReplicaEffect] {
+        defer { checkInvariants() }
         guard role == .primary else { return [] }
         return [.send(.reconciled(term: term, session: session, throughLsn: throughLsn))] + streamToPeer()
     }
@@ -225,9 +235,21 @@ public struct Replica {
     /// Primary: stop taking writes, wait until the standby holds the whole
     /// log, then hand the term over. Returns nil when there is no standby.
     public mutating func requestSwitchover() -> [ReplicaEffect]? {
+        defer { checkInvariants() }
         guard role == .primary, let peer, nowMs - peer.lastHeardMs < config.failoverTimeoutMs else { return nil }
         if handingOverSinceMs == nil { handingOverSinceMs = nowMs }
         return handOverIfCaughtUp()
+    }
+
+    /// Traps when a state invariant of the type's doc comment is broken:
+    /// checked after every input, in release builds too (a replica that
+    /// broke one would acknowledge or stream what it must not).
+    func checkInvariants() {
+        precondition(commitLsn <= flushedLsn, "commitLsn \(commitLsn) is past flushedLsn \(flushedLsn)")
+        precondition(flushedLsn <= history.lastLsn, "flushedLsn \(flushedLsn) is past the log's end \(history.lastLsn)")
+        precondition(role == .standby || term % 2 == UInt64(nodeIndex), "node \(nodeIndex) is primary in term \(term) of the other node")
+        precondition(term >= history.lastTerm, "term \(term) is behind the log's last term \(history.lastTerm)")
+        precondition(compaction.compactedLsn <= compaction.checkpointLsn, "the log is compacted past its checkpoint")
     }
 
     // MARK: Term changes

@@ -148,14 +148,7 @@ public final class ReplicaShell {
 
     private static func payloadBytes(of input: Input) -> Int {
         guard case .receive(let message) = input else { return 0 }
-        switch message {
-        case .append(_, _, _, _, let entries, _), .reconcile(_, _, let entries):
-            return entries.reduce(0) { $0 + $1.payload.count }
-        case .snapshotChunk(_, _, _, _, _, let bytes):
-            return bytes.count
-        default:
-            return 0
-        }
+        return message.payloadBytes
     }
 
     /// A primary's replica learns of the records the host logged since.

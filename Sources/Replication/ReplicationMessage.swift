@@ -53,4 +53,17 @@ public enum ReplicationMessage: Equatable {
             return session
         }
     }
+
+    /// Bytes of records or snapshot data the message carries: what the
+    /// limits on queued messages count.
+    public var payloadBytes: Int {
+        switch self {
+        case .append(_, _, _, _, let entries, _), .reconcile(_, _, let entries):
+            return entries.reduce(0) { $0 + $1.payload.count }
+        case .snapshotChunk(_, _, _, _, _, let bytes):
+            return bytes.count
+        case .hello, .heartbeat, .ack, .diverged, .reconciled, .handover, .snapshotAck:
+            return 0
+        }
+    }
 }
