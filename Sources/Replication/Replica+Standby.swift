@@ -106,6 +106,15 @@ extension Replica {
             // other yields while it hears it. Promoting at once on a hello
             // would let a stale one, delivered late, depose a live primary.
             let mine = history.last
+            // A hello at this term means the peer is a standby too (it
+            // restarted, or handed over): any attachment to it is over. Say
+            // hello from the next tick, so that it learns this log; an
+            // attached standby sends only acks, and two empty standbys
+            // would each wait for the other to lead.
+            if attached {
+                attached = false
+                lastHelloMs = nil
+            }
             if theirs.last > mine || (theirs.last == mine && peerIndex < nodeIndex) { lastHeardMs = nowMs }
             return []
         case .snapshotChunk(_, let session, let id, let offset, let totalBytes, let bytes):

@@ -101,6 +101,9 @@ public struct Replica {
     /// At the last failover, how long the peer had been silent (the time
     /// it took to notice it was gone).
     public internal(set) var lastFailoverSilenceMs: UInt64?
+    /// Time this node did not run (stalls of `config.stallMs` or more),
+    /// which its timers did not count.
+    public internal(set) var stalledForMsTotal: UInt64 = 0
 
     /// - Parameters:
     ///   - term: the persisted term.
@@ -144,12 +147,39 @@ public struct Replica {
     /// Time passes: heartbeats, hellos, failure detection, degrading.
     public mutating func tick(nowMs: UInt64) -> [ReplicaEffect] {
         defer { checkInvariants() }
-        precondition(nowMs >= self.nowMs, "time never goes back")
-        self.nowMs = nowMs
+        advanceClock(to: nowMs)
         switch role {
         case .primary: return tickPrimary()
         case .standby: return tickStandby()
         }
+    }
+
+    /// The clock moves to `nowMs` (it never goes back). The shell calls it
+    /// before every input, so a message handled before the first tick after
+    /// a pause meets the time as it is, not as it was.
+    ///
+    /// A jump of `config.stallMs` or more since the last input means this
+    /// node did not run meanwhile (a paused process, a blocked loop): the
+    /// time it missed is not the peer's silence, nor time its standby was
+    /// away, so every timer moves forward by it, as if the clock had
+    /// stopped with the node. A standby that resumes then hears its primary
+    /// (whose messages waited in the socket) before it could take over, and
+    /// a primary that resumes does not degrade for the pause.
+    public mutating func advanceClock(to nowMs: UInt64) {
+        defer { checkInvariants() }
+        precondition(nowMs >= self.nowMs, "time never goes back")
+        let stalledMs = nowMs - self.nowMs
+        self.nowMs = nowMs
+        guard stalledMs >= config.stallMs else { return }
+        stalledForMsTotal += stalledMs
+        lastHeardMs += stalledMs
+        lastHelloMs? += stalledMs
+        lastHeartbeatMs += stalledMs
+        reconcileSentMs? += stalledMs
+        standbyLostSinceMs? += stalledMs
+        handingOverSinceMs? += stalledMs
+        peer?.lastHeardMs += stalledMs
+        peer?.snapshot?.lastProgressMs += stalledMs
     }
 
     /// A message from the peer.

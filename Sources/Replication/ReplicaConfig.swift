@@ -31,6 +31,12 @@ public struct ReplicaConfig: Equatable {
     public var snapshotChunkBytes: UInt64
     /// Most snapshot chunks sent and not yet acknowledged.
     public var snapshotWindowChunks: UInt64
+    /// A gap this long between two inputs means the node itself did not
+    /// run (see `Replica.advanceClock`). By default half the failover
+    /// timeout: far above the gap between two ticks (a quarter of
+    /// `heartbeatMs`) and a loop lag within budget. `.max`: never (the
+    /// scenario transcripts, where one tick may jump a second).
+    public var stallMs: UInt64
 
     /// Largest snapshot chunk: the largest byte string a message field may hold.
     public static let snapshotChunkBytesMax = UInt64(BinaryReader.fieldBytesMax)
@@ -38,7 +44,7 @@ public struct ReplicaConfig: Equatable {
     public init(heartbeatMs: UInt64 = 100, failoverTimeoutMs: UInt64 = 1_000, degradeAfterMs: UInt64 = 5_000,
                 mode: Mode = .sync, appendEntriesMax: Int = 1_024, inFlightEntriesMax: UInt64 = 16_384,
                 checkpointEveryRecords: UInt64 = 100_000, retainedRecords: UInt64 = 100_000,
-                snapshotChunkBytes: UInt64 = 1 << 20, snapshotWindowChunks: UInt64 = 4) {
+                snapshotChunkBytes: UInt64 = 1 << 20, snapshotWindowChunks: UInt64 = 4, stallMs: UInt64? = nil) {
         self.heartbeatMs = heartbeatMs
         self.failoverTimeoutMs = failoverTimeoutMs
         self.degradeAfterMs = degradeAfterMs
@@ -49,6 +55,7 @@ public struct ReplicaConfig: Equatable {
         self.retainedRecords = retainedRecords
         self.snapshotChunkBytes = snapshotChunkBytes
         self.snapshotWindowChunks = snapshotWindowChunks
+        self.stallMs = stallMs ?? failoverTimeoutMs / 2
     }
 
     /// Why the values cannot work together, if they cannot.
@@ -60,6 +67,7 @@ public struct ReplicaConfig: Equatable {
         if appendEntriesMax < 1 || inFlightEntriesMax < UInt64(appendEntriesMax) {
             return "inFlightEntriesMax must be at least appendEntriesMax, which must be at least 1"
         }
+        if stallMs <= heartbeatMs { return "stallMs (\(stallMs)) must exceed heartbeatMs (\(heartbeatMs))" }
         if snapshotChunkBytes < 1 || snapshotChunkBytes > Self.snapshotChunkBytesMax || snapshotWindowChunks < 1 {
             return "snapshotChunkBytes must be 1 to \(Self.snapshotChunkBytesMax) and snapshotWindowChunks at least 1"
         }

@@ -10,9 +10,10 @@ import LicenseState
 ///   effect (term, truncation, discarded log, snapshot install) is under
 ///   way, nothing else happens: later effects and new inputs wait (ticks are
 ///   dropped: the next one comes), and writes are refused.
-/// - Before each input, the replica learns of the records the host logged
-///   since (`loggedLsn`), so a primary's replica and the log always agree
-///   when the replica decides.
+/// - Before each input, the replica learns the time (`nowMs`) and the
+///   records the host logged since (`loggedLsn`), so a primary's replica and
+///   the log always agree when the replica decides, and no input is judged
+///   by the time of the one before it.
 /// - At most one outgoing and one incoming snapshot are held, and only
 ///   while the replica still transfers them.
 public final class ReplicaShell {
@@ -113,6 +114,7 @@ public final class ReplicaShell {
     /// and runs the effects; holds it while a durable effect is under way.
     private func input(_ input: Input) {
         guard !isWaitingForDurable else { return hold(input) }
+        replica.advanceClock(to: max(host.nowMs, replica.nowMs))
         var produced = appendedSinceLastInput()
         let peerFlushed = replica.peer?.flushedLsn
         let stepped = step(input)

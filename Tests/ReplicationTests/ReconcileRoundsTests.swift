@@ -5,8 +5,11 @@ import XCTest
 /// A queue sent in rounds: after the primary answered one round and the
 /// shell cleared it, the rest goes in the next round, on the same session.
 final class ReconcileRoundsTests: XCTestCase {
+    /// One tick may jump seconds here, as silence: no stall detection.
+    private static let config = ReplicaConfig(stallMs: .max)
+
     func testTheNextRoundIsSentWhenTheQueueStillHoldsRecords() {
-        var standby = Replica(config: ReplicaConfig(), nodeIndex: 1, term: 2, history: TermHistory(), incarnation: 100,
+        var standby = Replica(config: Self.config, nodeIndex: 1, term: 2, history: TermHistory(), incarnation: 100,
                               hasReconcileQueue: true, nowMs: 0)
         let attach = standby.receive(.heartbeat(term: 2, session: 100, commitLsn: 0, sentLsn: 0))
         XCTAssertTrue(attach.contains(.sendReconcile(session: 100)))
@@ -20,7 +23,7 @@ final class ReconcileRoundsTests: XCTestCase {
     func testAPrimaryHasNoQueueToSend() {
         var history = TermHistory()
         history.append(lsn: 1, term: 1)
-        var node = Replica(config: ReplicaConfig(), nodeIndex: 0, term: 1, history: history, incarnation: 7,
+        var node = Replica(config: Self.config, nodeIndex: 0, term: 1, history: history, incarnation: 7,
                            hasReconcileQueue: false, nowMs: 0)
         _ = node.tick(nowMs: 5_000)
         XCTAssertEqual(node.role, .primary)

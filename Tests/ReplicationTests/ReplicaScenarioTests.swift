@@ -43,6 +43,64 @@ final class ReplicaScenarioTests: XCTestCase {
         """)
     }
 
+    func testAPrimaryResumedFromAPauseFollowsItsSuccessorAndDoesNotDeposeIt() {
+        ScenarioScript.run("""
+        # Node 0, the primary, is paused (SIGSTOP) after 1000; node 1 takes term 3.
+        > setup
+        n0: primary term=2 last=0@0 flushed=0 commit=0 peer(session=1500 flushed=0) log=[]
+        n1: standby term=2 last=0@0 flushed=0 commit=0 attached session=1500 log=[]
+        > tick 1 2000
+        n1:   → persist term=3
+        n1:   → role primary term=3
+        n1:   → send heartbeat term=3 session=0 commit=0 sent=0
+        > flush 1
+        n1: durable term=3
+        # Node 0 runs again at 4000. Node 1's heartbeat waited in its socket and is
+        # read before the first tick: it meets the time as it is now, not 1000.
+        > clock 0 4000
+        > deliver 1
+        n0: receive heartbeat term=3 session=0 commit=0 sent=0
+        n0:   → persist term=3
+        n0:   → role standby term=3
+        > flush 0
+        n0: durable term=3
+        # Its first tick: it heard the primary of term 3 just now, so it follows
+        # it instead of taking term 4 for 3000 ms of a silence that was its own.
+        > tick 0 4000
+        n0:   → send hello term=3 session=1000 node=0 last=0@0
+        > status 0
+        n0: standby term=3 last=0@0 flushed=0 commit=0 detached log=[]
+        """)
+    }
+
+    func testAStandbyResumedFromAPauseDoesNotTakeOverForItsOwnSilence() {
+        ScenarioScript.run("""
+        # Stalls of 1500 ms or more are the node's own (setup's ticks jump 1000).
+        > config stall=1500
+        > setup
+        n0: primary term=2 last=0@0 flushed=0 commit=0 peer(session=1500 flushed=0) log=[]
+        n1: standby term=2 last=0@0 flushed=0 commit=0 attached session=1500 log=[]
+        # Node 1 is paused after 1000 and runs again at 4000; its timer fires
+        # before it reads its socket. The 3000 ms it missed are not the primary's
+        # silence: no takeover.
+        > tick 1 4000
+        > tick 0 1100
+        n0:   → send heartbeat term=2 session=1500 commit=0 sent=0
+        > deliver 0
+        n1: receive heartbeat term=2 session=1500 commit=0 sent=0
+        > status 1
+        n1: standby term=2 last=0@0 flushed=0 commit=0 attached session=1500 log=[]
+        # A failover timeout after the heartbeat it read at 4000, with nothing
+        # since, the primary is gone.
+        > tick 1 4600
+        n1:   → send ack term=2 session=1500 flushed=0
+        > tick 1 5000
+        n1:   → persist term=3
+        n1:   → role primary term=3
+        n1:   → send heartbeat term=3 session=0 commit=0 sent=0
+        """)
+    }
+
     func testAStalePrimaryStepsDownWhenItSeesAHigherTerm() {
         ScenarioScript.run("""
         # The pair is cut in two; node 1 takes term 3 while node 0 still serves term 2.

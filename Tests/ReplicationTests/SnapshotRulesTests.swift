@@ -4,6 +4,9 @@ import XCTest
 
 /// Rules around snapshots that transcripts show less directly.
 final class SnapshotRulesTests: XCTestCase {
+    /// One tick may jump seconds here, as silence: no stall detection.
+    private static let config = ReplicaConfig(stallMs: .max)
+
     private func history(through lsn: UInt64, term: UInt64) -> TermHistory {
         var history = TermHistory()
         for index in stride(from: 1, through: lsn, by: 1) { history.append(lsn: index, term: term) }
@@ -11,7 +14,7 @@ final class SnapshotRulesTests: XCTestCase {
     }
 
     func testAPrimaryThatCannotMakeASnapshotDropsTheStandbySoItAsksAgain() {
-        var primary = Replica(config: ReplicaConfig(), nodeIndex: 0, term: 2, history: history(through: 6, term: 2), incarnation: 1,
+        var primary = Replica(config: Self.config, nodeIndex: 0, term: 2, history: history(through: 6, term: 2), incarnation: 1,
                               hasReconcileQueue: false, nowMs: 0, checkpointLsn: 6, compactedLsn: 4)
         _ = primary.tick(nowMs: 1_000)
         XCTAssertEqual(primary.role, .primary)
@@ -25,7 +28,7 @@ final class SnapshotRulesTests: XCTestCase {
 
     func testAnEmptyStandbyOfALogLongerThanTheRetainedOneGetsASnapshot() {
         for (retained, snapshot) in [(UInt64(5), true), (100, false)] {
-            var primary = Replica(config: ReplicaConfig(retainedRecords: retained), nodeIndex: 0, term: 2, history: history(through: 10, term: 2),
+            var primary = Replica(config: ReplicaConfig(retainedRecords: retained, stallMs: .max), nodeIndex: 0, term: 2, history: history(through: 10, term: 2),
                                   incarnation: 1, hasReconcileQueue: false, nowMs: 0)
             _ = primary.tick(nowMs: 1_000)
             let answer = primary.receive(.hello(term: primary.term, session: 7, nodeIndex: 1, history: TermHistory()))
@@ -35,22 +38,22 @@ final class SnapshotRulesTests: XCTestCase {
     }
 
     func testAMainThatEmptiedItsLogForASnapshotDoesNotTakeOverAlone() {
-        var emptied = Replica(config: ReplicaConfig(), nodeIndex: 0, term: 6, history: TermHistory(), incarnation: 1,
+        var emptied = Replica(config: Self.config, nodeIndex: 0, term: 6, history: TermHistory(), incarnation: 1,
                               hasReconcileQueue: true, nowMs: 0)
         XCTAssertFalse(emptied.tick(nowMs: 5_000).contains(.roleChanged(.primary, term: 8)))
         XCTAssertEqual(emptied.role, .standby)
-        var new = Replica(config: ReplicaConfig(), nodeIndex: 0, term: 1, history: TermHistory(), incarnation: 1,
+        var new = Replica(config: Self.config, nodeIndex: 0, term: 1, history: TermHistory(), incarnation: 1,
                           hasReconcileQueue: false, nowMs: 0)
         _ = new.tick(nowMs: 5_000)
         XCTAssertEqual(new.role, .primary, "a new main alone starts the pair")
-        var newStandby = Replica(config: ReplicaConfig(), nodeIndex: 1, term: 1, history: TermHistory(), incarnation: 1,
+        var newStandby = Replica(config: Self.config, nodeIndex: 1, term: 1, history: TermHistory(), incarnation: 1,
                                  hasReconcileQueue: false, nowMs: 0)
         _ = newStandby.tick(nowMs: 5_000)
         XCTAssertEqual(newStandby.role, .standby, "a new standby alone waits for its primary")
     }
 
     func testALateDuplicateOfTheFirstChunkDoesNotResetATransfer() {
-        var standby = Replica(config: ReplicaConfig(), nodeIndex: 1, term: 2, history: TermHistory(), incarnation: 40,
+        var standby = Replica(config: Self.config, nodeIndex: 1, term: 2, history: TermHistory(), incarnation: 40,
                               hasReconcileQueue: false, nowMs: 0)
         let session = standby.session
         _ = standby.receive(.snapshotChunk(term: 2, session: session, id: 5, offset: 0, totalBytes: 10, bytes: [1, 2, 3, 4]))

@@ -9,10 +9,13 @@ import XCTest
 ///
 /// Commands:
 /// - `config [mode=sync|async] [heartbeat=ms] [failover=ms] [degrade=ms] [appendMax=n] [inFlightMax=n]
-///   [checkpointEvery=n] [retained=n] [chunk=bytes] [window=chunks]`
+///   [checkpointEvery=n] [retained=n] [chunk=bytes] [window=chunks] [stall=ms]` (without `stall`, a tick
+///   may jump any time: stalls are not detected)
 /// - `setup`: node 0 primary in term 2 with node 1 attached, both at `failover` ms (prints their status)
 /// - `start <node> [at=ms] [term=t] [log=<first>..<last>@<term>,…] [ids=<first record ID>] [checkpoint=lsn] [compacted=lsn]`
 /// - `tick <node> <ms>`, `write <node> <record ID>…`, `switchover <node>`, `crash <node>`
+/// - `clock <node> <ms>`: the node's clock reads `ms` from now on, without a tick (a paused
+///   process resumes: what it handles next meets that time)
 /// - `deliver <from> [count]`, `drop <from> [count]`: messages `from` sent, oldest first
 /// - `flush <node> [count]`: complete disk operations, oldest first
 /// - `stabilize`: flush and deliver until nothing is left; `status <node>`
@@ -20,7 +23,7 @@ import XCTest
 /// Invariant: the same transcript always prints the same lines; a transcript
 /// passes only if every command printed exactly the lines written under it.
 final class ScenarioScript {
-    private var config = ReplicaConfig()
+    private var config = ReplicaConfig(stallMs: .max)
     private var nodes: [SimulatedNode?] = [nil, nil]
     /// Messages sent and not yet delivered, by sender.
     private var inFlight: [[ReplicationMessage]] = [[], []]
@@ -73,6 +76,9 @@ final class ScenarioScript {
         case "setup": setup()
         case "start": start(Int(positional[0]), options)
         case "tick": node(positional[0]).tick(nowMs: positional[1])
+        case "clock":
+            let clockMs = positional[1]
+            node(positional[0]).clockMs = { clockMs }
         case "write":
             let writer = node(positional[0])
             for id in positional.dropFirst() where !writer.submit(id: id) { say("n\(writer.index): refused g\(id)") }
@@ -106,7 +112,8 @@ final class ScenarioScript {
                                mode: options["mode"].flatMap(ReplicaConfig.Mode.init(rawValue:)) ?? .sync,
                                appendEntriesMax: Int(number("appendMax") ?? 1_024), inFlightEntriesMax: number("inFlightMax") ?? 16_384,
                                checkpointEveryRecords: number("checkpointEvery") ?? 100_000, retainedRecords: number("retained") ?? 100_000,
-                               snapshotChunkBytes: number("chunk") ?? 1 << 20, snapshotWindowChunks: number("window") ?? 4)
+                               snapshotChunkBytes: number("chunk") ?? 1 << 20, snapshotWindowChunks: number("window") ?? 4,
+                               stallMs: number("stall") ?? .max)
     }
 
     /// Node 0 primary in term 2 and node 1 attached, both clocks at `failoverTimeoutMs`.

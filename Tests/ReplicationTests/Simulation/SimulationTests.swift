@@ -3,8 +3,8 @@ import XCTest
 
 /// Many seeded runs of the pair under faults (see `Simulator`): every seed
 /// must keep the invariants, and the seeds together must have exercised the
-/// failover paths (crashes, promotions, truncations, switchovers, degrading,
-/// checkpoints, discarded logs, snapshots).
+/// failover paths (crashes, pauses, promotions, truncations, switchovers,
+/// degrading, checkpoints, discarded logs, snapshots).
 ///
 /// `LTS_SIM_SEED=<n>` runs only seed n, printing a step trace;
 /// `LTS_SIM_SEEDS=<n>` sets how many seeds each mode runs (default 5000).
@@ -58,6 +58,7 @@ final class SimulationTests: XCTestCase {
         XCTAssertGreaterThan(totals.checkpoints, 0, "no checkpoint was ever written")
         XCTAssertGreaterThan(totals.discards, 0, "no divergence ever lay behind a checkpoint")
         XCTAssertGreaterThan(totals.snapshotsInstalled, 0, "no standby ever joined by a snapshot")
+        XCTAssertGreaterThan(totals.pauses, 0, "no node was ever paused")
         if parity == 0 { XCTAssertGreaterThan(totals.degradedSteps, 0, "no sync primary ever degraded") }
     }
 }

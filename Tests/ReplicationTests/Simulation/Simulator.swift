@@ -3,8 +3,8 @@ import Replication
 import LTSTestSupport
 
 /// A main + standby pair in one process, against simulated time, disks and
-/// network: a fault phase (crashes, cold starts, cut and lossy directions,
-/// switchovers, clock drift), then a quiet phase (network healed, both nodes
+/// network: a fault phase (crashes, pauses, cold starts, cut and lossy
+/// directions, switchovers, clock drift), then a quiet phase (network healed, both nodes
 /// up, no faults) after which the pair must have converged.
 ///
 /// Invariant: a run is a pure function of its seed (all randomness comes
@@ -24,6 +24,8 @@ final class Simulator {
         var checkpoints = 0
         var discards = 0
         var snapshotsInstalled = 0
+        var pauses = 0
+        var stalledMs: UInt64 = 0
     }
 
     enum Event {
@@ -31,6 +33,8 @@ final class Simulator {
         case deliver(to: Int, message: ReplicationMessage)
         case restart(node: Int)
         case crash(node: Int, boot: Int)
+        /// A paused node (SIGSTOP) runs again (SIGCONT).
+        case resume(node: Int, boot: Int)
         case client
         case fault
         case quiet
@@ -54,6 +58,9 @@ final class Simulator {
     private let clockOffsetMs: [UInt64]
     private let tickEveryMs: [ClosedRange<UInt64>]
     private var diskDelayMs: [ClosedRange<UInt64>]
+    /// Per node: messages that reached it while it was paused, in order;
+    /// nil while it runs.
+    var pausedInbox: [[ReplicationMessage]?] = [nil, nil]
     var nextRecordId: UInt64 = 1
     var quiet = false
     var stats = Stats()
@@ -113,6 +120,7 @@ final class Simulator {
         self.random = random
         for node in nodes {
             node.diskDueMs = { [unowned self] in self.nowMs + self.random.uniform(self.diskDelayMs[node.index]) }
+            node.clockMs = { [unowned self] in self.localNowMs(node.index) }
             if traceSteps {
                 node.trace = { [unowned self] line in print("[\(self.nowMs)ms n\(node.index)] \(line)") }
             }
@@ -150,7 +158,7 @@ final class Simulator {
     private func step() -> Bool {
         var nextMs = events.nextTimeMs ?? .max
         var diskNode: SimulatedNode?
-        for node in nodes where node.isUp {
+        for node in nodes where node.isUp && pausedInbox[node.index] == nil {
             if let dueMs = node.disk.first?.dueMs, dueMs < nextMs {
                 nextMs = dueMs
                 diskNode = node
@@ -167,18 +175,33 @@ final class Simulator {
         case .tick(let index, let boot):
             let node = nodes[index]
             guard node.isUp, node.boots == boot else { break }
+            // A paused node's timers fire once it runs again.
+            guard pausedInbox[index] == nil else { break }
             node.tick(nowMs: localNowMs(index))
             events.push(.tick(node: index, boot: boot), atMs: nowMs + random.uniform(tickEveryMs[index]))
         case .deliver(let index, let message):
             guard nodes[index].isUp, network.isOpen(from: 1 - index, atMs: nowMs) else { break }
+            // A paused node's socket holds what arrives, in order.
+            if pausedInbox[index] != nil {
+                pausedInbox[index]!.append(message)
+                break
+            }
             nodes[index].receive(message)
+        case .resume(let index, let boot):
+            let node = nodes[index]
+            guard node.isUp, node.boots == boot, let inbox = pausedInbox[index] else { break }
+            pausedInbox[index] = nil
+            trace("node \(index) resumes with \(inbox.count) messages waiting")
+            // Everything that waited is read at once, before the first tick.
+            for message in inbox where node.isUp { node.receive(message) }
+            events.push(.tick(node: index, boot: boot), atMs: nowMs + random.uniform(tickEveryMs[index]))
         case .restart(let index):
             if !nodes[index].isUp { start(nodes[index]) }
         case .crash(let index, let boot):
             // Back soon, before the peer times out, so that the peer meets the restarted node.
             if !quiet, nodes[index].isUp, nodes[index].boots == boot { crash(nodes[index], downForMs: random.uniform(1...60)) }
         case .client:
-            let open = nodes.filter { $0.replica?.acceptsWrites ?? false }
+            let open = nodes.filter { ($0.shell?.acceptsWrites ?? false) && pausedInbox[$0.index] == nil }
             if !open.isEmpty, random.pick(open).submit(id: nextRecordId) { nextRecordId += 1 }
             if nowMs < writesEndMs { events.push(.client, atMs: nowMs + random.uniform(1...12)) }
         case .fault:
@@ -192,6 +215,9 @@ final class Simulator {
             diskDelayMs = [0...2, 0...2]
             trace("quiet: network and disks healed, faults stop")
             for node in nodes where !node.isUp { start(node) }
+            for node in nodes where pausedInbox[node.index] != nil {
+                events.push(.resume(node: node.index, boot: node.boots), atMs: nowMs)
+            }
         }
         return true
     }
@@ -233,8 +259,20 @@ final class Simulator {
             network.links[sender].duplicatePerMille = random.chance(perMille: 500) ? 0 : random.uniform(0...150)
             network.links[sender].delayMs = random.uniform(0...2)...random.uniform(3...30)
             trace("network: from \(sender) drop=\(network.links[sender].dropPerMille)‰ duplicate=\(network.links[sender].duplicatePerMille)‰ delay=\(network.links[sender].delayMs)ms")
+        case 75..<83:
+            let up = nodes.filter { $0.isUp && pausedInbox[$0.index] == nil }
+            guard !up.isEmpty else { return }
+            let node = random.pick(up)
+            // Pauses around the failover timeout hurt most: the peer may or
+            // may not have taken over when the node runs again.
+            let pauseMs = random.uniform(1...(3 * config.failoverTimeoutMs))
+            pausedInbox[node.index] = []
+            stats.pauses += 1
+            stats.stalledMs += pauseMs
+            trace("node \(node.index) paused for \(pauseMs)ms")
+            events.push(.resume(node: node.index, boot: node.boots), atMs: nowMs + pauseMs)
         case 67..<75:
-            for node in nodes where node.role == .primary && node.requestSwitchover() {
+            for node in nodes where node.role == .primary && pausedInbox[node.index] == nil && node.requestSwitchover() {
                 stats.switchovers += 1
             }
         default:
@@ -265,6 +303,7 @@ final class Simulator {
 
     private func crash(_ node: SimulatedNode, downForMs: UInt64) {
         node.crash()
+        pausedInbox[node.index] = nil
         stats.crashes += 1
         events.push(.restart(node: node.index), atMs: nowMs + downForMs)
     }
@@ -342,5 +381,7 @@ extension Simulator.Stats {
         checkpoints += other.checkpoints
         discards += other.discards
         snapshotsInstalled += other.snapshotsInstalled
+        pauses += other.pauses
+        stalledMs += other.stalledMs
     }
 }
