@@ -56,6 +56,10 @@ public final class ReplicaShell {
     public private(set) var droppedInputsTotal: UInt64 = 0
     /// Primary: the session whose snapshot the host holds open.
     private var outgoingSnapshotSession: UInt64?
+    /// Primary: the session of the copy being made, and one asked for
+    /// meanwhile.
+    private var snapshotPreparing: UInt64?
+    private var snapshotWanted: UInt64?
     /// Standby: the host holds an incoming snapshot.
     private var incomingSnapshotOpen = false
     /// Standby: how many queue entries the last `reconcile` carried.
@@ -307,25 +311,41 @@ public final class ReplicaShell {
 
     // MARK: Snapshots
 
+    /// Asks the host for a copy of the store; one copy is made at a time
+    /// (the host holds one), and a request made meanwhile waits for it.
     private func prepareSnapshot(session: UInt64) {
         if outgoingSnapshotSession != nil {
             outgoingSnapshotSession = nil
             host.releaseOutgoingSnapshot(delivered: false)
         }
+        guard snapshotPreparing == nil else {
+            snapshotWanted = session
+            return
+        }
+        snapshotPreparing = session
         host.prepareSnapshot { [unowned self] result in
+            snapshotPreparing = nil
+            let wanted = snapshotWanted
+            snapshotWanted = nil
             // Only the copy the replica still waits for is kept.
-            guard let peer = replica.peer, peer.session == session, peer.snapshot?.totalBytes == nil else {
-                if case .success = result { host.releaseOutgoingSnapshot(delivered: false) }
+            if replicaAwaitsSnapshot(for: session) {
+                switch result {
+                case .success(let totalBytes):
+                    outgoingSnapshotSession = session
+                    input(.snapshotPrepared(session: session, totalBytes: totalBytes))
+                case .failure:
+                    input(.snapshotUnavailable(session: session))
+                }
                 return
             }
-            switch result {
-            case .success(let totalBytes):
-                outgoingSnapshotSession = session
-                input(.snapshotPrepared(session: session, totalBytes: totalBytes))
-            case .failure:
-                input(.snapshotUnavailable(session: session))
-            }
+            if case .success = result { host.releaseOutgoingSnapshot(delivered: false) }
+            if let wanted, replicaAwaitsSnapshot(for: wanted) { prepareSnapshot(session: wanted) }
         }
+    }
+
+    private func replicaAwaitsSnapshot(for session: UInt64) -> Bool {
+        guard let peer = replica.peer, peer.session == session, let transfer = peer.snapshot else { return false }
+        return transfer.totalBytes == nil
     }
 
     /// Releases a snapshot the replica no longer transfers (the standby

@@ -11,6 +11,11 @@ import XCTest
 final class SimulationTests: XCTestCase {
     private static let environment = ProcessInfo.processInfo.environment
     private static let seedsPerMode = environment["LTS_SIM_SEEDS"].flatMap(UInt64.init) ?? 5_000
+    /// Seeds beyond the default range that once failed, run every time: two
+    /// empty standbys each waiting for the other (2892, with pauses), a
+    /// stale snapshot copy releasing the one the standby waited for (30676,
+    /// 50395).
+    private static let regressionSeeds: [UInt64] = [2_892, 30_676, 50_395]
 
     /// Even seeds run in sync mode.
     func testSyncReplicationKeepsTheInvariants() {
@@ -34,8 +39,9 @@ final class SimulationTests: XCTestCase {
         }
         var failures: [String] = []
         var totals = Simulator.Stats()
-        for index in 0..<Self.seedsPerMode {
-            let simulator = Simulator(seed: 2 * index + parity)
+        let seeds = (0..<Self.seedsPerMode).map { 2 * $0 + parity } + Self.regressionSeeds.filter { $0 % 2 == parity }
+        for seed in seeds {
+            let simulator = Simulator(seed: seed)
             SimulationCrashReporter.running(simulator)
             if let failure = simulator.run() {
                 failures.append(failure)
