@@ -5,7 +5,7 @@ let package = Package(
     name: "lts",
     platforms: [.macOS(.v13)],
     products: [
-        .executable(name: "lts", targets: ["ClusterNode"]),
+        .executable(name: "lts", targets: ["lts"]),
         .library(name: "LicenseClient", targets: ["LicenseClient"]),
     ],
     dependencies: [
@@ -19,20 +19,44 @@ let package = Package(
         .target(name: "LicenseState"),
         .target(name: "Replication", dependencies: ["LicenseState"]),
         .target(name: "LicenseClient", dependencies: ["Transport"]),
-        .executableTarget(
+        .target(
             name: "ClusterNode",
             dependencies: [
-                "Transport", "LicenseState", "Replication", "LicenseClient",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Transport", "LicenseState", "Replication",
                 .product(name: "Logging", package: "swift-log"),
             ],
             resources: [.copy("Portal")]
+        ),
+        .target(
+            name: "OperatorTools",
+            dependencies: [
+                "ClusterNode", "Transport", "LicenseState", "LicenseClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+        ),
+        .executableTarget(
+            name: "lts",
+            dependencies: [
+                "ClusterNode", "OperatorTools", "Transport", "LicenseClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
         ),
         .target(name: "LTSTestSupport", dependencies: ["Transport"], path: "Tests/LTSTestSupport"),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Replication", "LTSTestSupport"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "LicenseState", "LTSTestSupport"]),
         .testTarget(name: "LicenseStateTests", dependencies: ["LicenseState", "LTSTestSupport"]),
-        .testTarget(name: "LicenseClientTests", dependencies: ["LicenseClient", "LTSTestSupport"]),
-        .testTarget(name: "ClusterNodeTests", dependencies: ["ClusterNode", "Transport", "LTSTestSupport"]),
+        .testTarget(name: "LicenseClientTests", dependencies: ["LicenseClient"]),
+        .testTarget(
+            name: "ClusterNodeTests",
+            dependencies: [
+                "ClusterNode", "Transport", "LicenseState", "Replication", "LTSTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "ProcessTests",
+            dependencies: ["lts", "ClusterNode", "OperatorTools", "Transport", "LicenseState", "Replication", "LicenseClient", "LTSTestSupport"]
+        ),
     ]
 )
