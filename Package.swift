@@ -16,8 +16,9 @@ let package = Package(
         .systemLibrary(name: "CH2O", path: "Sources/CH2O", pkgConfig: "libh2o"),
         .target(name: "CLtsShim", dependencies: ["CH2O"], path: "Sources/CLtsShim"),
         .target(name: "Transport", dependencies: ["CH2O", "CLtsShim", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "LicenseState"),
-        .target(name: "Replication", dependencies: ["LicenseState"]),
+        .target(name: "WireFormat"),
+        .target(name: "LicenseState", dependencies: ["WireFormat"]),
+        .target(name: "Replication", dependencies: ["WireFormat"]),
         .target(name: "LicenseClient", dependencies: ["Transport"]),
         .target(
             name: "ClusterNode",
@@ -45,6 +46,7 @@ let package = Package(
         .target(name: "LTSTestSupport", dependencies: ["Transport"], path: "Tests/LTSTestSupport"),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Replication", "LTSTestSupport"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "LicenseState", "LTSTestSupport"]),
+        .testTarget(name: "WireFormatTests", dependencies: ["WireFormat"]),
         .testTarget(name: "LicenseStateTests", dependencies: ["LicenseState", "LTSTestSupport"]),
         .testTarget(name: "LicenseClientTests", dependencies: ["LicenseClient"]),
         .testTarget(

@@ -1,4 +1,4 @@
-import LicenseState
+import WireFormat
 import XCTest
 
 final class LogPositionTests: XCTestCase {
