@@ -15,11 +15,12 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CH2O", path: "Sources/CH2O", pkgConfig: "libh2o"),
         .target(name: "CLtsShim", dependencies: ["CH2O"], path: "Sources/CLtsShim"),
-        .target(name: "Transport", dependencies: ["CH2O", "CLtsShim", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Platform", dependencies: ["CH2O", "CLtsShim"]),
+        .target(name: "Transport", dependencies: ["Platform", "CH2O", "CLtsShim", .product(name: "Logging", package: "swift-log")]),
         .target(name: "WireFormat"),
         .target(name: "LicenseState", dependencies: ["WireFormat"]),
         .target(name: "Replication", dependencies: ["WireFormat"]),
-        .target(name: "LicenseClient", dependencies: ["Transport"]),
+        .target(name: "LicenseClient", dependencies: ["Platform"]),
         .target(
             name: "ClusterNode",
             dependencies: [
@@ -58,7 +59,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ProcessTests",
-            dependencies: ["lts", "ClusterNode", "OperatorTools", "Transport", "LicenseState", "Replication", "LicenseClient", "LTSTestSupport"]
+            dependencies: ["lts", "ClusterNode", "OperatorTools", "Transport", "LicenseState", "Replication", "LicenseClient", "Platform", "LTSTestSupport"]
         ),
     ]
 )

@@ -1,6 +1,7 @@
 import CH2O
 import CLtsShim
 import Foundation
+import Platform
 
 /// A value bound to, or read from, an SQL statement.
 public enum SQLiteValue: Equatable {

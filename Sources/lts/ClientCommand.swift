@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LicenseClient
 import OperatorTools
+import Platform
 import Transport
 
 /// `lts client`: the client calls from the command line, through

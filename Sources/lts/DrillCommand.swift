@@ -1,5 +1,6 @@
 import ArgumentParser
 import OperatorTools
+import Platform
 import Transport
 
 /// `lts drill failover|switchover`: proves, under a built-in client load,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Platform
 import Transport
 
 /// How a command-line tool decides to trust the TLS certificates of the

@@ -1,5 +1,6 @@
 import Foundation
 import LTSTestSupport
+import Platform
 import Transport
 import XCTest
 
@@ -59,4 +60,4 @@ final class AdminAuthTests: XCTestCase {
 }
 
 /// The response type of the test client.
-typealias HTTPClientResponse = Transport.HTTPClient.Response
+typealias HTTPClientResponse = Platform.HTTPClient.Response

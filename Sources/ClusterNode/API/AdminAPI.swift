@@ -1,5 +1,6 @@
 import Foundation
 import LicenseState
+import Platform
 import Transport
 
 /// The admin routes (`/dls/api/admin/…`): password, login, license import,

@@ -1,5 +1,6 @@
 import Foundation
 import LicenseState
+import Platform
 import Transport
 
 /// The usage alert routes: `GET /dls/api/admin/alerts` (settings, every

@@ -1,5 +1,6 @@
 import Foundation
 import LicenseState
+import Platform
 import Transport
 
 /// The client routes: authorize, report, heartbeat, release

@@ -1,5 +1,6 @@
 import Foundation
 import LicenseState
+import Platform
 import Transport
 
 /// `GET /dls/api/admin/stats`: usage per item and handshake code over a

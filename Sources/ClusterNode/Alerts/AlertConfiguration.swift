@@ -1,5 +1,6 @@
 import Foundation
 import LicenseState
+import Platform
 import Transport
 
 /// The usage alert settings in effect on this node: those saved in the

@@ -1,6 +1,7 @@
 import Foundation
 import LicenseState
 import Logging
+import Platform
 import Transport
 
 /// Delivers alert emails: one at a time, the pending email due first, sent

@@ -1,6 +1,7 @@
 import Foundation
 import LicenseState
 import Logging
+import Platform
 import Replication
 import Transport
 

@@ -1,4 +1,5 @@
 import LicenseState
+import Platform
 import Replication
 import Transport
 

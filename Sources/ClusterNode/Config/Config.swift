@@ -1,5 +1,6 @@
 import Foundation
 import LicenseState
+import Platform
 import Transport
 
 /// A node's validated configuration (`lts.json`, or the legacy `dls.json`).

@@ -1,6 +1,6 @@
 import Foundation
 import LicenseState
-import Transport
+import Platform
 
 /// The vendor public keys this node accepts license files from (config
 /// `trustedIssuers`), and the signature check of a file against them.

@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 
 /// The node's data directory, held under an exclusive lock for the life of
 /// the process, with the node UUID made there once.
@@ -8,7 +9,7 @@ import Foundation
 final class DataDirectory {
     let path: String
     let nodeUUID: String
-    private let lockDescriptor: Int32
+    private let lock: DurableFile.Lock
 
     var certificatePath: String { path + "/tls/node.crt" }
     var keyPath: String { path + "/tls/node.key" }
@@ -25,22 +26,23 @@ final class DataDirectory {
         } catch {
             throw Failure("cannot create the data directory \(path): \(error.localizedDescription)")
         }
-        let descriptor = open(path + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw Failure("cannot open \(path)/lock: \(String(cString: strerror(errno)))") }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        let lock: DurableFile.Lock?
+        do {
+            lock = try DurableFile.Lock(path: path + "/lock")
+        } catch {
+            throw Failure("\(error)")
+        }
+        guard let lock else {
             let holder = (try? String(contentsOfFile: path + "/lts.pid", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-            close(descriptor)
             throw Failure("the data directory \(path) is in use by another lts process\(holder.map { " (pid \($0))" } ?? ""); stop it first or use another dataDir")
         }
-        lockDescriptor = descriptor
+        self.lock = lock
         nodeUUID = try Self.readOrCreateUUID(at: path + "/node.uuid")
         try? "\(getpid())\n".write(toFile: path + "/lts.pid", atomically: true, encoding: .utf8)
     }
 
     deinit {
-        unlink(pidPath)
-        flock(lockDescriptor, LOCK_UN)
-        close(lockDescriptor)
+        DurableFile.remove(pidPath)
     }
 
     private static func readOrCreateUUID(at file: String) throws -> String {

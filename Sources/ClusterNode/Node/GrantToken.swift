@@ -1,5 +1,6 @@
 import Foundation
 import LicenseState
+import Platform
 import Transport
 
 /// The token a client receives with a grant: the grant's facts, signed with

@@ -2,6 +2,7 @@ import Foundation
 import LicenseClient
 import LicenseState
 import Logging
+import Platform
 import Replication
 import Transport
 

@@ -1,3 +1,4 @@
+import Platform
 import Transport
 
 /// Logged-in admin sessions: random tokens, kept only as their SHA-256,

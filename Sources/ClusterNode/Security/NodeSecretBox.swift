@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 import Transport
 
 /// The node's box for secrets kept in the log (the SMTP password). In a pair

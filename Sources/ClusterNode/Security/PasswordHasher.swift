@@ -1,4 +1,5 @@
 import LicenseState
+import Platform
 import Transport
 
 /// Makes and checks `PasswordHash`es with PBKDF2 from libcrypto. Slow on

@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 import LicenseState
 
 /// `DATADIR/admin-password.reset`: the hash of a new admin password that an
@@ -54,30 +55,7 @@ public enum PasswordResetFile {
     /// beside it, synced, renamed over it, and the directory synced, so a
     /// crash leaves the old file or the new one, never part of one.
     public static func writeAtomically(_ bytes: Data, to path: String) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        let temporary = path + ".tmp-\(getpid())"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard descriptor >= 0 else { throw Failure("cannot create \(temporary): \(String(cString: strerror(errno)))") }
-        // O_TRUNC keeps the mode of a file an earlier crashed run left: set it.
-        let written = fchmod(descriptor, 0o600) == 0
-            && bytes.withUnsafeBytes { buffer in write(descriptor, buffer.baseAddress, buffer.count) == buffer.count }
-            && fsync(descriptor) == 0
-        let writeError = errno
-        close(descriptor)
-        guard written else {
-            unlink(temporary)
-            throw Failure("cannot write \(temporary): \(String(cString: strerror(writeError)))")
-        }
-        guard rename(temporary, path) == 0 else {
-            let renameError = errno
-            unlink(temporary)
-            throw Failure("cannot rename \(temporary) to \(path): \(String(cString: strerror(renameError)))")
-        }
-        let directoryDescriptor = open(directory.isEmpty ? "." : directory, O_RDONLY | O_CLOEXEC)
-        if directoryDescriptor >= 0 {
-            fsync(directoryDescriptor)
-            close(directoryDescriptor)
-        }
+        try DurableFile.write(bytes, to: path)
     }
 
     /// Why a reset file cannot be read or written.

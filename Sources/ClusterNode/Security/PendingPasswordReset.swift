@@ -1,6 +1,7 @@
 import Foundation
 import LicenseState
 import Logging
+import Platform
 import Transport
 
 /// Applies an operator's admin password reset: watches for
@@ -95,7 +96,7 @@ public final class PendingPasswordReset {
         service.commit(.setAdminPassword(hash, at: WallClock.nowSeconds()), request: nil) { [weak self] entry in
             guard let self else { return }
             if self.inFlight == attempt { self.inFlight = nil }
-            if FileManager.default.contents(atPath: self.path) == bytes { unlink(self.path) }
+            if FileManager.default.contents(atPath: self.path) == bytes { DurableFile.remove(self.path) }
             self.logger.notice("the admin password reset from \(self.path) is logged at lsn \(entry.lsn) in term \(entry.term); the file is deleted")
         }
         // Ended as the new password applies, not when acknowledged: no

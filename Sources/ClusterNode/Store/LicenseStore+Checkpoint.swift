@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 import LicenseState
 import Replication
 import Transport
@@ -108,14 +109,13 @@ extension LicenseStore {
     func adopt(snapshot file: String, totalBytes: UInt64, term: UInt64) throws -> LoadedState {
         let candidate: LicenseStore
         do {
-            let handle = open(file, O_RDWR)
-            guard handle >= 0 else { throw StoreFailure("cannot open it: \(String(cString: strerror(errno)))") }
-            var info = stat()
-            let synced = fstat(handle, &info) == 0 && fsync(handle) == 0
-            Foundation.close(handle)
-            guard synced, UInt64(info.st_size) == totalBytes else {
-                throw StoreFailure("it has \(info.st_size) bytes of the \(totalBytes) announced, or cannot be synced")
+            let size: UInt64
+            do {
+                size = try DurableFile.sync(file)
+            } catch {
+                throw StoreFailure("\(error)")
             }
+            guard size == totalBytes else { throw StoreFailure("it has \(size) bytes of the \(totalBytes) announced") }
             let check = try SQLiteDatabase(path: file)
             let verdict = try check.query("PRAGMA quick_check").first?.first?.text
             check.close()

@@ -1,5 +1,6 @@
 import Foundation
 import LicenseState
+import Platform
 import Replication
 import Transport
 
@@ -119,15 +120,12 @@ final class LicenseStore {
         try writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         close()
         // A log file left by the old database would be applied to the new one.
-        unlink(path + "-wal")
-        unlink(path + "-shm")
-        guard rename(file, path) == 0 else {
-            throw StoreFailure("cannot move the snapshot \(file) to \(path): \(String(cString: strerror(errno)))")
-        }
-        let directory = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY)
-        if directory >= 0 {
-            fsync(directory)
-            Foundation.close(directory)
+        DurableFile.remove(path + "-wal")
+        DurableFile.remove(path + "-shm")
+        do {
+            try DurableFile.move(file, to: path)
+        } catch {
+            throw StoreFailure("cannot move the snapshot \(file) to \(path): \(error)")
         }
         (writer, reader) = try Self.connections(path)
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Platform
 import Transport
 
 /// `lts alerts test`: has the primary send a test email to the alert

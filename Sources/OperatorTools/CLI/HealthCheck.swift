@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Platform
 import Transport
 
 /// `lts health`: asks one node for its health (`GET api/health`) and prints

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Platform
 import Transport
 
 /// One run of `lts drill`: checks that the pair is healthy, starts the

@@ -1,3 +1,4 @@
+import Platform
 import Transport
 
 /// What a drill runs with: the pair, how to trust and log into it, the load.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Platform
 import Transport
 
 /// `lts bench authorize`: runs an `AuthorizeLoad` on its own loop for a

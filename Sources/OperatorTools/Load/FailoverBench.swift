@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Platform
 import Transport
 
 /// `lts bench failover`: rounds of SIGKILL of the primary of a local pair

@@ -1,5 +1,6 @@
 import Foundation
 import LicenseClient
+import Platform
 import Transport
 
 /// Continuous authorizations against a pair from worker threads, each a

@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 import Transport
 
 /// The demo main + standby pair of `lts pair`: makes its files, runs both

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Platform
 import Transport
 
 /// The files of a local main + standby pair under one directory: a demo

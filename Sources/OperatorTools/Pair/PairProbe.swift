@@ -1,5 +1,6 @@
 import ClusterNode
 import Foundation
+import Platform
 import Transport
 
 /// What a tool outside a pair sees of it over HTTPS: each node's health,

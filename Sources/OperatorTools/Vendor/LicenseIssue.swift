@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LicenseState
+import Platform
 import Transport
 
 /// A signed license file to mint, as `lts license issue` takes it: each item

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import Transport
+import Platform
 
 /// A vendor's signing key pair on disk: `DIR/issuer.key` (private) and
 /// `DIR/issuer.pub`, as `lts license keygen` writes it.
