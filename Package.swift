@@ -15,9 +15,13 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CH2O", path: "Sources/CH2O", pkgConfig: "libh2o"),
         .target(name: "CLtsShim", dependencies: ["CH2O"], path: "Sources/CLtsShim"),
-        .target(name: "Platform", dependencies: ["CH2O", "CLtsShim"]),
-        .target(name: "Transport", dependencies: ["Platform", "CH2O", "CLtsShim", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "WireFormat"),
+        .target(name: "Platform", dependencies: ["CH2O", "CLtsShim"], exclude: ["README.md"]),
+        .target(
+            name: "Transport",
+            dependencies: ["Platform", "CH2O", "CLtsShim", .product(name: "Logging", package: "swift-log")],
+            exclude: ["README.md"]
+        ),
+        .target(name: "WireFormat", exclude: ["README.md"]),
         .target(name: "LicenseState", dependencies: ["WireFormat"]),
         .target(name: "Replication", dependencies: ["WireFormat"]),
         .target(name: "LicenseClient", dependencies: ["Platform"]),
@@ -27,6 +31,8 @@ let package = Package(
                 "Transport", "LicenseState", "Replication",
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["README.md", "Node/README.md", "Config/README.md", "Store/README.md", "Cluster/README.md", "API/README.md",
+                      "Alerts/README.md", "Security/README.md"],
             resources: [.copy("Portal")]
         ),
         .target(
@@ -35,6 +41,7 @@ let package = Package(
                 "ClusterNode", "Transport", "LicenseState", "LicenseClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            exclude: ["README.md", "Drill/README.md", "Load/README.md", "Pair/README.md", "Vendor/README.md", "CLI/README.md"]
         ),
         .executableTarget(
             name: "lts",
@@ -43,6 +50,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            exclude: ["README.md"]
         ),
         .target(name: "LTSTestSupport", dependencies: ["Transport"], path: "Tests/LTSTestSupport"),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Replication", "LTSTestSupport"]),
