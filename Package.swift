@@ -5,7 +5,7 @@ let package = Package(
     name: "lts",
     platforms: [.macOS(.v13)],
     products: [
-        .executable(name: "lts", targets: ["ClusterNode"]),
+        .executable(name: "lts", targets: ["lts"]),
         .library(name: "LicenseClient", targets: ["LicenseClient"]),
     ],
     dependencies: [
@@ -15,24 +15,59 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CH2O", path: "Sources/CH2O", pkgConfig: "libh2o"),
         .target(name: "CLtsShim", dependencies: ["CH2O"], path: "Sources/CLtsShim"),
-        .target(name: "Transport", dependencies: ["CH2O", "CLtsShim", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "LicenseState"),
-        .target(name: "Replication", dependencies: ["LicenseState"]),
-        .target(name: "LicenseClient", dependencies: ["Transport"]),
-        .executableTarget(
+        .target(name: "Platform", dependencies: ["CH2O", "CLtsShim"], exclude: ["README.md"]),
+        .target(
+            name: "Transport",
+            dependencies: ["Platform", "CH2O", "CLtsShim", .product(name: "Logging", package: "swift-log")],
+            exclude: ["README.md"]
+        ),
+        .target(name: "WireFormat", exclude: ["README.md"]),
+        .target(name: "LicenseState", dependencies: ["WireFormat"]),
+        .target(name: "Replication", dependencies: ["WireFormat"]),
+        .target(name: "LicenseClient", dependencies: ["Platform"]),
+        .target(
             name: "ClusterNode",
             dependencies: [
-                "Transport", "LicenseState", "Replication", "LicenseClient",
+                "Transport", "LicenseState", "Replication",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["README.md", "Node/README.md", "Config/README.md", "Store/README.md", "Cluster/README.md", "API/README.md",
+                      "Alerts/README.md", "Security/README.md"],
+            resources: [.copy("Portal")]
+        ),
+        .target(
+            name: "OperatorTools",
+            dependencies: [
+                "ClusterNode", "Transport", "LicenseState", "LicenseClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            exclude: ["README.md", "Drill/README.md", "Load/README.md", "Pair/README.md", "Vendor/README.md", "CLI/README.md"]
+        ),
+        .executableTarget(
+            name: "lts",
+            dependencies: [
+                "ClusterNode", "OperatorTools", "Transport", "LicenseClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            resources: [.copy("Portal")]
+            exclude: ["README.md"]
         ),
         .target(name: "LTSTestSupport", dependencies: ["Transport"], path: "Tests/LTSTestSupport"),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Replication", "LTSTestSupport"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "LicenseState", "LTSTestSupport"]),
+        .testTarget(name: "WireFormatTests", dependencies: ["WireFormat"]),
         .testTarget(name: "LicenseStateTests", dependencies: ["LicenseState", "LTSTestSupport"]),
-        .testTarget(name: "LicenseClientTests", dependencies: ["LicenseClient", "LTSTestSupport"]),
-        .testTarget(name: "ClusterNodeTests", dependencies: ["ClusterNode", "Transport", "LTSTestSupport"]),
+        .testTarget(name: "LicenseClientTests", dependencies: ["LicenseClient"]),
+        .testTarget(
+            name: "ClusterNodeTests",
+            dependencies: [
+                "ClusterNode", "Transport", "LicenseState", "Replication", "LTSTestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "ProcessTests",
+            dependencies: ["lts", "ClusterNode", "OperatorTools", "Transport", "LicenseState", "Replication", "LicenseClient", "Platform", "LTSTestSupport"]
+        ),
     ]
 )

@@ -1,5 +1,5 @@
 import Foundation
-import Transport
+import Platform
 
 /// The client UUID a client presents, kept in a file so that the same
 /// installation stays the same device across runs.

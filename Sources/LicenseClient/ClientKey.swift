@@ -1,5 +1,5 @@
 import Foundation
-import Transport
+import Platform
 
 /// One string that holds what a client needs to reach a license server:
 /// the handshake code and the servers in order, each with the SHA-256

@@ -1,5 +1,5 @@
 import Foundation
-import Transport
+import Platform
 
 /// A client of a license server or of a main + standby pair: every call
 /// tries the remembered primary first, then the other server, follows a

@@ -1,5 +1,5 @@
 import Foundation
-import Transport
+import Platform
 
 /// A usage report no server took yet, with the request ID it keeps for
 /// every delivery attempt (so a server counts it once).

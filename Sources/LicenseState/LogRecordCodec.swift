@@ -1,3 +1,5 @@
+import WireFormat
+
 /// The compact binary form of a `LogRecord` (the `wal.payload` column and the
 /// replication stream): a tag byte, then the fields in a fixed order.
 ///

@@ -1,3 +1,5 @@
+import WireFormat
+
 /// A 64-bit FNV-1a digest of a `LicenseState`, equal for equal states
 /// whatever the order of their dictionaries: what the rebuild-from-log
 /// property test and replicas compare.

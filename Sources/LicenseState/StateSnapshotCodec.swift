@@ -1,4 +1,5 @@
 import Foundation
+import WireFormat
 
 /// The binary form of a whole `LicenseState`: what a node writes as a
 /// checkpoint at an LSN so that it can truncate its log behind it.

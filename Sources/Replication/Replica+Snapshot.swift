@@ -1,4 +1,4 @@
-import LicenseState
+import WireFormat
 
 /// Checkpoints, and snapshots for a standby whose log starts before the
 /// primary's retained log (a new, empty standby; one that was away long;

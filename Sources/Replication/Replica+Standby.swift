@@ -1,4 +1,4 @@
-import LicenseState
+import WireFormat
 
 /// The standby's side: attaching, appending, failure detection, rejoining
 /// after a divergence and the cold start.

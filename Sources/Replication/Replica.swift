@@ -1,4 +1,4 @@
-import LicenseState
+import WireFormat
 
 /// The replication and failover rules of one node of a main + standby pair,
 /// as a state machine without I/O: the shell feeds it ticks, messages and

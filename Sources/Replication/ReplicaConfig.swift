@@ -1,4 +1,4 @@
-import LicenseState
+import WireFormat
 
 /// The timing and acknowledgement rules of one replica.
 ///

@@ -1,4 +1,4 @@
-import LicenseState
+import WireFormat
 
 /// What a node gives its `ReplicaShell`: the log and store, the link to the
 /// peer, the clients waiting for answers and the snapshot files. The real

@@ -1,4 +1,4 @@
-import LicenseState
+import WireFormat
 
 /// Drives one node's `Replica`: feeds it ticks, the peer's messages and the
 /// log's progress, and carries out the effects it returns through a

@@ -1,4 +1,4 @@
-import LicenseState
+import WireFormat
 
 /// One log record as replication moves it: its position and its encoded
 /// bytes, which replication never looks into.

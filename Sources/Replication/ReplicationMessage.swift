@@ -1,4 +1,4 @@
-import LicenseState
+import WireFormat
 
 /// What two replicas say to each other. Every message carries the sender's
 /// term; `session` names one attachment of a standby to a primary (chosen by

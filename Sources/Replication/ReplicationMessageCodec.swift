@@ -1,4 +1,4 @@
-import LicenseState
+import WireFormat
 
 /// Replication messages as frames: the frame type names the message, the
 /// payload holds its fields in `BinaryWriter` form.

@@ -1,4 +1,4 @@
-import LicenseState
+import WireFormat
 
 /// The terms of a log, as the first LSN of each term that has entries, and
 /// the log's last LSN: enough to tell the term of every entry and to find

@@ -1,6 +1,7 @@
 import CH2O
 import CLtsShim
 import Foundation
+import Platform
 
 /// An HTTPS (or, only when configured, plain HTTP) server on the loop,
 /// dispatching through a `Router`.

@@ -1,6 +1,7 @@
 import CH2O
 import CLtsShim
 import Foundation
+import Platform
 
 /// A value bound to, or read from, an SQL statement.
 public enum SQLiteValue: Equatable {
@@ -87,7 +88,7 @@ public final class SQLiteDatabase {
     /// Copies the whole database, as of one moment, into a new file at
     /// `path` (SQLite's online backup), which is then synced to disk.
     public func backup(to path: String) throws {
-        unlink(path)
+        DurableFile.remove(path)
         let destination = try SQLiteDatabase(path: path)
         guard let backup = sqlite3_backup_init(destination.handle, "main", handle, "main") else {
             throw TransportError("cannot back up \(self.path) to \(path): \(String(cString: sqlite3_errmsg(destination.handle)))")

@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 
 /// Files of a directory (the portal), read once at start and served from
 /// memory with their content type.

@@ -1,5 +1,6 @@
 import CH2O
 import Foundation
+import Platform
 
 /// Opens client connections (TCP, then TLS when a context is given) on the
 /// loop and hands them over as `RawStream`s.

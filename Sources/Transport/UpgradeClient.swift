@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 
 /// The client half of an HTTP/1.1 `Upgrade`: sends the request on a fresh
 /// stream, reads the response head, and hands the stream over after `101`.

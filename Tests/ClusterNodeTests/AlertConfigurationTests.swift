@@ -1,6 +1,7 @@
 @testable import ClusterNode
 import Foundation
 import LicenseState
+import Platform
 import Transport
 import XCTest
 

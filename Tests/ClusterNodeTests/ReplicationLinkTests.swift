@@ -3,6 +3,7 @@ import Foundation
 import LicenseState
 import Logging
 import LTSTestSupport
+import Platform
 import Replication
 import Transport
 import XCTest

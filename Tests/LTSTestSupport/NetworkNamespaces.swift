@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 import Transport
 
 /// Two network namespaces, one per node, each joined to this (the test's)

@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 import Transport
 
 /// A real SMTP server for tests: `tests/smtp/smtp_server.py` (aiosmtpd from

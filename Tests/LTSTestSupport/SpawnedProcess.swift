@@ -1,4 +1,5 @@
 import Foundation
+import Platform
 import Transport
 
 /// A child process started with `posix_spawn` and reaped with `waitpid`,

@@ -1,5 +1,6 @@
 import Foundation
 import LTSTestSupport
+import Platform
 import Replication
 @testable import Transport
 import XCTest

@@ -1,3 +1,4 @@
+import Platform
 import Transport
 import XCTest
 

@@ -1,5 +1,5 @@
 import Foundation
-@testable import Transport
+@testable import Platform
 import XCTest
 
 final class MailMessageTests: XCTestCase {

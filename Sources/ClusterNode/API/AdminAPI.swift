@@ -1,0 +1,374 @@
+import Foundation
+import LicenseState
+import Platform
+import Transport
+
+/// The admin routes (`/dls/api/admin/…`): password, login, license import,
+/// items, handshake codes and the grants list.
+///
+/// Invariant: every route except setting the first password and logging in
+/// needs a live session; a state-changing call authenticated by the session
+/// cookie also carries the session's CSRF token; a session lives only while
+/// the password it was opened under is the current one; a refused change
+/// logs nothing.
+public final class AdminAPI {
+    /// Largest license file upload.
+    static let licenseBodyLimitBytes = LicenseFile.fileBytesMax
+    /// Most grants one page of `GET grants` returns.
+    public static let grantsPageMax = 10_000
+
+    private let loop: EventLoop
+    private let service: LicenseService
+    private let issuers: TrustedIssuers
+    private let clusterUUID: String
+    private let secureCookie: Bool
+    private var sessions: AdminSessions
+    private var limiter = LoginRateLimiter()
+    /// The admin password the open sessions were opened under. When the
+    /// log's password differs (a change or a reset, here or replicated from
+    /// the primary), every session ends.
+    private var sessionsPassword: PasswordHash?
+
+    init(loop: EventLoop, service: LicenseService, issuers: TrustedIssuers, clusterUUID: String, secureCookie: Bool) {
+        self.loop = loop
+        self.service = service
+        self.issuers = issuers
+        self.clusterUUID = clusterUUID
+        self.secureCookie = secureCookie
+        sessions = AdminSessions(nodeUUID: clusterUUID)
+        sessionsPassword = service.state.adminPassword
+    }
+
+    var routes: [RouteSpec] {
+        [
+            ("POST", "/api/admin/password", HTTPServer.Route(bodyLimitBytes: 4096) { [unowned self] in self.setFirstPassword($0) }),
+            ("POST", "/api/admin/login", HTTPServer.Route(bodyLimitBytes: 4096) { [unowned self] in self.login($0) }),
+            ("POST", "/api/admin/logout", HTTPServer.Route(bodyLimitBytes: 4096) { [unowned self] in self.logout($0) }),
+            ("GET", "/api/admin/session", HTTPServer.Route { [unowned self] in self.session($0) }),
+            ("POST", "/api/admin/password/change", HTTPServer.Route(bodyLimitBytes: 4096) { [unowned self] in self.changePassword($0) }),
+            ("POST", "/api/admin/licenses", HTTPServer.Route(bodyLimitBytes: Self.licenseBodyLimitBytes) { [unowned self] in self.importLicense($0) }),
+            ("GET", "/api/admin/items", HTTPServer.Route { [unowned self] in self.items($0) }),
+            ("GET", "/api/admin/handshakes", HTTPServer.Route { [unowned self] in self.listHandshakes($0) }),
+            ("POST", "/api/admin/handshakes", HTTPServer.Route(bodyLimitBytes: 64 * 1024) { [unowned self] in self.putHandshake($0, code: nil) }),
+            ("PUT", "/api/admin/handshakes/{code}", HTTPServer.Route(bodyLimitBytes: 64 * 1024) { [unowned self] in
+                self.putHandshake($0, code: $0.parameters["code"])
+            }),
+            ("DELETE", "/api/admin/handshakes/{code}", HTTPServer.Route { [unowned self] in self.deleteHandshake($0) }),
+            ("GET", "/api/admin/grants", HTTPServer.Route { [unowned self] in self.grants($0) }),
+        ]
+    }
+
+    // MARK: Errors
+
+    static func notLoggedIn() -> APIError {
+        APIError(status: 401, code: -20200, message: "Log in first: send the session token as \"Authorization: Bearer TOKEN\" or the session cookie.")
+    }
+    static func wrongPassword() -> APIError { APIError(status: 401, code: -20201, message: "The password is wrong.") }
+    static func tooManyAttempts() -> APIError {
+        APIError(status: 429, code: -20202, message: "Too many failed logins from this address; wait a minute.")
+    }
+    static func passwordAlreadySet() -> APIError {
+        APIError(status: 409, code: -20203, message: "The admin password is set already; log in, or change it with the old one.")
+    }
+    static func weakPassword() -> APIError {
+        APIError(status: 400, code: -20204, message: "The password needs at least \(PasswordHasher.adminPasswordLengthMin) characters.")
+    }
+    static func noPasswordYet(status: Int = 409) -> APIError {
+        APIError(status: status, code: -20205, message: "No admin password is set yet; set it first (POST /dls/api/admin/password).")
+    }
+    static func csrfTokenMissing() -> APIError {
+        APIError(status: 403, code: -20206, message: "The request lacks this session's CSRF token (header X-CSRF-Token); reload the portal.")
+    }
+
+    /// The request header that carries a session's CSRF token.
+    static let csrfHeader = "x-csrf-token"
+
+    // MARK: Password and sessions
+
+    private func setFirstPassword(_ request: HTTPRequest) {
+        request.handling {
+            var body = try request.jsonObject()
+            let password = try body.required("password", maxBytes: PasswordHasher.passwordLengthMax)
+            try body.rejectUnknownKeys()
+            guard service.state.adminPassword == nil else { throw Self.passwordAlreadySet() }
+            guard password.count >= PasswordHasher.adminPasswordLengthMin else { throw Self.weakPassword() }
+            ThreadPoolWork.submit(on: loop, work: { PasswordHasher.hash(password, iterations: PasswordHash.adminIterations) }) { [weak self] hash in
+                guard let self else { return }
+                // Another first-password call may have won while this one hashed.
+                guard self.service.state.adminPassword == nil else { return request.respond(error: Self.passwordAlreadySet()) }
+                self.service.commit(.setAdminPassword(hash, at: WallClock.nowSeconds()), request: request) { _ in
+                    request.respondJSON(status: 201, ["passwordSet": true])
+                }
+            }
+        }
+    }
+
+    private func login(_ request: HTTPRequest) {
+        request.handling {
+            var body = try request.jsonObject()
+            let password = try body.required("password", maxBytes: PasswordHasher.passwordLengthMax)
+            try body.rejectUnknownKeys()
+            let address = request.peerAddress
+            guard limiter.allows(address, nowMs: loop.nowMs) else { throw Self.tooManyAttempts() }
+            guard let stored = service.state.adminPassword else { throw Self.noPasswordYet() }
+            // Counted as a failure until it verifies, so parallel guesses cannot pass the limit.
+            limiter.recordFailure(address, nowMs: loop.nowMs)
+            ThreadPoolWork.submit(on: loop, work: { PasswordHasher.verify(password, against: stored) }) { [weak self] ok in
+                guard let self else { return }
+                guard ok else { return request.respond(error: Self.wrongPassword()) }
+                self.limiter.recordSuccess(address)
+                self.endSessionsIfPasswordChanged()
+                // The password may have been changed or reset while this one was checked.
+                guard self.sessionsPassword == stored else { return request.respond(error: Self.wrongPassword()) }
+                let session = self.sessions.open(nowMs: self.loop.nowMs)
+                request.respondJSON(["token": session.token, "csrf": session.csrf],
+                                    headers: [("set-cookie", self.cookie(session.token, maxAgeSeconds: nil))])
+            }
+        }
+    }
+
+    private func logout(_ request: HTTPRequest) {
+        guard authorized(request) else { return }
+        if let token = sessions.token(of: request) { sessions.close(token) }
+        request.respondJSON(["loggedOut": true], headers: [("set-cookie", cookie("", maxAgeSeconds: 0))])
+    }
+
+    /// `GET session`: the portal's question "am I logged in, and with which
+    /// CSRF token?". Before any password is set it answers -20205 (with 401,
+    /// like every other "not logged in"), so the portal knows to offer the
+    /// first-password form.
+    private func session(_ request: HTTPRequest) {
+        guard service.state.adminPassword != nil else { return request.respond(error: Self.noPasswordYet(status: 401)) }
+        guard let csrf = liveSession(request) else { return request.respond(error: Self.notLoggedIn()) }
+        request.respondJSON(["csrf": csrf, "idleTimeoutMinutes": AdminSessions.idleTimeoutMs / 60_000])
+    }
+
+    private func changePassword(_ request: HTTPRequest) {
+        guard authorized(request) else { return }
+        request.handling {
+            var body = try request.jsonObject()
+            let old = try body.required("old", maxBytes: PasswordHasher.passwordLengthMax)
+            let new = try body.required("new", maxBytes: PasswordHasher.passwordLengthMax)
+            try body.rejectUnknownKeys()
+            guard new.count >= PasswordHasher.adminPasswordLengthMin else { throw Self.weakPassword() }
+            guard let stored = service.state.adminPassword else { throw Self.noPasswordYet() }
+            let token = sessions.token(of: request)
+            ThreadPoolWork.submit(on: loop, work: { () -> PasswordHash? in
+                PasswordHasher.verify(old, against: stored) ? PasswordHasher.hash(new, iterations: PasswordHash.adminIterations) : nil
+            }) { [weak self] hash in
+                guard let self else { return }
+                guard let hash else { return request.respond(error: Self.wrongPassword()) }
+                // The password checked may have been replaced (reset) meanwhile.
+                guard self.service.state.adminPassword == stored else { return request.respond(error: Self.wrongPassword()) }
+                self.service.commit(.setAdminPassword(hash, at: WallClock.nowSeconds()), request: request) { _ in
+                    request.respondJSON(["passwordChanged": true])
+                }
+                // Ended as the change applies (not when acknowledged), so no
+                // other session is used under the new password meanwhile.
+                self.sessions.closeAll(keeping: token)
+                self.sessionsPassword = hash
+            }
+        }
+    }
+
+    /// The session cookie. A live one has no Max-Age: it lasts while the
+    /// browser runs, and the server ends the session after 30 idle minutes
+    /// (a Max-Age would end it 30 minutes after login, however busy).
+    private func cookie(_ token: String, maxAgeSeconds: UInt64?) -> String {
+        "\(sessions.cookieName)=\(token); HttpOnly;\(secureCookie ? " Secure;" : "") SameSite=Strict; Path=/"
+            + (maxAgeSeconds.map { "; Max-Age=\($0)" } ?? "")
+    }
+
+    /// True when the request carries a live session and, when it changes
+    /// state (any method but GET and HEAD) and came with the session cookie,
+    /// that session's CSRF token in `X-CSRF-Token`; otherwise answers 401 or
+    /// 403. Every admin route but the first password and login (here and in
+    /// `ClusterAPI`) passes through this, so none can miss the CSRF check.
+    ///
+    /// A Bearer token needs no CSRF token: a browser never sends that header
+    /// on its own, so a forged cross-site request cannot carry it.
+    func authorized(_ request: HTTPRequest) -> Bool {
+        guard let csrf = liveSession(request), let credential = sessions.credential(of: request) else {
+            request.respond(error: Self.notLoggedIn())
+            return false
+        }
+        guard credential.source == .cookie, !Self.safeMethods.contains(request.method) else { return true }
+        guard let sent = request.header(Self.csrfHeader), Crypto.constantTimeEqual(Array(sent.utf8), Array(csrf.utf8)) else {
+            request.respond(error: Self.csrfTokenMissing())
+            return false
+        }
+        return true
+    }
+
+    /// Methods that change nothing, so need no CSRF token.
+    private static let safeMethods: Set<String> = ["GET", "HEAD"]
+
+    /// The CSRF token of the live session the request names (refreshing
+    /// it), or nil.
+    private func liveSession(_ request: HTTPRequest) -> String? {
+        endSessionsIfPasswordChanged()
+        guard let token = sessions.token(of: request) else { return nil }
+        return sessions.validate(token, nowMs: loop.nowMs)
+    }
+
+    /// Ends every session when the log's admin password is no longer the
+    /// one they were opened under (changed elsewhere, reset, or replicated).
+    private func endSessionsIfPasswordChanged() {
+        guard service.state.adminPassword != sessionsPassword else { return }
+        sessions.closeAll(keeping: nil)
+        sessionsPassword = service.state.adminPassword
+    }
+
+    /// Ends every session (an operator reset the password).
+    /// - Returns: how many sessions there were.
+    @discardableResult
+    func endAllSessions() -> Int {
+        let ended = sessions.count
+        sessions.closeAll(keeping: nil)
+        sessionsPassword = service.state.adminPassword
+        return ended
+    }
+
+    // MARK: Licenses and items
+
+    private func importLicense(_ request: HTTPRequest) {
+        guard authorized(request) else { return }
+        request.handling {
+            let bytes = Array(request.body)
+            let file = try LicenseFile.parse(bytes)
+            try issuers.verify(file)
+            let record = try service.state.decideImport(file, bytes: bytes, clusterUUID: clusterUUID, now: WallClock.nowSeconds()).get()
+            guard case .importLicense(_, let code, _) = record else { return }
+            service.commit(record, request: request) { [weak self] _ in
+                guard let self else { return }
+                let now = WallClock.nowSeconds()
+                request.respondJSON(status: 201, ["licenseId": file.licenseId, "handshakeCode": code,
+                                                  "items": file.items.map { self.describe($0.itemId, now: now) }])
+            }
+        }
+    }
+
+    private func items(_ request: HTTPRequest) {
+        guard authorized(request) else { return }
+        let now = WallClock.nowSeconds()
+        request.respondJSON(service.state.items.keys.sorted().map { describe($0, now: now) })
+    }
+
+    /// An item as the admin API shows it, with its usage at `now`.
+    private func describe(_ itemId: String, now: Int64) -> [String: Any] {
+        let usage = service.state.items[itemId]!
+        let item = usage.item
+        let used = service.state.used(itemId, now: now)
+        let graceState: String
+        if now > item.expiresAt + LicenseItem.graceSeconds {
+            graceState = "expired"
+        } else if now > item.expiresAt {
+            graceState = "expiry"
+        } else if used > item.quantity {
+            graceState = "quota"
+        } else {
+            graceState = "none"
+        }
+        var object: [String: Any] = [
+            "itemId": item.itemId, "product": item.product, "chargeWay": item.chargeWay.rawValue, "quantity": item.quantity,
+            "used": used, "remaining": max(0, item.quantity - used), "startsAt": UTCTime.format(item.startsAt),
+            "expiresAt": UTCTime.format(item.expiresAt), "graceState": graceState, "licenseId": usage.licenseId,
+            "alias": service.state.licenses[usage.licenseId]?.alias ?? "",
+        ]
+        if let edition = item.edition { object["edition"] = edition }
+        if let window = item.activeWindow { object["activeWindow"] = window.rawValue }
+        if item.chargeWay.isConcurrent { object["leaseSeconds"] = item.leaseSeconds }
+        return object
+    }
+
+    // MARK: Handshake codes
+
+    private func listHandshakes(_ request: HTTPRequest) {
+        guard authorized(request) else { return }
+        request.respondJSON(service.state.handshakes.values.filter { !$0.deleted }.sorted { $0.code < $1.code }.map(describe))
+    }
+
+    private func describe(_ handshake: Handshake) -> [String: Any] {
+        ["code": handshake.code, "organizationId": handshake.organizationId, "items": handshake.items,
+         "explicitOrder": handshake.explicitOrder, "hasSessionPassword": handshake.sessionPassword != nil,
+         "validation": ["domains": handshake.validation.domains, "appIds": handshake.validation.appIds,
+                        "processes": handshake.validation.processes]]
+    }
+
+    private func putHandshake(_ request: HTTPRequest, code pathCode: String?) {
+        guard authorized(request) else { return }
+        request.handling {
+            var body = try request.jsonObject()
+            let bodyCode = try body.optional("code", maxBytes: Handshake.codeLengthMax)
+            guard let code = pathCode ?? bodyCode, bodyCode == nil || bodyCode == code else {
+                throw APIError.badRequest(pathCode == nil ? "The field \"code\" is required." : "The code in the body differs from the path.")
+            }
+            guard let items = try body.stringArray("items") else { throw JSONFieldError(key: "items", reason: "is required") }
+            let explicitOrder = try body.bool("explicitOrder") ?? false
+            var validation = ValidationRules()
+            if var rules = try body.object("validation") {
+                validation = ValidationRules(domains: try rules.stringArray("domains") ?? [], appIds: try rules.stringArray("appIds") ?? [],
+                                             processes: try rules.stringArray("processes") ?? [])
+                try rules.rejectUnknownKeys()
+            }
+            let password = try body.string("sessionPassword")
+            try body.rejectUnknownKeys()
+            guard let organization = organization(of: code) else {
+                throw LicenseError.badHandshake("A handshake code starts with the organization ID of an imported license and a '-'.")
+            }
+            let existing = service.state.handshakes[code]
+            let draft = Handshake(code: code, organizationId: organization, items: items, explicitOrder: explicitOrder,
+                                  validation: validation, sessionPassword: existing?.deleted == false ? existing?.sessionPassword : nil)
+            // Check before hashing, so a bad request costs no PBKDF2.
+            _ = try service.state.decidePutHandshake(draft, creating: pathCode == nil, now: WallClock.nowSeconds()).get()
+            hashSessionPassword(password) { [weak self] hash in
+                guard let self else { return }
+                var handshake = draft
+                if let password { handshake.sessionPassword = password.isEmpty ? nil : hash }
+                request.handling {
+                    let record = try self.service.state.decidePutHandshake(handshake, creating: pathCode == nil, now: WallClock.nowSeconds()).get()
+                    self.service.commit(record, request: request) { _ in request.respondJSON(status: pathCode == nil ? 201 : 200, self.describe(handshake)) }
+                }
+            }
+        }
+    }
+
+    private func hashSessionPassword(_ password: String?, then: @escaping (PasswordHash?) -> Void) {
+        guard let password, !password.isEmpty else { return then(nil) }
+        ThreadPoolWork.submit(on: loop, work: { PasswordHasher.hash(password, iterations: PasswordHash.sessionIterations) }, completion: then)
+    }
+
+    /// The organization whose ID prefixes `code` (the longest, if several do).
+    private func organization(of code: String) -> String? {
+        Set(service.state.licenses.values.map(\.organizationId)).filter { code.hasPrefix($0 + "-") }.max { $0.count < $1.count }
+    }
+
+    private func deleteHandshake(_ request: HTTPRequest) {
+        guard authorized(request) else { return }
+        request.handling {
+            let code = request.parameters["code"] ?? ""
+            let record = try service.state.decideDeleteHandshake(code: code, now: WallClock.nowSeconds()).get()
+            service.commit(record, request: request) { _ in request.respondJSON(["code": code, "deleted": true]) }
+        }
+    }
+
+    // MARK: Grants
+
+    private func grants(_ request: HTTPRequest) {
+        guard authorized(request) else { return }
+        request.handling {
+            let query = request.query
+            guard let since = UInt64(query["since"] ?? "0"), let limit = Int(query["limit"] ?? "100"), (1...Self.grantsPageMax).contains(limit) else {
+                throw APIError.badRequest("since must be a log position and limit a number from 1 to \(Self.grantsPageMax).")
+            }
+            let rows = try service.store.grants(since: since, limit: limit)
+            request.respondJSON(rows.map { row -> [String: Any] in
+                var object: [String: Any] = ["grantId": row.grantId, "handshakeCode": row.handshakeCode, "clientUUID": row.clientUUID,
+                                             "itemId": row.itemId, "amount": row.amount, "grace": row.grace,
+                                             "at": UTCTime.format(row.at), "lsn": row.lsn, "term": row.term]
+                object["requestId"] = row.requestId ?? NSNull()
+                return object
+            })
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import LicenseState
+import Platform
+import Transport
+
+/// The client routes: authorize, report, heartbeat, release
+/// (`/dls/api/v1/…`). Each answer leaves only after its record is durable.
+///
+/// Invariant: a call with a known (clientUUID, requestId) consumes nothing
+/// and gets the first answer again.
+final class ClientAPI {
+    /// Largest client request body.
+    static let bodyLimitBytes = 16 * 1024
+    /// How long a verified session password is remembered per handshake code.
+    static let sessionPasswordCacheMs: UInt64 = 10 * 60 * 1000
+
+    private let loop: EventLoop
+    private let service: LicenseService
+    private let tokens: GrantToken
+    /// Authorize and report calls by outcome: `granted`, `repeated`, or the refusal's code.
+    private(set) var outcomes: [Grant.Kind: [String: UInt64]] = [:]
+    /// Refusals since the last alert check took them (`takeTally`).
+    private var tally = CallTally()
+    /// Handshake code → (SHA-256 of a password that verified, the hash it matched, when).
+    private var verifiedSessionPasswords: [String: (digest: [UInt8], against: PasswordHash, atMs: UInt64)] = [:]
+
+    init(loop: EventLoop, service: LicenseService, tokens: GrantToken) {
+        self.loop = loop
+        self.service = service
+        self.tokens = tokens
+    }
+
+    var routes: [RouteSpec] {
+        [
+            ("POST", "/api/v1/authorize", HTTPServer.Route(bodyLimitBytes: Self.bodyLimitBytes) { [unowned self] in self.call($0, kind: .authorize) }),
+            ("POST", "/api/v1/report", HTTPServer.Route(bodyLimitBytes: Self.bodyLimitBytes) { [unowned self] in self.call($0, kind: .report) }),
+            ("POST", "/api/v1/heartbeat", HTTPServer.Route(bodyLimitBytes: Self.bodyLimitBytes) { [unowned self] in self.heartbeat($0) }),
+            ("POST", "/api/v1/release", HTTPServer.Route(bodyLimitBytes: Self.bodyLimitBytes) { [unowned self] in self.release($0) }),
+        ]
+    }
+
+    // MARK: Authorize and report
+
+    private func call(_ request: HTTPRequest, kind: Grant.Kind) {
+        request.handling {
+            var body = try request.jsonObject()
+            let call = ClientCall(
+                handshakeCode: try body.required("handshakeCode", maxBytes: Handshake.codeLengthMax),
+                clientUUID: try body.required("clientUUID", maxBytes: 128),
+                product: kind == .authorize ? try body.required("product", maxBytes: 64) : nil,
+                requestId: try body.optional("requestId", maxBytes: 128),
+                scans: try body.integer("scans", in: 1...Int(ClientCall.scansMax)).map(Int64.init) ?? 1,
+                domain: try body.optional("domain"),
+                appId: try body.optional("appId"),
+                process: try body.optional("process"))
+            let password = try body.optional("sessionPassword", maxBytes: PasswordHasher.passwordLengthMax)
+            if kind == .report { _ = try body.optional("grantId", maxBytes: 128) }
+            try body.rejectUnknownKeys()
+            checkSessionPassword(call.handshakeCode, password) { [weak self] ok in
+                guard let self else { return }
+                guard ok else {
+                    self.outcomes[kind, default: [:]][String(LicenseError.badSessionPassword().code), default: 0] += 1
+                    self.countRefusal(call, forQuota: false, now: WallClock.nowSeconds())
+                    return request.respond(licenseError: .badSessionPassword())
+                }
+                self.decide(call, kind: kind, request: request)
+            }
+        }
+    }
+
+    private func decide(_ call: ClientCall, kind: Grant.Kind, request: HTTPRequest) {
+        // Time-ordered: the store's index on grant IDs then takes each
+        // batch's grants on its last page instead of one random page each.
+        let grantId = Crypto.timeOrderedUUID(unixMs: WallClock.nowMs())
+        let outcome = service.state.decide(call, kind: kind, grantId: grantId, now: WallClock.nowSeconds())
+        outcomes[kind, default: [:]][outcome.metricLabel, default: 0] += 1
+        switch outcome {
+        case .refused(let error):
+            countRefusal(call, forQuota: error.code == LicenseError.quotaExhausted("").code, now: WallClock.nowSeconds())
+            request.respond(licenseError: error)
+        case .repeated(let grant):
+            service.afterPending(request: request) { [weak self] in
+                guard let self else { return }
+                self.respond(request, grant: grant, term: self.service.term)
+            }
+        case .grant(let grant):
+            service.commit(.grant(grant), request: request) { [weak self] entry in
+                self?.respond(request, grant: grant, term: entry.term)
+            }
+        }
+    }
+
+    /// Counts a refused call for the failure-rate and overuse alerts; calls
+    /// under codes that do not exist are not counted (anyone can invent them).
+    private func countRefusal(_ call: ClientCall, forQuota: Bool, now: Int64) {
+        let state = service.state
+        guard state.handshakes[call.handshakeCode] != nil else { return }
+        tally.refusedByCode[call.handshakeCode, default: 0] += 1
+        guard forQuota else { return }
+        for itemId in state.fullConcurrentItems(for: call, now: now) { tally.overuseByItem[itemId, default: 0] += 1 }
+    }
+
+    /// The refusals counted since the last call, for the alert check to log.
+    func takeTally() -> CallTally {
+        defer { tally = CallTally() }
+        return tally
+    }
+
+    private func respond(_ request: HTTPRequest, grant: Grant, term: UInt64) {
+        let leaseSeconds = grant.leaseExpiresAt.map { $0 - grant.at } ?? 0
+        let body = "{\"grace\":\(grant.grace),\"grantId\":\(JSONText.quote(grant.grantId)),\"itemId\":\(JSONText.quote(grant.itemId))"
+            + ",\"leaseSeconds\":\(leaseSeconds),\"term\":\(term),\"token\":\(JSONText.quote(tokens.make(grant, term: term)))}"
+        request.respond(status: 200, headers: [("content-type", "application/json")], body: Data(body.utf8))
+    }
+
+    /// Calls `then(true)` when the handshake needs no session password or
+    /// `password` matches it. PBKDF2 runs on the pool on a cache miss.
+    private func checkSessionPassword(_ code: String, _ password: String?, then: @escaping (Bool) -> Void) {
+        guard let stored = service.state.handshakes[code]?.sessionPassword else { return then(true) }
+        guard let password else { return then(false) }
+        let digest = Crypto.sha256(Array(password.utf8))
+        let nowMs = loop.nowMs
+        if let cached = verifiedSessionPasswords[code], cached.against == stored,
+           cached.atMs + Self.sessionPasswordCacheMs > nowMs, Crypto.constantTimeEqual(cached.digest, digest) {
+            return then(true)
+        }
+        ThreadPoolWork.submit(on: loop, work: { PasswordHasher.verify(password, against: stored) }, completion: { [weak self] ok in
+            if ok { self?.verifiedSessionPasswords[code] = (digest, stored, nowMs) }
+            then(ok)
+        })
+    }
+
+    // MARK: Leases
+
+    private func heartbeat(_ request: HTTPRequest) {
+        request.handling {
+            let grantId = try leaseGrantId(request)
+            switch service.state.decideHeartbeat(grantId: grantId, now: WallClock.nowSeconds()) {
+            case .failure(let error):
+                request.respond(licenseError: error)
+            case .success(let record):
+                service.commit(record, request: request) { entry in
+                    guard case .renewLease(_, let expiresAt, let at) = entry.record else { return }
+                    request.respondJSON(["grantId": grantId, "leaseSeconds": expiresAt - at, "expiresAt": UTCTime.format(expiresAt),
+                                         "term": entry.term])
+                }
+            }
+        }
+    }
+
+    private func release(_ request: HTTPRequest) {
+        request.handling {
+            let grantId = try leaseGrantId(request)
+            switch service.state.decideRelease(grantId: grantId, now: WallClock.nowSeconds()) {
+            case .failure(let error):
+                request.respond(licenseError: error)
+            case .success(let record):
+                service.commit(record, request: request) { entry in
+                    request.respondJSON(["grantId": grantId, "released": true, "term": entry.term])
+                }
+            }
+        }
+    }
+
+    private func leaseGrantId(_ request: HTTPRequest) throws -> String {
+        var body = try request.jsonObject()
+        let grantId = try body.required("grantId", maxBytes: 128)
+        _ = try body.optional("clientUUID", maxBytes: 128)
+        _ = try body.optional("handshakeCode", maxBytes: Handshake.codeLengthMax)
+        try body.rejectUnknownKeys()
+        return grantId
+    }
+}
+
+extension CallOutcome {
+    /// The `result` label of the client call metrics.
+    var metricLabel: String {
+        switch self {
+        case .grant: return "granted"
+        case .repeated: return "repeated"
+        case .refused(let error): return String(error.code)
+        }
+    }
+}

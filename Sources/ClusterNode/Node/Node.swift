@@ -1,0 +1,262 @@
+import Foundation
+import LicenseClient
+import LicenseState
+import Logging
+import Platform
+import Replication
+import Transport
+
+/// A running lts node: one event loop, one HTTPS server, one locked data
+/// directory.
+///
+/// Invariant: everything after `init` runs on the loop thread; the node
+/// stops gracefully on SIGINT or SIGTERM (no new connections, requests in
+/// flight answered, then the loop ends).
+public final class Node {
+    /// Longest wait for requests in flight when stopping.
+    static let drainTimeoutMs: UInt64 = 10_000
+    /// How often expired leases are looked for.
+    static let expiryCheckMs: UInt64 = 1_000
+
+    let config: Config
+    let logger: Logger
+    let loop = EventLoop()
+    let dataDirectory: DataDirectory
+    private var server: HTTPServer?
+    private var signals: [SignalWatcher] = []
+    private var portal: StaticFiles?
+    private var healthCache: (report: HealthReport, body: Data)?
+    private var service: LicenseService?
+    private var clientAPI: ClientAPI?
+    private var adminAPI: AdminAPI?
+    private var driver: ClusterDriver?
+    private var clusterAPI: ClusterAPI?
+    private var metricsAPI: MetricsAPI?
+    private var clientKeyAPI: ClientKeyAPI?
+    private var statsAPI: StatsAPI?
+    private var alertsAPI: AlertsAPI?
+    private var alertMonitor: AlertMonitor?
+    private var expiryTimer: LoopTimer?
+    private var passwordReset: PendingPasswordReset?
+
+    public init(config: Config, logger: Logger) throws {
+        self.config = config
+        self.logger = logger
+        dataDirectory = try DataDirectory(path: config.dataDir)
+    }
+
+    /// Serves until a stop signal; returns after the loop ended.
+    public func run() throws {
+        try start()
+        loop.run()
+        loop.close()
+        logger.info("stopped")
+    }
+
+    private func start() throws {
+        portal = try Self.loadPortal()
+        let issuers = try TrustedIssuers.load(paths: config.trustedIssuers)
+        let store = try LicenseStore(directory: dataDirectory.path)
+        let service = try LicenseService(loop: loop, store: store) { [logger] error in
+            logger.critical("cannot write the log (\(error)); stopping so that no unrecorded grant is acknowledged")
+            exit(1)
+        }
+        self.service = service
+        service.onCheckpointRefused = { [logger] lsn in
+            logger.error("the state at lsn \(lsn) does not decode again, so no checkpoint was written and the log is kept; please report this")
+        }
+        logger.info("log replayed: term \(service.term), lsn \(service.lastLsn) (checkpoint at \(service.checkpointLsn)), \(service.state.items.count) license items")
+        clientAPI = ClientAPI(loop: loop, service: service, tokens: GrantToken(key: try tokenKey()))
+        let adminAPI = AdminAPI(loop: loop, service: service, issuers: issuers, clusterUUID: dataDirectory.nodeUUID,
+                                secureCookie: config.tls != .off)
+        self.adminAPI = adminAPI
+        if config.serverMode == .mainStandby {
+            let peerIsHTTPS = config.peerURL.flatMap { URLComponents(string: $0)?.scheme } == "https"
+            let peerTLS = peerIsHTTPS ? try TLSClientContext(trust: config.peerTrust) : nil
+            let driver = try ClusterDriver(loop: loop, config: config, service: service, nodeUUID: dataDirectory.nodeUUID,
+                                           peerTLS: peerTLS, logger: logger)
+            self.driver = driver
+        } else {
+            service.compaction = LogCompaction(everyRecords: UInt64(config.logCheckpointRecords),
+                                               retainedRecords: UInt64(config.logRetainedRecords),
+                                               checkpointLsn: service.checkpointLsn, compactedLsn: service.compactedLsn)
+        }
+        if let driver {
+            clusterAPI = ClusterAPI(loop: loop, driver: driver, service: service, admin: adminAPI, nodeUUID: dataDirectory.nodeUUID)
+        }
+        statsAPI = StatsAPI(service: service, admin: adminAPI)
+        let box = try NodeSecretBox.make(config: config, dataDirectory: dataDirectory.path)
+        let alertConfiguration = { [config] in AlertConfiguration.resolve(state: service.state, config: config, box: box) }
+        let canWrite = { [weak self] in self?.acceptsWrites ?? false }
+        let mailer = AlertMailer(loop: loop, service: service, logger: logger, serverName: ownURL(), configuration: alertConfiguration,
+                                 canWrite: canWrite)
+        let clientAPI = self.clientAPI
+        let alertMonitor = AlertMonitor(loop: loop, service: service, driver: driver, nodeUUID: dataDirectory.nodeUUID, mailer: mailer,
+                                        configuration: alertConfiguration, canWrite: canWrite,
+                                        takeTally: { clientAPI?.takeTally() ?? CallTally() })
+        self.alertMonitor = alertMonitor
+        alertsAPI = AlertsAPI(service: service, admin: adminAPI, monitor: alertMonitor, box: box, configuration: alertConfiguration)
+        if let clientAPI { metricsAPI = MetricsAPI(service: service, clientAPI: clientAPI, driver: driver, alerts: alertMonitor) }
+        expiryTimer = LoopTimer(loop: loop, delayMs: Self.expiryCheckMs, repeatMs: Self.expiryCheckMs) { [weak self] in
+            self?.expireLeases()
+        }
+        passwordReset = PendingPasswordReset(loop: loop, service: service, dataDirectory: dataDirectory.path, logger: logger,
+                                             canWrite: { [weak self] in self?.acceptsWrites ?? false },
+                                             endSessions: { adminAPI.endAllSessions() })
+        let tls = try makeTLS()
+        let ownFingerprint = config.tls == .selfSigned
+            ? SelfSignedCertificate.parseFingerprint(try SelfSignedCertificate.fingerprint(certificatePath: dataDirectory.certificatePath)) : nil
+        let ownURL = ownURL()
+        clientKeyAPI = ClientKeyAPI(service: service, admin: adminAPI,
+                                    servers: ClientKeyAPI.servers(of: config, ownURL: ownURL, ownFingerprint: ownFingerprint))
+        let routes = makeRoutes()
+        let server = HTTPServer(loop: loop, router: routes.router, tls: tls, http2: config.http2,
+                                bodyLimitBytesMax: routes.bodyLimitBytesMax)
+        self.server = server
+        metricsAPI?.server = server
+        let port = try server.listen(host: config.listenHost, port: config.listenPort)
+        alertMonitor.start()
+        let scheme = tls == nil ? "http" : "https"
+        logger.info("node \(dataDirectory.nodeUUID) listening on \(scheme)://\(config.listenHost):\(port)/dls/ (portal: /dls/page/#/index.html)")
+        for signum in [SIGINT, SIGTERM] {
+            signals.append(SignalWatcher(loop: loop, signal: signum) { [weak self] signum in self?.stop(signal: signum) })
+        }
+    }
+
+    private func stop(signal signum: Int32) {
+        logger.info("received signal \(signum): no new connections, finishing requests in flight")
+        signals.forEach { $0.cancel() }
+        let deadline = LoopTimer(loop: loop, delayMs: Self.drainTimeoutMs) { [weak self] in
+            self?.logger.warning("requests still in flight after \(Self.drainTimeoutMs) ms; stopping anyway")
+            self?.loop.stop()
+        }
+        expiryTimer?.cancel()
+        passwordReset?.cancel()
+        alertMonitor?.cancel()
+        server?.stopAccepting { [weak self] in
+            deadline.cancel()
+            self?.driver?.close()
+            self?.service?.close()
+            self?.loop.stop()
+        }
+    }
+
+    /// This node's URL as clients and emails name it.
+    private func ownURL() -> String {
+        config.publicUrl ?? "\(config.tls == .off ? "http" : "https")://\(config.listenHost):\(config.listenPort)/dls/"
+    }
+
+    /// True while this node writes the log (primary or standalone).
+    private var acceptsWrites: Bool { driver?.writeRefusal == nil }
+
+    /// Writes an `expire` record when a lease ran out or a request ID aged out.
+    private func expireLeases() {
+        guard let service, acceptsWrites else { return }
+        let now = WallClock.nowSeconds()
+        if service.state.needsExpiry(now: now) { service.commit(.expire(at: now), request: nil) { _ in } }
+    }
+
+    /// The key of grant tokens: derived from the cluster secret in a pair (both
+    /// nodes check each other's tokens), else random and kept in the data dir.
+    private func tokenKey() throws -> [UInt8] {
+        if let secret = config.clusterSecret { return GrantToken.key(clusterSecret: secret) }
+        let path = dataDirectory.path + "/token.key"
+        if let data = FileManager.default.contents(atPath: path), data.count == 32 { return Array(data) }
+        let key = Crypto.randomBytes(32)
+        guard FileManager.default.createFile(atPath: path, contents: Data(key), attributes: [.posixPermissions: 0o600]) else {
+            throw StoreFailure("cannot write \(path)")
+        }
+        return key
+    }
+
+    private func makeTLS() throws -> TLSServerContext? {
+        switch config.tls {
+        case .off:
+            logger.warning("TLS is off (\"tls\": false): traffic to this node is not encrypted")
+            return nil
+        case .files(let certificate, let key):
+            let context = try TLSServerContext(certificatePath: certificate, keyPath: key, http2: config.http2)
+            let fingerprint = try SelfSignedCertificate.fingerprint(certificatePath: certificate)
+            logger.info("TLS certificate \(certificate), SHA-256 fingerprint \(fingerprint)")
+            return context
+        case .selfSigned:
+            let created = try SelfSignedCertificate.ensure(certificatePath: dataDirectory.certificatePath,
+                                                           keyPath: dataDirectory.keyPath, hostNames: config.hostNames)
+            let fingerprint = try SelfSignedCertificate.fingerprint(certificatePath: dataDirectory.certificatePath)
+            logger.info("\(created ? "created a self-signed" : "self-signed") TLS certificate \(dataDirectory.certificatePath), SHA-256 fingerprint \(fingerprint)")
+            return try TLSServerContext(certificatePath: dataDirectory.certificatePath, keyPath: dataDirectory.keyPath,
+                                        http2: config.http2)
+        }
+    }
+
+    // MARK: Routes
+
+    private func makeRoutes() -> (router: Router<HTTPServer.Route>, bodyLimitBytesMax: Int) {
+        var router = Router<HTTPServer.Route>()
+        let routes: [RouteSpec] = [
+            ("GET", "/api/health", HTTPServer.Route { [unowned self] request in self.health(request) }),
+            ("GET", "/page", HTTPServer.Route { request in
+                request.respond(status: 301, headers: [("location", request.path + "/")], body: Data())
+            }),
+            ("GET", "/page/*", HTTPServer.Route { [unowned self] request in self.portalFile(request) }),
+        ]
+        var all = routes + (clientAPI?.routes ?? []).map(gated) + (adminAPI?.routes ?? []).map(gated) + (clientKeyAPI?.routes ?? []) + (clusterAPI?.routes ?? [])
+            + (statsAPI?.routes ?? []) + (alertsAPI?.routes ?? []).map(gated) + (metricsAPI?.routes ?? [])
+        if let driver {
+            all.append(("GET", "/cluster/stream", HTTPServer.Route { request in driver.accept(request) }))
+        }
+        for (method, pattern, route) in all { router.add(method, pattern, route) }
+        return (router, all.map(\.2.bodyLimitBytes).max() ?? HTTPServer.defaultBodyLimitBytes)
+    }
+
+    /// Besides reads (GET), a standby serves login and logout: sessions live
+    /// in each node's memory.
+    private static let routesServedByStandby: Set<String> = ["/api/admin/login", "/api/admin/logout"]
+
+    /// A route that changes the log answers only on the primary: a standby
+    /// answers 421 naming the primary.
+    private func gated(_ spec: RouteSpec) -> RouteSpec {
+        guard spec.method != "GET", !Self.routesServedByStandby.contains(spec.pattern) else { return spec }
+        let route = spec.route
+        return (spec.method, spec.pattern, HTTPServer.Route(bodyLimitBytes: route.bodyLimitBytes) { [unowned self] request in
+            if let refusal = self.driver?.writeRefusal ?? self.service?.backlogRefusal { return request.respond(error: refusal) }
+            route.handler(request)
+        })
+    }
+
+    /// Monitors and clients poll health constantly and JSONEncoder was most of
+    /// its cost (bench/http.sh), so the body is encoded once per change of
+    /// the report, not once per request.
+    private func health(_ request: HTTPRequest) {
+        var report = HealthReport(role: "standalone", term: service?.term ?? 0, lsn: service?.lastLsn ?? 0,
+                                  uuid: dataDirectory.nodeUUID, version: Version.current)
+        if let driver, let clusterAPI {
+            report.role = driver.replica.role.rawValue
+            report.term = driver.replica.term
+            report.degraded = driver.replica.degraded
+            report.peer = HealthReport.Peer(url: driver.peerURL, state: clusterAPI.peerState)
+        }
+        if healthCache?.report != report {
+            healthCache = (report, HTTPRequest.encodeJSON(report))
+        }
+        request.respond(status: 200, headers: [("content-type", "application/json")], body: healthCache!.body)
+    }
+
+    private func portalFile(_ request: HTTPRequest) {
+        guard let file = portal?.file(request.parameters["*"] ?? "") else {
+            request.respond(error: .notFound(request.path))
+            return
+        }
+        // The security headers (content security policy included) come with
+        // every answer (HTTPServer.securityHeaders). Portal files may be
+        // kept, but checked again before each use: a new lts version brings new ones.
+        request.respond(status: 200, headers: [("content-type", file.contentType), ("cache-control", "no-cache")], body: file.body)
+    }
+
+    private static func loadPortal() throws -> StaticFiles {
+        guard let directory = Bundle.module.url(forResource: "Portal", withExtension: nil) else {
+            throw TransportError("the portal files are missing from the lts installation")
+        }
+        return try StaticFiles(directory: directory.path)
+    }
+}

@@ -1,0 +1,23 @@
+import LicenseState
+import Platform
+import Transport
+
+/// Makes and checks `PasswordHash`es with PBKDF2 from libcrypto. Slow on
+/// purpose: callers run it on the thread pool.
+public enum PasswordHasher {
+    /// Shortest admin password accepted.
+    public static let adminPasswordLengthMin = 10
+    /// Longest password accepted (PBKDF2 input is bounded).
+    public static let passwordLengthMax = 256
+
+    public static func hash(_ password: String, iterations: Int) -> PasswordHash {
+        let salt = Crypto.randomBytes(16)
+        return PasswordHash(salt: salt, iterations: iterations,
+                            hash: Crypto.pbkdf2SHA256(password: password, salt: salt, iterations: iterations))
+    }
+
+    static func verify(_ password: String, against stored: PasswordHash) -> Bool {
+        let derived = Crypto.pbkdf2SHA256(password: password, salt: stored.salt, iterations: stored.iterations)
+        return Crypto.constantTimeEqual(derived, stored.hash)
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import ClusterNode
+import Foundation
+import Logging
+import OperatorTools
+
+/// `lts serve`: runs one node until SIGINT or SIGTERM.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run a node.",
+        discussion: """
+        Reads the configuration (lts.json, or the legacy dls.json), takes the data \
+        directory's lock, creates a self-signed TLS certificate on first start unless \
+        tls.certificate/tls.key are set, and serves the API and portal under /dls/ and /lts/. \
+        A bad configuration exits with code 2 and names the key at fault.
+        """
+    )
+
+    /// Where a configuration is looked for when --config is not given.
+    static let defaultConfigPaths = ["lts.json", "dls.json", "Config/lts.json", "Config/dls.json", "/etc/lts/lts.json"]
+
+    @Option(name: .long, help: "The configuration file (default: the first of \(ServeCommand.defaultConfigPaths.joined(separator: ", ")) that exists).")
+    var config: String?
+
+    func run() throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+        let logger = Logger(label: "lts")
+        guard let path = config ?? Self.defaultConfigPaths.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+            printError("lts: no configuration file; pass --config FILE (see Config/lts.json.sample)")
+            throw ExitCode(2)
+        }
+        let settings: Config
+        do {
+            settings = try Config.load(path: path)
+        } catch let error as ConfigError {
+            printError("lts: \(path): \(error)")
+            throw ExitCode(2)
+        }
+        do {
+            let node = try Node(config: settings, logger: logger)
+            try node.run()
+        } catch let error as ConfigError {
+            printError("lts: \(path): \(error)")
+            throw ExitCode(2)
+        } catch {
+            printError("lts: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}

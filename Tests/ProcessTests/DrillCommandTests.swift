@@ -1,0 +1,62 @@
+import Foundation
+import LTSTestSupport
+import Platform
+import Transport
+import XCTest
+
+/// `lts drill` against a pair started by `lts pair`, as an operator runs
+/// it: a failover drill (SIGKILL of the primary, `lts pair` starts it
+/// again) and a switchover there and back both report nothing lost or
+/// doubled and exit 0; the report is left on the primary; an unfit pair or
+/// a wrong password gets no drill (exit 2).
+final class DrillCommandTests: XCTestCase {
+    func testFailoverAndSwitchoverDrillsAgainstLtsPair() throws {
+        let directory = NSTemporaryDirectory() + "lts-drill-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let port = try NodePair.freeAdjacentPorts()
+        let pair = try NodeProcess(config: [:], directory: directory)
+        try pair.start(arguments: ["pair", "--dir", directory + "/p", "--port", String(port)])
+        defer { pair.stop(signal: SIGINT) }
+        XCTAssertNotNil(pair.waitForLogLine(containing: "demo license imported", timeoutSeconds: 30), pair.logText)
+        let password = try String(contentsOfFile: directory + "/p/admin-password", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let servers = "https://127.0.0.1:\(port)/dls/,https://127.0.0.1:\(port + 1)/dls/"
+        let common = ["--servers", servers, "--pair-dir", directory + "/p", "--clients", "4", "--json"]
+
+        let wrong = try NodeProcess.run(["drill", "failover", "--password", "not the password"] + common)
+        XCTAssertEqual(wrong.status, 2, wrong.error)
+        XCTAssertTrue(wrong.error.contains("cannot log in"), wrong.error)
+
+        let failover = try NodeProcess.run(["drill", "failover", "--password", password] + common)
+        XCTAssertEqual(failover.status, 0, failover.error + failover.output)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(failover.output.utf8)) as? [String: Any], failover.output)
+        XCTAssertEqual(report["lost"] as? Int, 0)
+        XCTAssertEqual(report["duplicated"] as? Int, 0)
+        XCTAssertEqual(report["newPrimary"] as? String, "https://127.0.0.1:\(port + 1)/dls/")
+        XCTAssertGreaterThan(report["promotionMs"] as? Int ?? 0, 0)
+        XCTAssertNotNil(report["rejoinMs"] as? Int, "the killed node, started again by lts pair, rejoins")
+        XCTAssertGreaterThan((report["acknowledged"] as? [String: Int])?["after"] ?? 0, 0)
+
+        let switchover = try NodeProcess.run(["drill", "switchover", "--password", password, "--back"] + common)
+        XCTAssertEqual(switchover.status, 0, switchover.error + switchover.output)
+        let back = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(switchover.output.utf8)) as? [String: Any], switchover.output)
+        XCTAssertEqual(back["lost"] as? Int, 0)
+        XCTAssertEqual(back["duplicated"] as? Int, 0)
+        XCTAssertNotNil(back["backPromotionMs"] as? Int)
+
+        // The report is on the primary (node 1 again, after switching there and back).
+        let client = HTTPClient(trust: .caFile(directory + "/p/standby/data/tls/node.crt"), timeoutMs: 2_000)
+        let login = try client.send("POST", "https://127.0.0.1:\(port + 1)/dls/api/admin/login", body: Data("{\"password\":\"\(password)\"}".utf8))
+        let token = try XCTUnwrap(login.json?["token"] as? String)
+        let cluster = try client.send("GET", "https://127.0.0.1:\(port + 1)/dls/api/admin/cluster", headers: ["Authorization": "Bearer \(token)"])
+        XCTAssertEqual((cluster.json?["lastDrill"] as? [String: Any])?["kind"] as? String, "switchover")
+
+        // The client key the portal shows holds both servers, pinned: a client needs nothing else.
+        let keyAnswer = try client.send("GET", "https://127.0.0.1:\(port + 1)/dls/api/admin/handshakes/demo-1/client-key",
+                                        headers: ["Authorization": "Bearer \(token)"])
+        let key = try XCTUnwrap(keyAnswer.json?["clientKey"] as? String, String(decoding: keyAnswer.body, as: UTF8.self))
+        let byKey = try NodeProcess.run(["client", "authorize", "--key", key, "--product", "dbr", "--json", "--state-dir", directory + "/client"])
+        XCTAssertEqual(byKey.status, 0, byKey.error)
+        XCTAssertEqual(try client.send("GET", "https://127.0.0.1:\(port + 1)/dls/api/admin/handshakes/nope-1/client-key",
+                                       headers: ["Authorization": "Bearer \(token)"]).json?["code"] as? Int, -20312)
+    }
+}

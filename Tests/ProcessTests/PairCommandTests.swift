@@ -1,0 +1,46 @@
+import Foundation
+import LTSTestSupport
+import Platform
+import Transport
+import XCTest
+
+/// `lts pair` and `lts bench failover` as a user runs them.
+final class PairCommandTests: XCTestCase {
+    func testPairStartsAnAttachedPairWithADemoLicenseAndStopsOnSIGINT() throws {
+        let directory = NSTemporaryDirectory() + "lts-pair-command-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let port = try NodePair.freeAdjacentPorts()
+        let pair = try NodeProcess(config: [:], directory: directory)
+        try pair.start(arguments: ["pair", "--dir", directory + "/p", "--port", String(port)])
+        let main = HTTPClient(trust: .caFile(directory + "/p/main/data/tls/node.crt"), timeoutMs: 2_000)
+        let standby = HTTPClient(trust: .caFile(directory + "/p/standby/data/tls/node.crt"), timeoutMs: 2_000)
+        let deadline = Date().addingTimeInterval(20)
+        var attached = false
+        while Date() < deadline, !attached {
+            let lead = try? main.send("GET", "https://127.0.0.1:\(port)/dls/api/health").json
+            let follow = try? standby.send("GET", "https://127.0.0.1:\(port + 1)/dls/api/health").json
+            attached = lead?["role"] as? String == "primary" && (follow?["peer"] as? [String: Any])?["state"] as? String == "attached"
+            if !attached { usleep(50_000) }
+        }
+        XCTAssertTrue(attached, "the pair did not form:\n\(pair.logText)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/p/demo-license.json"))
+        XCTAssertNotNil(pair.waitForLogLine(containing: "demo license imported; handshake code", timeoutSeconds: 20), pair.logText)
+        XCTAssertTrue(pair.logText.contains("https://127.0.0.1:\(port)/dls/page/#/index.html"), pair.logText)
+        let password = try String(contentsOfFile: directory + "/p/admin-password", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let login = try main.send("POST", "https://127.0.0.1:\(port)/dls/api/admin/login", body: Data("{\"password\":\"\(password)\"}".utf8))
+        XCTAssertEqual(login.status, 200, "the printed admin password is set")
+        XCTAssertEqual(pair.stop(signal: SIGINT), 0)
+        XCTAssertNil(try? main.send("GET", "https://127.0.0.1:\(port)/dls/api/health"), "the main must be stopped")
+        XCTAssertNil(try? standby.send("GET", "https://127.0.0.1:\(port + 1)/dls/api/health"), "the standby must be stopped")
+    }
+
+    func testBenchFailoverLosesNothing() throws {
+        let port = try NodePair.freeAdjacentPorts()
+        let run = try NodeProcess.run(["bench", "failover", "--rounds", "1", "--clients", "4", "--port", String(port), "--json"])
+        XCTAssertEqual(run.status, 0, run.error)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any], run.output)
+        XCTAssertEqual(report["lostAcknowledged"] as? Int, 0)
+        XCTAssertGreaterThan(report["acknowledged"] as? Int ?? 0, 0)
+        XCTAssertGreaterThan((report["outageMs"] as? [String: Double])?["max"] ?? 0, 0)
+    }
+}
