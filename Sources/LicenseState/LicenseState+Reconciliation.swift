@@ -2,12 +2,10 @@
 /// logs again after a failover (the records its own log lacks), and how an
 /// overrun they cause is measured.
 ///
-/// Invariants: a record this log already holds (a grant by grant ID, a
-/// license by its ID, a lease already renewed as far or released) is never
-/// logged twice, so reconciling the same records again changes nothing; and
-/// a grant this log lacks is always logged again, even when this log
-/// answered the same request with another grant (during a split both nodes
-/// may have answered it): a grant ID a client holds stays valid.
+/// Invariant: a record this log already holds (a grant by grant ID or by
+/// its client's request ID, a license by its ID, a lease already renewed as
+/// far or released) is never logged twice, so reconciling the same records
+/// again changes nothing.
 public extension LicenseState {
     /// An item used past its quantity plus grace after a reconciled grant.
     struct Overrun: Equatable {
@@ -29,15 +27,16 @@ public extension LicenseState {
     /// tallies are a rate estimate, and alert bookkeeping is redone by this
     /// node's own checks (a reconciled alert email could only be sent a
     /// second time).
-    /// A grant is logged again unless this log holds its grant ID; when
-    /// this log answered its request with another grant, a repeat of the
-    /// request keeps returning that other one (`applyGrant`).
     /// - Parameter grantIsKnown: whether this log holds a grant with that ID
     ///   (the state keeps only live leases and remembered requests).
     func reapplies(_ record: LogRecord, grantIsKnown: (String) -> Bool) -> Bool {
         switch record {
         case .grant(let grant):
-            return !grantIsKnown(grant.grantId)
+            if grantIsKnown(grant.grantId) { return false }
+            if let requestId = grant.requestId, requests[RequestKey(clientUUID: grant.clientUUID, requestId: requestId)] != nil {
+                return false
+            }
+            return true
         case .renewLease(let grantId, let expiresAt, _):
             return (leases[grantId]?.expiresAt ?? .max) < expiresAt
         case .releaseLease(let grantId, _):

@@ -131,16 +131,9 @@ public struct LicenseState: Equatable {
 
     private mutating func applyGrant(_ grant: Grant) {
         grantsTotal += 1
-        // A request keeps the first grant logged for it: a repeat returns
-        // that one. A second grant for the same request comes only from
-        // reconciliation (two nodes answered it during a split); it is
-        // charged and stays valid, but does not replace the first.
         if let requestId = grant.requestId {
             let key = RequestKey(clientUUID: grant.clientUUID, requestId: requestId)
-            if requests[key] == nil {
-                requests[key] = grant
-                requestOrder.append(key)
-            }
+            if requests.updateValue(grant, forKey: key) == nil { requestOrder.append(key) }
         }
         guard var usage = items[grant.itemId] else { return }
         self.usage.add(grant)
