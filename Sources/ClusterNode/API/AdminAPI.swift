@@ -28,6 +28,8 @@ public final class AdminAPI {
     /// log's password differs (a change or a reset, here or replicated from
     /// the primary), every session ends.
     private var sessionsPassword: PasswordHash?
+    /// Runs the grants list off the loop.
+    private let reader: StoreReader
 
     init(loop: EventLoop, service: LicenseService, issuers: TrustedIssuers, clusterUUID: String, secureCookie: Bool) {
         self.loop = loop
@@ -37,6 +39,7 @@ public final class AdminAPI {
         self.secureCookie = secureCookie
         sessions = AdminSessions(nodeUUID: clusterUUID)
         sessionsPassword = service.state.adminPassword
+        reader = StoreReader(loop: loop, path: service.store.path)
     }
 
     var routes: [RouteSpec] {
@@ -361,14 +364,22 @@ public final class AdminAPI {
             guard let since = UInt64(query["since"] ?? "0"), let limit = Int(query["limit"] ?? "100"), (1...Self.grantsPageMax).contains(limit) else {
                 throw APIError.badRequest("since must be a log position and limit a number from 1 to \(Self.grantsPageMax).")
             }
-            let rows = try service.store.grants(since: since, limit: limit)
-            request.respondJSON(rows.map { row -> [String: Any] in
-                var object: [String: Any] = ["grantId": row.grantId, "handshakeCode": row.handshakeCode, "clientUUID": row.clientUUID,
-                                             "itemId": row.itemId, "amount": row.amount, "grace": row.grace,
-                                             "at": UTCTime.format(row.at), "lsn": row.lsn, "term": row.term]
-                object["requestId"] = row.requestId ?? NSNull()
-                return object
+            // Thousands of rows take long to read and encode: off the loop.
+            let started = reader.read({ database -> Data in
+                let rows = try LicenseStore.grants(in: database, since: since, limit: limit)
+                return try JSONSerialization.data(withJSONObject: rows.map { row -> [String: Any] in
+                    var object: [String: Any] = ["grantId": row.grantId, "handshakeCode": row.handshakeCode, "clientUUID": row.clientUUID,
+                                                 "itemId": row.itemId, "amount": row.amount, "grace": row.grace,
+                                                 "at": UTCTime.format(row.at), "lsn": row.lsn, "term": row.term]
+                    object["requestId"] = row.requestId ?? NSNull()
+                    return object
+                }, options: [.sortedKeys, .withoutEscapingSlashes])
+            }, done: { result in
+                request.handling {
+                    request.respond(status: 200, headers: [("content-type", "application/json")], body: try result.get())
+                }
             })
+            guard started else { throw APIError.unavailable("Too many large reads are under way; retry in a moment.") }
         }
     }
 }

@@ -14,10 +14,12 @@ final class MetricsAPI {
     private let clientAPI: ClientAPI
     private let driver: ClusterDriver?
     private let alerts: AlertMonitor
+    private let lagProbe: LoopLagProbe
     /// The server, once it exists (it is made after the routes).
     var server: HTTPServer?
 
-    init(service: LicenseService, clientAPI: ClientAPI, driver: ClusterDriver?, alerts: AlertMonitor) {
+    init(service: LicenseService, clientAPI: ClientAPI, driver: ClusterDriver?, alerts: AlertMonitor, lagProbe: LoopLagProbe) {
+        self.lagProbe = lagProbe
         self.service = service
         self.clientAPI = clientAPI
         self.driver = driver
@@ -41,6 +43,13 @@ final class MetricsAPI {
                ["primary", "standby", "standalone"].map { ("{role=\"\($0)\"}", $0 == role ? "1" : "0") })
         metric("lts_term", "The current term.", [("", "\(driver?.replica.term ?? service.term)")])
         metric("lts_lsn", "The last log sequence number on this node.", [("", "\(service.lastLsn)")])
+        metric("lts_event_loop_lag_max_ms", "The longest the event loop was held (a timer ran late), since the node started.",
+               [("", "\(lagProbe.maxLagMs)")])
+        metric("lts_event_loop_stalls_total", "Times the event loop was held \(LoopLagProbe.stallMs) ms or more.", type: "counter",
+               [("", "\(lagProbe.stallsTotal)")])
+        metric("lts_event_loop_lag_ms", "How late a timer due every \(LoopLagProbe.intervalMs) ms ran on the event loop.", type: "histogram",
+               zip(LoopLagProbe.bucketBoundsMs, lagProbe.lagsAtMost).map { ("_bucket{le=\"\($0)\"}", "\($1)") }
+               + [("_bucket{le=\"+Inf\"}", "\(lagProbe.firingsTotal)"), ("_sum", "\(lagProbe.lagSumMs)"), ("_count", "\(lagProbe.firingsTotal)")])
         if let driver {
             let replica = driver.replica
             metric("lts_commit_lsn", "The last LSN acknowledged to clients (primary) or known committed (standby).", [("", "\(replica.commitLsn)")])

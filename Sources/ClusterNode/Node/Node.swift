@@ -32,6 +32,8 @@ public final class Node {
     private var driver: ClusterDriver?
     private var clusterAPI: ClusterAPI?
     private var metricsAPI: MetricsAPI?
+    /// How long callbacks hold the loop (a metric).
+    private var lagProbe: LoopLagProbe?
     private var clientKeyAPI: ClientKeyAPI?
     private var statsAPI: StatsAPI?
     private var alertsAPI: AlertsAPI?
@@ -96,7 +98,11 @@ public final class Node {
                                         takeTally: { clientAPI?.takeTally() ?? CallTally() })
         self.alertMonitor = alertMonitor
         alertsAPI = AlertsAPI(service: service, admin: adminAPI, monitor: alertMonitor, box: box, configuration: alertConfiguration)
-        if let clientAPI { metricsAPI = MetricsAPI(service: service, clientAPI: clientAPI, driver: driver, alerts: alertMonitor) }
+        let lagProbe = LoopLagProbe(loop: loop)
+        self.lagProbe = lagProbe
+        if let clientAPI {
+            metricsAPI = MetricsAPI(service: service, clientAPI: clientAPI, driver: driver, alerts: alertMonitor, lagProbe: lagProbe)
+        }
         expiryTimer = LoopTimer(loop: loop, delayMs: Self.expiryCheckMs, repeatMs: Self.expiryCheckMs) { [weak self] in
             self?.expireLeases()
         }
@@ -131,6 +137,7 @@ public final class Node {
             self?.loop.stop()
         }
         expiryTimer?.cancel()
+        lagProbe?.cancel()
         passwordReset?.cancel()
         alertMonitor?.cancel()
         server?.stopAccepting { [weak self] in

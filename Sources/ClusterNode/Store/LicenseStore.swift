@@ -267,11 +267,12 @@ final class LicenseStore {
                          [.text(key), .text(value)])
     }
 
-    // MARK: Queries (loop thread)
+    // MARK: Queries (a `StoreReader`'s pool thread)
 
-    /// Grants with `lsn > since`, oldest first, at most `limit`.
-    func grants(since: UInt64, limit: Int) throws -> [GrantRow] {
-        try reader.query("""
+    /// Grants with `lsn > since`, oldest first, at most `limit`, read
+    /// through `database` (a read-only connection of the store).
+    static func grants(in database: SQLiteDatabase, since: UInt64, limit: Int) throws -> [GrantRow] {
+        try database.query("""
             SELECT grant_id, request_id, handshake_code, client_uuid, item_id, amount, grace, at, lsn, term
             FROM grants WHERE lsn > ? ORDER BY lsn LIMIT ?
             """, [.integer(Int64(since)), .integer(Int64(limit))]).map { row in
