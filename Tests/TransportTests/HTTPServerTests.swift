@@ -169,6 +169,27 @@ final class HTTPServerTests: XCTestCase {
         }
     }
 
+    /// A symbolic link where the key belongs is neither written through
+    /// (a generated key would overwrite the file it points to) nor read.
+    func testKeyFilesAreNeverOpenedThroughASymbolicLink() throws {
+        let directory = NSTemporaryDirectory() + "lts-nofollow-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let target = directory + "/elsewhere"
+        try Data("not a key\n".utf8).write(to: URL(fileURLWithPath: target))
+        try FileManager.default.createSymbolicLink(atPath: directory + "/linked.key", withDestinationPath: target)
+        XCTAssertThrowsError(try SelfSignedCertificate.ensure(certificatePath: directory + "/linked.crt", keyPath: directory + "/linked.key",
+                                                              hostNames: []))
+        XCTAssertEqual(try String(contentsOfFile: target, encoding: .utf8), "not a key\n", "the key was written through the link")
+
+        try SelfSignedCertificate.ensure(certificatePath: directory + "/node.crt", keyPath: directory + "/node.key", hostNames: [])
+        XCTAssertNoThrow(try TLSServerContext(certificatePath: directory + "/node.crt", keyPath: directory + "/node.key", http2: false))
+        try FileManager.default.createSymbolicLink(atPath: directory + "/via-link.key", withDestinationPath: directory + "/node.key")
+        XCTAssertThrowsError(try TLSServerContext(certificatePath: directory + "/node.crt", keyPath: directory + "/via-link.key", http2: false)) {
+            XCTAssertTrue("\($0)".contains("symbolic link"), "\($0)")
+        }
+    }
+
     func testClientTrustIsEnforced() {
         let harness = LoopHarness()
         harness.run { h in
