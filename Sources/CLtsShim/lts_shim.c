@@ -2,7 +2,9 @@
 #include "lts_shim.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +32,22 @@ struct lts_http_server {
     h2o_accept_ctx_t accept_ctx;
     uv_tcp_t listener;
     int listening;
+    /* Accepted connections not yet closed: h2o's context may be disposed
+     * only when none is left (its timeouts assert that no entry is linked). */
+    size_t connections;
+    /* Set by lts_http_server_free: dispose when the last connection closes. */
+    int freeing;
+    /* Closed twice when the server goes, so that every handle closed with
+     * the context has finished closing before the memory is freed. */
+    uv_idle_t reaper;
 };
+
+/* An accepted connection: the libuv handle (first, so h2o's close callback
+ * can be given the handle) and the server it counts against. */
+typedef struct lts_connection {
+    uv_tcp_t tcp;
+    lts_http_server_t *server;
+} lts_connection_t;
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
@@ -64,21 +81,58 @@ lts_http_server_t *lts_http_server_new(uv_loop_t *loop, SSL_CTX *ssl_ctx, int ht
     return server;
 }
 
+static void free_after_second_close(uv_handle_t *reaper)
+{
+    free(reaper->data);
+}
+
+static void close_reaper_again(uv_handle_t *reaper)
+{
+    /* Handles closed in the same pass as the reaper may finish after it;
+     * a second close lands in the next pass, after all of them. */
+    uv_idle_init(reaper->loop, (uv_idle_t *)reaper);
+    uv_close(reaper, free_after_second_close);
+}
+
+static void dispose_server(lts_http_server_t *server)
+{
+    /* h2o's HTTP/2 shutdown request links this entry of the context and
+     * never unlinks it; with no connection left it has nothing to do. */
+    h2o_timeout_unlink(&server->context.http2._graceful_shutdown_timeout);
+    h2o_context_dispose(&server->context);
+    h2o_config_dispose(&server->config);
+    uv_idle_init(server->context.loop, &server->reaper);
+    server->reaper.data = server;
+    uv_close((uv_handle_t *)&server->reaper, close_reaper_again);
+}
+
+static void on_connection_closed(uv_handle_t *handle)
+{
+    lts_connection_t *conn = (lts_connection_t *)handle;
+    lts_http_server_t *server = conn->server;
+    free(conn);
+    server->connections--;
+    if (server->freeing && server->connections == 0)
+        dispose_server(server);
+}
+
 static void on_connection(uv_stream_t *listener, int status)
 {
     if (status != 0)
         return;
     lts_http_server_t *server = listener->data;
-    uv_tcp_t *conn = malloc(sizeof(*conn));
+    lts_connection_t *conn = malloc(sizeof(*conn));
     if (conn == NULL)
         return;
-    uv_tcp_init(listener->loop, conn);
-    if (uv_accept(listener, (uv_stream_t *)conn) != 0) {
-        uv_close((uv_handle_t *)conn, (uv_close_cb)free);
+    conn->server = server;
+    server->connections++;
+    uv_tcp_init(listener->loop, &conn->tcp);
+    if (uv_accept(listener, (uv_stream_t *)&conn->tcp) != 0) {
+        uv_close((uv_handle_t *)&conn->tcp, on_connection_closed);
         return;
     }
-    uv_tcp_nodelay(conn, 1);
-    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)conn, (uv_close_cb)free);
+    uv_tcp_nodelay(&conn->tcp, 1);
+    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)&conn->tcp, on_connection_closed);
     h2o_accept(&server->accept_ctx, sock);
 }
 
@@ -115,6 +169,15 @@ void lts_http_server_stop_accepting(lts_http_server_t *server)
         uv_close((uv_handle_t *)&server->listener, NULL);
     }
     h2o_context_request_shutdown(&server->context);
+}
+
+void lts_http_server_free(lts_http_server_t *server)
+{
+    if (server->listening || !server->context.shutdown_requested)
+        lts_http_server_stop_accepting(server);
+    server->freeing = 1;
+    if (server->connections == 0)
+        dispose_server(server);
 }
 
 /* ---- Requests --------------------------------------------------------- */
@@ -224,15 +287,18 @@ static void on_upgrade_complete(void *user_data, h2o_socket_t *sock, size_t reqs
     hook.cb(hook.obj, sock);
 }
 
-void lts_req_upgrade(h2o_req_t *req, const char *protocol, void *obj, lts_upgrade_cb cb)
+int lts_req_upgrade(h2o_req_t *req, const char *protocol, void *obj, lts_upgrade_cb cb)
 {
     lts_upgrade_hook_t *hook = malloc(sizeof(*hook));
+    if (hook == NULL)
+        return -1;
     hook->obj = obj;
     hook->cb = cb;
     req->res.status = 101;
     req->res.reason = reason_phrase(101);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_UPGRADE, NULL, protocol, strlen(protocol));
     h2o_http1_upgrade(req, NULL, 0, on_upgrade_complete, hook);
+    return 0;
 }
 
 /* ---- TLS -------------------------------------------------------------- */
@@ -250,6 +316,43 @@ static void set_error(char *err, size_t errlen, const char *what)
     ERR_clear_error();
 }
 
+/* Opens a key (or certificate) file, never through a symbolic link: a link
+ * planted where the file belongs would make the node overwrite another file
+ * when it generates its own, or serve with a key it was not given. */
+static FILE *open_no_follow(const char *path, int flags, mode_t mode, const char *fmode)
+{
+    int fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0)
+        return NULL;
+    FILE *fp = fdopen(fd, fmode);
+    if (fp == NULL) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    return fp;
+}
+
+static int read_private_key(const char *key_path, EVP_PKEY **key, char *err, size_t errlen)
+{
+    FILE *fp = open_no_follow(key_path, O_RDONLY, 0, "r");
+    if (fp == NULL && errno == ELOOP) {
+        snprintf(err, errlen, "the TLS key is a symbolic link (give the file itself)");
+        return -1;
+    }
+    if (fp == NULL) {
+        snprintf(err, errlen, "cannot open the TLS key: %s", strerror(errno));
+        return -1;
+    }
+    *key = PEM_read_PrivateKey(fp, NULL, NULL, NULL);
+    fclose(fp);
+    if (*key == NULL) {
+        set_error(err, errlen, "cannot read the TLS key");
+        return -1;
+    }
+    return 0;
+}
+
 SSL_CTX *lts_tls_server_ctx(const char *cert_path, const char *key_path, int http2, char *err, size_t errlen)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -265,7 +368,14 @@ SSL_CTX *lts_tls_server_ctx(const char *cert_path, const char *key_path, int htt
         SSL_CTX_free(ctx);
         return NULL;
     }
-    if (SSL_CTX_use_PrivateKey_file(ctx, key_path, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+    EVP_PKEY *key = NULL;
+    if (read_private_key(key_path, &key, err, errlen) != 0) {
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    int used = SSL_CTX_use_PrivateKey(ctx, key);
+    EVP_PKEY_free(key);
+    if (used != 1 || SSL_CTX_check_private_key(ctx) != 1) {
         set_error(err, errlen, "cannot load TLS key (or it does not match the certificate)");
         SSL_CTX_free(ctx);
         return NULL;
@@ -281,13 +391,21 @@ static void free_pin(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long 
     free(ptr);
 }
 
+static int pin_index = -1;
+static pthread_once_t pin_index_once = PTHREAD_ONCE_INIT;
+
+static void make_pin_index(void)
+{
+    pin_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, free_pin);
+}
+
+/* Registered once (pthread_once: curl clients on several threads may ask
+ * first at the same time); OpenSSL keeps the index for the life of the
+ * process. -1 when OpenSSL could not register it. */
 static int pin_ex_index(void)
 {
-    /* Registered once; OpenSSL keeps the index for the life of the process. */
-    static int index = -1;
-    if (index == -1)
-        index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, free_pin);
-    return index;
+    pthread_once(&pin_index_once, make_pin_index);
+    return pin_index;
 }
 
 /* Accepts the chain when its leaf certificate has the pinned SHA-256; the
@@ -316,11 +434,17 @@ static int verify_pin(int preverify_ok, X509_STORE_CTX *store)
 
 static int install_pin(SSL_CTX *ctx, const unsigned char *pin_sha256)
 {
+    int index = pin_ex_index();
+    if (index < 0)
+        return -1;
     unsigned char *pin = malloc(32);
     if (pin == NULL)
         return -1;
     memcpy(pin, pin_sha256, 32);
-    SSL_CTX_set_ex_data(ctx, pin_ex_index(), pin);
+    if (SSL_CTX_set_ex_data(ctx, index, pin) != 1) {
+        free(pin);
+        return -1;
+    }
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, verify_pin);
     return 0;
 }
@@ -338,7 +462,7 @@ SSL_CTX *lts_tls_client_ctx(const char *ca_file, const unsigned char *pin_sha256
         SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     } else if (pin_sha256 != NULL) {
         if (install_pin(ctx, pin_sha256) != 0) {
-            set_error(err, errlen, "out of memory");
+            set_error(err, errlen, "cannot install the certificate pin");
             SSL_CTX_free(ctx);
             return NULL;
         }
@@ -379,19 +503,23 @@ int lts_tls_generate_self_signed(const char *cert_path, const char *key_path, co
         goto done;
     }
     unsigned char serial[16];
-    RAND_bytes(serial, sizeof(serial));
+    if (RAND_bytes(serial, sizeof(serial)) != 1) {
+        set_error(err, errlen, "cannot draw a random serial number");
+        goto done;
+    }
     serial[0] &= 0x7f;
     BIGNUM *bn = BN_bin2bn(serial, sizeof(serial), NULL);
-    BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert));
+    int serial_set = bn != NULL && BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert)) != NULL;
     BN_free(bn);
-    X509_set_version(cert, 2);
-    X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(cert), (long)days * 24 * 3600);
-    X509_set_pubkey(cert, key);
     X509_NAME *name = X509_get_subject_name(cert);
-    X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"lts", -1, -1, 0);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)common_name, -1, -1, 0);
-    X509_set_issuer_name(cert, name);
+    if (!serial_set || X509_set_version(cert, 2) != 1 || X509_gmtime_adj(X509_getm_notBefore(cert), -3600) == NULL ||
+        X509_gmtime_adj(X509_getm_notAfter(cert), (long)days * 24 * 3600) == NULL || X509_set_pubkey(cert, key) != 1 ||
+        X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"lts", -1, -1, 0) != 1 ||
+        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)common_name, -1, -1, 0) != 1 ||
+        X509_set_issuer_name(cert, name) != 1) {
+        set_error(err, errlen, "cannot fill in the certificate (check the host names)");
+        goto done;
+    }
     if (add_extension(cert, NID_subject_alt_name, sans) != 0 ||
         add_extension(cert, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") != 0 ||
         add_extension(cert, NID_key_usage, "critical,digitalSignature,keyCertSign") != 0 ||
@@ -404,25 +532,30 @@ int lts_tls_generate_self_signed(const char *cert_path, const char *key_path, co
         set_error(err, errlen, "cannot sign certificate");
         goto done;
     }
-    int fd = open(key_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0 || (fp = fdopen(fd, "w")) == NULL) {
-        if (fd >= 0)
-            close(fd);
+    fp = open_no_follow(key_path, O_WRONLY | O_CREAT | O_TRUNC, 0600, "w");
+    if (fp == NULL) {
+        snprintf(err, errlen, "cannot write %s: %s", key_path, strerror(errno));
+        goto done;
+    }
+    int written = PEM_write_PrivateKey(fp, key, NULL, NULL, 0, NULL, NULL) == 1;
+    int closed = fclose(fp) == 0;
+    fp = NULL;
+    if (!written || !closed) {
         snprintf(err, errlen, "cannot write %s", key_path);
         goto done;
     }
-    if (PEM_write_PrivateKey(fp, key, NULL, NULL, 0, NULL, NULL) != 1 || fclose(fp) != 0) {
-        fp = NULL;
-        snprintf(err, errlen, "cannot write %s", key_path);
+    fp = open_no_follow(cert_path, O_WRONLY | O_CREAT | O_TRUNC, 0644, "w");
+    if (fp == NULL) {
+        snprintf(err, errlen, "cannot write %s: %s", cert_path, strerror(errno));
         goto done;
     }
-    fp = fopen(cert_path, "w");
-    if (fp == NULL || PEM_write_X509(fp, cert) != 1 || fclose(fp) != 0) {
-        fp = NULL;
+    written = PEM_write_X509(fp, cert) == 1;
+    closed = fclose(fp) == 0;
+    fp = NULL;
+    if (!written || !closed) {
         snprintf(err, errlen, "cannot write %s", cert_path);
         goto done;
     }
-    fp = NULL;
     result = 0;
 done:
     if (fp != NULL)
@@ -501,6 +634,29 @@ static int hex_to_bytes(const char *hex, unsigned char out[32])
     return j == 64 ? 0 : -1;
 }
 
+/* The '\n'-separated lines of `headers` as a curl list, with strtok_r:
+ * threads share this client. 0, or -1 with nothing left allocated. */
+static int header_list(const char *headers, struct curl_slist **out)
+{
+    char *copy = strdup(headers);
+    if (copy == NULL)
+        return -1;
+    struct curl_slist *list = NULL;
+    char *rest = NULL;
+    for (char *line = strtok_r(copy, "\n", &rest); line != NULL; line = strtok_r(NULL, "\n", &rest)) {
+        struct curl_slist *longer = curl_slist_append(list, line);
+        if (longer == NULL) {
+            curl_slist_free_all(list);
+            free(copy);
+            return -1;
+        }
+        list = longer;
+    }
+    free(copy);
+    *out = list;
+    return 0;
+}
+
 static CURLcode on_curl_ssl_ctx(CURL *curl, void *ssl_ctx, void *userptr)
 {
     (void)curl;
@@ -525,11 +681,10 @@ int lts_curl_request(const char *method, const char *url, const char *headers, c
     lts_curl_buffer_t buf = {NULL, 0, lts_curl_response_bytes_max};
     lts_curl_buffer_t head = {NULL, 0, lts_curl_header_bytes_max};
     struct curl_slist *list = NULL;
-    if (headers != NULL) {
-        char *copy = strdup(headers);
-        for (char *line = strtok(copy, "\n"); line != NULL; line = strtok(NULL, "\n"))
-            list = curl_slist_append(list, line);
-        free(copy);
+    if (headers != NULL && header_list(headers, &list) != 0) {
+        snprintf(out->error, sizeof(out->error), "out of memory");
+        curl_easy_cleanup(curl);
+        return -1;
     }
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
@@ -549,8 +704,14 @@ int lts_curl_request(const char *method, const char *url, const char *headers, c
         curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
     } else if (pin_sha256_hex != NULL) {
-        /* The pin replaces chain and host name checks (see verify_pin). */
+        /* The pin replaces chain and host name checks (see verify_pin), so
+         * no CA store is loaded: libcurl would otherwise parse the whole
+         * system bundle for every connection (a fresh handle each call),
+         * milliseconds of CPU that capped a pinned load at a few dozen
+         * requests a second. */
         curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+        curl_easy_setopt(curl, CURLOPT_CAINFO, NULL);
+        curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
         curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, on_curl_ssl_ctx);
         curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, pin);
     } else if (ca_file != NULL) {
@@ -631,8 +792,16 @@ int lts_smtp_send(const char *url, int require_tls, const char *username, const 
     }
     char error[CURL_ERROR_SIZE] = "";
     struct curl_slist *rcpt = NULL;
-    for (size_t i = 0; i < recipient_count; i++)
-        rcpt = curl_slist_append(rcpt, recipients[i]);
+    for (size_t i = 0; i < recipient_count; i++) {
+        struct curl_slist *longer = curl_slist_append(rcpt, recipients[i]);
+        if (longer == NULL) {
+            curl_slist_free_all(rcpt);
+            curl_easy_cleanup(curl);
+            snprintf(out->error, sizeof(out->error), "out of memory");
+            return CURLE_OUT_OF_MEMORY;
+        }
+        rcpt = longer;
+    }
     lts_smtp_upload_t upload = {message, message_len, 0};
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");

@@ -143,16 +143,24 @@ public final class HTTPRequest {
     }
 
     /// Answers 101 and hands the connection over as a `RawStream`
-    /// (nil when the 101 could not be written).
+    /// (nil when the 101 could not be written, or, when the shim had no
+    /// memory for the hand-off, after a 503 instead).
     public func upgrade(to protocolName: String, headers: [(String, String)] = [], then: @escaping (RawStream?) -> Void) {
         guard let raw, !answered else { return }
         answered = true
         for (name, value) in headers { Self.add(name, value, to: raw) }
         let box = Unmanaged.passRetained(UpgradeCompletion(then)).toOpaque()
-        lts_req_upgrade(raw, protocolName, box) { object, socket in
+        let started = lts_req_upgrade(raw, protocolName, box) { object, socket in
             guard let object else { return }
             let completion = Unmanaged<UpgradeCompletion>.fromOpaque(object).takeRetainedValue()
             completion.action(socket.map { RawStream(socket: $0) })
+        }
+        guard started == 0 else {
+            Unmanaged<UpgradeCompletion>.fromOpaque(box).release()
+            answered = false
+            respond(error: .unavailable("The server is out of memory."))
+            then(nil)
+            return
         }
         finish()
     }

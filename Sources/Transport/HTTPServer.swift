@@ -84,6 +84,7 @@ public final class HTTPServer {
     /// - Returns: the bound port.
     public func listen(host: String, port: Int) throws -> Int {
         loop.assertInLoop()
+        guard let server else { throw TransportError("cannot listen on \(host):\(port): the server is closed") }
         let result = lts_http_server_listen(server, host, Int32(port))
         guard result > 0 else {
             throw TransportError("cannot listen on \(host):\(port): \(String(cString: uv_strerror(result)))")
@@ -100,6 +101,18 @@ public final class HTTPServer {
         self.onDrained = onDrained
         lts_http_server_stop_accepting(server)
         drainIfIdle()
+    }
+
+    /// Frees the h2o server (after `stopAccepting`, on the loop while it
+    /// still runs, e.g. once drained): its memory goes when the last open
+    /// connection closes. The object must stay alive until the loop ends, as
+    /// connections still open may deliver requests (answered 503).
+    public func close() {
+        loop.assertInLoop()
+        guard let server else { return }
+        stopping = true
+        self.server = nil
+        lts_http_server_free(server)
     }
 
     private func dispatch(_ raw: UnsafeMutablePointer<h2o_req_t>) {

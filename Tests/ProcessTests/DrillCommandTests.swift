@@ -8,18 +8,65 @@ import XCTest
 /// it: a failover drill (SIGKILL of the primary, `lts pair` starts it
 /// again) and a switchover there and back both report nothing lost or
 /// doubled and exit 0; the report is left on the primary; an unfit pair or
-/// a wrong password gets no drill (exit 2).
+/// a wrong password gets no drill (exit 2). A switchover drill passes with
+/// each way of trusting the pair's self-signed certificates.
 final class DrillCommandTests: XCTestCase {
-    func testFailoverAndSwitchoverDrillsAgainstLtsPair() throws {
+    /// A pair started by `lts pair` in a new temporary directory.
+    private struct StartedPair {
+        let process: NodeProcess
+        let directory: String
+        let port: Int
+        let password: String
+        var servers: String { "https://127.0.0.1:\(port)/dls/,https://127.0.0.1:\(port + 1)/dls/" }
+        var certificates: [String] { ["main", "standby"].map { directory + "/p/\($0)/data/tls/node.crt" } }
+    }
+
+    private func startPair() throws -> StartedPair {
         let directory = NSTemporaryDirectory() + "lts-drill-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let port = try NodePair.freeAdjacentPorts()
         let pair = try NodeProcess(config: [:], directory: directory)
         try pair.start(arguments: ["pair", "--dir", directory + "/p", "--port", String(port)])
-        defer { pair.stop(signal: SIGINT) }
         XCTAssertNotNil(pair.waitForLogLine(containing: "demo license imported", timeoutSeconds: 30), pair.logText)
-        let password = try String(contentsOfFile: directory + "/p/admin-password", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-        let servers = "https://127.0.0.1:\(port)/dls/,https://127.0.0.1:\(port + 1)/dls/"
+        let password: String
+        do {
+            password = try String(contentsOfFile: directory + "/p/admin-password", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        } catch {
+            pair.stop(signal: SIGINT)
+            throw error
+        }
+        return StartedPair(process: pair, directory: directory, port: port, password: password)
+    }
+
+    /// Two load clients, as in the report of a pinned drill that never got
+    /// its grants: the pinned load parsed the system's CA bundle on every
+    /// connection and the drill asked for 50 grants within each half-second
+    /// poll, so only a fast load ever passed.
+    func testSwitchoverDrillPassesWithFingerprintsAndWithCACertificates() throws {
+        let started = try startPair()
+        defer { started.process.stop(signal: SIGINT) }
+        let fingerprints = try started.certificates.map { try SelfSignedCertificate.fingerprint(certificatePath: $0) }
+        let trusts: [(name: String, arguments: [String])] = [
+            ("--fingerprint", ["--fingerprint", fingerprints.joined(separator: ",")]),
+            ("--cacert", ["--cacert", started.certificates.joined(separator: ",")]),
+        ]
+        for trust in trusts {
+            let drill = try NodeProcess.run(["drill", "switchover", "--servers", started.servers, "--password", started.password,
+                                             "--clients", "2", "--json"] + trust.arguments)
+            XCTAssertEqual(drill.status, 0, "\(trust.name): \(drill.error)\(drill.output)")
+            let report = try XCTUnwrap(try? JSONSerialization.jsonObject(with: Data(drill.output.utf8)) as? [String: Any],
+                                       "\(trust.name): \(drill.error)\(drill.output)")
+            XCTAssertEqual(report["lost"] as? Int, 0, trust.name)
+            XCTAssertEqual(report["duplicated"] as? Int, 0, trust.name)
+            XCTAssertGreaterThan((report["acknowledged"] as? [String: Int])?["after"] ?? 0, 0, trust.name)
+        }
+    }
+
+    func testFailoverAndSwitchoverDrillsAgainstLtsPair() throws {
+        let started = try startPair()
+        let (pair, directory, port, password) = (started.process, started.directory, started.port, started.password)
+        defer { pair.stop(signal: SIGINT) }
+        let servers = started.servers
         let common = ["--servers", servers, "--pair-dir", directory + "/p", "--clients", "4", "--json"]
 
         let wrong = try NodeProcess.run(["drill", "failover", "--password", "not the password"] + common)

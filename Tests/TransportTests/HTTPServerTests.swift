@@ -138,6 +138,59 @@ final class HTTPServerTests: XCTestCase {
         }
     }
 
+    /// `close()` with a connection still open: the server lives on until
+    /// that connection ends (h2o's context cannot go while a connection
+    /// refers to it), answers it 503, and refuses new connections.
+    func testClosedServerAnswersItsOpenConnectionThenRefusesNewOnes() {
+        let harness = LoopHarness()
+        harness.run { h in
+            let server = try TestServer(harness: h)
+            let tls = try TLSClientContext(trust: .pinnedSHA256(server.fingerprint))
+            StreamConnector.connect(loop: h.loop, host: "127.0.0.1", port: server.port, tls: tls, timeoutMs: 5_000) { result in
+                guard case .success(let stream) = result else {
+                    XCTFail("cannot connect: \(result)")
+                    return h.finish()
+                }
+                server.server.close()
+                var received: [UInt8] = []
+                stream.onData = { received += $0 }
+                stream.onClose = { _ in
+                    let answer = String(decoding: received, as: UTF8.self)
+                    XCTAssertTrue(answer.hasPrefix("HTTP/1.1 503"), answer)
+                    h.blocking({ () -> Error? in
+                        do { _ = try HTTPClient(trust: .pinnedSHA256(server.fingerprint), timeoutMs: 2_000).send("GET", server.url("/api/health")); return nil } catch { return error }
+                    }, then: { error in
+                        XCTAssertNotNil(error, "a new connection was accepted after close")
+                        h.finish()
+                    })
+                }
+                stream.startReading()
+                XCTAssertTrue(stream.write(Array("GET /dls/api/health HTTP/1.1\r\nHost: x\r\n\r\n".utf8)))
+            }
+        }
+    }
+
+    /// A symbolic link where the key belongs is neither written through
+    /// (a generated key would overwrite the file it points to) nor read.
+    func testKeyFilesAreNeverOpenedThroughASymbolicLink() throws {
+        let directory = NSTemporaryDirectory() + "lts-nofollow-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let target = directory + "/elsewhere"
+        try Data("not a key\n".utf8).write(to: URL(fileURLWithPath: target))
+        try FileManager.default.createSymbolicLink(atPath: directory + "/linked.key", withDestinationPath: target)
+        XCTAssertThrowsError(try SelfSignedCertificate.ensure(certificatePath: directory + "/linked.crt", keyPath: directory + "/linked.key",
+                                                              hostNames: []))
+        XCTAssertEqual(try String(contentsOfFile: target, encoding: .utf8), "not a key\n", "the key was written through the link")
+
+        try SelfSignedCertificate.ensure(certificatePath: directory + "/node.crt", keyPath: directory + "/node.key", hostNames: [])
+        XCTAssertNoThrow(try TLSServerContext(certificatePath: directory + "/node.crt", keyPath: directory + "/node.key", http2: false))
+        try FileManager.default.createSymbolicLink(atPath: directory + "/via-link.key", withDestinationPath: directory + "/node.key")
+        XCTAssertThrowsError(try TLSServerContext(certificatePath: directory + "/node.crt", keyPath: directory + "/via-link.key", http2: false)) {
+            XCTAssertTrue("\($0)".contains("symbolic link"), "\($0)")
+        }
+    }
+
     func testClientTrustIsEnforced() {
         let harness = LoopHarness()
         harness.run { h in

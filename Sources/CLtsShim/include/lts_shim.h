@@ -11,7 +11,10 @@
  *   - TLS: OpenSSL 3 key generation and protocol limits are macros or
  *     variadic functions (EVP_EC_gen, SSL_CTX_set_min_proto_version).
  *   - curl: curl_easy_setopt is variadic (HTTP requests and SMTP mail).
- * Nothing here keeps global mutable state except OpenSSL's own.
+ * Nothing here keeps global mutable state except OpenSSL's own and the
+ * certificate pin's ex-data index, registered once (pthread_once). Every
+ * function may be called from any thread unless it says otherwise; the curl
+ * client is shared by threads (load generators, LicenseClient).
  */
 #ifndef LTS_SHIM_H
 #define LTS_SHIM_H
@@ -45,6 +48,14 @@ int lts_http_server_listen(lts_http_server_t *server, const char *host, int port
  *  keep-alive connections after their current request. */
 void lts_http_server_stop_accepting(lts_http_server_t *server);
 
+/** Frees the server, on the loop thread while the loop still runs (its
+ *  handles close through it); stops accepting first if needed. h2o's context
+ *  can go only when no connection refers to it, so the memory is released
+ *  when the last accepted connection closes (at once when none is open);
+ *  connections still open when the loop is closed keep it. `server` must
+ *  not be used after the call. */
+void lts_http_server_free(lts_http_server_t *server);
+
 /* ---- Requests --------------------------------------------------------- */
 
 /** Value of the first request header `name` (lower case), or {NULL, 0}. */
@@ -73,12 +84,14 @@ typedef void (*lts_upgrade_cb)(void *obj, h2o_socket_t *sock);
 /** Answers 101 Switching Protocols (with the response headers added so far
  *  and `Upgrade: protocol`) and hands the connection's socket to `cb`, with
  *  the request bytes already consumed from its input. `sock` is NULL when the
- *  101 could not be written. */
-void lts_req_upgrade(h2o_req_t *req, const char *protocol, void *obj, lts_upgrade_cb cb);
+ *  101 could not be written. Returns 0, or -1 (out of memory) with nothing
+ *  sent and `cb` never called: the request still needs an answer. */
+int lts_req_upgrade(h2o_req_t *req, const char *protocol, void *obj, lts_upgrade_cb cb);
 
 /* ---- TLS -------------------------------------------------------------- */
 
 /** A TLS 1.2+ server context with the given PEM certificate chain and key.
+ *  The key file is opened with O_NOFOLLOW: a symbolic link is refused.
  *  With `http2`, ALPN offers h2 then http/1.1. NULL on error, with `err`. */
 SSL_CTX *lts_tls_server_ctx(const char *cert_path, const char *key_path, int http2, char *err, size_t errlen);
 
@@ -91,7 +104,8 @@ SSL_CTX *lts_tls_client_ctx(const char *ca_file, const unsigned char *pin_sha256
 
 /** Writes a new EC P-256 key and a self-signed certificate valid `days`
  *  days with the subject alternative names `sans` ("DNS:a,IP:127.0.0.1").
- *  The key file is created 0600. Returns 0, or -1 with `err`. */
+ *  The key file is created 0600; neither file is written through a
+ *  symbolic link (O_NOFOLLOW). Returns 0, or -1 with `err`. */
 int lts_tls_generate_self_signed(const char *cert_path, const char *key_path, const char *common_name,
                                  const char *sans, int days, char *err, size_t errlen);
 

@@ -142,6 +142,7 @@ public final class Node {
         alertMonitor?.cancel()
         server?.stopAccepting { [weak self] in
             deadline.cancel()
+            self?.server?.close()
             self?.driver?.close()
             self?.service?.close()
             self?.loop.stop()

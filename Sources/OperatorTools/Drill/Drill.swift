@@ -129,7 +129,8 @@ public final class Drill {
     /// Waits until the load saw `grantsPerPhase` more grants.
     func awaitGrants() throws {
         guard let load else { return }
-        try until("the clients to get \(Self.grantsPerPhase) more grants") { load.waitForMore(Self.grantsPerPhase, timeoutSeconds: 0.5) }
+        let target = load.acknowledged + Self.grantsPerPhase
+        try until("the clients to get \(Self.grantsPerPhase) more grants") { load.waitUntil(target, timeoutSeconds: 0.5) }
     }
 
     func waitForPrimary(_ index: Int, report: inout DrillReport) throws {

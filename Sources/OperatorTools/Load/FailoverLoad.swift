@@ -78,9 +78,23 @@ final class FailoverLoad: @unchecked Sendable {
 
     /// Waits until `count` more grants than now were acknowledged; false on timeout.
     func waitForMore(_ count: Int, timeoutSeconds: Double = 30) -> Bool {
+        waitUntil(acknowledged + count, timeoutSeconds: timeoutSeconds)
+    }
+
+    /// Grants acknowledged so far.
+    var acknowledged: Int {
         lock.lock()
         defer { lock.unlock() }
-        let target = grants.count + count
+        return grants.count
+    }
+
+    /// Waits until `target` grants in all were acknowledged; false on
+    /// timeout. A caller that polls in short slices (to notice Ctrl-C) fixes
+    /// the target once: counting afresh in each slice would ask for the
+    /// whole count within one slice, a rate a slower load never reaches.
+    func waitUntil(_ target: Int, timeoutSeconds: Double) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while grants.count < target {
             guard lock.wait(until: deadline) else { return false }
