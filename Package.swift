@@ -13,12 +13,20 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
+        // One system library per C library, each linking only its own.
         .systemLibrary(name: "CH2O", path: "Sources/CH2O", pkgConfig: "libh2o"),
-        .target(name: "CLtsShim", dependencies: ["CH2O"], path: "Sources/CLtsShim"),
-        .target(name: "Platform", dependencies: ["CH2O", "CLtsShim"], exclude: ["README.md"]),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl"),
+        // The C glue, split the same way.
+        .target(name: "CTLSShim", dependencies: ["COpenSSL"]),
+        .target(name: "CCurlShim", dependencies: ["CCurl", "CTLSShim"]),
+        .target(name: "CServerShim", dependencies: ["CH2O", "COpenSSL", "CTLSShim"]),
+        .target(name: "CSQLiteShim", dependencies: ["CSQLite"]),
+        .target(name: "Platform", dependencies: ["COpenSSL", "CCurl", "CTLSShim", "CCurlShim"], exclude: ["README.md"]),
         .target(
             name: "Transport",
-            dependencies: ["Platform", "CH2O", "CLtsShim", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Platform", "CH2O", "COpenSSL", "CSQLite", "CTLSShim", "CServerShim", "CSQLiteShim", .product(name: "Logging", package: "swift-log")],
             exclude: ["README.md"]
         ),
         .target(name: "WireFormat", exclude: ["README.md"]),

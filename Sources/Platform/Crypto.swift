@@ -1,4 +1,4 @@
-import CH2O
+import COpenSSL
 import Foundation
 
 /// Hashes, MACs, key derivation and randomness from libcrypto.

@@ -1,4 +1,4 @@
-import CH2O
+import COpenSSL
 import Foundation
 
 /// Ed25519 keys from libcrypto, stored as PEM (PKCS#8 private, SPKI public).

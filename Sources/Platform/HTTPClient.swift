@@ -1,4 +1,4 @@
-import CLtsShim
+import CCurlShim
 import Foundation
 
 /// A blocking HTTPS client on libcurl, for the CLI and tools (never called

@@ -1,5 +1,5 @@
-import CH2O
-import CLtsShim
+import CCurl
+import CCurlShim
 import Foundation
 
 /// Sends mail with libcurl, blocking: run it on the thread pool

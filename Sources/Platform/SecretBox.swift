@@ -1,4 +1,4 @@
-import CH2O
+import COpenSSL
 
 /// Seals small secrets (an SMTP password) with AES-256-GCM under a node key,
 /// so they can sit in the log and the store without being readable there.

@@ -1,5 +1,4 @@
-import CH2O
-import CLtsShim
+import CTLSShim
 import Foundation
 
 /// The node's own certificate when the operator configured none: EC P-256,

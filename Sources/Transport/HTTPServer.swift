@@ -1,5 +1,5 @@
 import CH2O
-import CLtsShim
+import CServerShim
 import Foundation
 import Platform
 

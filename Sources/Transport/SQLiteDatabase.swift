@@ -1,5 +1,5 @@
-import CH2O
-import CLtsShim
+import CSQLite
+import CSQLiteShim
 import Foundation
 import Platform
 

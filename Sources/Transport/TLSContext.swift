@@ -1,5 +1,6 @@
-import CH2O
-import CLtsShim
+import COpenSSL
+import CServerShim
+import CTLSShim
 import Foundation
 import Platform
 

@@ -1,0 +1,89 @@
+/*
+ * lts_server_shim: libh2o glue on libuv. h2o's configuration is built from
+ * macros (H2O_STRLIT, header tokens) and struct-embedding handlers; the shim
+ * hides them behind one request callback. Requests: header look-up, response
+ * sending, dispose hooks and the HTTP/1.1 Upgrade hand-off use h2o memory
+ * pools and inline helpers. The server's TLS context is here because it
+ * registers h2o's ALPN protocols. Everything but lts_tls_server_ctx runs on
+ * the loop thread.
+ */
+#ifndef LTS_SERVER_SHIM_H
+#define LTS_SERVER_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+#include <h2o.h>
+#include <h2o/http1.h>
+#include <openssl/ssl.h>
+
+/* ---- HTTP server ------------------------------------------------------ */
+
+/** Opaque server: one h2o context on one libuv loop, one listening socket. */
+typedef struct lts_http_server lts_http_server_t;
+
+/** Called on the loop thread for every request. The callee must answer the
+ *  request, now or later, with lts_req_send or lts_req_upgrade. */
+typedef void (*lts_request_cb)(void *owner, h2o_req_t *req);
+
+/** Creates a server. `ssl_ctx` may be NULL for plain HTTP. `http2` enables
+ *  ALPN h2 (TLS) and h2c upgrade (plain). `max_body_bytes` is the largest
+ *  request entity h2o buffers; larger ones are answered 413 by h2o. */
+lts_http_server_t *lts_http_server_new(uv_loop_t *loop, SSL_CTX *ssl_ctx, int http2, size_t max_body_bytes,
+                                       uint64_t idle_timeout_ms, lts_request_cb cb, void *owner);
+
+/** Binds and listens. Returns the bound port (>0), or a negative libuv error. */
+int lts_http_server_listen(lts_http_server_t *server, const char *host, int port);
+
+/** Stops accepting: closes the listening socket and asks h2o to end
+ *  keep-alive connections after their current request. */
+void lts_http_server_stop_accepting(lts_http_server_t *server);
+
+/** Frees the server, on the loop thread while the loop still runs (its
+ *  handles close through it); stops accepting first if needed. h2o's context
+ *  can go only when no connection refers to it, so the memory is released
+ *  when the last accepted connection closes (at once when none is open);
+ *  connections still open when the loop is closed keep it. `server` must
+ *  not be used after the call. */
+void lts_http_server_free(lts_http_server_t *server);
+
+/* ---- Requests --------------------------------------------------------- */
+
+/** Value of the first request header `name` (lower case), or {NULL, 0}. */
+h2o_iovec_t lts_req_header(h2o_req_t *req, const char *name);
+
+/** Copies the peer's numeric address into `buf` ("" when unknown). */
+void lts_req_peer_address(h2o_req_t *req, char *buf, size_t buflen);
+
+/** Adds a response header; both strings are copied into the request pool. */
+void lts_req_add_header(h2o_req_t *req, const char *name, size_t name_len, const char *value, size_t value_len);
+
+/** Sends the whole response; the body is copied by h2o. */
+void lts_req_send(h2o_req_t *req, int status, const char *body, size_t len);
+
+typedef void (*lts_dispose_cb)(void *obj);
+
+/** Calls `cb(obj)` when h2o frees the request (answered, or connection
+ *  gone). After that the request pointer must not be touched. */
+void lts_req_on_dispose(h2o_req_t *req, void *obj, lts_dispose_cb cb);
+
+/** 1 when the request is HTTP/1.1 and asks to upgrade to `protocol`. */
+int lts_req_wants_upgrade(h2o_req_t *req, const char *protocol);
+
+typedef void (*lts_upgrade_cb)(void *obj, h2o_socket_t *sock);
+
+/** Answers 101 Switching Protocols (with the response headers added so far
+ *  and `Upgrade: protocol`) and hands the connection's socket to `cb`, with
+ *  the request bytes already consumed from its input. `sock` is NULL when the
+ *  101 could not be written. Returns 0, or -1 (out of memory) with nothing
+ *  sent and `cb` never called: the request still needs an answer. */
+int lts_req_upgrade(h2o_req_t *req, const char *protocol, void *obj, lts_upgrade_cb cb);
+
+/* ---- TLS -------------------------------------------------------------- */
+
+/** A TLS 1.2+ server context with the given PEM certificate chain and key.
+ *  The key file is opened with O_NOFOLLOW: a symbolic link is refused.
+ *  With `http2`, ALPN offers h2 then http/1.1. NULL on error, with `err`. */
+SSL_CTX *lts_tls_server_ctx(const char *cert_path, const char *key_path, int http2, char *err, size_t errlen);
+
+#endif
