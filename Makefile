@@ -25,12 +25,14 @@ build: deps
 run: build
 	.build/release/lts pair
 
-## test: the whole test suite (unit, process and TLS tests), then the portal
-## in headless Chromium (screenshots in .build/portal-screenshots/).
+## test: the whole test suite (unit, process and TLS tests), the check that
+## the client library links no server library, then the portal in headless
+## Chromium (screenshots in .build/portal-screenshots/).
 test: deps
 	@APT_PACKAGES="$(TEST_PACKAGES)" deploy/install-packages.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --disable-swift-testing
+	tests/client-link/check.sh
 	tests/portal/run.sh
 
 ## sanitize: the test suite under ThreadSanitizer, then AddressSanitizer.
