@@ -107,6 +107,7 @@ public final class ReplicaShell {
     ///   effect is under way.
     public func requestSwitchover() -> Bool {
         guard !isWaitingForDurable else { return false }
+        replica.advanceClock(to: max(host.nowMs, replica.nowMs))
         run(appendedSinceLastInput())
         guard let produced = replica.requestSwitchover() else { return false }
         trace?(.switchover, produced)

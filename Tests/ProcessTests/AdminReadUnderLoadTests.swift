@@ -7,18 +7,6 @@ import XCTest
 /// Large admin reads on a pair under load: they run off the event loop, so
 /// neither node stalls, no takeover follows and no grant is lost.
 final class AdminReadUnderLoadTests: XCTestCase {
-    /// Metric values of node `index` by name (labels included).
-    private func metrics(_ pair: NodePair, _ index: Int) throws -> [String: Double] {
-        let node = pair.nodes[index]
-        let text = String(decoding: try node.client.send("GET", node.url("/metrics")).body, as: UTF8.self)
-        var values: [String: Double] = [:]
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
-            values[String(line[..<space])] = value
-        }
-        return values
-    }
-
     func testFullGrantPagesUnderLoadCauseNoTakeoverAndNoStall() throws {
         let pair = try NodePair()
         let (_, load) = try pair.startUnderLoad(warmUp: 200)
@@ -26,7 +14,7 @@ final class AdminReadUnderLoadTests: XCTestCase {
         let terms = (0..<2).map { pair.health($0)?["term"] as? Int }
         // Timer firings more than 250 ms late, so far (start-up included).
         func lateFirings(_ index: Int) throws -> Double {
-            let values = try metrics(pair, index)
+            let values = try pair.nodes[index].metrics()
             return try XCTUnwrap(values["lts_event_loop_lag_ms_count"]) - XCTUnwrap(values["lts_event_loop_lag_ms_bucket{le=\"250\"}"])
         }
         let lateBefore = try (0..<2).map { try lateFirings($0) }
@@ -44,7 +32,7 @@ final class AdminReadUnderLoadTests: XCTestCase {
         // (a debug build); off the loop, nothing comes near 250 ms.
         for index in 0..<2 {
             let late = try lateFirings(index) - lateBefore[index]
-            let largest = try metrics(pair, index)["lts_event_loop_lag_max_ms"] ?? -1
+            let largest = try pair.nodes[index].metrics()["lts_event_loop_lag_max_ms"] ?? -1
             print("node \(index): \(Int(late)) timer firings over 250 ms late during the reads; largest lag since start \(Int(largest)) ms")
             XCTAssertEqual(late, 0, "node \(index)'s loop was held over 250 ms during the reads")
         }

@@ -5,16 +5,6 @@ import XCTest
 /// `GET /dls/metrics` counts what clients saw: grants, repeats and
 /// refusals by code, and every request in the latency histogram.
 final class MetricsTests: XCTestCase {
-    private func metrics(_ node: NodeProcess) throws -> [String: Double] {
-        let text = String(decoding: try node.client.send("GET", node.url("/metrics")).body, as: UTF8.self)
-        var values: [String: Double] = [:]
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
-            values[String(line[..<space])] = value
-        }
-        return values
-    }
-
     func testClientCallsAreCountedByOutcomeAndRequestsByLatency() throws {
         let licensed = try LicensedNode()
         _ = try licensed.importLicense(try licensed.issue(items: ["itemId=s,product=dbr,chargeWay=scan,quantity=3,expires=2099-12-31"]))
@@ -25,7 +15,7 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(try licensed.client("authorize", ["handshakeCode": "acme-1", "clientUUID": "c", "product": "dbr", "requestId": "r0"]).status, 200)
         XCTAssertEqual(try licensed.client("authorize", ["handshakeCode": "acme-1", "clientUUID": "c", "product": "dbr"]).status, 403)
         XCTAssertEqual(try licensed.client("authorize", ["handshakeCode": "nope-1", "clientUUID": "c", "product": "dbr"]).status, 403)
-        let values = try metrics(licensed.node)
+        let values = try licensed.node.metrics()
         XCTAssertEqual(values["lts_client_calls_total{call=\"authorize\",result=\"granted\"}"], 3)
         XCTAssertEqual(values["lts_client_calls_total{call=\"authorize\",result=\"repeated\"}"], 1)
         XCTAssertEqual(values["lts_client_calls_total{call=\"authorize\",result=\"-20120\"}"], 1)
@@ -39,8 +29,8 @@ final class MetricsTests: XCTestCase {
     func testAPairReportsRolesTermsAndReplication() throws {
         let pair = try NodePair()
         let primary = try pair.startBoth()
-        let lead = try metrics(pair.nodes[primary])
-        let follow = try metrics(pair.nodes[1 - primary])
+        let lead = try pair.nodes[primary].metrics()
+        let follow = try pair.nodes[1 - primary].metrics()
         XCTAssertEqual(lead["lts_role{role=\"primary\"}"], 1)
         XCTAssertEqual(follow["lts_role{role=\"standby\"}"], 1)
         XCTAssertEqual(lead["lts_term"], follow["lts_term"])
