@@ -33,6 +33,11 @@ final class LicenseService {
     /// Where the stored state and log start (see `StoredCheckpoint`).
     private(set) var checkpointLsn: UInt64
     private(set) var compactedLsn: UInt64
+    /// A checkpoint's state is being encoded on the pool.
+    private var checkpointEncoding = false
+    /// Grows whenever the log is cut back or replaced (truncation, discard,
+    /// snapshot install): a checkpoint encoded before is not stored.
+    private var logGeneration: UInt64 = 0
 
     /// Loads the checkpoint and replays the log after it from `store`, and
     /// starts the writer.
@@ -163,6 +168,7 @@ final class LicenseService {
     /// Standby: moves the log after `lsn` into the reconciliation queue and
     /// rebuilds the state from what remains, then calls `done`.
     func truncate(after lsn: UInt64, done: @escaping () -> Void) {
+        logGeneration += 1
         history.truncate(after: lsn)
         recent.truncate(after: lsn)
         var rebuilt = LicenseState()
@@ -178,29 +184,37 @@ final class LicenseService {
     // MARK: Checkpoints and snapshots
 
     /// Stores the state as it is now (at `lsn`, the last LSN) and removes
-    /// the log through `compactThrough`, in order after the writes before.
-    /// The state is encoded on the writer's thread (a copy: the loop goes
-    /// on changing its own); one that would not decode again is not stored
-    /// (the log stays).
+    /// the log through `compactThrough`. The state (a copy: the loop goes on
+    /// changing its own) is encoded and checked on the thread pool, apart
+    /// from the log writer, so appends do not wait for it; then the writer
+    /// stores it, after the writes queued before the request (which hold
+    /// every entry through `lsn`). One that would not decode again is not
+    /// stored (the log stays), nor one whose log was cut back or replaced
+    /// meanwhile, nor one asked for while another is encoded: a checkpoint
+    /// not stored only keeps more log, which is always safe.
     func checkpoint(lsn: UInt64, compactThrough: UInt64) {
         precondition(lsn == history.lastLsn, "a checkpoint is of the state as it is now")
+        guard !checkpointEncoding else { return }
+        checkpointEncoding = true
         let state = self.state
         let history = self.history
-        var refused = false
-        writer.perform({ store in
+        let generation = logGeneration
+        ThreadPoolWork.submit(on: loop, work: { () -> [UInt8]? in
             let encoded = StateSnapshotCodec.encode(state)
-            guard (try? StateSnapshotCodec.decode(encoded)) != nil else {
-                refused = true
+            return (try? StateSnapshotCodec.decode(encoded)) != nil ? encoded : nil
+        }, completion: { [unowned self] encoded in
+            self.checkpointEncoding = false
+            guard let encoded else {
+                self.onCheckpointRefused?(lsn)
                 return
             }
-            try store.write(StoredCheckpoint(lsn: lsn, compactedLsn: compactThrough, history: history, state: encoded))
-        }, done: { [unowned self] in
-            if refused {
-                self.onCheckpointRefused?(lsn)
-            } else {
+            guard generation == self.logGeneration else { return }
+            self.writer.perform({ store in
+                try store.write(StoredCheckpoint(lsn: lsn, compactedLsn: compactThrough, history: history, state: encoded))
+            }, done: { [unowned self] in
                 self.checkpointLsn = lsn
                 self.compactedLsn = compactThrough
-            }
+            })
         })
     }
 
@@ -210,6 +224,7 @@ final class LicenseService {
     /// Standby: moves the log after `lsn` into the reconciliation queue and
     /// empties the store and the state (a snapshot follows), then calls `done`.
     func discard(queueAfter lsn: UInt64, done: @escaping () -> Void) {
+        logGeneration += 1
         history = TermHistory()
         recent.removeAll()
         state = LicenseState()
@@ -232,6 +247,7 @@ final class LicenseService {
     /// `done` with what it holds, or the reason it was refused.
     /// - Parameter totalBytes: the size the primary announced.
     func installSnapshot(from file: String, totalBytes: UInt64, done: @escaping (Result<LoadedState, Error>) -> Void) {
+        logGeneration += 1
         var result: Result<LoadedState, Error>!
         let term = self.term
         writer.perform({ store in
