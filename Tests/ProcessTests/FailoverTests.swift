@@ -46,6 +46,9 @@ final class FailoverTests: XCTestCase {
         XCTAssertTrue(load.waitForMore(100))
         let result = load.stop()
         try pair.assertBothHold(result.acknowledged)
+        // It knew the pause for its own, and took no term of its own for it.
+        XCTAssertGreaterThan(try pair.nodes[0].metrics()["lts_stalled_ms_total"] ?? 0, 0, "the resumed node saw no stall")
+        XCTAssertEqual((pair.health(0)?["term"] as? Int).map { $0 % 2 }, 1, "the resumed node took a term of its own")
     }
 
     func testPlannedSwitchoverLosesNothingAndThePairSwapsRoles() throws {

@@ -56,6 +56,8 @@ final class MetricsAPI {
             metric("lts_replication_lag_records", "Records the standby has not flushed yet (primary only).", [("", "\(replica.standbyLagRecords ?? 0)")])
             metric("lts_degraded", "1 while a sync primary answers without its standby.", [("", replica.degraded ? "1" : "0")])
             metric("lts_failovers_total", "Times this node became primary.", type: "counter", [("", "\(replica.failoversTotal)")])
+            metric("lts_stalled_ms_total", "Time this node itself did not run (gaps of half the failover timeout or more), which failure detection did not count as the peer's silence.",
+                   type: "counter", [("", "\(replica.stalledForMsTotal)")])
             metric("lts_reconciled_records_total", "Records applied again after a failover.", type: "counter", [("", "\(driver.reconciledTotal)")])
         }
         metric("lts_grants_total", "Grants in this node's log.", type: "counter", [("", "\(service.state.grantsTotal)")])
