@@ -68,7 +68,7 @@ final class ClusterDriver: ReplicaHost {
         // Snapshots of an earlier run are of no use now (nor the files
         // SQLite may have left beside one being checked).
         for path in [outgoingSnapshotPath, incomingSnapshotPath] {
-            for suffix in ["", "-wal", "-shm", "-journal"] { unlink(path + suffix) }
+            for suffix in ["", "-wal", "-shm", "-journal"] { DurableFile.remove(path + suffix) }
         }
         shell = ReplicaShell(replica: replica, host: self)
         link = ReplicationLink(loop: loop, peerURL: peerComponents, tls: peerTLS, clusterSecret: secret, nodeUUID: nodeUUID,
@@ -344,14 +344,14 @@ final class ClusterDriver: ReplicaHost {
         if delivered { logger.notice("the standby holds the whole snapshot") }
         try? outgoingSnapshot?.close()
         outgoingSnapshot = nil
-        unlink(outgoingSnapshotPath)
+        DurableFile.remove(outgoingSnapshotPath)
     }
 
     func writeSnapshot(offset: UInt64, bytes: [UInt8]) -> Bool {
         do {
             if offset == 0 {
                 try? incomingSnapshot?.close()
-                unlink(incomingSnapshotPath)
+                DurableFile.remove(incomingSnapshotPath)
                 guard FileManager.default.createFile(atPath: incomingSnapshotPath, contents: nil, attributes: [.posixPermissions: 0o600]),
                       let file = FileHandle(forWritingAtPath: incomingSnapshotPath) else {
                     throw StoreFailure("cannot create \(incomingSnapshotPath)")
@@ -372,7 +372,7 @@ final class ClusterDriver: ReplicaHost {
     func releaseIncomingSnapshot() {
         try? incomingSnapshot?.close()
         incomingSnapshot = nil
-        unlink(incomingSnapshotPath)
+        DurableFile.remove(incomingSnapshotPath)
     }
 
     func installSnapshot(totalBytes: UInt64, done: @escaping (Result<InstalledSnapshot, Error>) -> Void) {
@@ -395,7 +395,7 @@ final class ClusterDriver: ReplicaHost {
                 done(.success(InstalledSnapshot(history: loaded.history, checkpointLsn: loaded.checkpointLsn, compactedLsn: loaded.compactedLsn)))
             case .failure(let error):
                 self.logger.error("\(error)")
-                unlink(self.incomingSnapshotPath)
+                DurableFile.remove(self.incomingSnapshotPath)
                 done(.failure(error))
             }
         }
