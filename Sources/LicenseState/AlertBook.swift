@@ -29,10 +29,6 @@ public struct AlertBook: Equatable {
         emails.filter { ($0.nextAttemptAt ?? .max) <= now }.min { $0.nextAttemptAt! < $1.nextAttemptAt! }
     }
 
-    /// The oldest pending email, due or not (tried at once after the admin
-    /// changed the settings that made it fail).
-    public var firstPending: AlertEmail? { emails.first { $0.status == .pending } }
-
     /// When the next pending email falls due, if any is pending.
     public var nextDueAt: Int64? { emails.compactMap(\.nextAttemptAt).min() }
 

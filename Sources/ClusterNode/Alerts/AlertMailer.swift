@@ -20,6 +20,11 @@ final class AlertMailer {
     private let canWrite: () -> Bool
     private let serverName: String
     private var sendingId: Int64?
+    /// Emails pending when the settings last changed: each is tried once
+    /// more at once, whatever its back-off, since the settings that made it
+    /// fail changed; one whose attempt was under way then (with the old
+    /// settings) is tried again after it.
+    private var backOffWaived: Set<Int64> = []
     /// Emails with IDs up to this one may be sent.
     private var releasedId: Int64 = 0
     private var wake: LoopTimer?
@@ -55,15 +60,17 @@ final class AlertMailer {
     }
 
     /// Sends the due email if none is on its way, else waits for the next
-    /// one due. `skippingBackOff` tries the oldest pending email at once
-    /// (the settings that made it fail changed).
+    /// one due. `skippingBackOff` tries every pending email once more at
+    /// once, oldest first (the settings that made them fail changed).
     func kick(skippingBackOff: Bool = false) {
         wake?.cancel()
         wake = nil
+        let alerts = service.state.alerts
+        if skippingBackOff { backOffWaived = Set(alerts.emails.filter { $0.status == .pending }.map(\.id)) }
         guard sendingId == nil, canWrite() else { return }
         let now = WallClock.nowSeconds()
-        let alerts = service.state.alerts
-        guard let email = skippingBackOff ? alerts.firstPending : alerts.dueEmail(now: now), email.id <= releasedId else {
+        let waived = alerts.emails.first { $0.status == .pending && backOffWaived.contains($0.id) }
+        guard let email = waived ?? alerts.dueEmail(now: now), email.id <= releasedId else {
             if let next = alerts.nextDueAt, next > now {
                 wake = LoopTimer(loop: loop, delayMs: UInt64(next - now) * 1000) { [weak self] in self?.kick() }
             }
@@ -74,6 +81,7 @@ final class AlertMailer {
 
     private func send(_ email: AlertEmail) {
         sendingId = email.id
+        backOffWaived.remove(email.id)
         let settings = configuration().smtp
         let message = MailMessage(from: (try? settings?.get().from) ?? "", to: email.recipients, subject: email.subject,
                                   bodyLines: body(of: email))
