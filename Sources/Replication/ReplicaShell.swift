@@ -107,7 +107,7 @@ public final class ReplicaShell {
     ///   effect is under way.
     public func requestSwitchover() -> Bool {
         guard !isWaitingForDurable else { return false }
-        replica.advanceClock(to: max(host.nowMs, replica.nowMs))
+        replica.advanceClock(to: hostNowMs)
         run(appendedSinceLastInput())
         guard let produced = replica.requestSwitchover() else { return false }
         trace?(.switchover, produced)
@@ -119,7 +119,7 @@ public final class ReplicaShell {
     /// and runs the effects; holds it while a durable effect is under way.
     private func input(_ input: Input) {
         guard !isWaitingForDurable else { return hold(input) }
-        replica.advanceClock(to: max(host.nowMs, replica.nowMs))
+        replica.advanceClock(to: hostNowMs)
         var produced = appendedSinceLastInput()
         let peerFlushed = replica.peer?.flushedLsn
         let stepped = step(input)
@@ -156,6 +156,17 @@ public final class ReplicaShell {
     private static func payloadBytes(of input: Input) -> Int {
         guard case .receive(let message) = input else { return 0 }
         return message.payloadBytes
+    }
+
+    /// The host's clock, never behind the replica's (time never goes back).
+    private var hostNowMs: UInt64 { max(host.nowMs, replica.nowMs) }
+
+    /// `appendedSinceLastInput`, traced as the host's own records (what a
+    /// reconciliation logged again).
+    private func tracedAppended() -> [ReplicaEffect] {
+        let produced = appendedSinceLastInput()
+        trace?(.logged(throughLsn: host.loggedLsn), produced)
+        return produced
     }
 
     /// A primary's replica learns of the records the host logged since.
@@ -235,18 +246,14 @@ public final class ReplicaShell {
         case .reconcile(let session, let entries):
             precondition(replica.role == .primary, "reconcile effect on a standby: inputs wait while effects do")
             host.reapply(entries)
-            let logged = appendedSinceLastInput()
-            trace?(.logged(throughLsn: host.loggedLsn), logged)
-            effects += logged
+            effects += tracedAppended()
             let answer = replica.reconciled(session: session, throughLsn: host.loggedLsn)
             trace?(.reconciled(session: session, throughLsn: host.loggedLsn), answer)
             effects += answer
         case .reconcileOwnQueue:
             precondition(replica.role == .primary, "reconcile-own-queue effect on a standby")
             host.reapplyOwnQueue()
-            let logged = appendedSinceLastInput()
-            trace?(.logged(throughLsn: host.loggedLsn), logged)
-            effects += logged
+            effects += tracedAppended()
         case .clearReconcileQueue:
             host.clearReconcileQueue(first: reconcileSentCount) { [unowned self] remains in
                 if remains { input(.reconcileQueueRemains) }
@@ -282,7 +289,7 @@ public final class ReplicaShell {
                 switch result {
                 case .success(let installed):
                     let produced = replica.installedSnapshot(history: installed.history, checkpointLsn: installed.checkpointLsn,
-                                                             compactedLsn: installed.compactedLsn, nowMs: max(host.nowMs, replica.nowMs))
+                                                             compactedLsn: installed.compactedLsn, nowMs: hostNowMs)
                     trace?(.installedSnapshot, produced)
                     durableDone(produced)
                 case .failure:

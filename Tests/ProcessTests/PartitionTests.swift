@@ -142,5 +142,9 @@ final class PartitionTests: XCTestCase {
         try pair.assertBothHold(acknowledged)
         let reconciled = try pair.admin(1, "GET", "/api/admin/cluster").json?["reconciledTotal"] as? Int ?? 0
         XCTAssertGreaterThan(reconciled, 0, "the old primary's grants of the partition come back by reconciliation")
+        // Once the primary holds them, the old primary's queue empties.
+        try pair.wait(for: "the old primary's reconciliation queue to empty") {
+            (try? pair.admin(0, "GET", "/api/admin/cluster").json?["reconcileQueue"] as? Bool) == false
+        }
     }
 }

@@ -39,6 +39,9 @@ final class ClusterDriver: ReplicaHost {
     /// Standby: the entries of the last append from the peer and their
     /// records, decoded when it arrived (entries in LSN order).
     private var checkedAppend: (entries: [ReplicatedEntry], records: [LogRecord])?
+    /// Standby: the queue IDs of the entries `reconcileQueue` read last,
+    /// oldest first (the first of them are what the last `reconcile` carried).
+    private var reconcileQueueIds: [Int64] = []
     /// When the last refusal to follow a primary was logged.
     private var lastRefusalLogMs: UInt64?
     private var outgoingSnapshotPath: String { service.store.path + ".snapshot-out" }
@@ -193,22 +196,20 @@ final class ClusterDriver: ReplicaHost {
 
     func reconcileQueue(limit: Int) -> [ReplicatedEntry] {
         do {
-            return try service.store.reconcileQueue(limit: limit).map { Self.replicated($0.entry) }
+            let queued = try service.store.reconcileQueue(limit: limit)
+            reconcileQueueIds = queued.map(\.id)
+            return queued.map { Self.replicated($0.entry) }
         } catch {
             logger.error("cannot read the reconciliation queue: \(error)")
+            reconcileQueueIds = []
             return []
         }
     }
 
     func clearReconcileQueue(first count: Int, done: @escaping (_ remains: Bool) -> Void) {
-        let throughId: Int64
-        do {
-            guard let last = try service.store.reconcileQueue(limit: count).last?.id, count > 0 else { return }
-            throughId = last
-        } catch {
-            return logger.error("cannot read the reconciliation queue: \(error)")
-        }
-        service.clearReconcileQueue(throughId: throughId) { [unowned self] in
+        // The queue only grows at its end meanwhile: its first `count` are those read last.
+        guard count > 0, count <= reconcileQueueIds.count else { return }
+        service.clearReconcileQueue(throughId: reconcileQueueIds[count - 1]) { [unowned self] in
             let remains = ((try? self.service.store.reconcileQueue(limit: 1).count) ?? 1) > 0
             self.logger.info("the primary holds the reconciled records\(remains ? "; sending the next part of the queue" : ": reconciliation queue emptied")")
             done(remains)
