@@ -6,7 +6,10 @@ import Platform
 /// standby's redirect (421, -20100) to the primary it names, and, when no
 /// server answers, waits (`RetrySchedule`) and goes round again until
 /// `callDeadlineMs` has passed. A call keeps one request ID over all its
-/// attempts, so a retry after a failover never counts twice.
+/// attempts, so a retry after a failover never counts twice, and numbers
+/// them (`attempt`: 1, 2, …, counted on across calls that retry the same
+/// request ID), so that when two servers answered one request during a
+/// split, both keep the answer this client took: the last.
 ///
 /// Invariant: a call ends with a server's final answer (success or
 /// refusal) or `Unavailable` after the deadline; certificates are verified
@@ -67,8 +70,14 @@ public final class LicenseClient: @unchecked Sendable {
     }
 
     public let settings: Settings
+    /// Most request IDs whose sendings are counted on (a call that ended
+    /// `Unavailable` may be retried); past it the counts start again.
+    static let attemptCountsMax = 10_000
+
     private let lock = NSLock()
     private var servers: ServerList
+    /// Sendings so far of each request ID whose last call found no server.
+    private var attemptsSent: [String: Int] = [:]
 
     public init(settings: Settings) throws {
         guard let list = ServerList(settings.servers.map(\.url)) else {
@@ -98,7 +107,9 @@ public final class LicenseClient: @unchecked Sendable {
     public func call(_ path: String, _ fields: [String: Any]) throws -> Answer {
         var body: [String: Any] = ["handshakeCode": settings.handshakeCode, "clientUUID": settings.clientUUID]
         for (key, value) in fields { body[key] = value }
-        let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
+        let requestId = fields["requestId"] as? String
+        var attempt = requestId.map(takeAttemptsSent) ?? 0
+        defer { if let requestId { keepAttemptsSent(attempt, for: requestId) } }
         let deadline = Date().addingTimeInterval(Double(settings.callDeadlineMs) / 1000)
         var lastErrors: [String: String] = [:]
         var failedRounds = 0
@@ -112,6 +123,11 @@ public final class LicenseClient: @unchecked Sendable {
                                         connectTimeoutMs: settings.connectTimeoutMs)
                 let response: HTTPClient.Response
                 do {
+                    if requestId != nil {
+                        attempt += 1
+                        body["attempt"] = attempt
+                    }
+                    let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
                     response = try client.send("POST", Self.join(url, path), body: data)
                 } catch {
                     lastErrors[url] = "\(error)"
@@ -120,9 +136,11 @@ public final class LicenseClient: @unchecked Sendable {
                 switch ServerAnswer.classify(status: response.status, json: response.json) {
                 case .answered:
                     remember(url)
+                    attempt = 0
                     return Answer(server: url, json: response.json ?? [:])
                 case .refused(let code, let message):
                     remember(url)
+                    attempt = 0
                     throw Refusal(code: code, message: message)
                 case .redirect(let primary):
                     lastErrors[url] = "standby"
@@ -138,6 +156,22 @@ public final class LicenseClient: @unchecked Sendable {
             guard Date().addingTimeInterval(Double(pauseMs) / 1000) < deadline else { throw Unavailable(lastErrors: lastErrors) }
             usleep(UInt32(pauseMs) * 1000)
         }
+    }
+
+    /// The sendings counted for `requestId` by an earlier call, forgotten here.
+    private func takeAttemptsSent(_ requestId: String) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return attemptsSent.removeValue(forKey: requestId) ?? 0
+    }
+
+    /// Keeps the count of a call that found no server (`sent > 0`), for a retry.
+    private func keepAttemptsSent(_ sent: Int, for requestId: String) {
+        guard sent > 0 else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        if attemptsSent.count >= Self.attemptCountsMax { attemptsSent.removeAll() }
+        attemptsSent[requestId] = sent
     }
 
     private func orderedServers() -> [String] {

@@ -22,9 +22,12 @@ public struct Grant: Equatable, Hashable {
     public var grace: Bool
     /// When the grant was made (UTC seconds).
     public var at: Int64
+    /// Which sending of its request the grant answered (`ClientCall.attempt`);
+    /// nil when the client did not say.
+    public var attempt: Int?
 
     public init(grantId: String, kind: Kind, requestId: String?, handshakeCode: String, clientUUID: String, itemId: String,
-                amount: Int64, domain: String?, leaseExpiresAt: Int64?, grace: Bool, at: Int64) {
+                amount: Int64, domain: String?, leaseExpiresAt: Int64?, grace: Bool, at: Int64, attempt: Int? = nil) {
         self.grantId = grantId
         self.kind = kind
         self.requestId = requestId
@@ -36,5 +39,13 @@ public struct Grant: Equatable, Hashable {
         self.leaseExpiresAt = leaseExpiresAt
         self.grace = grace
         self.at = at
+        self.attempt = attempt
+    }
+}
+
+extension Grant {
+    /// The request this grant answered, when the client named one.
+    public var requestKey: LicenseState.RequestKey? {
+        requestId.map { LicenseState.RequestKey(clientUUID: clientUUID, requestId: $0) }
     }
 }

@@ -8,10 +8,35 @@ extension LicenseState {
     /// - Parameters:
     ///   - grantId: the ID the grant gets if there is one (random, from the shell).
     ///   - now: the time of the decision (UTC seconds).
+    ///
+    /// A request ID answered before gets that answer again: a grant whatever
+    /// the attempt (it is logged as answered again when this attempt is
+    /// later than the one it answered), a refusal when this attempt is not
+    /// later than the refused one. A later attempt than a refused one is
+    /// decided afresh: the client never took that refusal.
     public func decide(_ call: ClientCall, kind: Grant.Kind, grantId: String, now: Int64) -> CallOutcome {
-        if let requestId = call.requestId, let first = requests[RequestKey(clientUUID: call.clientUUID, requestId: requestId)] {
-            return .repeated(first)
+        if let requestId = call.requestId, let answer = requests[RequestKey(clientUUID: call.clientUUID, requestId: requestId)] {
+            switch answer {
+            case .granted(var grant):
+                guard answer.isSuperseded(byAttempt: call.attempt) else { return .repeated(grant) }
+                grant.attempt = call.attempt
+                return .repeatedToLaterAttempt(grant)
+            case .refused(let refusal):
+                if !answer.isSuperseded(byAttempt: call.attempt) { return .refused(refusal.error) }
+            }
         }
+        let outcome = decideAfresh(call, kind: kind, grantId: grantId, now: now)
+        // Only a retry's refusal can meet a grant of the same request on the
+        // other node; under a code that does not exist there is nothing to
+        // grant, and anyone can invent codes, so those refusals log nothing.
+        guard case .refused(let error) = outcome, let requestId = call.requestId, let attempt = call.attempt, attempt >= 2,
+              handshakes[call.handshakeCode] != nil else {
+            return outcome
+        }
+        return .refusedRetry(RequestRefusal(clientUUID: call.clientUUID, requestId: requestId, attempt: attempt, error: error, at: now))
+    }
+
+    private func decideAfresh(_ call: ClientCall, kind: Grant.Kind, grantId: String, now: Int64) -> CallOutcome {
         guard let handshake = handshakes[call.handshakeCode], !handshake.deleted else {
             return .refused(.invalidHandshakeCode(call.handshakeCode))
         }
@@ -46,7 +71,7 @@ extension LicenseState {
             return .grant(Grant(grantId: grantId, kind: kind, requestId: call.requestId, handshakeCode: handshake.code,
                                 clientUUID: call.clientUUID, itemId: item.itemId, amount: amount,
                                 domain: item.chargeWay == .domain ? call.domain?.lowercased() : nil, leaseExpiresAt: lease,
-                                grace: capacityGrace || now > item.expiresAt, at: now))
+                                grace: capacityGrace || now > item.expiresAt, at: now, attempt: call.attempt))
         }
         if sawQuota { return .refused(.quotaExhausted(product)) }
         if sawExpired { return .refused(.expired(product)) }

@@ -2,10 +2,16 @@
 /// logs again after a failover (the records its own log lacks), and how an
 /// overrun they cause is measured.
 ///
-/// Invariant: a record this log already holds (a grant by grant ID or by
-/// its client's request ID, a license by its ID, a lease already renewed as
-/// far or released) is never logged twice, so reconciling the same records
-/// again changes nothing.
+/// Invariants: a record this log already holds (a grant by grant ID, a
+/// license by its ID, a lease already renewed as far or released) is never
+/// logged twice, so reconciling the same records again changes nothing; and
+/// when both nodes answered one request differently (a split, or a node
+/// that decided a late copy of an abandoned attempt), the answer to the
+/// later attempt is kept on both, the only one the client can hold
+/// (`RememberedAnswer`): a grant it replaces is voided, a grant to a later
+/// attempt than a refusal is charged, a refusal to a later attempt than a
+/// grant takes the grant back. When the attempts are not known (clients
+/// that send none), the answer this log holds stays.
 public extension LicenseState {
     /// An item used past its quantity plus grace after a reconciled grant.
     struct Overrun: Equatable {
@@ -20,34 +26,71 @@ public extension LicenseState {
         }
     }
 
-    /// Whether `record`, from another node's log, is logged again here.
+    /// The records this log logs, in order, for `record` from another
+    /// node's log: none, the record itself, or (where an answer of the other
+    /// node's replaces one of this log's) a void of this log's grant and
+    /// the other's answer.
     ///
-    /// Expiry, password and alert records are not: expiry follows this
-    /// node's clock, a password or alert settings set here win, refusal
-    /// tallies are a rate estimate, and alert bookkeeping is redone by this
-    /// node's own checks (a reconciled alert email could only be sent a
-    /// second time).
+    /// Expiry, password and alert records are not logged again: expiry
+    /// follows this node's clock, a password or alert settings set here win,
+    /// refusal tallies are a rate estimate, and alert bookkeeping is redone
+    /// by this node's own checks (a reconciled alert email could only be
+    /// sent a second time). Nor are voids: the answers they make way for
+    /// follow them in the other log, and are weighed here again.
     /// - Parameter grantIsKnown: whether this log holds a grant with that ID
     ///   (the state keeps only live leases and remembered requests).
-    func reapplies(_ record: LogRecord, grantIsKnown: (String) -> Bool) -> Bool {
+    func reconciliation(of record: LogRecord, grantIsKnown: (String) -> Bool) -> [LogRecord] {
         switch record {
-        case .grant(let grant):
-            if grantIsKnown(grant.grantId) { return false }
-            if let requestId = grant.requestId, requests[RequestKey(clientUUID: grant.clientUUID, requestId: requestId)] != nil {
-                return false
-            }
-            return true
+        case .grant(let grant), .grantAnsweredAgain(let grant, _):
+            return reconciliation(of: .granted(grant), isKnown: grantIsKnown(grant.grantId))
+        case .refusal(let refusal):
+            return reconciliation(of: .refused(refusal), isKnown: false)
         case .renewLease(let grantId, let expiresAt, _):
-            return (leases[grantId]?.expiresAt ?? .max) < expiresAt
+            return (leases[grantId]?.expiresAt ?? .max) < expiresAt ? [record] : []
         case .releaseLease(let grantId, _):
-            return leases[grantId] != nil
+            return leases[grantId] != nil ? [record] : []
         case .importLicense(let bytes, _, _):
-            guard let file = try? LicenseFile.parse(bytes) else { return false }
-            return licenses[file.licenseId] == nil
+            guard let file = try? LicenseFile.parse(bytes) else { return [] }
+            return licenses[file.licenseId] == nil ? [record] : []
         case .putHandshake, .deleteHandshake:
-            return true
-        case .expire, .setAdminPassword, .tallyCalls, .alerts, .alertDelivery, .setAlertSettings:
-            return false
+            return [record]
+        case .expire, .setAdminPassword, .tallyCalls, .alerts, .alertDelivery, .setAlertSettings, .voidGrant:
+            return []
+        }
+    }
+
+    /// The records for the other node's `answer` to a request.
+    /// - Parameter isKnown: whether the answer is a grant this log holds.
+    private func reconciliation(of answer: RememberedAnswer, isKnown: Bool) -> [LogRecord] {
+        let key: RequestKey
+        switch answer {
+        case .granted(let grant):
+            guard let grantKey = grant.requestKey else { return isKnown ? [] : [.grant(grant)] }
+            key = grantKey
+        case .refused(let refusal):
+            key = refusal.key
+        }
+        guard let mine = requests[key] else {
+            switch answer {
+            case .granted(let grant): return isKnown ? [] : [.grant(grant)]
+            case .refused(let refusal): return [.refusal(refusal)]
+            }
+        }
+        guard mine.isSuperseded(byAttempt: answer.attempt) else { return [] }
+        switch (answer, mine) {
+        case (.granted(let grant), .granted(let held)) where held.grantId == grant.grantId:
+            return [.grantAnsweredAgain(grant, at: grant.at)]
+        case (.granted, _) where isKnown:
+            // A grant this log voided: it stays voided here.
+            return []
+        case (.granted(let grant), .granted(let held)):
+            return [.voidGrant(held, at: grant.at), .grant(grant)]
+        case (.granted(let grant), .refused):
+            return [.grant(grant)]
+        case (.refused(let refusal), .granted(let held)):
+            return [.voidGrant(held, at: refusal.at), .refusal(refusal)]
+        case (.refused(let refusal), .refused):
+            return [.refusal(refusal)]
         }
     }
 

@@ -1,5 +1,5 @@
 /// The whole domain state of a node: imported licenses, item usage, handshake
-/// codes, open leases, remembered request IDs and the admin password.
+/// codes, open leases, remembered answers to request IDs and the admin password.
 ///
 /// Invariant: the state is a deterministic function of the records applied
 /// to it (`apply`); nothing here reads a clock, a file or a socket.
@@ -45,8 +45,8 @@ public struct LicenseState: Equatable {
     public private(set) var items: [String: ItemUsage] = [:]
     public private(set) var handshakes: [String: Handshake] = [:]
     public private(set) var leases: [String: Lease] = [:]
-    public private(set) var requests: [RequestKey: Grant] = [:]
-    /// Request keys in the order they were granted, for pruning. Readable in
+    public private(set) var requests: [RequestKey: RememberedAnswer] = [:]
+    /// Request keys in the order they were first answered, for pruning. Readable in
     /// the module so `StateSnapshotCodec` can write requests in this order.
     private(set) var requestOrder: [RequestKey] = []
     private(set) var requestOrderStart = 0
@@ -64,20 +64,20 @@ public struct LicenseState: Equatable {
 
     /// A state restored from a snapshot (`StateSnapshotCodec`).
     /// - Parameters:
-    ///   - requestsInGrantOrder: the remembered requests, oldest grant first:
-    ///     the order `expire` prunes them in. Each key appears once.
+    ///   - requestsInAnswerOrder: the remembered requests, oldest answer
+    ///     first: the order `expire` prunes them in. Each key appears once.
     init(licenses: [String: LicenseFile], items: [String: ItemUsage], handshakes: [String: Handshake], leases: [String: Lease],
-         requestsInGrantOrder: [(key: RequestKey, grant: Grant)], adminPassword: PasswordHash?, grantsTotal: Int64,
+         requestsInAnswerOrder: [(key: RequestKey, answer: RememberedAnswer)], adminPassword: PasswordHash?, grantsTotal: Int64,
          usage: UsageStatistics, recentCalls: RecentCalls, alerts: AlertBook, alertSettings: AlertSettings?) {
         self.licenses = licenses
         self.items = items
         self.handshakes = handshakes
         self.leases = leases
-        for (key, grant) in requestsInGrantOrder {
+        for (key, answer) in requestsInAnswerOrder {
             // The codec refuses duplicates before it gets here; one here is a programmer error.
-            precondition(requests.updateValue(grant, forKey: key) == nil, "request \(key) restored twice")
+            precondition(requests.updateValue(answer, forKey: key) == nil, "request \(key) restored twice")
         }
-        requestOrder = requestsInGrantOrder.map(\.key)
+        requestOrder = requestsInAnswerOrder.map(\.key)
         self.adminPassword = adminPassword
         self.grantsTotal = grantsTotal
         self.usage = usage
@@ -126,15 +126,33 @@ public struct LicenseState: Equatable {
             alerts.delivered(emailId: emailId, error: error, at: at)
         case .setAlertSettings(let settings, _):
             alertSettings = settings
+        case .refusal(let refusal):
+            remember(.refused(refusal), for: refusal.key)
+        case .voidGrant(let grant, _):
+            voidGrant(grant)
+        case .grantAnsweredAgain(let grant, _):
+            guard let key = grant.requestKey, case .granted(let remembered) = requests[key], remembered.grantId == grant.grantId,
+                  RememberedAnswer.granted(remembered).isSuperseded(byAttempt: grant.attempt) else { return }
+            requests[key] = .granted(grant)
         }
+    }
+
+    /// Makes `answer` the one a repeat of the request gets. An answer of
+    /// another time than the one it replaces moves its key to the end of the
+    /// pruning order, so the keys stay in the order of their answers' times
+    /// (but for reconciled answers, which carry the other node's times and
+    /// are forgotten late rather than early).
+    private mutating func remember(_ answer: RememberedAnswer, for key: RequestKey) {
+        guard let replaced = requests.updateValue(answer, forKey: key) else { return requestOrder.append(key) }
+        guard replaced.at != answer.at,
+              let index = requestOrder[requestOrderStart...].firstIndex(of: key) else { return }
+        requestOrder.remove(at: index)
+        requestOrder.append(key)
     }
 
     private mutating func applyGrant(_ grant: Grant) {
         grantsTotal += 1
-        if let requestId = grant.requestId {
-            let key = RequestKey(clientUUID: grant.clientUUID, requestId: requestId)
-            if requests.updateValue(grant, forKey: key) == nil { requestOrder.append(key) }
-        }
+        if let key = grant.requestKey { remember(.granted(grant), for: key) }
         guard var usage = items[grant.itemId] else { return }
         self.usage.add(grant)
         recentCalls.granted(code: grant.handshakeCode, at: grant.at)
@@ -160,10 +178,26 @@ public struct LicenseState: Equatable {
         items[grant.itemId] = usage
     }
 
+    /// Gives back what `grant` charged: its scans, its lease. A device or
+    /// domain stays counted (the same client or domain may hold another
+    /// grant in the window), and statistics keep the grant.
+    private mutating func voidGrant(_ grant: Grant) {
+        guard var usage = items[grant.itemId] else { return }
+        switch usage.item.chargeWay {
+        case .scan:
+            usage.consumed = max(0, usage.consumed - grant.amount)
+        case .concurrentInstance, .concurrentDevice:
+            leases[grant.grantId] = nil
+        case .device, .domain:
+            break
+        }
+        items[grant.itemId] = usage
+    }
+
     private mutating func pruneRequests(before cutoff: Int64) {
         while requestOrderStart < requestOrder.count {
             let key = requestOrder[requestOrderStart]
-            if let grant = requests[key], grant.at >= cutoff { break }
+            if let answer = requests[key], answer.at >= cutoff { break }
             requests[key] = nil
             requestOrderStart += 1
         }

@@ -23,6 +23,16 @@ public enum LogRecord: Equatable {
     /// One delivery attempt of an alert email: sent when `error` is nil.
     case alertDelivery(emailId: Int64, error: String?, at: Int64)
     case setAlertSettings(AlertSettings, at: Int64)
+    /// A refused retry of a request (`RequestRefusal`).
+    case refusal(RequestRefusal)
+    /// Takes back a grant no client can hold: reconciliation found the same
+    /// request answered to a later attempt on the other node. Its units are
+    /// given back and its lease closed; the record that follows logs the
+    /// answer that replaces it.
+    case voidGrant(Grant, at: Int64)
+    /// A remembered grant answered again, to a later attempt of its request
+    /// (`grant.attempt`); nothing is charged.
+    case grantAnsweredAgain(Grant, at: Int64)
 
     /// A short name for logs and the `wal.kind` column.
     public var kind: String {
@@ -39,6 +49,9 @@ public enum LogRecord: Equatable {
         case .alerts: return "alerts"
         case .alertDelivery: return "alert-delivery"
         case .setAlertSettings: return "alert-settings"
+        case .refusal: return "refusal"
+        case .voidGrant: return "void"
+        case .grantAnsweredAgain: return "answered-again"
         }
     }
 
@@ -47,10 +60,12 @@ public enum LogRecord: Equatable {
         switch self {
         case .importLicense(_, _, let at), .putHandshake(_, let at), .deleteHandshake(_, let at), .renewLease(_, _, let at),
              .releaseLease(_, let at), .expire(let at), .setAdminPassword(_, let at), .tallyCalls(_, let at), .alerts(_, let at),
-             .alertDelivery(_, _, let at), .setAlertSettings(_, let at):
+             .alertDelivery(_, _, let at), .setAlertSettings(_, let at), .voidGrant(_, let at), .grantAnsweredAgain(_, let at):
             return at
         case .grant(let grant):
             return grant.at
+        case .refusal(let refusal):
+            return refusal.at
         }
     }
 }

@@ -16,7 +16,8 @@ public enum LogRecordCodec {
         case .deleteHandshake(let code, let at):
             writer.unsigned(3); writer.string(code); writer.signed(at)
         case .grant(let grant):
-            writer.unsigned(4); write(grant, into: &writer)
+            // A grant without an attempt keeps the first format (tag 4).
+            writer.unsigned(grant.attempt == nil ? 4 : 13); write(grant, into: &writer)
         case .renewLease(let grantId, let expiresAt, let at):
             writer.unsigned(5); writer.string(grantId); writer.signed(expiresAt); writer.signed(at)
         case .releaseLease(let grantId, let at):
@@ -33,6 +34,15 @@ public enum LogRecordCodec {
             writer.unsigned(11); writer.signed(emailId); writer.optionalString(error); writer.signed(at)
         case .setAlertSettings(let settings, let at):
             writer.unsigned(12); write(settings, into: &writer); writer.signed(at)
+        case .refusal(let refusal):
+            writer.unsigned(14); writer.string(refusal.clientUUID); writer.string(refusal.requestId)
+            writer.unsigned(UInt64(refusal.attempt)); writer.signed(Int64(refusal.error.code)); writer.unsigned(UInt64(refusal.error.status))
+            writer.string(refusal.error.message); writer.signed(refusal.at)
+        case .voidGrant(let grant, let at):
+            writer.unsigned(grant.attempt == nil ? 15 : 16); write(grant, into: &writer); writer.signed(at)
+        case .grantAnsweredAgain(let grant, let at):
+            precondition(grant.attempt != nil && grant.requestId != nil, "a grant is answered again to a known attempt of its request")
+            writer.unsigned(17); write(grant, into: &writer); writer.signed(at)
         }
         return writer.bytes
     }
@@ -40,11 +50,13 @@ public enum LogRecordCodec {
     public static func decode(_ bytes: [UInt8]) throws -> LogRecord {
         var reader = BinaryReader(bytes)
         let record: LogRecord
-        switch try reader.unsigned() {
+        let tag = try reader.unsigned()
+        switch tag {
         case 1: record = .importLicense(file: try reader.data(), handshakeCode: try reader.string(), at: try reader.signed())
         case 2: record = .putHandshake(try readHandshake(&reader), at: try reader.signed())
         case 3: record = .deleteHandshake(code: try reader.string(), at: try reader.signed())
-        case 4: record = .grant(try readGrant(&reader))
+        case 4: record = .grant(try readGrant(&reader, withAttempt: false))
+        case 13: record = .grant(try readGrant(&reader, withAttempt: true))
         case 5: record = .renewLease(grantId: try reader.string(), expiresAt: try reader.signed(), at: try reader.signed())
         case 6: record = .releaseLease(grantId: try reader.string(), at: try reader.signed())
         case 7: record = .expire(at: try reader.signed())
@@ -54,6 +66,18 @@ public enum LogRecordCodec {
         case 10: record = .alerts(try readAlertUpdate(&reader), at: try reader.signed())
         case 11: record = .alertDelivery(emailId: try reader.signed(), error: try reader.optionalString(), at: try reader.signed())
         case 12: record = .setAlertSettings(try readAlertSettings(&reader), at: try reader.signed())
+        case 14:
+            let client = try reader.string(), requestId = try reader.string(), attempt = try readAttempt(&reader)
+            guard attempt >= 2 else { throw BinaryReader.Malformed() }
+            let code = try reader.signed(), status = try reader.unsigned(), message = try reader.string()
+            guard code < 0, code >= Int64(Int32.min), status <= 999 else { throw BinaryReader.Malformed() }
+            record = .refusal(RequestRefusal(clientUUID: client, requestId: requestId, attempt: attempt,
+                                             error: LicenseError(code: Int(code), status: Int(status), message: message), at: try reader.signed()))
+        case 15, 16: record = .voidGrant(try readGrant(&reader, withAttempt: tag == 16), at: try reader.signed())
+        case 17:
+            let grant = try readGrant(&reader, withAttempt: true)
+            guard grant.requestId != nil else { throw BinaryReader.Malformed() }
+            record = .grantAnsweredAgain(grant, at: try reader.signed())
         default: throw BinaryReader.Malformed()
         }
         guard reader.isAtEnd else { throw BinaryReader.Malformed() }
@@ -73,9 +97,18 @@ public enum LogRecordCodec {
         if let expiresAt = grant.leaseExpiresAt { writer.signed(expiresAt) }
         writer.bool(grant.grace)
         writer.signed(grant.at)
+        if let attempt = grant.attempt { writer.unsigned(UInt64(attempt)) }
     }
 
-    private static func readGrant(_ reader: inout BinaryReader) throws -> Grant {
+    private static func readAttempt(_ reader: inout BinaryReader) throws -> Int {
+        let attempt = try reader.unsigned()
+        guard attempt <= UInt64(ClientCall.attemptRange.upperBound), attempt >= UInt64(ClientCall.attemptRange.lowerBound) else {
+            throw BinaryReader.Malformed()
+        }
+        return Int(attempt)
+    }
+
+    private static func readGrant(_ reader: inout BinaryReader, withAttempt: Bool) throws -> Grant {
         let grantId = try reader.string()
         guard let kind = Grant.Kind(rawValue: try reader.byte()) else { throw BinaryReader.Malformed() }
         let requestId = try reader.optionalString()
@@ -86,7 +119,8 @@ public enum LogRecordCodec {
         let domain = try reader.optionalString()
         let leaseExpiresAt = try reader.bool() ? try reader.signed() : nil
         return Grant(grantId: grantId, kind: kind, requestId: requestId, handshakeCode: code, clientUUID: client, itemId: item,
-                     amount: amount, domain: domain, leaseExpiresAt: leaseExpiresAt, grace: try reader.bool(), at: try reader.signed())
+                     amount: amount, domain: domain, leaseExpiresAt: leaseExpiresAt, grace: try reader.bool(), at: try reader.signed(),
+                     attempt: withAttempt ? try readAttempt(&reader) : nil)
     }
 
     private static func write(_ handshake: Handshake, into writer: inout BinaryWriter) {

@@ -6,8 +6,8 @@ import WireFormat
 ///
 /// Invariant: `decode(encode(s))` is a state equal to `s` (and with the same
 /// `digest`) that also behaves the same as `s` under every later `apply`:
-/// remembered requests come back in the order they were granted, which is the
-/// order `expire` prunes them in. Equal states whose requests were granted in
+/// remembered requests come back in the order they were answered, which is the
+/// order `expire` prunes them in. Equal states whose requests were answered in
 /// the same order encode to the same bytes (dictionaries are written sorted by
 /// key). `decode` refuses anything `encode` cannot have written (another
 /// version, trailing bytes, keys out of order or repeated, an item whose
@@ -15,11 +15,12 @@ import WireFormat
 ///
 /// Layout, after the version byte: licenses, item usages, handshakes and
 /// leases (each a count, then entries in ascending key order), requests
-/// (a count, then grants oldest first), the admin password (a presence flag
+/// (a count, then their answers oldest first, each a grant record or, from
+/// version 3 on, a refusal record), the admin password (a presence flag
 /// and a record) and `grantsTotal`; from version 2 on, the usage statistics,
 /// the recent calls, the alert book and the alert settings. Version 1
 /// snapshots (written before statistics and alerts existed) still decode,
-/// with those parts empty.
+/// with those parts empty; version 2 ones (before logged refusals) too.
 ///
 /// The state keeps a license as parsed, not its original bytes, so a license
 /// is written as its signed bytes plus its signature and decoded by parsing the
@@ -29,7 +30,7 @@ import WireFormat
 /// caller should decode a checkpoint once before truncating the log behind it.
 public enum StateSnapshotCodec {
     /// The first byte of every snapshot; `decode` refuses any other.
-    public static let formatVersion: UInt8 = 2
+    public static let formatVersion: UInt8 = 3
 
     /// The snapshot bytes of `state`.
     public static func encode(_ state: LicenseState) -> [UInt8] {
@@ -74,16 +75,16 @@ public enum StateSnapshotCodec {
             writer.signed(lease.expiresAt)
         }
 
-        // Oldest grant first: `expire` prunes from the front of this order, so
+        // Oldest answer first: `expire` prunes from the front of this order, so
         // sorting these by key would change which requests a later expire forgets.
         let order = state.requestOrder[state.requestOrderStart...]
         precondition(order.count == state.requests.count, "\(order.count) request keys in order for \(state.requests.count) requests")
         writer.unsigned(UInt64(order.count))
         for key in order {
-            guard let grant = state.requests[key] else { preconditionFailure("request \(key) is in the order but not remembered") }
-            // Decode takes the key from the grant.
-            precondition(grant.clientUUID == key.clientUUID && grant.requestId == key.requestId, "grant \(grant.grantId) stored under \(key)")
-            writer.data(LogRecordCodec.encode(.grant(grant)))
+            guard let answer = state.requests[key] else { preconditionFailure("request \(key) is in the order but not remembered") }
+            // Decode takes the key from the answer.
+            precondition(answer.key == key, "an answer stored under \(key)")
+            writer.data(LogRecordCodec.encode(answer.record))
         }
 
         writer.bool(state.adminPassword != nil)
@@ -99,7 +100,7 @@ public enum StateSnapshotCodec {
     public static func decode(_ bytes: [UInt8]) throws -> LicenseState {
         var reader = BinaryReader(bytes)
         let version = try reader.byte()
-        guard version == 1 || version == formatVersion else { throw BinaryReader.Malformed() }
+        guard (1...formatVersion).contains(version) else { throw BinaryReader.Malformed() }
 
         let licenses = try readSorted(&reader, key: \.licenseId, readLicense)
 
@@ -131,15 +132,21 @@ public enum StateSnapshotCodec {
             return lease
         }
 
-        var requests: [(key: LicenseState.RequestKey, grant: Grant)] = []
+        var requests: [(key: LicenseState.RequestKey, answer: RememberedAnswer)] = []
         var requestKeys = Set<LicenseState.RequestKey>()
         for _ in 0..<(try reader.unsigned()) {
-            guard case .grant(let grant) = try LogRecordCodec.decode(try reader.data()), let requestId = grant.requestId else {
+            let answer: RememberedAnswer, key: LicenseState.RequestKey
+            switch try LogRecordCodec.decode(try reader.data()) {
+            case .grant(let grant):
+                guard let grantKey = grant.requestKey else { throw BinaryReader.Malformed() }
+                (answer, key) = (.granted(grant), grantKey)
+            case .refusal(let refusal) where version >= 3:
+                (answer, key) = (.refused(refusal), refusal.key)
+            default:
                 throw BinaryReader.Malformed()
             }
-            let key = LicenseState.RequestKey(clientUUID: grant.clientUUID, requestId: requestId)
             guard requestKeys.insert(key).inserted else { throw BinaryReader.Malformed() }
-            requests.append((key, grant))
+            requests.append((key, answer))
         }
 
         var adminPassword: PasswordHash?
@@ -154,7 +161,7 @@ public enum StateSnapshotCodec {
         let parts = version == 1 ? AlertParts() : try readAlertParts(&reader)
         guard reader.isAtEnd else { throw BinaryReader.Malformed() }
 
-        return LicenseState(licenses: licenses, items: items, handshakes: handshakes, leases: leases, requestsInGrantOrder: requests,
+        return LicenseState(licenses: licenses, items: items, handshakes: handshakes, leases: leases, requestsInAnswerOrder: requests,
                             adminPassword: adminPassword, grantsTotal: grantsTotal, usage: parts.usage, recentCalls: parts.recentCalls,
                             alerts: parts.alerts, alertSettings: parts.alertSettings)
     }

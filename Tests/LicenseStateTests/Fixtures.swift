@@ -96,15 +96,20 @@ struct Harness {
         return "g\(grantSequence)"
     }
 
-    /// Decides a client call and applies the grant when there is a new one.
+    /// Decides a client call and applies the record it logs, if any.
     @discardableResult
     mutating func call(_ code: String, client: String, product: String? = nil, kind: Grant.Kind = .authorize,
-                       requestId: String? = nil, scans: Int64 = 1, domain: String? = nil, appId: String? = nil,
+                       requestId: String? = nil, attempt: Int? = nil, scans: Int64 = 1, domain: String? = nil, appId: String? = nil,
                        process: String? = nil, at now: Int64) -> CallOutcome {
         let call = ClientCall(handshakeCode: code, clientUUID: client, product: product, requestId: requestId, scans: scans,
-                              domain: domain, appId: appId, process: process)
+                              domain: domain, appId: appId, process: process, attempt: attempt)
         let outcome = state.decide(call, kind: kind, grantId: nextGrantId(), now: now)
-        if case .grant(let grant) = outcome { apply(.grant(grant)) }
+        switch outcome {
+        case .grant(let grant): apply(.grant(grant))
+        case .repeatedToLaterAttempt(let grant): apply(.grantAnsweredAgain(grant, at: now))
+        case .refusedRetry(let refusal): apply(.refusal(refusal))
+        case .repeated, .refused: break
+        }
         return outcome
     }
 
@@ -192,8 +197,14 @@ func assertSuccess<T>(_ result: Result<T, LicenseError>, _ message: @autoclosure
 }
 
 extension LicenseState {
-    /// The grant remembered for a request (RequestKey's initializer is internal).
+    /// The grant remembered for a request, if it was granted.
     func remembered(client: String, requestId: String) -> Grant? {
-        requests.first { $0.key.clientUUID == client && $0.key.requestId == requestId }?.value
+        guard case .granted(let grant) = answer(client: client, requestId: requestId) else { return nil }
+        return grant
+    }
+
+    /// The answer remembered for a request.
+    func answer(client: String, requestId: String) -> RememberedAnswer? {
+        requests[RequestKey(clientUUID: client, requestId: requestId)]
     }
 }

@@ -34,6 +34,8 @@ final class RebuildFromLogPropertyTests: XCTestCase {
         }
         XCTAssertGreaterThan(totals.graceGrants, 0, "no grace grant")
         XCTAssertGreaterThan(totals.repeats, 0, "no repeated request")
+        XCTAssertGreaterThan(totals.repeatsToLaterAttempts, 0, "no grant answered again to a later attempt")
+        XCTAssertGreaterThan(totals.loggedRefusals, 0, "no refused retry logged")
         for code in [-20110, -20111, -20120, -20121, -20123, -20001] {
             XCTAssertGreaterThan(totals.refusals[code, default: 0], 0, "no refusal \(code)")
         }
@@ -57,6 +59,8 @@ final class PropertyRun {
         var grantsByWay: [ChargeWay: Int] = [:]
         var graceGrants = 0
         var repeats = 0
+        var repeatsToLaterAttempts = 0
+        var loggedRefusals = 0
         var refusals: [Int: Int] = [:]
         var renewals = 0
         var releases = 0
@@ -75,6 +79,8 @@ final class PropertyRun {
             refusals.merge(other.refusals, uniquingKeysWith: +)
             graceGrants += other.graceGrants
             repeats += other.repeats
+            repeatsToLaterAttempts += other.repeatsToLaterAttempts
+            loggedRefusals += other.loggedRefusals
             renewals += other.renewals
             releases += other.releases
             expiries += other.expiries
@@ -289,18 +295,34 @@ final class PropertyRun {
         let appId = rng.pick(Self.appIds)
         operation = "\(kind) \(code) \(client) \(product ?? "-") \(requestId ?? "-") scans=\(scans) \(domain ?? "-") \(appId ?? "-")"
 
+        let attempt = requestId == nil || rng.chance(perMille: 300) ? nil : 1 + rng.below(4)
         let call = ClientCall(handshakeCode: code, clientUUID: client, product: product, requestId: requestId, scans: scans,
-                              domain: domain, appId: appId)
+                              domain: domain, appId: appId, attempt: attempt)
         let grantId = "s\(seed)-\(step)"
         let remembered = requestId.flatMap { h.state.remembered(client: client, requestId: $0) }
         let outcome = h.state.decide(call, kind: kind, grantId: grantId, now: now)
         if let remembered {
-            check(outcome == .repeated(remembered), "a remembered request got \(outcome), not its first grant")
+            var later = remembered
+            later.attempt = attempt
+            let expected: CallOutcome = RememberedAnswer.granted(remembered).isSuperseded(byAttempt: attempt)
+                ? .repeatedToLaterAttempt(later) : .repeated(remembered)
+            check(outcome == expected, "a remembered request got \(outcome), not its first grant")
         }
         switch outcome {
         case .repeated(let first):
             coverage.repeats += 1
             check(remembered == first, "repeated \(first) for a request that is not remembered")
+        case .repeatedToLaterAttempt(let first):
+            coverage.repeatsToLaterAttempts += 1
+            h.apply(.grantAnsweredAgain(first, at: now))
+            check(h.state.remembered(client: client, requestId: requestId ?? "") == first, "the later attempt is not remembered")
+        case .refusedRetry(let refusal):
+            coverage.loggedRefusals += 1
+            check(refusal.attempt == attempt && (attempt ?? 0) >= 2 && refusal.requestId == requestId, "a refusal logged for \(attempt ?? 0)")
+            h.apply(.refusal(refusal))
+            check(h.state.answer(client: client, requestId: requestId ?? "") == .refused(refusal), "the refusal is not remembered")
+            check(h.state.decide(call, kind: kind, grantId: grantId + "-again", now: now) == .refused(refusal.error),
+                  "the same attempt again is not refused the same way")
         case .refused(let error):
             coverage.refusals[error.code, default: 0] += 1
             pendingTally.refusedByCode[code, default: 0] += 1

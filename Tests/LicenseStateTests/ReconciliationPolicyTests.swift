@@ -2,30 +2,132 @@ import LicenseState
 import XCTest
 
 /// The reconciliation policy: what a primary logs again from another node's
-/// log after a failover, and the overrun it measures.
+/// log after a failover, how two answers to one request are settled, and the
+/// overrun it measures.
 final class ReconciliationPolicyTests: XCTestCase {
     private let t = Fixture.now
     private let nothingKnown: (String) -> Bool = { _ in false }
 
-    private func grant(_ grantId: String, client: String = "c1", requestId: String? = nil, item: String = "scan-1",
-                       amount: Int64 = 1) -> Grant {
+    private func grant(_ grantId: String, client: String = "c1", requestId: String? = nil, attempt: Int? = nil,
+                       item: String = "scan-1", amount: Int64 = 1) -> Grant {
         Grant(grantId: grantId, kind: .report, requestId: requestId, handshakeCode: "acme-1", clientUUID: client, itemId: item,
-              amount: amount, domain: nil, leaseExpiresAt: nil, grace: false, at: t)
+              amount: amount, domain: nil, leaseExpiresAt: nil, grace: false, at: t, attempt: attempt)
+    }
+
+    /// A harness with a scan item of `quantity` under one code.
+    private func scanHarness(quantity: Int = 100) throws -> (Harness, String) {
+        var h = Harness()
+        let code = try h.importItems([Fixture.item("scan-1", quantity: quantity)])
+        return (h, code)
+    }
+
+    /// Logs what reconciliation of `record` gives, as a primary does; returns it.
+    @discardableResult
+    private func reconcile(_ record: LogRecord, into h: inout Harness, known: Set<String> = []) -> [LogRecord] {
+        let records = h.state.reconciliation(of: record, grantIsKnown: { known.contains($0) })
+        for record in records { h.apply(record) }
+        return records
     }
 
     func testAGrantThisLogLacksIsLoggedAgainAndAKnownOneIsNot() {
         let state = LicenseState()
-        XCTAssertTrue(state.reapplies(.grant(grant("g-other")), grantIsKnown: nothingKnown))
-        XCTAssertFalse(state.reapplies(.grant(grant("g-other")), grantIsKnown: { $0 == "g-other" }))
+        XCTAssertEqual(state.reconciliation(of: .grant(grant("g-other")), grantIsKnown: nothingKnown), [.grant(grant("g-other"))])
+        XCTAssertEqual(state.reconciliation(of: .grant(grant("g-other")), grantIsKnown: { $0 == "g-other" }), [])
     }
 
-    func testAGrantWhoseRequestIdThisLogAnsweredIsNotLoggedAgain() throws {
-        var h = Harness()
-        let code = try h.importItems([Fixture.item("scan-1", quantity: 100)])
+    func testWithoutAttemptsTheAnswerThisLogHoldsStays() throws {
+        var (h, code) = try scanHarness()
         _ = try XCTUnwrap(assertGranted(h.call(code, client: "c1", kind: .report, requestId: "r1", at: t)))
-        XCTAssertFalse(h.state.reapplies(.grant(grant("g-peer", requestId: "r1")), grantIsKnown: nothingKnown))
+        XCTAssertEqual(h.state.reconciliation(of: .grant(grant("g-peer", requestId: "r1")), grantIsKnown: nothingKnown), [])
         // The same request ID from another client is another request.
-        XCTAssertTrue(h.state.reapplies(.grant(grant("g-peer", client: "c2", requestId: "r1")), grantIsKnown: nothingKnown))
+        let other = grant("g-peer", client: "c2", requestId: "r1")
+        XCTAssertEqual(h.state.reconciliation(of: .grant(other), grantIsKnown: nothingKnown), [.grant(other)])
+    }
+
+    /// Issue 15, finding 2: the degraded main granted X to attempt 2; the new
+    /// primary had granted Y to a late copy of attempt 1. The client holds X.
+    func testAGrantToALaterAttemptVoidsTheGrantToAnEarlierOne() throws {
+        var (h, code) = try scanHarness()
+        let early = try XCTUnwrap(assertGranted(h.call(code, client: "c1", kind: .report, requestId: "r1", attempt: 1, at: t)))
+        let held = grant("g-held", requestId: "r1", attempt: 2)
+        XCTAssertEqual(reconcile(.grant(held), into: &h), [.voidGrant(early, at: held.at), .grant(held)])
+        XCTAssertEqual(h.state.used("scan-1", now: t), 1, "the request is charged once")
+        XCTAssertEqual(h.state.remembered(client: "c1", requestId: "r1"), held)
+        let repeatCall = h.call(code, client: "c1", kind: .report, requestId: "r1", attempt: 2, at: t + 1)
+        XCTAssertEqual(repeatCall, .repeated(held), "a repeat returns the grant the client holds")
+        XCTAssertEqual(reconcile(.grant(held), into: &h, known: ["g-held"]), [], "reconciling it again changes nothing")
+        // Seen from the other side: the grant to the earlier attempt is not logged there.
+        var other = Harness()
+        _ = try other.importItems([Fixture.item("scan-1", quantity: 100)])
+        other.apply(.grant(held))
+        XCTAssertEqual(reconcile(.grant(early), into: &other), [])
+        XCTAssertEqual(other.state.used("scan-1", now: t), 1)
+    }
+
+    /// Issue 15, finding 3: a client told "refused" is never charged.
+    func testARefusalToALaterAttemptTakesBackAGrantToAnEarlierOne() throws {
+        var (h, code) = try scanHarness(quantity: 1)
+        let early = try XCTUnwrap(assertGranted(h.call(code, client: "c1", kind: .report, requestId: "r1", attempt: 1, at: t)))
+        let refusal = RequestRefusal(clientUUID: "c1", requestId: "r1", attempt: 2, error: .quotaExhausted("scans"), at: t)
+        XCTAssertEqual(reconcile(.refusal(refusal), into: &h), [.voidGrant(early, at: t), .refusal(refusal)])
+        XCTAssertEqual(h.state.used("scan-1", now: t), 0, "the refused request is not charged")
+        XCTAssertEqual(h.call(code, client: "c1", kind: .report, requestId: "r1", attempt: 1, at: t + 1), .refused(refusal.error),
+                       "a late copy of the abandoned attempt is refused too")
+        // The node that refused keeps its refusal over the earlier attempt's grant.
+        var refuser = Harness()
+        _ = try refuser.importItems([Fixture.item("scan-1", quantity: 1)])
+        _ = try XCTUnwrap(assertGranted(refuser.call(code, client: "c0", kind: .report, at: t)))
+        guard case .refusedRetry(let logged) = refuser.call(code, client: "c1", kind: .report, requestId: "r1", attempt: 2, at: t) else {
+            return XCTFail("a refused retry is logged")
+        }
+        XCTAssertEqual(logged, refusal)
+        XCTAssertEqual(reconcile(.grant(early), into: &refuser), [])
+        XCTAssertEqual(refuser.state.used("scan-1", now: t), 1)
+    }
+
+    func testAGrantToALaterAttemptThanARefusalIsCharged() throws {
+        var (h, code) = try scanHarness(quantity: 1)
+        _ = try XCTUnwrap(assertGranted(h.call(code, client: "c0", kind: .report, at: t)))
+        guard case .refusedRetry = h.call(code, client: "c1", kind: .report, requestId: "r1", attempt: 2, at: t) else {
+            return XCTFail("a refused retry is logged")
+        }
+        let held = grant("g-held", requestId: "r1", attempt: 3)
+        XCTAssertEqual(reconcile(.grant(held), into: &h), [.grant(held)])
+        XCTAssertEqual(h.state.remembered(client: "c1", requestId: "r1"), held)
+        XCTAssertEqual(h.state.used("scan-1", now: t), 2, "both grants are held: the overrun is reported, not hidden")
+    }
+
+    func testAGrantAnsweredAgainToALaterAttemptKeepsItsCharge() throws {
+        var (h, code) = try scanHarness()
+        let first = try XCTUnwrap(assertGranted(h.call(code, client: "c1", kind: .report, requestId: "r1", attempt: 1, at: t)))
+        var again = first
+        again.attempt = 3
+        XCTAssertEqual(h.call(code, client: "c1", kind: .report, requestId: "r1", attempt: 3, at: t + 1), .repeatedToLaterAttempt(again))
+        XCTAssertEqual(h.state.used("scan-1", now: t), 1)
+        // The other node granted attempt 2 meanwhile: the client took the answer to attempt 3.
+        var other = Harness()
+        _ = try other.importItems([Fixture.item("scan-1", quantity: 100)])
+        let second = grant("g-second", requestId: "r1", attempt: 2)
+        other.apply(.grant(second))
+        XCTAssertEqual(reconcile(.grant(first), into: &other), [], "attempt 1 lost to attempt 2")
+        XCTAssertEqual(reconcile(.grantAnsweredAgain(again, at: t + 1), into: &other), [.voidGrant(second, at: again.at), .grant(again)])
+        XCTAssertEqual(other.state.remembered(client: "c1", requestId: "r1"), again)
+        XCTAssertEqual(other.state.used("scan-1", now: t), 1)
+    }
+
+    func testAVoidedLeaseEndsAndItsSeatIsFree() throws {
+        var h = Harness()
+        let code = try h.importItems([Fixture.item("seat", way: .concurrentInstance, quantity: 1, leaseSeconds: 180)])
+        let early = try XCTUnwrap(assertGranted(h.call(code, client: "c1", requestId: "r1", attempt: 1, at: t)))
+        var held = early
+        held.grantId = "g-held"
+        held.attempt = 2
+        XCTAssertEqual(reconcile(.grant(held), into: &h), [.voidGrant(early, at: t), .grant(held)])
+        XCTAssertNil(h.state.leases[early.grantId])
+        XCTAssertNotNil(h.state.leases["g-held"])
+        XCTAssertEqual(h.state.used("seat", now: t), 1)
+        XCTAssertNotNil(try? h.heartbeat("g-held", at: t + 10).get())
+        XCTAssertNil(try? h.heartbeat(early.grantId, at: t + 10).get())
     }
 
     func testALicenseIsImportedAgainOnlyWhenThisLogLacksIt() throws {
@@ -33,10 +135,12 @@ final class ReconciliationPolicyTests: XCTestCase {
         let bytes = Fixture.licenseBytes(licenseId: "L-1", items: [Fixture.item("scan-1")])
         let other = Fixture.licenseBytes(licenseId: "L-2", items: [Fixture.item("scan-2")])
         try h.importLicense(bytes)
-        XCTAssertFalse(h.state.reapplies(.importLicense(file: bytes, handshakeCode: "acme-x", at: t), grantIsKnown: nothingKnown))
-        XCTAssertTrue(h.state.reapplies(.importLicense(file: other, handshakeCode: "acme-y", at: t), grantIsKnown: nothingKnown))
-        XCTAssertFalse(h.state.reapplies(.importLicense(file: Array("not json".utf8), handshakeCode: "acme-z", at: t),
-                                         grantIsKnown: nothingKnown))
+        let known = LogRecord.importLicense(file: bytes, handshakeCode: "acme-x", at: t)
+        let new = LogRecord.importLicense(file: other, handshakeCode: "acme-y", at: t)
+        let broken = LogRecord.importLicense(file: Array("not json".utf8), handshakeCode: "acme-z", at: t)
+        XCTAssertEqual(h.state.reconciliation(of: known, grantIsKnown: nothingKnown), [])
+        XCTAssertEqual(h.state.reconciliation(of: new, grantIsKnown: nothingKnown), [new])
+        XCTAssertEqual(h.state.reconciliation(of: broken, grantIsKnown: nothingKnown), [])
     }
 
     func testLeasesAreRenewedOnlyFurtherAndReleasedOnlyWhileHeld() throws {
@@ -44,18 +148,21 @@ final class ReconciliationPolicyTests: XCTestCase {
         let code = try h.importItems([Fixture.item("seat", way: .concurrentInstance, quantity: 2, leaseSeconds: 180)])
         let lease = try XCTUnwrap(assertGranted(h.call(code, client: "c1", at: t)))
         let expiresAt = try XCTUnwrap(h.state.leases[lease.grantId]?.expiresAt)
-        XCTAssertTrue(h.state.reapplies(.renewLease(grantId: lease.grantId, expiresAt: expiresAt + 60, at: t), grantIsKnown: nothingKnown))
-        XCTAssertFalse(h.state.reapplies(.renewLease(grantId: lease.grantId, expiresAt: expiresAt, at: t), grantIsKnown: nothingKnown))
-        XCTAssertTrue(h.state.reapplies(.releaseLease(grantId: lease.grantId, at: t), grantIsKnown: nothingKnown))
-        XCTAssertFalse(h.state.reapplies(.releaseLease(grantId: "never-held", at: t), grantIsKnown: nothingKnown))
+        for (record, logged) in [(LogRecord.renewLease(grantId: lease.grantId, expiresAt: expiresAt + 60, at: t), true),
+                                 (.renewLease(grantId: lease.grantId, expiresAt: expiresAt, at: t), false),
+                                 (.releaseLease(grantId: lease.grantId, at: t), true),
+                                 (.releaseLease(grantId: "never-held", at: t), false)] {
+            XCTAssertEqual(h.state.reconciliation(of: record, grantIsKnown: nothingKnown), logged ? [record] : [], "\(record)")
+        }
     }
 
     func testRecordsThatFollowThisNodeAreNeverReplayed() {
         let state = LicenseState()
-        for record: LogRecord in [.expire(at: t), .setAdminPassword(Fixture.password(1), at: t)] {
-            XCTAssertFalse(state.reapplies(record, grantIsKnown: nothingKnown), "\(record)")
+        for record: LogRecord in [.expire(at: t), .setAdminPassword(Fixture.password(1), at: t), .voidGrant(grant("g-1"), at: t)] {
+            XCTAssertEqual(state.reconciliation(of: record, grantIsKnown: nothingKnown), [], "\(record)")
         }
-        XCTAssertTrue(state.reapplies(.deleteHandshake(code: "acme-1", at: t), grantIsKnown: nothingKnown))
+        let delete = LogRecord.deleteHandshake(code: "acme-1", at: t)
+        XCTAssertEqual(state.reconciliation(of: delete, grantIsKnown: nothingKnown), [delete])
     }
 
     func testAnOverrunIsMeasuredAgainstQuantityPlusGrace() throws {

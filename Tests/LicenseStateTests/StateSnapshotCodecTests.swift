@@ -147,7 +147,7 @@ final class StateSnapshotCodecTests: XCTestCase {
     // MARK: Refusals
 
     /// Every strict prefix of a snapshot holding something of every kind, a
-    /// version other than 2 (or 1, which lacks the alert parts) and trailing bytes are refused.
+    /// version other than 3 (or 1 and 2, which lack alert parts and refusals) and trailing bytes are refused.
     func testTruncationsOtherVersionsAndTrailingBytesAreRefused() throws {
         guard let state = Self.stateWithEverything() else { return XCTFail("no short run filled every part of the state") }
         let bytes = StateSnapshotCodec.encode(state)
@@ -155,7 +155,8 @@ final class StateSnapshotCodecTests: XCTestCase {
         for length in 0..<bytes.count {
             assertMalformed(Array(bytes.prefix(length)), "the first \(length) of \(bytes.count) bytes")
         }
-        for version: UInt8 in [0, 1, 3] {
+        // Version 2 knew no refusals; the state holds one.
+        for version: UInt8 in [0, 1, 2, 4] {
             assertMalformed([version] + bytes.dropFirst(), "version \(version)")
         }
         assertMalformed(bytes + [0], "a trailing zero byte")
@@ -213,7 +214,7 @@ final class StateSnapshotCodecTests: XCTestCase {
         let bytes = StateSnapshotCodec.encode(LicenseState())
         // Version, five empty counts, no password, a zero total; no buckets,
         // minutes, alerted keys or emails, next email ID 1, no alert settings.
-        XCTAssertEqual(bytes, [2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0])
+        XCTAssertEqual(bytes, [3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0])
         let decoded = try StateSnapshotCodec.decode(bytes)
         XCTAssertEqual(decoded, LicenseState())
         XCTAssertEqual(decoded.digest, LicenseState().digest)
@@ -223,14 +224,16 @@ final class StateSnapshotCodecTests: XCTestCase {
     // MARK: Helpers
 
     /// The state after a short random run that holds a license, an item, a
-    /// handshake, a lease, a remembered request and an admin password.
+    /// handshake, a lease, a remembered grant and refusal and an admin password.
     static func stateWithEverything() -> LicenseState? {
         for seed in UInt64(30_000)..<30_200 {
             let run = PropertyRun(seed: seed)
             run.execute(steps: 80)
             let state = run.h.state
             if !run.failed, !state.licenses.isEmpty, !state.items.isEmpty, !state.handshakes.isEmpty, !state.leases.isEmpty,
-               !state.requests.isEmpty, state.adminPassword != nil {
+               state.requests.values.contains(where: { if case .granted = $0 { return true } else { return false } }),
+               state.requests.values.contains(where: { if case .refused = $0 { return true } else { return false } }),
+               state.adminPassword != nil {
                 return state
             }
         }

@@ -52,7 +52,8 @@ final class ClientAPI {
                 scans: try body.integer("scans", in: 1...Int(ClientCall.scansMax)).map(Int64.init) ?? 1,
                 domain: try body.optional("domain"),
                 appId: try body.optional("appId"),
-                process: try body.optional("process"))
+                process: try body.optional("process"),
+                attempt: try body.integer("attempt", in: ClientCall.attemptRange))
             let password = try body.optional("sessionPassword", maxBytes: PasswordHasher.passwordLengthMax)
             if kind == .report { _ = try body.optional("grantId", maxBytes: 128) }
             try body.rejectUnknownKeys()
@@ -78,10 +79,17 @@ final class ClientAPI {
         case .refused(let error):
             countRefusal(call, forQuota: error.code == LicenseError.quotaExhausted("").code, now: WallClock.nowSeconds())
             request.respond(licenseError: error)
+        case .refusedRetry(let refusal):
+            countRefusal(call, forQuota: refusal.error.code == LicenseError.quotaExhausted("").code, now: WallClock.nowSeconds())
+            service.commit(.refusal(refusal), request: request) { _ in request.respond(licenseError: refusal.error) }
         case .repeated(let grant):
             service.afterPending(request: request) { [weak self] in
                 guard let self else { return }
                 self.respond(request, grant: grant, term: self.service.term)
+            }
+        case .repeatedToLaterAttempt(let grant):
+            service.commit(.grantAnsweredAgain(grant, at: WallClock.nowSeconds()), request: request) { [weak self] entry in
+                self?.respond(request, grant: grant, term: entry.term)
             }
         case .grant(let grant):
             service.commit(.grant(grant), request: request) { [weak self] entry in
@@ -177,8 +185,9 @@ extension CallOutcome {
     var metricLabel: String {
         switch self {
         case .grant: return "granted"
-        case .repeated: return "repeated"
+        case .repeated, .repeatedToLaterAttempt: return "repeated"
         case .refused(let error): return String(error.code)
+        case .refusedRetry(let refusal): return String(refusal.error.code)
         }
     }
 }

@@ -59,6 +59,10 @@ final class MetricsAPI {
             metric("lts_stalled_ms_total", "Time this node itself did not run (gaps of half the failover timeout or more), which failure detection did not count as the peer's silence.",
                    type: "counter", [("", "\(replica.stalledForMsTotal)")])
             metric("lts_reconciled_records_total", "Records applied again after a failover.", type: "counter", [("", "\(driver.reconciledTotal)")])
+            metric("lts_reconcile_overruns_total", "Reconciled grants that took a license item past its quantity plus grace.", type: "counter",
+                   [("", "\(driver.reconcileOverrunsTotal)")])
+            metric("lts_reconcile_voided_grants_total", "Grants voided by reconciliation: the other node answered their request to a later attempt.",
+                   type: "counter", [("", "\(driver.reconcileVoidsTotal)")])
         }
         metric("lts_grants_total", "Grants in this node's log.", type: "counter", [("", "\(service.state.grantsTotal)")])
         var calls: [(String, String)] = []

@@ -29,6 +29,9 @@ final class ClusterDriver: ReplicaHost {
     /// overran an item's quota (grace included).
     private(set) var reconciledTotal = 0
     private(set) var reconcileOverrunsTotal = 0
+    /// Grants voided by reconciliation: their request was answered to a
+    /// later attempt on the other node.
+    private(set) var reconcileVoidsTotal = 0
     private(set) var lag = ReplicationLagRecorder()
     /// Called after every role or term change.
     var onChange: (() -> Void)?
@@ -233,21 +236,31 @@ final class ClusterDriver: ReplicaHost {
     }
 
     /// Logs again, as new records, the records another log held that this
-    /// one lacks, by the reconciliation policy (`LicenseState.reapplies`),
-    /// and counts the overruns they cause.
+    /// one lacks, by the reconciliation policy (`LicenseState.reconciliation`),
+    /// and counts the overruns they cause and the grants they void.
     private func reapply(_ entries: [LogEntry], from source: String) {
         var applied = 0
+        let known: (String) -> Bool = { [unowned self] grantId in
+            self.reconciledGrantIds.contains(grantId) || ((try? self.service.store.hasGrant(grantId)) ?? true)
+        }
         for entry in entries {
-            let known: (String) -> Bool = { [unowned self] grantId in
-                self.reconciledGrantIds.contains(grantId) || ((try? self.service.store.hasGrant(grantId)) ?? true)
-            }
-            guard service.state.reapplies(entry.record, grantIsKnown: known) else { continue }
-            if case .grant(let grant) = entry.record { reconciledGrantIds.insert(grant.grantId) }
-            service.commit(entry.record, request: nil) { _ in }
-            applied += 1
-            if case .grant(let grant) = entry.record, let overrun = service.state.overrun(after: grant) {
-                reconcileOverrunsTotal += 1
-                logger.warning("reconciled grant \(grant.grantId) overruns license item \(overrun.itemId): \(overrun.used) in use, \(overrun.allowed) allowed with grace")
+            let records = service.state.reconciliation(of: entry.record, grantIsKnown: known)
+            if !records.isEmpty { applied += 1 }
+            for record in records {
+                service.commit(record, request: nil) { _ in }
+                switch record {
+                case .grant(let grant):
+                    reconciledGrantIds.insert(grant.grantId)
+                    if let overrun = service.state.overrun(after: grant) {
+                        reconcileOverrunsTotal += 1
+                        logger.warning("reconciled grant \(grant.grantId) overruns license item \(overrun.itemId): \(overrun.used) in use, \(overrun.allowed) allowed with grace")
+                    }
+                case .voidGrant(let grant, _):
+                    reconcileVoidsTotal += 1
+                    logger.warning("grant \(grant.grantId) is void: the other node answered its request \(grant.requestId ?? "") to a later attempt, and that answer is kept")
+                default:
+                    break
+                }
             }
         }
         reconciledTotal += applied

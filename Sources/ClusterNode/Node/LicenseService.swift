@@ -114,9 +114,9 @@ final class LicenseService {
     }
 
     /// Refuses every pending answer (this node stopped being primary). A
-    /// client retries with the same requestId on the new primary; the record
-    /// here is then reconciled or, its requestId known there, skipped: never
-    /// counted twice.
+    /// client retries with the same requestId, as a later attempt, on the
+    /// new primary; reconciliation then keeps that answer and skips the
+    /// record here, which no client holds: never counted twice.
     func refusePending(_ error: APIError) {
         for item in pending[pendingStart...] { item.request?.respond(error: error) }
         pending = []

@@ -33,12 +33,13 @@ struct GrantRow: Equatable {
 /// `compacted_lsn + 1` (from 1 without a checkpoint), each row's CRC-32C
 /// covers its term, kind and payload; the checkpoint's state is the replay
 /// of the log through its `lsn`; a grant is in `grants` exactly when its
-/// record is in the log or behind the checkpoint. The writer connection is
+/// record is in the log or behind the checkpoint, with `voided_lsn` the LSN
+/// of the record that voided it, if one did. The writer connection is
 /// used by one thread at a time; the reader connection only on the loop
 /// thread.
 final class LicenseStore {
     /// The schema this code writes; older databases are migrated on open.
-    static let schemaVersion = 3
+    static let schemaVersion = 4
     static let fileName = "lts.sqlite"
 
     private(set) var writer: SQLiteDatabase
@@ -110,6 +111,12 @@ final class LicenseStore {
                 """)
             }
         }
+        if version < 4 {
+            // Grants reconciliation took back: listed no more, still known.
+            try db.transaction {
+                try db.execute("ALTER TABLE grants ADD COLUMN voided_lsn INTEGER; PRAGMA user_version = 4;")
+            }
+        }
     }
 
     /// Replaces this store's file with `file` (prepared by `adopt`) and
@@ -174,6 +181,10 @@ final class LicenseStore {
                 let crc = Self.checksum(term: entry.term, kind: kind, payload: payload)
                 try writer.query("INSERT INTO wal(lsn, term, kind, payload, crc) VALUES (?, ?, ?, ?, ?)",
                                  [.integer(Int64(entry.lsn)), .integer(Int64(entry.term)), .text(kind), .blob(payload), .integer(Int64(crc))])
+                if case .voidGrant(let grant, _) = entry.record {
+                    try writer.query("UPDATE grants SET voided_lsn = ? WHERE grant_id = ? AND voided_lsn IS NULL",
+                                     [.integer(Int64(entry.lsn)), .text(grant.grantId)])
+                }
                 if case .grant(let grant) = entry.record {
                     try writer.query("""
                         INSERT INTO grants(grant_id, lsn, term, request_id, handshake_code, client_uuid, item_id, amount, grace, at)
@@ -195,6 +206,7 @@ final class LicenseStore {
             try writer.query("INSERT INTO reconcile_queue(lsn, term, kind, payload, crc) SELECT lsn, term, kind, payload, crc FROM wal WHERE lsn > ? ORDER BY lsn",
                              [.integer(Int64(lsn))])
             try writer.query("DELETE FROM grants WHERE lsn > ?", [.integer(Int64(lsn))])
+            try writer.query("UPDATE grants SET voided_lsn = NULL WHERE voided_lsn > ?", [.integer(Int64(lsn))])
             try writer.query("DELETE FROM wal WHERE lsn > ?", [.integer(Int64(lsn))])
         }
     }
@@ -269,12 +281,12 @@ final class LicenseStore {
 
     // MARK: Queries (a `StoreReader`'s pool thread)
 
-    /// Grants with `lsn > since`, oldest first, at most `limit`, read
+    /// Grants with `lsn > since` and not voided, oldest first, at most `limit`, read
     /// through `database` (a read-only connection of the store).
     static func grants(in database: SQLiteDatabase, since: UInt64, limit: Int) throws -> [GrantRow] {
         try database.query("""
             SELECT grant_id, request_id, handshake_code, client_uuid, item_id, amount, grace, at, lsn, term
-            FROM grants WHERE lsn > ? ORDER BY lsn LIMIT ?
+            FROM grants WHERE lsn > ? AND voided_lsn IS NULL ORDER BY lsn LIMIT ?
             """, [.integer(Int64(since)), .integer(Int64(limit))]).map { row in
             GrantRow(grantId: row[0].text ?? "", requestId: row[1].text, handshakeCode: row[2].text ?? "",
                      clientUUID: row[3].text ?? "", itemId: row[4].text ?? "", amount: row[5].integer ?? 0,
