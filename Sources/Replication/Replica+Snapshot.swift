@@ -141,7 +141,10 @@ extension Replica {
         sharedLsn = installed.lastLsn
         compaction.reset(checkpointLsn: checkpointLsn, compactedLsn: compactedLsn)
         guard role == .standby else { return [] }
-        return rehello()
+        // The snapshot may hold what the primary logged the queue's records
+        // through (it was copied after their reconciliation): no append
+        // follows then to clear the queue.
+        return clearReconcileQueueIfHeld() + rehello()
     }
 
     /// Standby: the snapshot could not be installed (the shell said why):

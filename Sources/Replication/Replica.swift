@@ -233,13 +233,17 @@ public struct Replica {
         case .standby:
             var effects: [ReplicaEffect] = []
             if attached { effects.append(.send(.ack(term: term, session: session, flushedLsn: flushedLsn))) }
-            if let clearAt = reconcileClearAtLsn, flushedLsn >= clearAt {
-                reconcileClearAtLsn = nil
-                hasReconcileQueue = false
-                effects.append(.clearReconcileQueue)
-            }
-            return effects + checkpointIfDue()
+            return effects + clearReconcileQueueIfHeld() + checkpointIfDue()
         }
+    }
+
+    /// Standby: clears the reconciliation queue once this log holds what
+    /// the primary said it logged the queue's records through.
+    mutating func clearReconcileQueueIfHeld() -> [ReplicaEffect] {
+        guard let clearAt = reconcileClearAtLsn, flushedLsn >= clearAt else { return [] }
+        reconcileClearAtLsn = nil
+        hasReconcileQueue = false
+        return [.clearReconcileQueue]
     }
 
     /// Standby: after a `clearReconcileQueue`, records are still queued (the

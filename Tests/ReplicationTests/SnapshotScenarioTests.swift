@@ -300,4 +300,130 @@ final class SnapshotScenarioTests: XCTestCase {
         n1: standby term=6 last=6@2 flushed=6 commit=0 detached log=[1@2:g1 2@2:g2 3@2:g3 4@2:g4 5@2:g5 6@2:g6]
         """)
     }
+
+    func testAStandbyJoiningByASnapshotThatHoldsItsReconciledRecordsClearsItsQueue() {
+        ScenarioScript.run("""
+        # Node 1's records (g11, g12) left node 0's log at lsn 0; node 0's log is compacted, so node 1 joins by a snapshot.
+        > config chunk=6 window=1
+        > start 0 term=2 log=1..6@2 checkpoint=6 compacted=4
+        n0: start boot=1 term=2 last=6@2 queue=0 checkpoint=6 compacted=4
+        > start 1 term=2 log=1..2@1 ids=11
+        n1: start boot=1 term=2 last=2@1 queue=0
+        > tick 0 1000
+        n0:   → persist term=4
+        n0:   → role primary term=4
+        n0:   → send heartbeat term=4 session=0 commit=6 sent=0
+        > flush 0
+        n0: durable term=4
+        > tick 1 1
+        n1:   → send hello term=2 session=1500 node=1 last=2@1
+        > deliver 0
+        n1: receive heartbeat term=4 session=0 commit=6 sent=0
+        n1:   → persist term=4
+        n1:   → role standby term=4
+        > flush 1
+        n1: durable term=4
+        > deliver 1
+        n0: receive hello term=2 session=1500 node=1 last=2@1
+        n0:   → send heartbeat term=4 session=0 commit=6 sent=0
+        > tick 1 100
+        n1:   → send hello term=4 session=1500 node=1 last=2@1
+        > deliver 1
+        n0: receive hello term=4 session=1500 node=1 last=2@1
+        n0:   → send diverged term=4 session=1500 match=0
+        > deliver 0
+        n1: receive heartbeat term=4 session=0 commit=6 sent=0
+        n1: receive diverged term=4 session=1500 match=0
+        n1:   → truncate after=0
+        n1:   → send hello term=4 session=1501 node=1 last=0@0
+        > flush 1
+        n1: durable truncation after=0, queue += [1@1:g11 2@1:g12]
+        > deliver 1
+        n0: receive hello term=4 session=1501 node=1 last=0@0
+        n0:   → send heartbeat term=4 session=1501 commit=6 sent=0
+        n0:   → prepare-snapshot session=1501
+        > flush 0
+        n0: snapshot prepared session=1501 bytes=15
+        n0:   → send-snapshot-chunk session=1501 id=1001 offset=0 count=6 total=15
+        > deliver 0
+        n1: receive heartbeat term=4 session=1501 commit=6 sent=0
+        n1:   → send ack term=4 session=1501 flushed=0
+        n1:   → send-reconcile session=1501
+        n1: receive snapshot-chunk term=4 session=1501 id=1001 offset=0 count=6 total=15
+        n1:   → write-snapshot-chunk offset=0 count=6
+        n1:   → send snapshot-ack term=4 session=1501 received=6
+        > deliver 1
+        n0: receive ack term=4 session=1501 flushed=0
+        n0: receive reconcile term=4 session=1501 [1@1:g11 2@1:g12]
+        n0:   → reconcile session=1501 [1@1:g11 2@1:g12]
+        n0: reappended [7@4:g11 8@4:g12]
+        n0: reconciled session=1501 through=8
+        n0:   → send reconciled term=4 session=1501 through=8
+        n0: receive snapshot-ack term=4 session=1501 received=6
+        n0:   → send-snapshot-chunk session=1501 id=1001 offset=6 count=6 total=15
+        > flush 0
+        n0: flushed 8@4
+        n0:   → ack-clients upTo=8
+        # The primary's answer to the reconciliation is lost, and node 1 restarts: the new snapshot holds the reconciled records.
+        > drop 0
+        n0 → n1 lost: reconciled term=4 session=1501 through=8
+        n0 → n1 lost: snapshot-chunk term=4 session=1501 id=1001 offset=6 count=6 total=15
+        > crash 1
+        n1: crash
+        > start 1 at=200
+        n1: start boot=2 term=4 last=0@0 queue=2
+        > tick 1 201
+        n1:   → send hello term=4 session=2500 node=1 last=0@0
+        > stabilize
+        n0: receive hello term=4 session=2500 node=1 last=0@0
+        n0:   → send heartbeat term=4 session=2500 commit=8 sent=0
+        n0:   → prepare-snapshot session=2500
+        n0: snapshot prepared session=2500 bytes=19
+        n0:   → send-snapshot-chunk session=2500 id=1002 offset=0 count=6 total=19
+        n1: receive heartbeat term=4 session=2500 commit=8 sent=0
+        n1:   → send ack term=4 session=2500 flushed=0
+        n1:   → send-reconcile session=2500
+        n1: receive snapshot-chunk term=4 session=2500 id=1002 offset=0 count=6 total=19
+        n1:   → write-snapshot-chunk offset=0 count=6
+        n1:   → send snapshot-ack term=4 session=2500 received=6
+        n0: receive ack term=4 session=2500 flushed=0
+        n0: receive reconcile term=4 session=2500 [1@1:g11 2@1:g12]
+        n0:   → reconcile session=2500 [1@1:g11 2@1:g12]
+        n0: reconciled session=2500 through=8
+        n0:   → send reconciled term=4 session=2500 through=8
+        n0: receive snapshot-ack term=4 session=2500 received=6
+        n0:   → send-snapshot-chunk session=2500 id=1002 offset=6 count=6 total=19
+        n1: receive reconciled term=4 session=2500 through=8
+        n1: receive snapshot-chunk term=4 session=2500 id=1002 offset=6 count=6 total=19
+        n1:   → write-snapshot-chunk offset=6 count=6
+        n1:   → send snapshot-ack term=4 session=2500 received=12
+        n0: receive snapshot-ack term=4 session=2500 received=12
+        n0:   → send-snapshot-chunk session=2500 id=1002 offset=12 count=6 total=19
+        n1: receive snapshot-chunk term=4 session=2500 id=1002 offset=12 count=6 total=19
+        n1:   → write-snapshot-chunk offset=12 count=6
+        n1:   → send snapshot-ack term=4 session=2500 received=18
+        n0: receive snapshot-ack term=4 session=2500 received=18
+        n0:   → send-snapshot-chunk session=2500 id=1002 offset=18 count=1 total=19
+        n1: receive snapshot-chunk term=4 session=2500 id=1002 offset=18 count=1 total=19
+        n1:   → write-snapshot-chunk offset=18 count=1
+        n1:   → send snapshot-ack term=4 session=2500 received=19
+        n1:   → install-snapshot total=19
+        n0: receive snapshot-ack term=4 session=2500 received=19
+        n0:   → snapshot-sent session=2500
+        n1: durable snapshot installed: last=8@4
+        n1: installed snapshot
+        n1:   → clear-reconcile-queue
+        n1:   → send hello term=4 session=2501 node=1 last=8@4
+        n1: durable queue cleared
+        n0: receive hello term=4 session=2501 node=1 last=8@4
+        n0:   → send heartbeat term=4 session=2501 commit=8 sent=8
+        n1: receive heartbeat term=4 session=2501 commit=8 sent=8
+        n1:   → send ack term=4 session=2501 flushed=8
+        n0: receive ack term=4 session=2501 flushed=8
+        > status 0
+        n0: primary term=4 last=8@4 flushed=8 commit=8 peer(session=2501 flushed=8) log=[1@2:g1 2@2:g2 3@2:g3 4@2:g4 5@2:g5 6@2:g6 7@4:g11 8@4:g12]
+        > status 1
+        n1: standby term=4 last=8@4 flushed=8 commit=8 attached session=2501 log=[1@2:g1 2@2:g2 3@2:g3 4@2:g4 5@2:g5 6@2:g6 7@4:g11 8@4:g12]
+        """)
+    }
 }

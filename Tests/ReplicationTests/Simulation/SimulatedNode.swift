@@ -4,7 +4,9 @@ import Replication
 /// One simulated pair member: the production `ReplicaShell` over a
 /// `DurableStore` and a one-writer disk, as `ClusterDriver` hosts it over
 /// `LicenseService` and `LogWriter`. Only the host is simulated; the shell
-/// that feeds the replica and orders its effects is the one that ships.
+/// that feeds the replica and orders its effects is the one that ships, and
+/// so are the decisions on client calls (`LicenseState.decide`) and the
+/// reconciliation policy (`LicenseState.reconciliation`).
 ///
 /// Invariants:
 /// - The disk completes operations in the order they were queued, so a
@@ -13,7 +15,31 @@ import Replication
 ///   is not yet durable, the shell with its queued effects and inputs,
 ///   messages, waiting clients.
 /// - While no effect waits, `log` and the replica's history agree.
+/// - `state` is `baseState` with every record of `log` applied.
 final class SimulatedNode: ReplicaHost {
+    /// What a node answered to one sending of a client's request.
+    struct Answer {
+        enum Outcome: Equatable {
+            case granted(Grant)
+            case refused(LicenseError)
+        }
+
+        var key: LicenseState.RequestKey
+        var attempt: Int
+        var outcome: Outcome
+        /// The entry logged for this answer; nil for answers that log nothing.
+        var entry: SimulatedEntry?
+    }
+
+    /// A client waiting for an answer: given once the log through `lsn`
+    /// is acknowledged and still holds entry `id` there.
+    private struct WaitingClient {
+        var lsn: UInt64
+        var id: UInt64?
+        var answer: Answer?
+        var plain: SimulatedEntry?
+    }
+
     /// A change of the durable store that the disk has not completed yet.
     enum DiskOperation {
         case append([SimulatedEntry])
@@ -35,6 +61,8 @@ final class SimulatedNode: ReplicaHost {
 
     let index: Int
     let config: ReplicaConfig
+    /// The license state before the first record (the imported items).
+    let baseState: LicenseState
     private(set) var durable = DurableStore()
     /// How many times the node started.
     private(set) var boots = 0
@@ -47,9 +75,12 @@ final class SimulatedNode: ReplicaHost {
     private(set) var log: [SimulatedEntry] = []
     /// The term history of `log`.
     private(set) var logHistory = TermHistory()
+    /// The license state of `log`, and the grant IDs it holds.
+    private(set) var state = LicenseState()
+    private var grantIds: Set<String> = []
     private(set) var disk: [QueuedOperation] = []
     /// Clients waiting for the acknowledgement of their record.
-    private var waitingClients: [SimulatedEntry] = []
+    private var waitingClients: [WaitingClient] = []
     /// Primary: the prepared snapshot.
     private var outgoingSnapshot: [UInt8]?
     /// Standby: the snapshot bytes received so far.
@@ -58,8 +89,10 @@ final class SimulatedNode: ReplicaHost {
     // MARK: Outputs, drained by the owner
 
     var outbox: [ReplicationMessage] = []
-    /// Records acknowledged to their client, as they stood in the log.
+    /// Plain records acknowledged to their client, as they stood in the log.
     var acknowledged: [SimulatedEntry] = []
+    /// Answers to client calls, in the order they were given.
+    var answers: [Answer] = []
     /// Entries that became durable in the reconciliation queue.
     var truncated: [SimulatedEntry] = []
     /// Entries that entered `log`.
@@ -81,11 +114,19 @@ final class SimulatedNode: ReplicaHost {
     var clockMs: (() -> UInt64)?
     /// Receives a line per input and per effect the replica returned.
     var trace: ((String) -> Void)?
+    /// A new record ID, for the records reconciliation makes anew (voids).
+    var newRecordId: () -> UInt64
 
-    init(index: Int, config: ReplicaConfig, durable: DurableStore = DurableStore()) {
+    init(index: Int, config: ReplicaConfig, durable: DurableStore = DurableStore(), baseState: LicenseState = LicenseState()) {
         self.index = index
         self.config = config
         self.durable = durable
+        self.baseState = baseState
+        var next: UInt64 = 1 << 40
+        newRecordId = {
+            next += 1
+            return next
+        }
     }
 
     var isUp: Bool { shell != nil }
@@ -105,6 +146,7 @@ final class SimulatedNode: ReplicaHost {
         boots += 1
         log = durable.log
         logHistory = durable.history
+        rebuildState()
         let replica = Replica(config: config, nodeIndex: index, term: durable.term, history: logHistory, incarnation: incarnation,
                               hasReconcileQueue: !durable.queue.isEmpty, nowMs: nowMs, checkpointLsn: durable.checkpointLsn,
                               compactedLsn: durable.compactedLsn)
@@ -141,7 +183,7 @@ final class SimulatedNode: ReplicaHost {
         shell!.receive(message)
     }
 
-    /// A client's record, taken only where the shell accepts writes.
+    /// A client's plain record, taken only where the shell accepts writes.
     /// - Returns: whether the node took it.
     @discardableResult
     func submit(id: UInt64) -> Bool {
@@ -150,7 +192,47 @@ final class SimulatedNode: ReplicaHost {
         trace?("client g\(id) at \(entry.position)")
         appendToLog([entry])
         queueDisk(.append([entry]))
-        waitingClients.append(entry)
+        waitingClients.append(WaitingClient(lsn: entry.lsn, id: entry.id, plain: entry))
+        shell.logged()
+        return true
+    }
+
+    /// A client's authorize call, decided as the node's client API does
+    /// (`LicenseState.decide`), only where the shell accepts writes: a
+    /// record to log is answered once acknowledged, a repeat once every
+    /// record before it is, a refusal that logs nothing at once.
+    /// - Returns: whether the node took the call (false: a standby's 421).
+    @discardableResult
+    func call(_ call: ClientCall, nowSeconds: Int64) -> Bool {
+        guard let shell, shell.acceptsWrites, let requestId = call.requestId, let attempt = call.attempt else { return false }
+        let key = LicenseState.RequestKey(clientUUID: call.clientUUID, requestId: requestId)
+        let id = newRecordId()
+        let record: LogRecord
+        let outcome: Answer.Outcome
+        switch state.decide(call, kind: .authorize, grantId: "n\(index)-\(id)", now: nowSeconds) {
+        case .grant(let grant):
+            (record, outcome) = (.grant(grant), .granted(grant))
+        case .repeatedToLaterAttempt(let grant):
+            (record, outcome) = (.grantAnsweredAgain(grant, at: nowSeconds), .granted(grant))
+        case .refusedRetry(let refusal):
+            (record, outcome) = (.refusal(refusal), .refused(refusal.error))
+        case .repeated(let grant):
+            trace?("client \(requestId)#\(attempt): repeat of \(grant.grantId)")
+            waitingClients.append(WaitingClient(lsn: UInt64(log.count), id: log.last?.id,
+                                                answer: Answer(key: key, attempt: attempt, outcome: .granted(grant), entry: nil)))
+            acknowledge(upTo: shell.replica.commitLsn)
+            return true
+        case .refused(let error):
+            trace?("client \(requestId)#\(attempt): refused \(error.code)")
+            answers.append(Answer(key: key, attempt: attempt, outcome: .refused(error), entry: nil))
+            return true
+        }
+        let entry = SimulatedEntry(lsn: UInt64(log.count) + 1, term: shell.replica.term, id: id, record: record)
+        trace?("client \(requestId)#\(attempt) at \(entry.position): \(entry.description)")
+        appendToLog([entry])
+        queueDisk(.append([entry]))
+        waitingClients.append(WaitingClient(lsn: entry.lsn, id: entry.id,
+                                            answer: Answer(key: key, attempt: attempt, outcome: outcome, entry: entry)))
         shell.logged()
         return true
     }
@@ -204,6 +286,7 @@ final class SimulatedNode: ReplicaHost {
             durable.install(snapshot)
             log = []
             logHistory = TermHistory()
+            rebuildState()
             appendToLog(snapshot.log)
             durableRemovals += 1
             snapshotsInstalled += 1
@@ -234,12 +317,14 @@ final class SimulatedNode: ReplicaHost {
     func truncate(after lsn: UInt64, done: @escaping () -> Void) {
         log.removeLast(log.count - Int(lsn))
         logHistory.truncate(after: lsn)
+        rebuildState()
         queueDisk(.truncate(after: lsn, done: done))
     }
 
     func discardLog(queueAfter lsn: UInt64, done: @escaping () -> Void) {
         log = []
         logHistory = TermHistory()
+        rebuildState()
         queueDisk(.discard(queueAfter: lsn, done: done))
     }
 
@@ -253,7 +338,7 @@ final class SimulatedNode: ReplicaHost {
     }
 
     func accepts(_ entries: [ReplicatedEntry]) -> Bool {
-        entries.allSatisfy { $0.payload.count == 8 }
+        entries.allSatisfy { SimulatedEntry.isWellFormed($0.payload) }
     }
 
     func write(_ entries: [ReplicatedEntry]) {
@@ -300,7 +385,11 @@ final class SimulatedNode: ReplicaHost {
     func acknowledge(upTo lsn: UInt64) {
         waitingClients.removeAll { client in
             guard client.lsn <= lsn else { return false }
-            if client.lsn <= UInt64(log.count), log[Int(client.lsn) - 1] == client { acknowledged.append(client) }
+            let stillLogged = client.lsn == 0 ? client.id == nil
+                : client.lsn <= UInt64(log.count) && log[Int(client.lsn) - 1].id == client.id
+            guard stillLogged else { return true }
+            if let plain = client.plain { acknowledged.append(plain) }
+            if let answer = client.answer { answers.append(answer) }
             return true
         }
     }
@@ -335,18 +424,35 @@ final class SimulatedNode: ReplicaHost {
 
     // MARK: The simulated log
 
-    /// Appends, as new records of this primary, the records `log` lacks (by record ID).
+    /// Appends, as new records of this primary, what the reconciliation
+    /// policy logs for `records` (`LicenseState.reconciliation`), as
+    /// `ClusterDriver` does: a record logged as it came keeps its ID, one
+    /// made anew (a void) gets a new one.
     private func reappend(_ records: [SimulatedEntry]) {
-        var present = Set(log.map(\.id))
         var added: [SimulatedEntry] = []
-        for record in records where !present.contains(record.id) {
-            present.insert(record.id)
-            added.append(SimulatedEntry(lsn: UInt64(log.count + added.count) + 1, term: shell!.replica.term, id: record.id))
+        for record in records {
+            let logged = state.reconciliation(of: record.record, grantIsKnown: { grantIds.contains($0) })
+            for next in logged {
+                let entry = SimulatedEntry(lsn: UInt64(log.count) + 1, term: shell!.replica.term,
+                                           id: next == record.record ? record.id : newRecordId(), record: next)
+                appendToLog([entry])
+                added.append(entry)
+            }
         }
         guard !added.isEmpty else { return }
         trace?("reappended \(Transcript.describe(added))")
-        appendToLog(added)
         queueDisk(.append(added))
+    }
+
+    private func rebuildState() {
+        state = baseState
+        grantIds = []
+        for entry in log { applyToState(entry.record) }
+    }
+
+    private func applyToState(_ record: LogRecord) {
+        state.apply(record)
+        if case .grant(let grant) = record { grantIds.insert(grant.grantId) }
     }
 
     private func appendToLog(_ entries: [SimulatedEntry]) {
@@ -354,6 +460,7 @@ final class SimulatedNode: ReplicaHost {
             precondition(entry.lsn == UInt64(log.count) + 1, "node \(index): log gap at \(entry.lsn)")
             log.append(entry)
             logHistory.append(lsn: entry.lsn, term: entry.term)
+            applyToState(entry.record)
         }
         written += entries
     }

@@ -24,7 +24,9 @@ struct SimulatedSnapshot: Equatable {
         writer.unsigned(UInt64(log.count))
         for entry in log {
             writer.unsigned(entry.term)
-            writer.unsigned(entry.id)
+            // The low bit tells a plain entry (0) from one followed by its record.
+            writer.unsigned(entry.id << 1 | (entry.isPlain ? 0 : 1))
+            if !entry.isPlain { writer.data(LogRecordCodec.encode(entry.record)) }
         }
         return writer.bytes
     }
@@ -34,7 +36,11 @@ struct SimulatedSnapshot: Equatable {
         checkpointLsn = try reader.unsigned()
         compactedLsn = try reader.unsigned()
         let count = try reader.unsigned()
-        log = try (0..<count).map { SimulatedEntry(lsn: $0 + 1, term: try reader.unsigned(), id: try reader.unsigned()) }
+        log = try (0..<count).map { index in
+            let term = try reader.unsigned(), tagged = try reader.unsigned()
+            let record = tagged & 1 == 1 ? try LogRecordCodec.decode(try reader.data()) : nil
+            return SimulatedEntry(lsn: index + 1, term: term, id: tagged >> 1, record: record)
+        }
         guard reader.isAtEnd, compactedLsn <= checkpointLsn, checkpointLsn <= count else { throw BinaryReader.Malformed() }
     }
 

@@ -65,6 +65,10 @@ final class SimulationTests: XCTestCase {
         XCTAssertGreaterThan(totals.discards, 0, "no divergence ever lay behind a checkpoint")
         XCTAssertGreaterThan(totals.snapshotsInstalled, 0, "no standby ever joined by a snapshot")
         XCTAssertGreaterThan(totals.pauses, 0, "no node was ever paused")
+        XCTAssertGreaterThan(totals.acceptedGrants, 0, "no client ever took a grant")
+        XCTAssertGreaterThan(totals.acceptedRefusals, 0, "no client was ever refused")
+        XCTAssertGreaterThan(totals.lateSendings, 0, "no sending ever came late")
+        XCTAssertGreaterThan(totals.voids, 0, "reconciliation never voided a grant")
         if parity == 0 { XCTAssertGreaterThan(totals.degradedSteps, 0, "no sync primary ever degraded") }
     }
 }

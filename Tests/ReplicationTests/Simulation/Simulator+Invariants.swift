@@ -95,5 +95,6 @@ extension Simulator {
         guard primary.replica!.commitLsn == primary.replica!.lastLsn else {
             return fail("after the quiet phase the primary acknowledged through \(primary.replica!.commitLsn) of \(primary.replica!.lastLsn)")
         }
+        checkLicenses(primary: primary, standby: standby)
     }
 }

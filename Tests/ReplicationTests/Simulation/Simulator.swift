@@ -26,6 +26,13 @@ final class Simulator {
         var snapshotsInstalled = 0
         var pauses = 0
         var stalledMs: UInt64 = 0
+        /// Client answers taken, by kind, and sendings that reached their node late.
+        var acceptedGrants = 0
+        var acceptedRefusals = 0
+        var lateSendings = 0
+        /// Grants voided and items overrun in the final log.
+        var voids = 0
+        var overruns = 0
     }
 
     enum Event {
@@ -36,6 +43,8 @@ final class Simulator {
         /// A paused node (SIGSTOP) runs again (SIGCONT).
         case resume(node: Int, boot: Int)
         case client
+        /// A client's sending held in the network reaches node `to` late.
+        case lateCall(to: Int, call: ClientCall)
         case fault
         case quiet
     }
@@ -62,6 +71,8 @@ final class Simulator {
     /// nil while it runs.
     var pausedInbox: [[ReplicationMessage]?] = [nil, nil]
     var nextRecordId: UInt64 = 1
+    var clients: SimulatedClients
+    let baseState: LicenseState
     var quiet = false
     var stats = Stats()
     var failure: String?
@@ -71,10 +82,13 @@ final class Simulator {
 
     /// The node and boot that was primary in each term, ever.
     var primaryOfTerm: [UInt64: (node: Int, boot: Int)] = [:]
-    /// Acknowledged records, by ID.
+    /// Acknowledged plain records and the logged grants and refusals
+    /// clients took, by ID.
     var acknowledged: [UInt64: SimulatedEntry] = [:]
-    /// Records that were ever durable in a reconciliation queue.
+    /// Plain records that were ever durable in a reconciliation queue.
     var everTruncated: Set<UInt64> = []
+    /// Requests with an answer that was ever durable in a reconciliation queue.
+    var everTruncatedRequests: Set<LicenseState.RequestKey> = []
     /// The record at each position of any log, ever (same position, same record).
     var recordAt: [LogPosition: UInt64] = [:]
     /// Acknowledgements or durable removals since the last durability check.
@@ -93,7 +107,7 @@ final class Simulator {
                                mode: seed % 2 == 0 ? .sync : .async, appendEntriesMax: appendEntriesMax,
                                inFlightEntriesMax: UInt64(appendEntriesMax) * random.uniform(4...16),
                                checkpointEveryRecords: random.chance(perMille: 200) ? 0 : random.uniform(2...20),
-                               retainedRecords: random.uniform(0...6), snapshotChunkBytes: random.uniform(4...48),
+                               retainedRecords: random.uniform(0...6), snapshotChunkBytes: random.uniform(40...480),
                                snapshotWindowChunks: random.uniform(1...4))
         clockRatePerMille = [random.uniform(950...1050), random.uniform(950...1050)]
         clockOffsetMs = [random.uniform(0...10_000), random.uniform(0...10_000)]
@@ -116,9 +130,17 @@ final class Simulator {
             }
             nextRecordId = count + 1
         }
-        nodes = [SimulatedNode(index: 0, config: config, durable: established), SimulatedNode(index: 1, config: config)]
+        let (base, code) = SimulatedClients.baseState(quantity: Int(random.uniform(10...80)))
+        baseState = base
+        clients = SimulatedClients(handshakeCode: code)
+        nodes = [SimulatedNode(index: 0, config: config, durable: established, baseState: base),
+                 SimulatedNode(index: 1, config: config, baseState: base)]
         self.random = random
         for node in nodes {
+            node.newRecordId = { [unowned self] in
+                defer { self.nextRecordId += 1 }
+                return self.nextRecordId
+            }
             node.diskDueMs = { [unowned self] in self.nowMs + self.random.uniform(self.diskDelayMs[node.index]) }
             node.clockMs = { [unowned self] in self.localNowMs(node.index) }
             if traceSteps {
@@ -201,9 +223,12 @@ final class Simulator {
             // Back soon, before the peer times out, so that the peer meets the restarted node.
             if !quiet, nodes[index].isUp, nodes[index].boots == boot { crash(nodes[index], downForMs: random.uniform(1...60)) }
         case .client:
-            let open = nodes.filter { ($0.shell?.acceptsWrites ?? false) && pausedInbox[$0.index] == nil }
-            if !open.isEmpty, random.pick(open).submit(id: nextRecordId) { nextRecordId += 1 }
+            sendClientCall()
             if nowMs < writesEndMs { events.push(.client, atMs: nowMs + random.uniform(1...12)) }
+        case .lateCall(let index, let call):
+            guard nodes[index].isUp, pausedInbox[index] == nil else { break }
+            trace("late sending \(call.requestId ?? "-")#\(call.attempt ?? 0) reaches node \(index)")
+            nodes[index].call(call, nowSeconds: callSeconds(index))
         case .fault:
             guard !quiet else { break }
             injectFault()
@@ -220,6 +245,28 @@ final class Simulator {
             }
         }
         return true
+    }
+
+    /// A client sends a new request, or gives up on a sending and sends its
+    /// request again; one sending in ten is held in the network and reaches
+    /// a node late, maybe after the faults, long after its client gave up.
+    private func sendClientCall() {
+        let call = (clients.open.isEmpty || random.chance(perMille: 600) ? nil : clients.retry(&random)) ?? clients.newRequest(&random)
+        if random.chance(perMille: 100) {
+            stats.lateSendings += 1
+            // By the end of the writes, so that the pair can settle after it.
+            events.push(.lateCall(to: Int(random.uniform(0...1)), call: call), atMs: min(nowMs + random.uniform(5...400), writesEndMs))
+            return
+        }
+        let open = nodes.filter { ($0.shell?.acceptsWrites ?? false) && pausedInbox[$0.index] == nil }
+        guard !open.isEmpty else { return }
+        let node = random.pick(open)
+        node.call(call, nowSeconds: callSeconds(node.index))
+    }
+
+    /// The time node `index` decides calls at (UTC seconds).
+    private func callSeconds(_ index: Int) -> Int64 {
+        SimulatedClients.callTime + Int64(localNowMs(index) / 1000)
     }
 
     private func start(_ node: SimulatedNode) {
@@ -337,8 +384,28 @@ final class Simulator {
                 trace("acknowledged g\(entry.id) at \(entry.position) by node \(node.index)")
             }
             node.acknowledged = []
+            for answer in node.answers {
+                if let entry = answer.entry { checkSyncAcknowledgement(entry, by: node) }
+                guard clients.take(answer) else { continue }
+                stats.acknowledged += 1
+                switch answer.outcome {
+                case .granted: stats.acceptedGrants += 1
+                case .refused: stats.acceptedRefusals += 1
+                }
+                trace("client took \(answer.key.requestId)#\(answer.attempt) from node \(node.index): \(answer.entry?.description ?? "\(answer.outcome)")")
+                guard let entry = answer.entry else { continue }
+                switch entry.record {
+                case .grant, .refusal:
+                    acknowledged[entry.id] = entry
+                    durabilityCheckDue = true
+                default:
+                    break
+                }
+            }
+            node.answers = []
             if !node.truncated.isEmpty {
-                everTruncated.formUnion(node.truncated.map(\.id))
+                everTruncated.formUnion(node.truncated.filter(\.isPlain).map(\.id))
+                everTruncatedRequests.formUnion(node.truncated.compactMap(\.requestKey))
                 stats.truncated += node.truncated.count
                 node.truncated = []
             }
@@ -383,5 +450,10 @@ extension Simulator.Stats {
         snapshotsInstalled += other.snapshotsInstalled
         pauses += other.pauses
         stalledMs += other.stalledMs
+        acceptedGrants += other.acceptedGrants
+        acceptedRefusals += other.acceptedRefusals
+        lateSendings += other.lateSendings
+        voids += other.voids
+        overruns += other.overruns
     }
 }

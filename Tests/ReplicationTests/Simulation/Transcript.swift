@@ -76,6 +76,6 @@ enum Transcript {
     }
 
     static func describe(_ entries: [SimulatedEntry]) -> String {
-        "[" + entries.map { "\($0.lsn)@\($0.term):g\($0.id)" }.joined(separator: " ") + "]"
+        "[" + entries.map(\.description).joined(separator: " ") + "]"
     }
 }
