@@ -3,8 +3,9 @@ import XCTest
 
 /// Many seeded runs of the pair under faults (see `Simulator`): every seed
 /// must keep the invariants, and the seeds together must have exercised the
-/// failover paths (crashes, pauses, promotions, truncations, switchovers,
-/// degrading, checkpoints, discarded logs, snapshots).
+/// failover paths (crashes, pauses, disk failures, promotions, truncations,
+/// switchovers, degrading, checkpoints, discarded logs, snapshots, late
+/// client sendings, voided grants).
 ///
 /// `LTS_SIM_SEED=<n>` runs only seed n, printing a step trace;
 /// `LTS_SIM_SEEDS=<n>` sets how many seeds each mode runs (default 5000).
@@ -65,6 +66,7 @@ final class SimulationTests: XCTestCase {
         XCTAssertGreaterThan(totals.discards, 0, "no divergence ever lay behind a checkpoint")
         XCTAssertGreaterThan(totals.snapshotsInstalled, 0, "no standby ever joined by a snapshot")
         XCTAssertGreaterThan(totals.pauses, 0, "no node was ever paused")
+        XCTAssertGreaterThan(totals.diskFailures, 0, "no disk ever failed")
         XCTAssertGreaterThan(totals.acceptedGrants, 0, "no client ever took a grant")
         XCTAssertGreaterThan(totals.acceptedRefusals, 0, "no client was ever refused")
         XCTAssertGreaterThan(totals.lateSendings, 0, "no sending ever came late")

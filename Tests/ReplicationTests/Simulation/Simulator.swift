@@ -4,7 +4,8 @@ import LTSTestSupport
 
 /// A main + standby pair in one process, against simulated time, disks and
 /// network: a fault phase (crashes, pauses, cold starts, cut and lossy
-/// directions, switchovers, clock drift), then a quiet phase (network healed, both nodes
+/// directions, switchovers, clock drift, failing disks; clients whose
+/// sendings come late), then a quiet phase (network healed, both nodes
 /// up, no faults) after which the pair must have converged.
 ///
 /// Invariant: a run is a pure function of its seed (all randomness comes
@@ -26,6 +27,7 @@ final class Simulator {
         var snapshotsInstalled = 0
         var pauses = 0
         var stalledMs: UInt64 = 0
+        var diskFailures = 0
         /// Client answers taken, by kind, and sendings that reached their node late.
         var acceptedGrants = 0
         var acceptedRefusals = 0
@@ -70,6 +72,9 @@ final class Simulator {
     /// Per node: messages that reached it while it was paused, in order;
     /// nil while it runs.
     var pausedInbox: [[ReplicationMessage]?] = [nil, nil]
+    /// Per node: its disk fails the next operation it completes (an fsync
+    /// error, or a torn write SQLite discards on recovery).
+    var failingDisk = [false, false]
     var nextRecordId: UInt64 = 1
     var clients: SimulatedClients
     let baseState: LicenseState
@@ -189,6 +194,14 @@ final class Simulator {
         guard nextMs <= endMs else { return false }
         nowMs = nextMs
         if let diskNode {
+            if failingDisk[diskNode.index] {
+                // As the node does on a store error: it stops, the write not done.
+                failingDisk[diskNode.index] = false
+                stats.diskFailures += 1
+                trace("node \(diskNode.index): the disk fails its next operation; the node stops")
+                crash(diskNode, downForMs: random.uniform(1...100))
+                return true
+            }
             diskNode.completeDiskOperation()
             return true
         }
@@ -236,6 +249,7 @@ final class Simulator {
         case .quiet:
             quiet = true
             network.heal()
+            failingDisk = [false, false]
             // Slow disks throttle a catching-up standby to a few entries per flush: they are a fault too.
             diskDelayMs = [0...2, 0...2]
             trace("quiet: network and disks healed, faults stop")
@@ -318,6 +332,10 @@ final class Simulator {
             stats.stalledMs += pauseMs
             trace("node \(node.index) paused for \(pauseMs)ms")
             events.push(.resume(node: node.index, boot: node.boots), atMs: nowMs + pauseMs)
+        case 83..<88:
+            let up = nodes.filter { $0.isUp && !$0.disk.isEmpty }
+            guard !up.isEmpty else { return }
+            failingDisk[random.pick(up).index] = true
         case 67..<75:
             for node in nodes where node.role == .primary && pausedInbox[node.index] == nil && node.requestSwitchover() {
                 stats.switchovers += 1
@@ -450,6 +468,7 @@ extension Simulator.Stats {
         snapshotsInstalled += other.snapshotsInstalled
         pauses += other.pauses
         stalledMs += other.stalledMs
+        diskFailures += other.diskFailures
         acceptedGrants += other.acceptedGrants
         acceptedRefusals += other.acceptedRefusals
         lateSendings += other.lateSendings
