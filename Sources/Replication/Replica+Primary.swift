@@ -11,6 +11,10 @@ extension Replica {
             // The standby did not catch up in time: keep serving.
             handingOverSinceMs = nil
         }
+        if let since = unconfirmedSinceMs, nowMs - since >= config.failoverTimeoutMs {
+            // No word from the peer: it is gone or cut off, as for any primary.
+            unconfirmedSinceMs = nil
+        }
         if peer == nil, standbyLostSinceMs == nil { standbyLostSinceMs = nowMs }
         if config.mode == .sync, !degraded, config.degradeAfterMs > 0, let since = standbyLostSinceMs,
            nowMs - since >= config.degradeAfterMs {

@@ -60,6 +60,11 @@ public struct Replica {
     public internal(set) var degraded = false
     /// A planned switchover waits for the standby to hold `lastLsn`.
     public internal(set) var handingOverSinceMs: UInt64?
+    /// Since when a primary that ran again after a stall of its own (a
+    /// paused process) has not heard its peer: until a message of its term
+    /// (or a higher one, which ends its role) or `failoverTimeoutMs` of
+    /// silence, it takes no write.
+    public internal(set) var unconfirmedSinceMs: UInt64?
     var lastHeartbeatMs: UInt64 = 0
     /// Snapshot transfers started (their IDs follow `incarnation`).
     var snapshotsStarted: UInt64 = 0
@@ -133,7 +138,7 @@ public struct Replica {
     }
 
     /// Whether client and admin writes may be taken now.
-    public var acceptsWrites: Bool { role == .primary && handingOverSinceMs == nil }
+    public var acceptsWrites: Bool { role == .primary && handingOverSinceMs == nil && unconfirmedSinceMs == nil }
 
     public var lastLsn: UInt64 { history.lastLsn }
 
@@ -171,6 +176,10 @@ public struct Replica {
         let stalledMs = nowMs - self.nowMs
         self.nowMs = nowMs
         guard stalledMs >= config.stallMs else { return }
+        // The standby may have taken over while this node did not run, and
+        // the requests waiting in its sockets would be decided before it
+        // reads the new term: take no write until the peer is heard again.
+        if role == .primary { unconfirmedSinceMs = nowMs }
         stalledForMsTotal += stalledMs
         lastHeardMs += stalledMs
         lastHelloMs? += stalledMs
@@ -193,6 +202,8 @@ public struct Replica {
             // A stale peer learns the current term from the answer.
             return staleReply(to: message)
         }
+        // A peer at this term has not taken over: this node is still primary.
+        unconfirmedSinceMs = nil
         switch role {
         case .primary: effects += receivePrimary(message)
         case .standby: effects += receiveStandby(message)
@@ -284,6 +295,7 @@ public struct Replica {
         precondition(role == .standby || term % 2 == UInt64(nodeIndex), "node \(nodeIndex) is primary in term \(term) of the other node")
         precondition(term >= history.lastTerm, "term \(term) is behind the log's last term \(history.lastTerm)")
         precondition(compaction.compactedLsn <= compaction.checkpointLsn, "the log is compacted past its checkpoint")
+        precondition(unconfirmedSinceMs == nil || role == .primary, "a standby has no role to confirm")
     }
 
     // MARK: Term changes
@@ -310,6 +322,7 @@ public struct Replica {
 
     mutating func stepDown() -> [ReplicaEffect] {
         role = .standby
+        unconfirmedSinceMs = nil
         peer = nil
         degraded = false
         standbyLostSinceMs = nil

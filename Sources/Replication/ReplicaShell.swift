@@ -75,6 +75,14 @@ public final class ReplicaShell {
     /// Whether client and admin writes may be taken now.
     public var acceptsWrites: Bool { replica.acceptsWrites && !isWaitingForDurable }
 
+    /// Gives the replica the host's time, without an input: the host calls
+    /// it before it decides a client's write, so that the first request
+    /// read after a pause meets the pause (`Replica.unconfirmedSinceMs`).
+    public func refreshClock() {
+        guard !isWaitingForDurable else { return }
+        replica.advanceClock(to: hostNowMs)
+    }
+
     // MARK: Inputs
 
     /// Time passes.

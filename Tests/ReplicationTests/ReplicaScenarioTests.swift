@@ -73,6 +73,57 @@ final class ReplicaScenarioTests: XCTestCase {
         """)
     }
 
+    func testAPrimaryResumedFromAPauseTakesNoWriteUntilItsPeerSpeaks() {
+        ScenarioScript.run("""
+        # Stalls of 1500 ms or more are the node's own.
+        > config stall=1500
+        > setup
+        n0: primary term=2 last=0@0 flushed=0 commit=0 peer(session=1500 flushed=0) log=[]
+        n1: standby term=2 last=0@0 flushed=0 commit=0 attached session=1500 log=[]
+        # Node 0 is paused after 1000; node 1 takes term 3.
+        > tick 1 2000
+        n1:   → persist term=3
+        n1:   → role primary term=3
+        n1:   → send heartbeat term=3 session=0 commit=0 sent=0
+        > flush 1
+        n1: durable term=3
+        # Node 0 runs again at 4000 and reads a client's request before node 1's
+        # heartbeat: it meets its pause there, and decides nothing.
+        > clock 0 4000
+        > write 0 7
+        n0: refused g7
+        > deliver 1
+        n0: receive heartbeat term=3 session=0 commit=0 sent=0
+        n0:   → persist term=3
+        n0:   → role standby term=3
+        > flush 0
+        n0: durable term=3
+        > write 0 8
+        n0: refused g8
+        """)
+    }
+
+    func testAPrimaryResumedFromAPauseWritesAgainOnceItsStandbyAnswers() {
+        ScenarioScript.run("""
+        > config stall=1500
+        > setup
+        n0: primary term=2 last=0@0 flushed=0 commit=0 peer(session=1500 flushed=0) log=[]
+        n1: standby term=2 last=0@0 flushed=0 commit=0 attached session=1500 log=[]
+        # Node 0 is paused after 1000 and runs again at 3000; node 1 did not take over.
+        > clock 0 3000
+        > write 0 7
+        n0: refused g7
+        # A message of its own term from its standby: node 0 is still primary.
+        > tick 1 1500
+        n1:   → send ack term=2 session=1500 flushed=0
+        > deliver 1
+        n0: receive ack term=2 session=1500 flushed=0
+        > write 0 8
+        n0: client g8 at 1@2
+        n0:   → send-append session=1500 prev=0@0 through=1 commit=0
+        """)
+    }
+
     func testAStandbyResumedFromAPauseDoesNotTakeOverForItsOwnSilence() {
         ScenarioScript.run("""
         # Stalls of 1500 ms or more are the node's own (setup's ticks jump 1000).

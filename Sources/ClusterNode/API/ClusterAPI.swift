@@ -91,7 +91,7 @@ final class ClusterAPI {
 
     private func switchover(_ request: HTTPRequest) {
         guard admin.authorized(request) else { return }
-        if let refusal = driver.writeRefusal { return request.respond(error: refusal) }
+        if let refusal = driver.writeRefusal() { return request.respond(error: refusal) }
         guard driver.requestSwitchover() else {
             return request.respond(error: APIError(status: 409, code: -20102,
                                                    message: "No standby is attached: a switchover needs a standby that holds the log."))

@@ -96,10 +96,14 @@ final class ClusterDriver: ReplicaHost {
     }
 
     /// Why a write cannot be taken here now, or nil when it can.
-    var writeRefusal: APIError? {
+    func writeRefusal() -> APIError? {
+        shell.refreshClock()
         if shell.acceptsWrites { return nil }
         if replica.role == .primary, shell.isWaitingForDurable {
             return APIError.unavailable("This node is taking over as primary; retry in a moment.")
+        }
+        if replica.role == .primary, replica.unconfirmedSinceMs != nil {
+            return APIError(status: 503, code: -20102, message: "This node did not run for a while and is checking that it is still the primary; retry in a moment.")
         }
         if replica.role == .primary {
             return APIError(status: 503, code: -20101, message: "A switchover is in progress; retry in a moment.")
@@ -287,7 +291,7 @@ final class ClusterDriver: ReplicaHost {
             logger.notice("now primary in term \(term) at lsn \(replica.lastLsn)")
         case .standby:
             logger.notice("standby in term \(term); the primary is \(peerURL)")
-            service.refusePending(writeRefusal ?? APIError.unavailable("This node stopped being primary."))
+            service.refusePending(writeRefusal() ?? APIError.unavailable("This node stopped being primary."))
         }
         onChange?()
     }

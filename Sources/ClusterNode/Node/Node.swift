@@ -155,7 +155,7 @@ public final class Node {
     }
 
     /// True while this node writes the log (primary or standalone).
-    private var acceptsWrites: Bool { driver?.writeRefusal == nil }
+    private var acceptsWrites: Bool { driver?.writeRefusal() == nil }
 
     /// Writes an `expire` record when a lease ran out or a request ID aged out.
     private func expireLeases() {
@@ -227,7 +227,7 @@ public final class Node {
         guard spec.method != "GET", !Self.routesServedByStandby.contains(spec.pattern) else { return spec }
         let route = spec.route
         return (spec.method, spec.pattern, HTTPServer.Route(bodyLimitBytes: route.bodyLimitBytes) { [unowned self] request in
-            if let refusal = self.driver?.writeRefusal ?? self.service?.backlogRefusal { return request.respond(error: refusal) }
+            if let refusal = self.driver?.writeRefusal() ?? self.service?.backlogRefusal { return request.respond(error: refusal) }
             route.handler(request)
         })
     }

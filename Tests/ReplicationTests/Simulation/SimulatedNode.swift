@@ -183,10 +183,12 @@ final class SimulatedNode: ReplicaHost {
         shell!.receive(message)
     }
 
-    /// A client's plain record, taken only where the shell accepts writes.
+    /// A client's plain record, taken only where the shell accepts writes
+    /// (the host's time given first, as `ClusterDriver.writeRefusal` does).
     /// - Returns: whether the node took it.
     @discardableResult
     func submit(id: UInt64) -> Bool {
+        shell?.refreshClock()
         guard let shell, shell.acceptsWrites else { return false }
         let entry = SimulatedEntry(lsn: UInt64(log.count) + 1, term: shell.replica.term, id: id)
         trace?("client g\(id) at \(entry.position)")
@@ -204,6 +206,7 @@ final class SimulatedNode: ReplicaHost {
     /// - Returns: whether the node took the call (false: a standby's 421).
     @discardableResult
     func call(_ call: ClientCall, nowSeconds: Int64) -> Bool {
+        shell?.refreshClock()
         guard let shell, shell.acceptsWrites, let requestId = call.requestId, let attempt = call.attempt else { return false }
         let key = LicenseState.RequestKey(clientUUID: call.clientUUID, requestId: requestId)
         let id = newRecordId()

@@ -72,6 +72,8 @@ final class Simulator {
     /// Per node: messages that reached it while it was paused, in order;
     /// nil while it runs.
     var pausedInbox: [[ReplicationMessage]?] = [nil, nil]
+    /// Per node: client requests that reached it while it was paused.
+    var pausedCalls: [[ClientCall]] = [[], []]
     /// Per node: its disk fails the next operation it completes (an fsync
     /// error, or a torn write SQLite discards on recovery).
     var failingDisk = [false, false]
@@ -226,9 +228,19 @@ final class Simulator {
             let node = nodes[index]
             guard node.isUp, node.boots == boot, let inbox = pausedInbox[index] else { break }
             pausedInbox[index] = nil
-            trace("node \(index) resumes with \(inbox.count) messages waiting")
-            // Everything that waited is read at once, before the first tick.
-            for message in inbox where node.isUp { node.receive(message) }
+            var calls = pausedCalls[index]
+            pausedCalls[index] = []
+            trace("node \(index) resumes with \(inbox.count) messages and \(calls.count) client requests waiting")
+            // Everything that waited is read at once, before the first tick,
+            // client requests and peer messages in any order.
+            var messages = inbox[...]
+            while node.isUp, !messages.isEmpty || !calls.isEmpty {
+                if !calls.isEmpty, messages.isEmpty || random.chance(perMille: 500) {
+                    node.call(calls.removeFirst(), nowSeconds: callSeconds(index))
+                } else {
+                    node.receive(messages.removeFirst())
+                }
+            }
             events.push(.tick(node: index, boot: boot), atMs: nowMs + random.uniform(tickEveryMs[index]))
         case .restart(let index):
             if !nodes[index].isUp { start(nodes[index]) }
@@ -239,7 +251,12 @@ final class Simulator {
             sendClientCall()
             if nowMs < writesEndMs { events.push(.client, atMs: nowMs + random.uniform(1...12)) }
         case .lateCall(let index, let call):
-            guard nodes[index].isUp, pausedInbox[index] == nil else { break }
+            guard nodes[index].isUp else { break }
+            // A paused node's socket holds the request too.
+            if pausedInbox[index] != nil {
+                pausedCalls[index].append(call)
+                break
+            }
             trace("late sending \(call.requestId ?? "-")#\(call.attempt ?? 0) reaches node \(index)")
             nodes[index].call(call, nowSeconds: callSeconds(index))
         case .fault:
@@ -369,6 +386,7 @@ final class Simulator {
     private func crash(_ node: SimulatedNode, downForMs: UInt64) {
         node.crash()
         pausedInbox[node.index] = nil
+        pausedCalls[node.index] = []
         stats.crashes += 1
         events.push(.restart(node: node.index), atMs: nowMs + downForMs)
     }
