@@ -13,4 +13,20 @@ extension NodeProcess {
         }
         return values
     }
+
+    /// Event-loop timer firings more than 250 ms late since the node started
+    /// (`lts_event_loop_lag_ms`: all of them less those in the 250 ms bucket).
+    func timerFiringsOver250MsLate() throws -> Double {
+        let values = try metrics()
+        guard let count = values["lts_event_loop_lag_ms_count"], let within = values["lts_event_loop_lag_ms_bucket{le=\"250\"}"] else {
+            throw MetricMissing(name: "lts_event_loop_lag_ms")
+        }
+        return count - within
+    }
+}
+
+/// A metric the node should export is not in its answer.
+struct MetricMissing: Error, CustomStringConvertible {
+    let name: String
+    var description: String { "the node exports no \(name)" }
 }
