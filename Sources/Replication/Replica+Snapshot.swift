@@ -110,8 +110,13 @@ extension Replica {
             incomingSnapshot = IncomingSnapshot(id: id, totalBytes: totalBytes, receivedBytes: 0)
         }
         guard var incoming = incomingSnapshot, incoming.id == id, incoming.totalBytes == totalBytes, incoming.receivedBytes == offset else {
-            // Out of order (a chunk was lost): say what is here, the primary goes back.
-            return incomingSnapshot.map { [.send(.snapshotAck(term: term, session: session, receivedBytes: $0.receivedBytes))] } ?? []
+            // Out of order (a chunk was lost): say what is here of this
+            // transfer, the primary goes back. Bytes of another transfer
+            // (an older primary's) are none of this one's: counted as its,
+            // they had the primary skip chunks this node never got.
+            guard let incomingSnapshot else { return [] }
+            let received = incomingSnapshot.id == id ? incomingSnapshot.receivedBytes : 0
+            return [.send(.snapshotAck(term: term, session: session, receivedBytes: received))]
         }
         incoming.receivedBytes += UInt64(bytes.count)
         incomingSnapshot = incoming

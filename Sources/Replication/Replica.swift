@@ -315,6 +315,8 @@ public struct Replica {
         } else {
             attached = false
             lastHelloMs = nil
+            // A snapshot of the old term's primary is of no use in the new one.
+            incomingSnapshot = nil
             effects.append(.roleChanged(.standby, term: term))
         }
         return effects

@@ -426,4 +426,99 @@ final class SnapshotScenarioTests: XCTestCase {
         n1: standby term=4 last=8@4 flushed=8 commit=8 attached session=2501 log=[1@2:g1 2@2:g2 3@2:g3 4@2:g4 5@2:g5 6@2:g6 7@4:g11 8@4:g12]
         """)
     }
+
+    func testAStandbyNeverCountsAnOldPrimarysSnapshotBytesForTheNewOnes() {
+        ScenarioScript.run("""
+        # Node 1 is new and empty; node 0 sends it a snapshot in chunks of 6 bytes, two at a time.
+        > config chunk=6 window=2
+        > start 0 term=2 log=1..6@2 checkpoint=6 compacted=4
+        n0: start boot=1 term=2 last=6@2 queue=0 checkpoint=6 compacted=4
+        > start 1
+        n1: start boot=1 term=0 last=0@0 queue=0
+        > tick 0 1000
+        n0:   → persist term=4
+        n0:   → role primary term=4
+        n0:   → send heartbeat term=4 session=0 commit=6 sent=0
+        > flush 0
+        n0: durable term=4
+        > tick 1 1
+        n1:   → send hello term=0 session=1500 node=1 last=0@0
+        > deliver 0
+        n1: receive heartbeat term=4 session=0 commit=6 sent=0
+        n1:   → persist term=4
+        n1:   → role standby term=4
+        > flush 1
+        n1: durable term=4
+        > tick 1 100
+        n1:   → send hello term=4 session=1500 node=1 last=0@0
+        > deliver 1
+        n0: receive hello term=0 session=1500 node=1 last=0@0
+        n0:   → send heartbeat term=4 session=0 commit=6 sent=0
+        n0: receive hello term=4 session=1500 node=1 last=0@0
+        n0:   → send heartbeat term=4 session=1500 commit=6 sent=0
+        n0:   → prepare-snapshot session=1500
+        > flush 0
+        n0: snapshot prepared session=1500 bytes=15
+        n0:   → send-snapshot-chunk session=1500 id=1001 offset=0 count=6 total=15
+        n0:   → send-snapshot-chunk session=1500 id=1001 offset=6 count=6 total=15
+        > deliver 0
+        n1: receive heartbeat term=4 session=0 commit=6 sent=0
+        n1: receive heartbeat term=4 session=1500 commit=6 sent=0
+        n1:   → send ack term=4 session=1500 flushed=0
+        n1: receive snapshot-chunk term=4 session=1500 id=1001 offset=0 count=6 total=15
+        n1:   → write-snapshot-chunk offset=0 count=6
+        n1:   → send snapshot-ack term=4 session=1500 received=6
+        n1: receive snapshot-chunk term=4 session=1500 id=1001 offset=6 count=6 total=15
+        n1:   → write-snapshot-chunk offset=6 count=6
+        n1:   → send snapshot-ack term=4 session=1500 received=12
+        > status 1
+        n1: standby term=4 last=0@0 flushed=0 commit=0 attached session=1500 log=[]
+        # Node 1 holds 12 bytes of transfer 1001 when node 0 crashes; node 0 comes back and takes term 6.
+        > crash 0
+        n0: crash
+        > start 0 at=1100
+        n0: start boot=2 term=4 last=6@2 queue=0 checkpoint=6 compacted=4
+        > tick 0 1101
+        n0:   → send hello term=4 session=2000 node=0 last=6@2
+        > tick 1 1101
+        n1:   → send ack term=4 session=1500 flushed=0
+        > deliver 0
+        n1: receive hello term=4 session=2000 node=0 last=6@2
+        > deliver 1
+        n0: receive ack term=4 session=1500 flushed=0
+        n0: receive snapshot-ack term=4 session=1500 received=6
+        n0: receive snapshot-ack term=4 session=1500 received=12
+        n0: receive ack term=4 session=1500 flushed=0
+        > tick 0 2200
+        n0:   → persist term=6
+        n0:   → role primary term=6
+        n0:   → send heartbeat term=6 session=0 commit=6 sent=0
+        > flush 0
+        n0: durable term=6
+        > deliver 0
+        n1: receive heartbeat term=6 session=0 commit=6 sent=0
+        n1:   → persist term=6
+        n1:   → role standby term=6
+        > flush 1
+        n1: durable term=6
+        > tick 1 2201
+        n1:   → send hello term=6 session=1500 node=1 last=0@0
+        > deliver 1
+        n0: receive hello term=6 session=1500 node=1 last=0@0
+        n0:   → send heartbeat term=6 session=1500 commit=6 sent=0
+        n0:   → prepare-snapshot session=1500
+        > flush 0
+        n0: snapshot prepared session=1500 bytes=15
+        n0:   → send-snapshot-chunk session=1500 id=2001 offset=0 count=6 total=15
+        n0:   → send-snapshot-chunk session=1500 id=2001 offset=6 count=6 total=15
+        # The first chunk of the new transfer (2001) is lost and the second arrives: node 1 holds none of
+        # 2001 (the old transfer ended with term 4), so it acknowledges nothing. Counting the 12 bytes of
+        # 1001 as those of 2001 had node 0 skip, for good, the chunk node 1 lacks.
+        > drop 0 2
+        n0 → n1 lost: heartbeat term=6 session=1500 commit=6 sent=0
+        n0 → n1 lost: snapshot-chunk term=6 session=1500 id=2001 offset=0 count=6 total=15
+        > deliver 0
+        n1: receive snapshot-chunk term=6 session=1500 id=2001 offset=6 count=6 total=15
+        """)
+    }
 }

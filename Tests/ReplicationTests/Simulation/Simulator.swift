@@ -114,7 +114,7 @@ final class Simulator {
                                mode: seed % 2 == 0 ? .sync : .async, appendEntriesMax: appendEntriesMax,
                                inFlightEntriesMax: UInt64(appendEntriesMax) * random.uniform(4...16),
                                checkpointEveryRecords: random.chance(perMille: 200) ? 0 : random.uniform(2...20),
-                               retainedRecords: random.uniform(0...6), snapshotChunkBytes: random.uniform(40...480),
+                               retainedRecords: random.uniform(0...6), snapshotChunkBytes: random.uniform(100...600),
                                snapshotWindowChunks: random.uniform(1...4))
         clockRatePerMille = [random.uniform(950...1050), random.uniform(950...1050)]
         clockOffsetMs = [random.uniform(0...10_000), random.uniform(0...10_000)]
