@@ -1,5 +1,6 @@
 import Foundation
 import LTSTestSupport
+import Platform
 
 /// The faults of the suite, one per run, each as an operator of a two-site
 /// pair would meet it. `inject` returns once the fault is over (a paused
@@ -13,7 +14,11 @@ enum FaultKind: String, CaseIterable {
     case pause
     /// The node-to-node link cut for longer than `degradeAfterMs`; clients reach both.
     case cutBoth = "cut-both"
-    /// The same cut, the clients on the primary's side only.
+    /// The same cut; once the standby has taken over and the clients have
+    /// followed it, they are cut from it and left on the old primary's side
+    /// only. Their calls to the new primary under way then hang in TCP and
+    /// reach it after the heal: late copies of calls the old primary has
+    /// answered meanwhile (issue 15, finding 2).
     case cutMainSide = "cut-main-side"
     /// The node-to-node link cut and healed again and again.
     case flap
@@ -34,8 +39,12 @@ enum FaultKind: String, CaseIterable {
     /// Grants acknowledged before the fault: admin reads need long grant lists to be heavy.
     var warmUpGrants: Int { self == .adminReads ? 8_000 : 200 }
 
-    /// Performs the fault on `run`'s pair (whose primary is `primary`), drawing durations from `random`.
-    func inject(_ run: NemesisRun, primary: Int, random: inout SplitMix64) throws {
+    /// Grants the clients get from the new primary before a one-sided cut leaves them on the old one's side.
+    static let grantsBeforeClientsCut = 50
+
+    /// Performs the fault on `run`'s pair (whose primary is `primary`) under
+    /// `load`, drawing durations from `random`.
+    func inject(_ run: NemesisRun, primary: Int, load: FaultLoad, random: inout SplitMix64) throws {
         let pair = run.pair, standby = 1 - primary
         switch self {
         case .pause:
@@ -43,10 +52,20 @@ enum FaultKind: String, CaseIterable {
             kill(pid, SIGSTOP)
             Thread.sleep(forTimeInterval: Self.pauseSeconds) // The fault itself.
             kill(pid, SIGCONT)
-        case .cutBoth, .cutMainSide:
+        case .cutBoth:
             try run.network.partition()
-            if self == .cutMainSide { try run.network.cutClients(from: standby) }
             Thread.sleep(forTimeInterval: Self.cutSeconds) // The fault itself.
+            try run.network.heal()
+        case .cutMainSide:
+            let end = Date().addingTimeInterval(Self.cutSeconds)
+            try run.network.partition()
+            try pair.waitForRole(standby, "primary")
+            guard load.waitForMore(Self.grantsBeforeClientsCut, timeoutSeconds: Self.cutSeconds) else {
+                throw TransportError("the clients did not follow the new primary")
+            }
+            try run.network.cutClients(from: standby)
+            run.note("clients cut from node \(standby) at \(NemesisRun.stamp(Date()))")
+            Thread.sleep(until: end) // The fault itself.
             try run.network.heal()
         case .flap:
             let end = Date().addingTimeInterval(Self.flapSeconds)

@@ -82,7 +82,7 @@ final class NemesisRun {
 
         var random = SplitMix64(seed: seed)
         let faultStarted = Date()
-        try kind.inject(self, primary: primary, random: &random)
+        try kind.inject(self, primary: primary, load: load, random: &random)
         note("fault \(kind.rawValue) from \(Self.stamp(faultStarted)) to \(Self.stamp(Date()))")
         try settle()
         guard load.waitForMore(Self.afterSettleGrants) else { throw TransportError("the pair does not serve after the fault") }
