@@ -10,7 +10,7 @@ APT_PACKAGES := pkg-config libuv1-dev libh2o-dev libssl-dev libsqlite3-dev libcu
 TEST_PACKAGES := iptables chromium chromium-driver python3 python3-venv
 BENCH_PACKAGES := wrk
 
-.PHONY: deps build run test sanitize sanitize-thread sanitize-address bench bench-compare clean
+.PHONY: deps build run test nemesis sanitize sanitize-thread sanitize-address bench bench-compare clean
 
 ## deps: install the missing Debian packages (with sudo when not root).
 deps:
@@ -34,6 +34,19 @@ test: deps
 	$(SWIFT) test --disable-swift-testing
 	tests/client-link/check.sh
 	tests/portal/run.sh
+
+## nemesis: the real-process fault suite of issue 15 (needs root: network
+## namespaces and iptables) for MINUTES minutes of random fault runs on a
+## debug build (`make test` runs each fault kind once). It prints its seed
+## (LTS_NEMESIS_SEED=S replays the sequence; LTS_NEMESIS_KINDS=a,b keeps
+## some kinds), a line per run and a table per fault kind; it fails on any
+## violation and keeps the logs and data of each failing run (paths printed).
+MINUTES ?= 10
+
+nemesis: deps
+	@APT_PACKAGES="iptables" deploy/install-packages.sh
+	$(SWIFT) build --build-tests
+	LTS_NEMESIS_MINUTES=$(MINUTES) $(SWIFT) test --disable-swift-testing --skip-build --filter 'ProcessTests.NemesisTests'
 
 ## sanitize: the test suite under ThreadSanitizer, then AddressSanitizer.
 ## Each sanitizer builds in its own scratch path (.build-tsan, .build-asan),

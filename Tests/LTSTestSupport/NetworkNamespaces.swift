@@ -9,13 +9,24 @@ import Transport
 /// all of node `i`'s (with the test, its client, too) and `heal()` lets
 /// everything through again. Needs root, `ip` and `iptables`.
 ///
+/// With `clients: true` a third namespace holds client threads (see
+/// `enterClients`), joined the same way: their traffic to the nodes is
+/// forwarded here too, so `cutClients(from:)` can cut them from one node
+/// while the test itself still reaches both (to watch them).
+///
 /// Invariant: everything `init` made is removed by `remove()` (also called
 /// on deinit), whatever state the test stopped in.
 public final class NetworkNamespaces {
-    /// The /24 networks of the two nodes' links (their own test hosts).
-    static let subnets = ["10.231.0", "10.231.1"]
+    /// The /24 networks of the two nodes' links and of the clients' link.
+    static let subnets = ["10.231.0", "10.231.1", "10.231.2"]
+    /// `setns(2)`, which Swift's Glibc module does not declare.
+    private typealias SetNamespace = @convention(c) (Int32, Int32) -> Int32
+    private static let cloneNewNet: Int32 = 0x4000_0000
 
     public let names: [String]
+    /// The clients' namespace, when asked for.
+    public let clientsName: String?
+    /// The test namespace's end of each link: node 0, node 1, then the clients'.
     private let hostLinks: [String]
     /// The DROP rules in place, each `[chain, match...]`, oldest first.
     private var dropRules: [[String]] = []
@@ -30,14 +41,15 @@ public final class NetworkNamespaces {
         return nil
     }
 
-    public init() throws {
+    public init(clients: Bool = false) throws {
         let tag = String(UUID().uuidString.prefix(6)).lowercased()
         names = ["lts\(tag)0", "lts\(tag)1"]
-        hostLinks = ["lh\(tag)0", "lh\(tag)1"]
+        clientsName = clients ? "lts\(tag)c" : nil
+        hostLinks = ["lh\(tag)0", "lh\(tag)1"] + (clients ? ["lh\(tag)c"] : [])
         do {
             try Self.run("/usr/sbin/sysctl", "-qw", "net.ipv4.ip_forward=1")
-            for index in 0..<2 {
-                let name = names[index], host = hostLinks[index], peer = "ln\(index)\(tag)", net = Self.subnets[index]
+            for index in hostLinks.indices {
+                let name = index < 2 ? names[index] : clientsName!, host = hostLinks[index], peer = "ln\(index)\(tag)", net = Self.subnets[index]
                 try Self.run("/usr/sbin/ip", "netns", "add", name)
                 try Self.run("/usr/sbin/ip", "link", "add", host, "type", "veth", "peer", "name", peer)
                 try Self.run("/usr/sbin/ip", "link", "set", peer, "netns", name)
@@ -78,7 +90,27 @@ public final class NetworkNamespaces {
         try drop([["FORWARD", "-i", link], ["FORWARD", "-o", link], ["INPUT", "-i", link], ["OUTPUT", "-o", link]])
     }
 
-    /// Removes every rule `partition` and `isolate` added, so that all
+    /// Drops the clients' traffic with node `index` (both directions), as on
+    /// a cut that leaves the clients on the other node's side; the test still
+    /// reaches both nodes. Needs `clients: true`.
+    public func cutClients(from index: Int) throws {
+        precondition(clientsName != nil && names.indices.contains(index), "no clients' namespace or no node \(index)")
+        try drop([["FORWARD", "-i", hostLinks[2], "-o", hostLinks[index]], ["FORWARD", "-i", hostLinks[index], "-o", hostLinks[2]]])
+    }
+
+    /// Moves the calling thread (only it) into the clients' namespace: the
+    /// sockets it opens from now on are the clients'. For a thread of its
+    /// own that ends with its work, never a pooled one.
+    public func enterClients() throws {
+        guard let clientsName else { throw TransportError("no clients' namespace was made") }
+        let fd = open("/var/run/netns/\(clientsName)", O_RDONLY)
+        guard fd >= 0 else { throw TransportError("cannot open the namespace \(clientsName): errno \(errno)") }
+        defer { close(fd) }
+        let setns = unsafeBitCast(dlsym(nil, "setns"), to: SetNamespace.self)
+        guard setns(fd, Self.cloneNewNet) == 0 else { throw TransportError("setns(\(clientsName)) failed: errno \(errno)") }
+    }
+
+    /// Removes every rule `partition`, `isolate` and `cutClients` added, so that all
     /// traffic flows again.
     public func heal() throws {
         var failure: Error?
@@ -106,9 +138,9 @@ public final class NetworkNamespaces {
         guard !removed else { return }
         removed = true
         try? heal()
-        for index in 0..<2 {
-            try? Self.run("/usr/sbin/ip", "link", "del", hostLinks[index])
-            try? Self.run("/usr/sbin/ip", "netns", "del", names[index])
+        for (index, link) in hostLinks.enumerated() {
+            try? Self.run("/usr/sbin/ip", "link", "del", link)
+            try? Self.run("/usr/sbin/ip", "netns", "del", index < 2 ? names[index] : clientsName!)
         }
     }
 
