@@ -35,7 +35,7 @@ test: deps
 	tests/client-link/check.sh
 	tests/portal/run.sh
 
-## nemesis: the real-process fault suite of issue 15 (needs root: network
+## nemesis: the real-process fault suite (needs root: network
 ## namespaces and iptables) for MINUTES minutes of random fault runs on a
 ## debug build (`make test` runs each fault kind once). It prints its seed
 ## (LTS_NEMESIS_SEED=S replays the sequence; LTS_NEMESIS_KINDS=a,b keeps
