@@ -8,10 +8,13 @@ import XCTest
 /// client sendings, voided grants).
 ///
 /// `LTS_SIM_SEED=<n>` runs only seed n, printing a step trace;
-/// `LTS_SIM_SEEDS=<n>` sets how many seeds each mode runs (default 5000).
+/// `LTS_SIM_SEEDS=<n>` sets how many seeds each mode runs (default 5000);
+/// `LTS_SIM_FIRST=<k>` starts each mode at its k-th seed (default 0), so a
+/// long run can be split into ranges run side by side.
 final class SimulationTests: XCTestCase {
     private static let environment = ProcessInfo.processInfo.environment
     private static let seedsPerMode = environment["LTS_SIM_SEEDS"].flatMap(UInt64.init) ?? 5_000
+    private static let firstSeedIndex = environment["LTS_SIM_FIRST"].flatMap(UInt64.init) ?? 0
     /// Seeds beyond the default range that once failed, run every time: two
     /// empty standbys each waiting for the other (2892, with pauses), a
     /// stale snapshot copy releasing the one the standby waited for (30676,
@@ -40,7 +43,8 @@ final class SimulationTests: XCTestCase {
         }
         var failures: [String] = []
         var totals = Simulator.Stats()
-        let seeds = (0..<Self.seedsPerMode).map { 2 * $0 + parity } + Self.regressionSeeds.filter { $0 % 2 == parity }
+        let seeds = (Self.firstSeedIndex..<Self.firstSeedIndex + Self.seedsPerMode).map { 2 * $0 + parity }
+            + Self.regressionSeeds.filter { $0 % 2 == parity }
         for seed in seeds {
             let simulator = Simulator(seed: seed)
             SimulationCrashReporter.running(simulator)
@@ -52,7 +56,7 @@ final class SimulationTests: XCTestCase {
         }
         SimulationCrashReporter.finished()
         for failure in failures { XCTFail(failure) }
-        print("\(Self.seedsPerMode) seeds, parity \(parity): \(totals)")
+        print("\(Self.seedsPerMode) seeds from index \(Self.firstSeedIndex), parity \(parity): \(totals)")
         // Coverage: too few seeds, or a run cut short by failures, proves nothing either way.
         guard Self.seedsPerMode >= 1_000, failures.isEmpty else { return }
         XCTAssertGreaterThan(totals.acknowledged, 0, "no record was ever acknowledged")
