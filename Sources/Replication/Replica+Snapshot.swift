@@ -50,6 +50,8 @@ extension Replica {
     mutating func receiveSnapshotAck(session: UInt64, receivedBytes: UInt64) -> [ReplicaEffect] {
         guard var peer, peer.session == session, var transfer = peer.snapshot else { return [] }
         peer.lastHeardMs = nowMs
+        transfer.reportedBytes = receivedBytes
+        peer.snapshot = transfer
         if receivedBytes > transfer.ackedBytes, receivedBytes <= transfer.sentBytes {
             transfer.ackedBytes = receivedBytes
             transfer.lastProgressMs = nowMs
@@ -88,10 +90,12 @@ extension Replica {
     }
 
     /// A transfer that made no progress for a failover timeout (a lost
-    /// chunk or ack) goes back to what the standby acknowledged.
+    /// chunk or ack) goes back to what the standby acknowledged, or to what
+    /// it last said it holds if that is less (it started over).
     mutating func resendStalledSnapshot() -> [ReplicaEffect] {
         guard var peer, var transfer = peer.snapshot, transfer.totalBytes != nil, !transfer.isComplete,
               nowMs - transfer.lastProgressMs >= config.failoverTimeoutMs else { return [] }
+        transfer.ackedBytes = min(transfer.ackedBytes, transfer.reportedBytes ?? transfer.ackedBytes)
         transfer.sentBytes = transfer.ackedBytes
         transfer.lastProgressMs = nowMs
         peer.snapshot = transfer

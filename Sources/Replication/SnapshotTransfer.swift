@@ -12,6 +12,10 @@ public struct SnapshotTransfer: Equatable {
     public var ackedBytes: UInt64 = 0
     /// When the standby last acknowledged something (or the transfer began).
     public var lastProgressMs: UInt64
+    /// What the standby's latest acknowledgement said it holds, which may
+    /// be less than `ackedBytes`: a late first chunk of an older transfer
+    /// can make it start over. A stalled transfer goes back to it.
+    public var reportedBytes: UInt64?
 
     public var isComplete: Bool { totalBytes.map { ackedBytes == $0 } ?? false }
 }
