@@ -59,23 +59,12 @@ public extension LicenseState {
         }
     }
 
-    /// The records for the other node's `answer` to a request.
+    /// The records for the other node's `answer` (a grant that answered no
+    /// request ID included).
     /// - Parameter isKnown: whether the answer is a grant this log holds.
     private func reconciliation(of answer: RememberedAnswer, isKnown: Bool) -> [LogRecord] {
-        let key: RequestKey
-        switch answer {
-        case .granted(let grant):
-            guard let grantKey = grant.requestKey else { return isKnown ? [] : [.grant(grant)] }
-            key = grantKey
-        case .refused(let refusal):
-            key = refusal.key
-        }
-        guard let mine = requests[key] else {
-            switch answer {
-            case .granted(let grant): return isKnown ? [] : [.grant(grant)]
-            case .refused(let refusal): return [.refusal(refusal)]
-            }
-        }
+        if case .granted(let grant) = answer, grant.requestKey == nil { return isKnown ? [] : [answer.record] }
+        guard let mine = requests[answer.key] else { return isKnown ? [] : [answer.record] }
         guard mine.isSuperseded(byAttempt: answer.attempt) else { return [] }
         switch (answer, mine) {
         case (.granted(let grant), .granted(let held)) where held.grantId == grant.grantId:
