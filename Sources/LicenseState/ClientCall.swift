@@ -35,6 +35,11 @@ public struct ClientCall: Equatable {
         self.process = process
         self.attempt = attempt
     }
+
+    /// The request this call repeats or starts, when it names one.
+    public var requestKey: LicenseState.RequestKey? {
+        requestId.map { LicenseState.RequestKey(clientUUID: clientUUID, requestId: $0) }
+    }
 }
 
 /// The answer to a client call, before it is logged.

@@ -8,14 +8,17 @@ extension LicenseState {
     /// - Parameters:
     ///   - grantId: the ID the grant gets if there is one (random, from the shell).
     ///   - now: the time of the decision (UTC seconds).
+    ///   - remembered: the answer remembered for the call's request ID
+    ///     (`ClientCall.requestKey`), if there is one.
     ///
     /// A request ID answered before gets that answer again: a grant whatever
     /// the attempt (it is logged as answered again when this attempt is
     /// later than the one it answered), a refusal when this attempt is not
     /// later than the refused one. A later attempt than a refused one is
     /// decided afresh: the client never took that refusal.
-    public func decide(_ call: ClientCall, kind: Grant.Kind, grantId: String, now: Int64) -> CallOutcome {
-        if let requestId = call.requestId, let answer = requests[RequestKey(clientUUID: call.clientUUID, requestId: requestId)] {
+    public func decide(_ call: ClientCall, kind: Grant.Kind, grantId: String, now: Int64, remembered: RememberedAnswer?) -> CallOutcome {
+        precondition(remembered == nil || remembered?.key == call.requestKey, "an answer remembered for another request")
+        if let answer = remembered {
             switch answer {
             case .granted(var grant):
                 guard answer.isSuperseded(byAttempt: call.attempt) else { return .repeated(grant) }

@@ -37,14 +37,18 @@ public extension LicenseState {
     /// by this node's own checks (a reconciled alert email could only be
     /// sent a second time). Nor are voids: the answers they make way for
     /// follow them in the other log, and are weighed here again.
-    /// - Parameter grantIsKnown: whether this log holds a grant with that ID
-    ///   (the state keeps only live leases and remembered requests).
-    func reconciliation(of record: LogRecord, grantIsKnown: (String) -> Bool) -> [LogRecord] {
+    /// - Parameters:
+    ///   - remembered: the answer this log remembers for the record's
+    ///     request (`LogRecord.answeredRequest`), if there is one.
+    ///   - grantIsKnown: whether this log holds a grant with that ID
+    ///     (the state keeps only live leases).
+    func reconciliation(of record: LogRecord, remembered: RememberedAnswer?, grantIsKnown: (String) -> Bool) -> [LogRecord] {
+        precondition(remembered == nil || remembered?.key == record.answeredRequest, "an answer remembered for another request")
         switch record {
         case .grant(let grant), .grantAnsweredAgain(let grant, _):
-            return reconciliation(of: .granted(grant), isKnown: grantIsKnown(grant.grantId))
+            return reconciliation(of: .granted(grant), mine: remembered, isKnown: grantIsKnown(grant.grantId))
         case .refusal(let refusal):
-            return reconciliation(of: .refused(refusal), isKnown: false)
+            return reconciliation(of: .refused(refusal), mine: remembered, isKnown: false)
         case .renewLease(let grantId, let expiresAt, _):
             return (leases[grantId]?.expiresAt ?? .max) < expiresAt ? [record] : []
         case .releaseLease(let grantId, _):
@@ -61,10 +65,12 @@ public extension LicenseState {
 
     /// The records for the other node's `answer` (a grant that answered no
     /// request ID included).
-    /// - Parameter isKnown: whether the answer is a grant this log holds.
-    private func reconciliation(of answer: RememberedAnswer, isKnown: Bool) -> [LogRecord] {
+    /// - Parameters:
+    ///   - mine: the answer this log remembers for the same request.
+    ///   - isKnown: whether the answer is a grant this log holds.
+    private func reconciliation(of answer: RememberedAnswer, mine: RememberedAnswer?, isKnown: Bool) -> [LogRecord] {
         if case .granted(let grant) = answer, grant.requestKey == nil { return isKnown ? [] : [answer.record] }
-        guard let mine = requests[answer.key] else { return isKnown ? [] : [answer.record] }
+        guard let mine else { return isKnown ? [] : [answer.record] }
         guard mine.isSuperseded(byAttempt: answer.attempt) else { return [] }
         switch (answer, mine) {
         case (.granted(let grant), .granted(let held)) where held.grantId == grant.grantId:

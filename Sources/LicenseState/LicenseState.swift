@@ -1,13 +1,11 @@
 /// The whole domain state of a node: imported licenses, item usage, handshake
-/// codes, open leases, remembered answers to request IDs and the admin password.
+/// codes, open leases and the admin password. Remembered answers to request
+/// IDs are kept apart (`RequestBook`, or a node's store), so that the state
+/// stays small however many requests a node remembers.
 ///
 /// Invariant: the state is a deterministic function of the records applied
 /// to it (`apply`); nothing here reads a clock, a file or a socket.
 public struct LicenseState: Equatable {
-    /// How long a request ID is remembered for idempotent retries. Longer
-    /// than a client buffers reports (7 days), so a late delivery is still
-    /// recognized.
-    public static let requestRetentionSeconds: Int64 = 8 * UTCTime.secondsPerDay
 
     /// Usage of one license item.
     public struct ItemUsage: Equatable {
@@ -45,11 +43,6 @@ public struct LicenseState: Equatable {
     public private(set) var items: [String: ItemUsage] = [:]
     public private(set) var handshakes: [String: Handshake] = [:]
     public private(set) var leases: [String: Lease] = [:]
-    public private(set) var requests: [RequestKey: RememberedAnswer] = [:]
-    /// Request keys in the order they were first answered, for pruning. Readable in
-    /// the module so `StateSnapshotCodec` can write requests in this order.
-    private(set) var requestOrder: [RequestKey] = []
-    private(set) var requestOrderStart = 0
     public private(set) var adminPassword: PasswordHash?
     public private(set) var grantsTotal: Int64 = 0
     /// Usage per 2-hour bucket, item and code (statistics).
@@ -63,21 +56,13 @@ public struct LicenseState: Equatable {
     public init() {}
 
     /// A state restored from a snapshot (`StateSnapshotCodec`).
-    /// - Parameters:
-    ///   - requestsInAnswerOrder: the remembered requests, oldest answer
-    ///     first: the order `expire` prunes them in. Each key appears once.
     init(licenses: [String: LicenseFile], items: [String: ItemUsage], handshakes: [String: Handshake], leases: [String: Lease],
-         requestsInAnswerOrder: [(key: RequestKey, answer: RememberedAnswer)], adminPassword: PasswordHash?, grantsTotal: Int64,
+         adminPassword: PasswordHash?, grantsTotal: Int64,
          usage: UsageStatistics, recentCalls: RecentCalls, alerts: AlertBook, alertSettings: AlertSettings?) {
         self.licenses = licenses
         self.items = items
         self.handshakes = handshakes
         self.leases = leases
-        for (key, answer) in requestsInAnswerOrder {
-            // The codec refuses duplicates before it gets here; one here is a programmer error.
-            precondition(requests.updateValue(answer, forKey: key) == nil, "request \(key) restored twice")
-        }
-        requestOrder = requestsInAnswerOrder.map(\.key)
         self.adminPassword = adminPassword
         self.grantsTotal = grantsTotal
         self.usage = usage
@@ -114,7 +99,6 @@ public struct LicenseState: Equatable {
             leases[grantId] = nil
         case .expire(let at):
             leases = leases.filter { $0.value.expiresAt > at }
-            pruneRequests(before: at - Self.requestRetentionSeconds)
             usage.prune(before: at - UsageStatistics.retentionSeconds)
         case .setAdminPassword(let hash, _):
             adminPassword = hash
@@ -126,33 +110,16 @@ public struct LicenseState: Equatable {
             alerts.delivered(emailId: emailId, error: error, at: at)
         case .setAlertSettings(let settings, _):
             alertSettings = settings
-        case .refusal(let refusal):
-            remember(.refused(refusal), for: refusal.key)
         case .voidGrant(let grant, _):
             voidGrant(grant)
-        case .grantAnsweredAgain(let grant, _):
-            guard let key = grant.requestKey, case .granted(let remembered) = requests[key], remembered.grantId == grant.grantId,
-                  RememberedAnswer.granted(remembered).isSuperseded(byAttempt: grant.attempt) else { return }
-            requests[key] = .granted(grant)
+        case .refusal, .grantAnsweredAgain:
+            // They change only a remembered answer (`RequestBook`).
+            break
         }
-    }
-
-    /// Makes `answer` the one a repeat of the request gets. An answer of
-    /// another time than the one it replaces moves its key to the end of the
-    /// pruning order, so the keys stay in the order of their answers' times
-    /// (but for reconciled answers, which carry the other node's times and
-    /// are forgotten late rather than early).
-    private mutating func remember(_ answer: RememberedAnswer, for key: RequestKey) {
-        guard let replaced = requests.updateValue(answer, forKey: key) else { return requestOrder.append(key) }
-        guard replaced.at != answer.at,
-              let index = requestOrder[requestOrderStart...].firstIndex(of: key) else { return }
-        requestOrder.remove(at: index)
-        requestOrder.append(key)
     }
 
     private mutating func applyGrant(_ grant: Grant) {
         grantsTotal += 1
-        if let key = grant.requestKey { remember(.granted(grant), for: key) }
         guard var usage = items[grant.itemId] else { return }
         self.usage.add(grant)
         recentCalls.granted(code: grant.handshakeCode, at: grant.at)
@@ -194,19 +161,6 @@ public struct LicenseState: Equatable {
         items[grant.itemId] = usage
     }
 
-    private mutating func pruneRequests(before cutoff: Int64) {
-        while requestOrderStart < requestOrder.count {
-            let key = requestOrder[requestOrderStart]
-            if let answer = requests[key], answer.at >= cutoff { break }
-            requests[key] = nil
-            requestOrderStart += 1
-        }
-        if requestOrderStart > 1024, requestOrderStart * 2 > requestOrder.count {
-            requestOrder.removeFirst(requestOrderStart)
-            requestOrderStart = 0
-        }
-    }
-
     // MARK: Reading
 
     /// Units in use of an item at `now`: scans consumed, devices in the
@@ -227,14 +181,11 @@ public struct LicenseState: Equatable {
         leases.values.filter { $0.itemId == itemId && $0.expiresAt > now }
     }
 
-    /// True when an `expire(at: now)` record would change something.
+    /// True when an `expire(at: now)` record would change the state (the
+    /// keeper of remembered answers says apart whether it would forget one).
     public func needsExpiry(now: Int64) -> Bool {
         if leases.values.contains(where: { $0.expiresAt <= now }) { return true }
-        if usage.hasBuckets(endingBy: now - UsageStatistics.retentionSeconds) { return true }
-        guard requestOrderStart < requestOrder.count, let oldest = requests[requestOrder[requestOrderStart]] else {
-            return requestOrderStart < requestOrder.count
-        }
-        return oldest.at < now - Self.requestRetentionSeconds
+        return usage.hasBuckets(endingBy: now - UsageStatistics.retentionSeconds)
     }
 
     /// The items of a handshake code in the order grants try them: as the
@@ -252,7 +203,7 @@ public struct LicenseState: Equatable {
 
     public static func == (lhs: LicenseState, rhs: LicenseState) -> Bool {
         lhs.licenses == rhs.licenses && lhs.items == rhs.items && lhs.handshakes == rhs.handshakes && lhs.leases == rhs.leases
-            && lhs.requests == rhs.requests && lhs.adminPassword == rhs.adminPassword && lhs.grantsTotal == rhs.grantsTotal
+            && lhs.adminPassword == rhs.adminPassword && lhs.grantsTotal == rhs.grantsTotal
             && lhs.usage == rhs.usage && lhs.recentCalls == rhs.recentCalls && lhs.alerts == rhs.alerts
             && lhs.alertSettings == rhs.alertSettings
     }

@@ -49,6 +49,41 @@ public enum RememberedAnswer: Equatable {
         guard let mine = self.attempt, let other = attempt else { return false }
         return other > mine
     }
+
+    /// The answer a repeat of `record`'s request gets once `record` is
+    /// applied, when `current` is the one it got before; nil when `record`
+    /// leaves the answer as it is. A grant or refusal of a request becomes
+    /// its answer; a grant answered again replaces the same grant when its
+    /// attempt is later; nothing else changes an answer. This is the one
+    /// rule every keeper of remembered answers applies (`RequestBook`, and
+    /// the node's store).
+    public static func after(_ record: LogRecord, replacing current: RememberedAnswer?) -> RememberedAnswer? {
+        switch record {
+        case .grant(let grant) where grant.requestKey != nil:
+            return .granted(grant)
+        case .refusal(let refusal):
+            return .refused(refusal)
+        case .grantAnsweredAgain(let grant, _):
+            guard grant.requestKey != nil, case .granted(let held)? = current, held.grantId == grant.grantId,
+                  current!.isSuperseded(byAttempt: grant.attempt) else { return nil }
+            return .granted(grant)
+        default:
+            return nil
+        }
+    }
+}
+
+extension LogRecord {
+    /// The request whose remembered answer this record may change
+    /// (`RememberedAnswer.after`): a grant's, a refusal's or a grant
+    /// answered again; nil for every other record.
+    public var answeredRequest: LicenseState.RequestKey? {
+        switch self {
+        case .grant(let grant), .grantAnsweredAgain(let grant, _): return grant.requestKey
+        case .refusal(let refusal): return refusal.key
+        default: return nil
+        }
+    }
 }
 
 /// A refusal of a retried request (attempt 2 or later), logged so that no

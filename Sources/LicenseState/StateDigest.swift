@@ -27,11 +27,6 @@ extension LicenseState {
             writer.string(lease.device)
             writer.signed(lease.expiresAt)
         }
-        for (key, answer) in requests.sorted(by: { ($0.key.clientUUID, $0.key.requestId) < ($1.key.clientUUID, $1.key.requestId) }) {
-            writer.string(key.clientUUID)
-            writer.string(key.requestId)
-            writer.data(LogRecordCodec.encode(answer.record))
-        }
         if let password = adminPassword { writer.data(password.hash) }
         writer.signed(grantsTotal)
         StateSnapshotCodec.writeAlertParts(self, into: &writer)

@@ -5,22 +5,22 @@ import WireFormat
 /// checkpoint at an LSN so that it can truncate its log behind it.
 ///
 /// Invariant: `decode(encode(s))` is a state equal to `s` (and with the same
-/// `digest`) that also behaves the same as `s` under every later `apply`:
-/// remembered requests come back in the order they were answered, which is the
-/// order `expire` prunes them in. Equal states whose requests were answered in
-/// the same order encode to the same bytes (dictionaries are written sorted by
+/// `digest`) that also behaves the same as `s` under every later `apply`.
+/// Equal states encode to the same bytes (dictionaries are written sorted by
 /// key). `decode` refuses anything `encode` cannot have written (another
 /// version, trailing bytes, keys out of order or repeated, an item whose
 /// license is missing) with `BinaryReader.Malformed`, rather than guess.
 ///
 /// Layout, after the version byte: licenses, item usages, handshakes and
-/// leases (each a count, then entries in ascending key order), requests
-/// (a count, then their answers oldest first, each a grant record or, from
-/// version 3 on, a refusal record), the admin password (a presence flag
-/// and a record) and `grantsTotal`; from version 2 on, the usage statistics,
-/// the recent calls, the alert book and the alert settings. Version 1
-/// snapshots (written before statistics and alerts existed) still decode,
-/// with those parts empty; version 2 ones (before logged refusals) too.
+/// leases (each a count, then entries in ascending key order), up to version
+/// 3 the remembered requests (a count, then their answers oldest first, each
+/// a grant record or, from version 3 on, a refusal record), the admin
+/// password (a presence flag and a record) and `grantsTotal`; from version 2
+/// on, the usage statistics, the recent calls, the alert book and the alert
+/// settings. Version 1 snapshots (written before statistics and alerts
+/// existed) still decode, with those parts empty; version 2 ones (before
+/// logged refusals) and version 3 ones (which held remembered requests,
+/// kept apart since: `decodeWithRequests` gives them back) too.
 ///
 /// The state keeps a license as parsed, not its original bytes, so a license
 /// is written as its signed bytes plus its signature and decoded by parsing the
@@ -30,7 +30,7 @@ import WireFormat
 /// caller should decode a checkpoint once before truncating the log behind it.
 public enum StateSnapshotCodec {
     /// The first byte of every snapshot; `decode` refuses any other.
-    public static let formatVersion: UInt8 = 3
+    public static let formatVersion: UInt8 = 4
 
     /// The snapshot bytes of `state`.
     public static func encode(_ state: LicenseState) -> [UInt8] {
@@ -75,18 +75,6 @@ public enum StateSnapshotCodec {
             writer.signed(lease.expiresAt)
         }
 
-        // Oldest answer first: `expire` prunes from the front of this order, so
-        // sorting these by key would change which requests a later expire forgets.
-        let order = state.requestOrder[state.requestOrderStart...]
-        precondition(order.count == state.requests.count, "\(order.count) request keys in order for \(state.requests.count) requests")
-        writer.unsigned(UInt64(order.count))
-        for key in order {
-            guard let answer = state.requests[key] else { preconditionFailure("request \(key) is in the order but not remembered") }
-            // Decode takes the key from the answer.
-            precondition(answer.key == key, "an answer stored under \(key)")
-            writer.data(LogRecordCodec.encode(answer.record))
-        }
-
         writer.bool(state.adminPassword != nil)
         if let password = state.adminPassword { writer.data(LogRecordCodec.encode(.setAdminPassword(password, at: 0))) }
         writer.signed(state.grantsTotal)
@@ -94,10 +82,18 @@ public enum StateSnapshotCodec {
         return writer.bytes
     }
 
-    /// The state `bytes` hold.
+    /// The state `bytes` hold (remembered requests of a version 3 or older
+    /// snapshot left out).
     /// - Throws: `BinaryReader.Malformed` when `bytes` are not exactly a
     ///   snapshot `encode` can have written.
     public static func decode(_ bytes: [UInt8]) throws -> LicenseState {
+        try decodeWithRequests(bytes).state
+    }
+
+    /// The state `bytes` hold and, for a snapshot of version 3 or older,
+    /// the remembered answers it held, oldest first (empty from version 4 on).
+    /// - Throws: `BinaryReader.Malformed` as `decode`.
+    public static func decodeWithRequests(_ bytes: [UInt8]) throws -> (state: LicenseState, requests: [RememberedAnswer]) {
         var reader = BinaryReader(bytes)
         let version = try reader.byte()
         guard (1...formatVersion).contains(version) else { throw BinaryReader.Malformed() }
@@ -132,9 +128,9 @@ public enum StateSnapshotCodec {
             return lease
         }
 
-        var requests: [(key: LicenseState.RequestKey, answer: RememberedAnswer)] = []
+        var requests: [RememberedAnswer] = []
         var requestKeys = Set<LicenseState.RequestKey>()
-        for _ in 0..<(try reader.unsigned()) {
+        for _ in 0..<(version <= 3 ? try reader.unsigned() : 0) {
             let answer: RememberedAnswer, key: LicenseState.RequestKey
             switch try LogRecordCodec.decode(try reader.data()) {
             case .grant(let grant):
@@ -146,7 +142,7 @@ public enum StateSnapshotCodec {
                 throw BinaryReader.Malformed()
             }
             guard requestKeys.insert(key).inserted else { throw BinaryReader.Malformed() }
-            requests.append((key, answer))
+            requests.append(answer)
         }
 
         var adminPassword: PasswordHash?
@@ -161,9 +157,10 @@ public enum StateSnapshotCodec {
         let parts = version == 1 ? AlertParts() : try readAlertParts(&reader)
         guard reader.isAtEnd else { throw BinaryReader.Malformed() }
 
-        return LicenseState(licenses: licenses, items: items, handshakes: handshakes, leases: leases, requestsInAnswerOrder: requests,
-                            adminPassword: adminPassword, grantsTotal: grantsTotal, usage: parts.usage, recentCalls: parts.recentCalls,
-                            alerts: parts.alerts, alertSettings: parts.alertSettings)
+        let state = LicenseState(licenses: licenses, items: items, handshakes: handshakes, leases: leases,
+                                 adminPassword: adminPassword, grantsTotal: grantsTotal, usage: parts.usage, recentCalls: parts.recentCalls,
+                                 alerts: parts.alerts, alertSettings: parts.alertSettings)
+        return (state, requests)
     }
 
     // MARK: Statistics and alerts (version 2)

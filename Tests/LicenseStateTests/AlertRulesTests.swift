@@ -92,7 +92,7 @@ final class AlertRulesTests: XCTestCase {
         assertGranted(h.call(code, client: "a", product: "viewer", at: t))
         assertGranted(h.call(code, client: "b", product: "viewer", at: t))
         let refused = ClientCall(handshakeCode: code, clientUUID: "c", product: "viewer")
-        assertRefused(h.state.decide(refused, kind: .authorize, grantId: "x", now: t + 1), code: -20120)
+        assertRefused(h.state.decide(refused, kind: .authorize, grantId: "x", now: t + 1, remembered: nil), code: -20120)
         XCTAssertEqual(h.state.fullConcurrentItems(for: refused, now: t + 1), ["inst-1"])
         h.apply(.tallyCalls(CallTally(refusedByCode: [code: 2], overuseByItem: ["inst-1": 2]), at: t + 60))
         let update = try XCTUnwrap(check(&h, at: t + 61))

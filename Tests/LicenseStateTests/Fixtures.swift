@@ -64,14 +64,16 @@ struct FixtureError: Error, CustomStringConvertible {
     var description: String
 }
 
-/// A state plus the log of every record applied to it.
+/// A state and its remembered answers, plus the log of every record applied to them.
 struct Harness {
     var state = LicenseState()
+    var requests = RequestBook()
     var log: [LogRecord] = []
     private var grantSequence = 0
 
     mutating func apply(_ record: LogRecord) {
         state.apply(record)
+        requests.apply(record)
         log.append(record)
     }
 
@@ -103,7 +105,8 @@ struct Harness {
                        process: String? = nil, at now: Int64) -> CallOutcome {
         let call = ClientCall(handshakeCode: code, clientUUID: client, product: product, requestId: requestId, scans: scans,
                               domain: domain, appId: appId, process: process, attempt: attempt)
-        let outcome = state.decide(call, kind: kind, grantId: nextGrantId(), now: now)
+        let outcome = state.decide(call, kind: kind, grantId: nextGrantId(), now: now,
+                                   remembered: call.requestKey.flatMap(requests.answer(for:)))
         switch outcome {
         case .grant(let grant): apply(.grant(grant))
         case .repeatedToLaterAttempt(let grant): apply(.grantAnsweredAgain(grant, at: now))
@@ -196,7 +199,12 @@ func assertSuccess<T>(_ result: Result<T, LicenseError>, _ message: @autoclosure
     }
 }
 
-extension LicenseState {
+extension Harness {
+    /// What reconciliation logs for `record`, weighed against this harness's remembered answer.
+    func reconciliation(of record: LogRecord, grantIsKnown: (String) -> Bool) -> [LogRecord] {
+        state.reconciliation(of: record, remembered: record.answeredRequest.flatMap(requests.answer(for:)), grantIsKnown: grantIsKnown)
+    }
+
     /// The grant remembered for a request, if it was granted.
     func remembered(client: String, requestId: String) -> Grant? {
         guard case .granted(let grant) = answer(client: client, requestId: requestId) else { return nil }
@@ -205,6 +213,6 @@ extension LicenseState {
 
     /// The answer remembered for a request.
     func answer(client: String, requestId: String) -> RememberedAnswer? {
-        requests[RequestKey(clientUUID: client, requestId: requestId)]
+        requests.answer(for: LicenseState.RequestKey(clientUUID: client, requestId: requestId))
     }
 }

@@ -4,7 +4,7 @@ import XCTest
 /// Request IDs: a retried call gets its first grant back and counts nothing.
 final class IdempotencyTests: XCTestCase {
     private let t = Fixture.now
-    private let retention = LicenseState.requestRetentionSeconds
+    private let retention = RequestBook.retentionSeconds
 
     func testRetentionIsLongerThanTheClientBuffer() {
         XCTAssertEqual(retention, 8 * 86_400)
@@ -17,8 +17,9 @@ final class IdempotencyTests: XCTestCase {
         XCTAssertEqual(first.requestId, "r1")
         let before = h.state
         let beforeDigest = h.state.digest
-        let again = h.state.decide(ClientCall(handshakeCode: code, clientUUID: "c1", product: nil, requestId: "r1", scans: 5),
-                                   kind: .report, grantId: "other-id", now: t + 60)
+        let call = ClientCall(handshakeCode: code, clientUUID: "c1", product: nil, requestId: "r1", scans: 5)
+        let again = h.state.decide(call, kind: .report, grantId: "other-id", now: t + 60,
+                                   remembered: h.requests.answer(for: call.requestKey!))
         XCTAssertEqual(again, .repeated(first))
         XCTAssertEqual(h.state, before)
         XCTAssertEqual(h.state.digest, beforeDigest)
@@ -46,7 +47,7 @@ final class IdempotencyTests: XCTestCase {
         let second = try XCTUnwrap(assertGranted(h.call(code, client: "c2", kind: .report, requestId: "r1", at: t)))
         XCTAssertNotEqual(first.grantId, second.grantId)
         XCTAssertEqual(h.state.used("scan-1", now: t), 2)
-        XCTAssertEqual(h.state.requests.count, 2)
+        XCTAssertEqual(h.requests.count, 2)
     }
 
     func testCallsWithoutRequestIdAreNeverRepeats() throws {
@@ -55,7 +56,7 @@ final class IdempotencyTests: XCTestCase {
         assertGranted(h.call(code, client: "c1", kind: .report, at: t))
         assertGranted(h.call(code, client: "c1", kind: .report, at: t))
         XCTAssertEqual(h.state.used("scan-1", now: t), 2)
-        XCTAssertTrue(h.state.requests.isEmpty)
+        XCTAssertEqual(h.requests.count, 0)
     }
 
     func testARefusedRequestIsNotRemembered() throws {
@@ -79,16 +80,16 @@ final class IdempotencyTests: XCTestCase {
         var h = Harness()
         let code = try h.importItems([Fixture.item("scan-1", quantity: 100)])
         let first = try XCTUnwrap(assertGranted(h.call(code, client: "c1", kind: .report, requestId: "r1", at: t)))
-        XCTAssertFalse(h.state.needsExpiry(now: t + retention))
-        var kept = h.state
+        XCTAssertFalse(h.requests.needsExpiry(now: t + retention))
+        var kept = h.requests
         kept.apply(.expire(at: t + retention))
-        XCTAssertEqual(kept.requests.count, 1, "exactly the retention old: kept")
-        XCTAssertEqual(kept, h.state)
+        XCTAssertEqual(kept.count, 1, "exactly the retention old: kept")
+        XCTAssertEqual(kept, h.requests)
 
-        XCTAssertTrue(h.state.needsExpiry(now: t + retention + 1))
+        XCTAssertTrue(h.requests.needsExpiry(now: t + retention + 1))
         h.apply(.expire(at: t + retention + 1))
-        XCTAssertTrue(h.state.requests.isEmpty)
-        XCTAssertFalse(h.state.needsExpiry(now: t + retention + 1))
+        XCTAssertEqual(h.requests.count, 0)
+        XCTAssertFalse(h.requests.needsExpiry(now: t + retention + 1))
         // The same request ID is now a new grant.
         let second = try XCTUnwrap(assertGranted(h.call(code, client: "c1", kind: .report, requestId: "r1", at: t + retention + 2)))
         XCTAssertNotEqual(second.grantId, first.grantId)
@@ -104,29 +105,29 @@ final class IdempotencyTests: XCTestCase {
             grants.append(try XCTUnwrap(assertGranted(h.call(code, client: "c\(i % 3)", kind: .report, requestId: "r\(i)",
                                                              at: t + Int64(i)))))
         }
-        XCTAssertEqual(h.state.requests.count, count)
+        XCTAssertEqual(h.requests.count, count)
         // Forget those granted before t + 1200.
         h.apply(.expire(at: t + 1200 + retention))
-        XCTAssertEqual(h.state.requests.count, count - 1200)
-        XCTAssertFalse(h.state.needsExpiry(now: t + 1200 + retention))
-        XCTAssertTrue(h.state.needsExpiry(now: t + 1201 + retention))
+        XCTAssertEqual(h.requests.count, count - 1200)
+        XCTAssertFalse(h.requests.needsExpiry(now: t + 1200 + retention))
+        XCTAssertTrue(h.requests.needsExpiry(now: t + 1201 + retention))
         let now = t + 1200 + retention
         XCTAssertEqual(h.call(code, client: "c0", kind: .report, requestId: "r1200", at: now), .repeated(grants[1200]))
         XCTAssertEqual(h.call(code, client: "c2", kind: .report, requestId: "r1499", at: now), .repeated(grants[1499]))
         assertGranted(h.call(code, client: "c0", kind: .report, requestId: "r0", at: now))
         assertGranted(h.call(code, client: "c2", kind: .report, requestId: "r1199", at: now))
 
-        // The rebuilt state agrees, including which requests are remembered.
-        let rebuilt = h.rebuilt()
-        XCTAssertEqual(rebuilt, h.state)
-        XCTAssertEqual(rebuilt.digest, h.state.digest)
+        // The rebuilt book agrees on which requests are remembered, and in which order.
+        var rebuilt = RequestBook()
+        for record in h.log { rebuilt.apply(record) }
+        XCTAssertEqual(rebuilt, h.requests)
 
         // Later expiry forgets the rest, but not the two just granted.
         h.apply(.expire(at: now + retention))
-        XCTAssertEqual(Set(h.state.requests.keys.map(\.requestId)), ["r0", "r1199"])
-        XCTAssertTrue(h.state.needsExpiry(now: now + retention + 1))
+        XCTAssertEqual(Set(h.requests.keys.map(\.requestId)), ["r0", "r1199"])
+        XCTAssertTrue(h.requests.needsExpiry(now: now + retention + 1))
         h.apply(.expire(at: now + retention + 1))
-        XCTAssertTrue(h.state.requests.isEmpty)
-        XCTAssertFalse(h.state.needsExpiry(now: now + retention + 1))
+        XCTAssertEqual(h.requests.count, 0)
+        XCTAssertFalse(h.requests.needsExpiry(now: now + retention + 1))
     }
 }

@@ -182,6 +182,9 @@ final class PropertyRun {
         check(rebuilt == h.state, "the state rebuilt from \(h.log.count) records differs from the live state")
         check(rebuilt.digest == h.state.digest, "digest \(rebuilt.digest) of the rebuilt state ≠ \(h.state.digest)")
         check(rebuilt.needsExpiry(now: now) == h.state.needsExpiry(now: now), "needsExpiry differs after rebuild")
+        var rebuiltRequests = RequestBook()
+        for record in h.log { rebuiltRequests.apply(record) }
+        check(rebuiltRequests == h.requests, "the remembered answers rebuilt from the log differ")
         var decoded = LicenseState()
         for record in h.log {
             guard let copy = try? LogRecordCodec.decode(LogRecordCodec.encode(record)) else {
@@ -299,8 +302,8 @@ final class PropertyRun {
         let call = ClientCall(handshakeCode: code, clientUUID: client, product: product, requestId: requestId, scans: scans,
                               domain: domain, appId: appId, attempt: attempt)
         let grantId = "s\(seed)-\(step)"
-        let remembered = requestId.flatMap { h.state.remembered(client: client, requestId: $0) }
-        let outcome = h.state.decide(call, kind: kind, grantId: grantId, now: now)
+        let remembered = requestId.flatMap { h.remembered(client: client, requestId: $0) }
+        let outcome = h.state.decide(call, kind: kind, grantId: grantId, now: now, remembered: call.requestKey.flatMap(h.requests.answer(for:)))
         if let remembered {
             var later = remembered
             later.attempt = attempt
@@ -315,13 +318,14 @@ final class PropertyRun {
         case .repeatedToLaterAttempt(let first):
             coverage.repeatsToLaterAttempts += 1
             h.apply(.grantAnsweredAgain(first, at: now))
-            check(h.state.remembered(client: client, requestId: requestId ?? "") == first, "the later attempt is not remembered")
+            check(h.remembered(client: client, requestId: requestId ?? "") == first, "the later attempt is not remembered")
         case .refusedRetry(let refusal):
             coverage.loggedRefusals += 1
             check(refusal.attempt == attempt && (attempt ?? 0) >= 2 && refusal.requestId == requestId, "a refusal logged for \(attempt ?? 0)")
             h.apply(.refusal(refusal))
-            check(h.state.answer(client: client, requestId: requestId ?? "") == .refused(refusal), "the refusal is not remembered")
-            check(h.state.decide(call, kind: kind, grantId: grantId + "-again", now: now) == .refused(refusal.error),
+            check(h.answer(client: client, requestId: requestId ?? "") == .refused(refusal), "the refusal is not remembered")
+            check(h.state.decide(call, kind: kind, grantId: grantId + "-again", now: now,
+                                 remembered: h.requests.answer(for: refusal.key)) == .refused(refusal.error),
                   "the same attempt again is not refused the same way")
         case .refused(let error):
             coverage.refusals[error.code, default: 0] += 1
@@ -349,7 +353,7 @@ final class PropertyRun {
             h.apply(.grant(grant))
             grantRecords += 1
             if let requestId {
-                check(h.state.remembered(client: client, requestId: requestId) == grant,
+                check(h.remembered(client: client, requestId: requestId) == grant,
                       "the grant is not remembered under its request ID")
             }
         }
@@ -396,16 +400,18 @@ final class PropertyRun {
 
     func expire() {
         operation = "expire"
-        let needed = h.state.needsExpiry(now: now)
-        var expired = h.state
+        let needed = h.state.needsExpiry(now: now), neededByRequests = h.requests.needsExpiry(now: now)
+        var expired = h.state, forgotten = h.requests
         expired.apply(.expire(at: now))
+        forgotten.apply(.expire(at: now))
         check(needed == (expired != h.state), "needsExpiry says \(needed) but expire(at: now) \(expired == h.state ? "changes nothing" : "changes the state")")
-        check(!expired.needsExpiry(now: now), "needsExpiry is still true right after expire(at: now)")
+        check(neededByRequests == (forgotten != h.requests), "the book's needsExpiry says \(neededByRequests) but expire(at: now) disagrees")
+        check(!expired.needsExpiry(now: now) && !forgotten.needsExpiry(now: now), "needsExpiry is still true right after expire(at: now)")
         check(expired.leases.values.allSatisfy { $0.expiresAt > now }, "an expired lease survived expire")
-        check(expired.requests.values.allSatisfy { $0.at >= now - LicenseState.requestRetentionSeconds }, "an old request survived expire")
-        if needed ? rng.chance(perMille: 800) : rng.chance(perMille: 200) {
+        check(forgotten.answersInOrder.allSatisfy { $0.at >= now - RequestBook.retentionSeconds }, "an old request survived expire")
+        if needed || neededByRequests ? rng.chance(perMille: 800) : rng.chance(perMille: 200) {
             if expired.leases.count < h.state.leases.count { coverage.expiries += 1 }
-            if expired.requests.count < h.state.requests.count { coverage.prunedRequests += 1 }
+            if forgotten.count < h.requests.count { coverage.prunedRequests += 1 }
             h.apply(.expire(at: now))
         }
     }

@@ -24,24 +24,24 @@ final class ReconciliationPolicyTests: XCTestCase {
     /// Logs what reconciliation of `record` gives, as a primary does; returns it.
     @discardableResult
     private func reconcile(_ record: LogRecord, into h: inout Harness, known: Set<String> = []) -> [LogRecord] {
-        let records = h.state.reconciliation(of: record, grantIsKnown: { known.contains($0) })
+        let records = h.reconciliation(of: record, grantIsKnown: { known.contains($0) })
         for record in records { h.apply(record) }
         return records
     }
 
     func testAGrantThisLogLacksIsLoggedAgainAndAKnownOneIsNot() {
         let state = LicenseState()
-        XCTAssertEqual(state.reconciliation(of: .grant(grant("g-other")), grantIsKnown: nothingKnown), [.grant(grant("g-other"))])
-        XCTAssertEqual(state.reconciliation(of: .grant(grant("g-other")), grantIsKnown: { $0 == "g-other" }), [])
+        XCTAssertEqual(state.reconciliation(of: .grant(grant("g-other")), remembered: nil, grantIsKnown: nothingKnown), [.grant(grant("g-other"))])
+        XCTAssertEqual(state.reconciliation(of: .grant(grant("g-other")), remembered: nil, grantIsKnown: { $0 == "g-other" }), [])
     }
 
     func testWithoutAttemptsTheAnswerThisLogHoldsStays() throws {
         var (h, code) = try scanHarness()
         _ = try XCTUnwrap(assertGranted(h.call(code, client: "c1", kind: .report, requestId: "r1", at: t)))
-        XCTAssertEqual(h.state.reconciliation(of: .grant(grant("g-peer", requestId: "r1")), grantIsKnown: nothingKnown), [])
+        XCTAssertEqual(h.reconciliation(of: .grant(grant("g-peer", requestId: "r1")), grantIsKnown: nothingKnown), [])
         // The same request ID from another client is another request.
         let other = grant("g-peer", client: "c2", requestId: "r1")
-        XCTAssertEqual(h.state.reconciliation(of: .grant(other), grantIsKnown: nothingKnown), [.grant(other)])
+        XCTAssertEqual(h.reconciliation(of: .grant(other), grantIsKnown: nothingKnown), [.grant(other)])
     }
 
     /// Issue 15, finding 2: the degraded main granted X to attempt 2; the new
@@ -52,7 +52,7 @@ final class ReconciliationPolicyTests: XCTestCase {
         let held = grant("g-held", requestId: "r1", attempt: 2)
         XCTAssertEqual(reconcile(.grant(held), into: &h), [.voidGrant(early, at: held.at), .grant(held)])
         XCTAssertEqual(h.state.used("scan-1", now: t), 1, "the request is charged once")
-        XCTAssertEqual(h.state.remembered(client: "c1", requestId: "r1"), held)
+        XCTAssertEqual(h.remembered(client: "c1", requestId: "r1"), held)
         let repeatCall = h.call(code, client: "c1", kind: .report, requestId: "r1", attempt: 2, at: t + 1)
         XCTAssertEqual(repeatCall, .repeated(held), "a repeat returns the grant the client holds")
         XCTAssertEqual(reconcile(.grant(held), into: &h, known: ["g-held"]), [], "reconciling it again changes nothing")
@@ -93,7 +93,7 @@ final class ReconciliationPolicyTests: XCTestCase {
         }
         let held = grant("g-held", requestId: "r1", attempt: 3)
         XCTAssertEqual(reconcile(.grant(held), into: &h), [.grant(held)])
-        XCTAssertEqual(h.state.remembered(client: "c1", requestId: "r1"), held)
+        XCTAssertEqual(h.remembered(client: "c1", requestId: "r1"), held)
         XCTAssertEqual(h.state.used("scan-1", now: t), 2, "both grants are held: the overrun is reported, not hidden")
     }
 
@@ -111,7 +111,7 @@ final class ReconciliationPolicyTests: XCTestCase {
         other.apply(.grant(second))
         XCTAssertEqual(reconcile(.grant(first), into: &other), [], "attempt 1 lost to attempt 2")
         XCTAssertEqual(reconcile(.grantAnsweredAgain(again, at: t + 1), into: &other), [.voidGrant(second, at: again.at), .grant(again)])
-        XCTAssertEqual(other.state.remembered(client: "c1", requestId: "r1"), again)
+        XCTAssertEqual(other.remembered(client: "c1", requestId: "r1"), again)
         XCTAssertEqual(other.state.used("scan-1", now: t), 1)
     }
 
@@ -138,9 +138,9 @@ final class ReconciliationPolicyTests: XCTestCase {
         let known = LogRecord.importLicense(file: bytes, handshakeCode: "acme-x", at: t)
         let new = LogRecord.importLicense(file: other, handshakeCode: "acme-y", at: t)
         let broken = LogRecord.importLicense(file: Array("not json".utf8), handshakeCode: "acme-z", at: t)
-        XCTAssertEqual(h.state.reconciliation(of: known, grantIsKnown: nothingKnown), [])
-        XCTAssertEqual(h.state.reconciliation(of: new, grantIsKnown: nothingKnown), [new])
-        XCTAssertEqual(h.state.reconciliation(of: broken, grantIsKnown: nothingKnown), [])
+        XCTAssertEqual(h.reconciliation(of: known, grantIsKnown: nothingKnown), [])
+        XCTAssertEqual(h.reconciliation(of: new, grantIsKnown: nothingKnown), [new])
+        XCTAssertEqual(h.reconciliation(of: broken, grantIsKnown: nothingKnown), [])
     }
 
     func testLeasesAreRenewedOnlyFurtherAndReleasedOnlyWhileHeld() throws {
@@ -152,17 +152,17 @@ final class ReconciliationPolicyTests: XCTestCase {
                                  (.renewLease(grantId: lease.grantId, expiresAt: expiresAt, at: t), false),
                                  (.releaseLease(grantId: lease.grantId, at: t), true),
                                  (.releaseLease(grantId: "never-held", at: t), false)] {
-            XCTAssertEqual(h.state.reconciliation(of: record, grantIsKnown: nothingKnown), logged ? [record] : [], "\(record)")
+            XCTAssertEqual(h.reconciliation(of: record, grantIsKnown: nothingKnown), logged ? [record] : [], "\(record)")
         }
     }
 
     func testRecordsThatFollowThisNodeAreNeverReplayed() {
         let state = LicenseState()
         for record: LogRecord in [.expire(at: t), .setAdminPassword(Fixture.password(1), at: t), .voidGrant(grant("g-1"), at: t)] {
-            XCTAssertEqual(state.reconciliation(of: record, grantIsKnown: nothingKnown), [], "\(record)")
+            XCTAssertEqual(state.reconciliation(of: record, remembered: nil, grantIsKnown: nothingKnown), [], "\(record)")
         }
         let delete = LogRecord.deleteHandshake(code: "acme-1", at: t)
-        XCTAssertEqual(state.reconciliation(of: delete, grantIsKnown: nothingKnown), [delete])
+        XCTAssertEqual(state.reconciliation(of: delete, remembered: nil, grantIsKnown: nothingKnown), [delete])
     }
 
     func testAnOverrunIsMeasuredAgainstQuantityPlusGrace() throws {

@@ -3,8 +3,9 @@ import XCTest
 import LTSTestSupport
 
 /// A snapshot stands in for the log behind it: decoding what `encode` wrote
-/// gives an equal state that stays equal under every later record (request
-/// pruning included), equal states encode to the same bytes, and anything
+/// gives an equal state that stays equal under every later record, equal
+/// states encode to the same bytes, old snapshots give back the requests
+/// they held (kept apart since version 4), and anything
 /// `encode` cannot have written is refused with `BinaryReader.Malformed`.
 final class StateSnapshotCodecTests: XCTestCase {
     static let seedCount: UInt64 = 60
@@ -18,7 +19,7 @@ final class StateSnapshotCodecTests: XCTestCase {
     /// snapshot equals it, has its digest and re-encodes to the same bytes;
     /// applying the rest of the log to both keeps them equal at every record.
     func testSnapshotAfterAnyPrefixBehavesLikeTheState() {
-        var expiresAfterCut = 0, prunesAfterCut = 0, leaseExpiriesAfterCut = 0, cutsWithRequests = 0
+        var expiresAfterCut = 0, leaseExpiriesAfterCut = 0
         for seed in 0..<Self.seedCount {
             let run = PropertyRun(seed: 20_000 + seed)
             run.execute(steps: Self.stepsPerSeed)
@@ -31,7 +32,6 @@ final class StateSnapshotCodecTests: XCTestCase {
                 let context = "seed \(20_000 + seed), snapshot after \(cut) of \(log.count) records"
                 var live = LicenseState()
                 for record in log[..<cut] { live.apply(record) }
-                if !live.requests.isEmpty { cutsWithRequests += 1 }
                 let bytes = StateSnapshotCodec.encode(live)
                 var restored: LicenseState
                 do {
@@ -43,12 +43,11 @@ final class StateSnapshotCodecTests: XCTestCase {
                     return XCTFail("\(context): the decoded state differs from the state encoded")
                 }
                 for (offset, record) in log[cut...].enumerated() {
-                    let requestsBefore = live.requests.count, leasesBefore = live.leases.count
+                    let leasesBefore = live.leases.count
                     live.apply(record)
                     restored.apply(record)
                     if case .expire = record {
                         expiresAfterCut += 1
-                        if live.requests.count < requestsBefore { prunesAfterCut += 1 }
                         if live.leases.count < leasesBefore { leaseExpiriesAfterCut += 1 }
                     }
                     guard restored == live, restored.needsExpiry(now: record.at) == live.needsExpiry(now: record.at) else {
@@ -56,46 +55,29 @@ final class StateSnapshotCodecTests: XCTestCase {
                     }
                 }
                 XCTAssertEqual(restored.digest, live.digest, context)
-                // Equal bytes also mean the requests are in the same pruning order.
                 XCTAssertEqual(StateSnapshotCodec.encode(restored), StateSnapshotCodec.encode(live), context)
             }
         }
         // Guards against a generator that stops exercising what matters here.
-        XCTAssertGreaterThan(cutsWithRequests, 0, "no snapshot held a remembered request")
         XCTAssertGreaterThan(expiresAfterCut, 0, "no expire record after a snapshot")
-        XCTAssertGreaterThan(prunesAfterCut, 0, "no request pruned after a snapshot")
         XCTAssertGreaterThan(leaseExpiriesAfterCut, 0, "no lease expired after a snapshot")
     }
 
-    /// Requests come back in grant order, not key order, also after some were
-    /// pruned: with key order a later expire would forget the wrong ones.
-    func testRequestsComeBackInTheOrderExpirePrunesThem() throws {
-        var h = Harness()
-        let code = try h.importItems([Fixture.item("scan-1", quantity: 1000)])
-        let day = UTCTime.secondsPerDay, retention = LicenseState.requestRetentionSeconds
-        let start = Fixture.now
-        // Granted first but last in key order.
-        assertGranted(h.call(code, client: "c-z", requestId: "r-z", at: start))
-        assertGranted(h.call(code, client: "c-a", requestId: "r-a", at: start + day))
-
-        var restored = try StateSnapshotCodec.decode(StateSnapshotCodec.encode(h.state))
-        let firstExpiry = LogRecord.expire(at: start + retention + 1)
-        h.apply(firstExpiry)
-        restored.apply(firstExpiry)
-        XCTAssertEqual(h.state.requests.keys.map(\.clientUUID), ["c-a"], "the first expire prunes the oldest request only")
-        XCTAssertEqual(restored, h.state)
-
-        // A snapshot taken after pruning, then the pruned key granted again: it goes to the back.
-        restored = try StateSnapshotCodec.decode(StateSnapshotCodec.encode(h.state))
-        let regrant = h.call(code, client: "c-z", requestId: "r-z", at: start + 2 * day)
-        guard let grant = assertGranted(regrant) else { return }
-        restored.apply(.grant(grant))
-        let secondExpiry = LogRecord.expire(at: start + day + retention + 1)
-        h.apply(secondExpiry)
-        restored.apply(secondExpiry)
-        XCTAssertEqual(h.state.requests.keys.map(\.clientUUID), ["c-z"], "the second expire prunes c-a only")
-        XCTAssertEqual(restored, h.state)
-        XCTAssertEqual(StateSnapshotCodec.encode(restored), StateSnapshotCodec.encode(h.state))
+    /// A snapshot of version 3 or older held the remembered requests: they
+    /// come back apart from the state, oldest answer first (not in key
+    /// order), and the state encodes again without them.
+    func testOldSnapshotsGiveBackTheirRequestsInAnswerOrder() throws {
+        let file = try LicenseFile.parse(PropertyRun.later[2])
+        let g1 = grant("g1", item: "scan-x", client: "c-z", requestId: "r-z", at: Fixture.now - 10)
+        let g2 = grant("g2", item: "scan-x", client: "c-a", requestId: "r-a", at: Fixture.now)
+        let old = Self.handMade(licenses: [(file.signedBytes, file.signature)], items: [("scan-x", "L-X")], requests: [g1, g2], grantsTotal: 2)
+        let decoded = try StateSnapshotCodec.decodeWithRequests(old)
+        XCTAssertEqual(decoded.requests, [.granted(g1), .granted(g2)])
+        XCTAssertEqual(try StateSnapshotCodec.decode(old), decoded.state)
+        let encoded = StateSnapshotCodec.encode(decoded.state)
+        XCTAssertEqual(encoded.first, StateSnapshotCodec.formatVersion)
+        XCTAssertEqual(try StateSnapshotCodec.decodeWithRequests(encoded).requests, [], "version 4 holds no requests")
+        XCTAssertEqual(try StateSnapshotCodec.decode(encoded), decoded.state)
     }
 
     // MARK: Determinism
@@ -123,7 +105,7 @@ final class StateSnapshotCodecTests: XCTestCase {
             unordered.append(.grant(grant("inst-\(index)", item: "inst-a", client: "client-\(index)", leaseExpiresAt: at + 60, at: at)))
             unordered.append(.grant(grant("scan-\(index)", item: "scan-a", client: "client-\(index)", at: at)))
         }
-        // Remembered requests keep their order in the bytes, so these come last and in the same order.
+        // Grants with request IDs, last and in the same order.
         let ordered: [LogRecord] = (0..<6).map { .grant(grant("req-\($0)", item: "scan-b", client: "client-\($0 % 2)", requestId: "r\($0)", at: at)) }
 
         var reference: (state: LicenseState, bytes: [UInt8])?
@@ -132,7 +114,7 @@ final class StateSnapshotCodecTests: XCTestCase {
             var state = LicenseState()
             for record in imports.shuffled(using: &rng) + unordered.shuffled(using: &rng) + ordered { state.apply(record) }
             XCTAssertEqual(state.leases.count, 12, "seed \(seed): every lease is open")
-            XCTAssertEqual(state.requests.count, 6, "seed \(seed): every request is remembered")
+            XCTAssertEqual(state.grantsTotal, 54, "seed \(seed): every grant is counted")
             let bytes = StateSnapshotCodec.encode(state)
             guard let reference else {
                 reference = (state, bytes)
@@ -147,7 +129,7 @@ final class StateSnapshotCodecTests: XCTestCase {
     // MARK: Refusals
 
     /// Every strict prefix of a snapshot holding something of every kind, a
-    /// version other than 3 (or 1 and 2, which lack alert parts and refusals) and trailing bytes are refused.
+    /// version other than 1 to 4 and trailing bytes are refused.
     func testTruncationsOtherVersionsAndTrailingBytesAreRefused() throws {
         guard let state = Self.stateWithEverything() else { return XCTFail("no short run filled every part of the state") }
         let bytes = StateSnapshotCodec.encode(state)
@@ -155,8 +137,7 @@ final class StateSnapshotCodecTests: XCTestCase {
         for length in 0..<bytes.count {
             assertMalformed(Array(bytes.prefix(length)), "the first \(length) of \(bytes.count) bytes")
         }
-        // Version 2 knew no refusals; the state holds one.
-        for version: UInt8 in [0, 1, 2, 4] {
+        for version: UInt8 in [0, 5] {
             assertMalformed([version] + bytes.dropFirst(), "version \(version)")
         }
         assertMalformed(bytes + [0], "a trailing zero byte")
@@ -181,7 +162,8 @@ final class StateSnapshotCodecTests: XCTestCase {
         XCTAssertEqual(control.licenses["L-X"], file)
         XCTAssertEqual(control.items["scan-x"]?.item, file.items.first)
         XCTAssertEqual(control.handshakes, ["acme-1": h1, "acme-2": h2])
-        XCTAssertEqual(control.requests.count, 2)
+        XCTAssertEqual(try StateSnapshotCodec.decodeWithRequests(Self.handMade(licenses: [license], items: [("scan-x", "L-X")],
+                                                                               requests: [g1, g2])).requests.count, 2)
         XCTAssertEqual(control.adminPassword, Fixture.password(1))
 
         // Licenses.
@@ -212,9 +194,9 @@ final class StateSnapshotCodecTests: XCTestCase {
 
     func testEmptyStateRoundTrips() throws {
         let bytes = StateSnapshotCodec.encode(LicenseState())
-        // Version, five empty counts, no password, a zero total; no buckets,
+        // Version, four empty counts, no password, a zero total; no buckets,
         // minutes, alerted keys or emails, next email ID 1, no alert settings.
-        XCTAssertEqual(bytes, [3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0])
+        XCTAssertEqual(bytes, [4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0])
         let decoded = try StateSnapshotCodec.decode(bytes)
         XCTAssertEqual(decoded, LicenseState())
         XCTAssertEqual(decoded.digest, LicenseState().digest)
@@ -224,15 +206,13 @@ final class StateSnapshotCodecTests: XCTestCase {
     // MARK: Helpers
 
     /// The state after a short random run that holds a license, an item, a
-    /// handshake, a lease, a remembered grant and refusal and an admin password.
+    /// handshake, a lease and an admin password.
     static func stateWithEverything() -> LicenseState? {
         for seed in UInt64(30_000)..<30_200 {
             let run = PropertyRun(seed: seed)
             run.execute(steps: 80)
             let state = run.h.state
             if !run.failed, !state.licenses.isEmpty, !state.items.isEmpty, !state.handshakes.isEmpty, !state.leases.isEmpty,
-               state.requests.values.contains(where: { if case .granted = $0 { return true } else { return false } }),
-               state.requests.values.contains(where: { if case .refused = $0 { return true } else { return false } }),
                state.adminPassword != nil {
                 return state
             }

@@ -119,7 +119,7 @@ final class ValidationRulesTests: XCTestCase {
         XCTAssertEqual(error, .invalidHandshakeCode("acme-99"))
         assertRefused(h.call("", client: "c", at: t), code: -20110)
         assertRefused(LicenseState().decide(ClientCall(handshakeCode: "acme-1", clientUUID: "c", product: nil), kind: .authorize,
-                                            grantId: "g", now: t), code: -20110)
+                                            grantId: "g", now: t, remembered: nil), code: -20110)
     }
 
     func testDeletedHandshakeCode() throws {

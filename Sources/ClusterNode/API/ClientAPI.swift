@@ -73,7 +73,13 @@ final class ClientAPI {
         // Time-ordered: the store's index on grant IDs then takes each
         // batch's grants on its last page instead of one random page each.
         let grantId = Crypto.timeOrderedUUID(unixMs: WallClock.nowMs())
-        let outcome = service.state.decide(call, kind: kind, grantId: grantId, now: WallClock.nowSeconds())
+        let remembered: RememberedAnswer?
+        do {
+            remembered = try service.rememberedAnswer(for: call.requestKey)
+        } catch {
+            return request.respond(error: .unavailable("This node cannot read its store; ask the other node."))
+        }
+        let outcome = service.state.decide(call, kind: kind, grantId: grantId, now: WallClock.nowSeconds(), remembered: remembered)
         outcomes[kind, default: [:]][outcome.metricLabel, default: 0] += 1
         switch outcome {
         case .refused(let error):

@@ -248,7 +248,13 @@ final class ClusterDriver: ReplicaHost {
             self.reconciledGrantIds.contains(grantId) || ((try? self.service.store.hasGrant(grantId)) ?? true)
         }
         for entry in entries {
-            let records = service.state.reconciliation(of: entry.record, grantIsKnown: known)
+            let remembered: RememberedAnswer?
+            do {
+                remembered = try service.rememberedAnswer(for: entry.record.answeredRequest)
+            } catch {
+                return
+            }
+            let records = service.state.reconciliation(of: entry.record, remembered: remembered, grantIsKnown: known)
             if !records.isEmpty { applied += 1 }
             for record in records {
                 service.commit(record, request: nil) { _ in }

@@ -8,17 +8,21 @@ import Transport
 /// sees it), written by the `LogWriter`, and answered only once it is
 /// acknowledged: durable here (standalone), or as the replica says (pair).
 ///
-/// Invariant: `state` equals the replay of the log up to `lastLsn`;
+/// Invariant: `state` equals the replay of the log up to `lastLsn`, and
+/// `answers` the answers its records gave to request IDs;
 /// `history` holds the term of every entry; pending answers are in LSN
 /// order, and each is given exactly once: acknowledged or refused.
 final class LicenseService {
     private let loop: EventLoop
     private(set) var state = LicenseState()
+    /// Remembered answers to request IDs (kept apart from `state`).
+    let answers: RequestAnswers
     private(set) var history = TermHistory()
     /// The term new records are written in.
     var term: UInt64
     let store: LicenseStore
     private var writer: LogWriter!
+    private let onStoreFailure: (Error) -> Void
     /// Answers waiting for their record to be acknowledged.
     private var pending: [(lsn: UInt64, request: HTTPRequest?, done: () -> Void)] = []
     private var pendingStart = 0
@@ -41,12 +45,16 @@ final class LicenseService {
 
     /// Loads the checkpoint and replays the log after it from `store`, and
     /// starts the writer.
-    init(loop: EventLoop, store: LicenseStore, onWriteFailure: @escaping (Error) -> Void) throws {
+    /// - Parameter onStoreFailure: called when the store cannot be written
+    ///   or read; nothing after it is acknowledged.
+    init(loop: EventLoop, store: LicenseStore, onStoreFailure: @escaping (Error) -> Void) throws {
         self.loop = loop
         self.store = store
+        self.onStoreFailure = onStoreFailure
         let loaded = try store.loadState()
         let terms = loaded.history
         state = loaded.state
+        answers = RequestAnswers(store: store, fingerprints: loaded.fingerprints)
         history = terms
         checkpointLsn = loaded.checkpointLsn
         compactedLsn = loaded.compactedLsn
@@ -57,6 +65,7 @@ final class LicenseService {
             try store.setMeta("term", String(term))
         }
         writer = LogWriter(loop: loop, store: store, lastLsn: terms.lastLsn, onDurable: { [unowned self] entry in
+            self.answers.durable(through: entry.lsn)
             if let onDurable = self.onDurable {
                 onDurable(entry)
             } else {
@@ -65,7 +74,7 @@ final class LicenseService {
                     self.checkpoint(lsn: due.checkpointLsn, compactThrough: due.compactThrough)
                 }
             }
-        }, onFailure: onWriteFailure)
+        }, onFailure: onStoreFailure)
     }
 
     var lastLsn: UInt64 { history.lastLsn }
@@ -92,7 +101,29 @@ final class LicenseService {
         let payload = LogRecordCodec.encode(record)
         if onDurable != nil { recent.append(ReplicatedEntry(lsn: entry.lsn, term: entry.term, payload: payload)) }
         pending.append((entry.lsn, request, { done(entry) }))
-        writer.append(entry, payload: payload)
+        writer.append(entry, payload: payload, answer: answer(appending: entry))
+    }
+
+    /// The answer remembered for `key` (none without a key). A store that
+    /// cannot be read is a store failure, as one that cannot be written.
+    func rememberedAnswer(for key: LicenseState.RequestKey?) throws -> RememberedAnswer? {
+        guard let key else { return nil }
+        do {
+            return try answers.answer(for: key)
+        } catch {
+            onStoreFailure(error)
+            throw error
+        }
+    }
+
+    /// The answer `entry` leaves its request, for the store.
+    private func answer(appending entry: LogEntry) -> StoredAnswer? {
+        do {
+            return try answers.appending(entry)
+        } catch {
+            onStoreFailure(error)
+            return nil
+        }
     }
 
     /// Calls `done` once every record logged so far is acknowledged (at
@@ -155,7 +186,7 @@ final class LicenseService {
             state.apply(entry.record)
             history.append(lsn: entry.lsn, term: entry.term)
             recent.append(replicated)
-            writer.append(entry, payload: replicated.payload)
+            writer.append(entry, payload: replicated.payload, answer: answer(appending: entry))
         }
     }
 
@@ -171,12 +202,14 @@ final class LicenseService {
         logGeneration += 1
         history.truncate(after: lsn)
         recent.truncate(after: lsn)
+        answers.cutting(after: lsn)
         var rebuilt = LicenseState()
         writer.perform(nextLsn: lsn + 1, { store in
             try store.truncate(after: lsn)
             rebuilt = try store.loadState().state
         }, done: { [unowned self] in
             self.state = rebuilt
+            self.answers.cutDone()
             done()
         })
     }
@@ -228,7 +261,9 @@ final class LicenseService {
         history = TermHistory()
         recent.removeAll()
         state = LicenseState()
+        answers.cutting(after: 0)
         writer.perform(nextLsn: 1, { store in try store.discard(queueAfter: lsn) }, done: { [unowned self] in
+            self.answers.cutDone()
             self.checkpointLsn = 0
             self.compactedLsn = 0
             done()
@@ -258,6 +293,7 @@ final class LicenseService {
                 do {
                     try self.store.replace(with: file)
                     self.state = loaded.state
+                    self.answers.replaced(fingerprints: loaded.fingerprints)
                     self.history = loaded.history
                     self.checkpointLsn = loaded.checkpointLsn
                     self.compactedLsn = loaded.compactedLsn

@@ -60,7 +60,7 @@ public final class Node {
         let issuers = try TrustedIssuers.load(paths: config.trustedIssuers)
         let store = try LicenseStore(directory: dataDirectory.path)
         let service = try LicenseService(loop: loop, store: store) { [logger] error in
-            logger.critical("cannot write the log (\(error)); stopping so that no unrecorded grant is acknowledged")
+            logger.critical("cannot use the store (\(error)); stopping so that no unrecorded grant is acknowledged")
             exit(1)
         }
         self.service = service
@@ -161,7 +161,7 @@ public final class Node {
     private func expireLeases() {
         guard let service, acceptsWrites else { return }
         let now = WallClock.nowSeconds()
-        if service.state.needsExpiry(now: now) { service.commit(.expire(at: now), request: nil) { _ in } }
+        if service.state.needsExpiry(now: now) || service.answers.needsExpiry(now: now) { service.commit(.expire(at: now), request: nil) { _ in } }
     }
 
     /// The key of grant tokens: derived from the cluster secret in a pair (both

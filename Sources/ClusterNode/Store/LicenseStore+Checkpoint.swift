@@ -16,12 +16,14 @@ struct StoredCheckpoint: Equatable {
 }
 
 /// What a store holds, read back: the state and term history of its whole
-/// log (checkpoint and replay), and where its checkpoint and log start.
+/// log (checkpoint and replay), where its checkpoint and log start, and the
+/// fingerprints of its remembered answers.
 struct LoadedState {
     var state: LicenseState
     var history: TermHistory
     var checkpointLsn: UInt64
     var compactedLsn: UInt64
+    var fingerprints: RequestFingerprints
 }
 
 /// Checkpoints, the emptied log of a node that diverged behind its
@@ -65,13 +67,16 @@ extension LicenseStore {
     /// The state and term history of the whole log: the checkpoint's, then
     /// the log after it replayed.
     func loadState() throws -> LoadedState {
-        var loaded = LoadedState(state: LicenseState(), history: TermHistory(), checkpointLsn: 0, compactedLsn: 0)
+        var loaded = LoadedState(state: LicenseState(), history: TermHistory(), checkpointLsn: 0, compactedLsn: 0,
+                                 fingerprints: try Self.fingerprints(in: writer))
         if let checkpoint = try checkpoint() {
             guard let state = try? StateSnapshotCodec.decode(checkpoint.state) else {
                 throw StoreFailure("\(path) is damaged: the checkpoint's state does not decode. Stop lts and restore the data directory from a backup.")
             }
-            loaded = LoadedState(state: state, history: checkpoint.history, checkpointLsn: checkpoint.lsn,
-                                 compactedLsn: checkpoint.compactedLsn)
+            loaded.state = state
+            loaded.history = checkpoint.history
+            loaded.checkpointLsn = checkpoint.lsn
+            loaded.compactedLsn = checkpoint.compactedLsn
         }
         try readLog(after: loaded.checkpointLsn) { entry in
             guard entry.term >= loaded.history.lastTerm else { throw damaged("its term goes back", lsn: entry.lsn) }
@@ -88,7 +93,7 @@ extension LicenseStore {
         try writer.transaction {
             try writer.query("INSERT INTO reconcile_queue(lsn, term, kind, payload, crc) SELECT lsn, term, kind, payload, crc FROM wal WHERE lsn > ? ORDER BY lsn",
                              [.integer(Int64(lsn))])
-            try writer.execute("DELETE FROM grants; DELETE FROM wal; DELETE FROM checkpoint;")
+            try writer.execute("DELETE FROM grants; DELETE FROM requests; DELETE FROM wal; DELETE FROM checkpoint;")
         }
     }
 

@@ -26,7 +26,8 @@ struct GrantRow: Equatable {
 }
 
 /// The node's SQLite database (WAL mode): the log table `wal`, the
-/// `grants` fact table and the `checkpoint` of the state, written in one
+/// `grants` fact table, the remembered answers to request IDs
+/// (`requests`) and the `checkpoint` of the state, written in one
 /// transaction per batch.
 ///
 /// Invariant: `wal` holds contiguous LSNs from the checkpoint's
@@ -34,12 +35,14 @@ struct GrantRow: Equatable {
 /// covers its term, kind and payload; the checkpoint's state is the replay
 /// of the log through its `lsn`; a grant is in `grants` exactly when its
 /// record is in the log or behind the checkpoint, with `voided_lsn` the LSN
-/// of the record that voided it, if one did. The writer connection is
+/// of the record that voided it, if one did; `requests` holds the answer
+/// of every record after the checkpoint that gave one
+/// (`StoredAnswer.after`), and those before it not yet forgotten. The writer connection is
 /// used by one thread at a time; the reader connection only on the loop
 /// thread.
 final class LicenseStore {
     /// The schema this code writes; older databases are migrated on open.
-    static let schemaVersion = 4
+    static let schemaVersion = 5
     static let fileName = "lts.sqlite"
 
     private(set) var writer: SQLiteDatabase
@@ -117,6 +120,14 @@ final class LicenseStore {
                 try db.execute("ALTER TABLE grants ADD COLUMN voided_lsn INTEGER; PRAGMA user_version = 4;")
             }
         }
+        if version < 5 {
+            // Answers to request IDs, out of the state and its checkpoints.
+            try db.transaction {
+                try db.execute(createRequestsTable)
+                try moveRequestsOutOfState(db)
+                try db.execute("PRAGMA user_version = 5;")
+            }
+        }
     }
 
     /// Replaces this store's file with `file` (prepared by `adopt`) and
@@ -172,15 +183,18 @@ final class LicenseStore {
         StoreFailure("\(path) is damaged at log record \(lsn): \(what). Stop lts, restore the data directory from a backup (or, on a standby, move it away so the node rejoins from its peer), then start again.")
     }
 
-    /// Appends entries (each with its record encoded) and their grants in
+    /// Appends entries (each with its record encoded, and the answer it
+    /// leaves its request, if it changes one), their grants and answers in
     /// one transaction. Called on a pool thread, one batch at a time.
-    func append(_ entries: [(entry: LogEntry, payload: [UInt8])]) throws {
+    func append(_ entries: [(entry: LogEntry, payload: [UInt8], answer: StoredAnswer?)]) throws {
         try writer.transaction {
-            for (entry, payload) in entries {
+            for (entry, payload, answer) in entries {
                 let kind = entry.record.kind
                 let crc = Self.checksum(term: entry.term, kind: kind, payload: payload)
                 try writer.query("INSERT INTO wal(lsn, term, kind, payload, crc) VALUES (?, ?, ?, ?, ?)",
                                  [.integer(Int64(entry.lsn)), .integer(Int64(entry.term)), .text(kind), .blob(payload), .integer(Int64(crc))])
+                if let answer { try insert(answer, of: entry, payload: payload) }
+                if case .expire(let at) = entry.record { try forgetAnswers(before: at - RequestBook.retentionSeconds) }
                 if case .voidGrant(let grant, _) = entry.record {
                     try writer.query("UPDATE grants SET voided_lsn = ? WHERE grant_id = ? AND voided_lsn IS NULL",
                                      [.integer(Int64(entry.lsn)), .text(grant.grantId)])
@@ -206,6 +220,7 @@ final class LicenseStore {
             try writer.query("INSERT INTO reconcile_queue(lsn, term, kind, payload, crc) SELECT lsn, term, kind, payload, crc FROM wal WHERE lsn > ? ORDER BY lsn",
                              [.integer(Int64(lsn))])
             try writer.query("DELETE FROM grants WHERE lsn > ?", [.integer(Int64(lsn))])
+            try writer.query("DELETE FROM requests WHERE lsn > ?", [.integer(Int64(lsn))])
             try writer.query("UPDATE grants SET voided_lsn = NULL WHERE voided_lsn > ?", [.integer(Int64(lsn))])
             try writer.query("DELETE FROM wal WHERE lsn > ?", [.integer(Int64(lsn))])
         }

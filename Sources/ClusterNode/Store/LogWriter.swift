@@ -22,7 +22,7 @@ final class LogWriter {
 
     /// One piece of queued work.
     private enum Work {
-        case entry(LogEntry, payload: [UInt8])
+        case entry(LogEntry, payload: [UInt8], answer: StoredAnswer?)
         case task((LicenseStore) throws -> Void, done: () -> Void)
     }
 
@@ -56,13 +56,14 @@ final class LogWriter {
     /// Whether the queue holds more than the store should be behind by.
     var isBacklogged: Bool { queuedPayloadBytes > Self.queuedPayloadBytesMax || queued.count > Self.queuedEntriesMax }
 
-    /// Queues `entry`, whose record encodes as `payload`; `onDurable`
-    /// reports it once it is durable.
-    func append(_ entry: LogEntry, payload: [UInt8]) {
+    /// Queues `entry`, whose record encodes as `payload` and leaves its
+    /// request `answer` (nil: changes no answer); `onDurable` reports it
+    /// once it is durable.
+    func append(_ entry: LogEntry, payload: [UInt8], answer: StoredAnswer?) {
         loop.assertInLoop()
         precondition(entry.lsn == nextLsn, "log entries must be appended in LSN order")
         nextLsn += 1
-        queued.append(.entry(entry, payload: payload))
+        queued.append(.entry(entry, payload: payload, answer: answer))
         queuedPayloadBytes += payload.count
     }
 
@@ -92,10 +93,10 @@ final class LogWriter {
             queued.removeFirst()
             run({ try work(store) }, then: done)
         case .entry:
-            var entries: [(entry: LogEntry, payload: [UInt8])] = []
+            var entries: [(entry: LogEntry, payload: [UInt8], answer: StoredAnswer?)] = []
             for work in queued.prefix(Self.batchEntriesMax) {
-                guard case .entry(let entry, let payload) = work else { break }
-                entries.append((entry, payload))
+                guard case .entry(let entry, let payload, let answer) = work else { break }
+                entries.append((entry, payload, answer))
                 queuedPayloadBytes -= payload.count
             }
             queued.removeFirst(entries.count)

@@ -77,6 +77,8 @@ final class SimulatedNode: ReplicaHost {
     private(set) var logHistory = TermHistory()
     /// The license state of `log`, and the grant IDs it holds.
     private(set) var state = LicenseState()
+    /// The answers `log` gave to request IDs.
+    private(set) var requests = RequestBook()
     private var grantIds: Set<String> = []
     private(set) var disk: [QueuedOperation] = []
     /// Clients waiting for the acknowledgement of their record.
@@ -212,7 +214,7 @@ final class SimulatedNode: ReplicaHost {
         let id = newRecordId()
         let record: LogRecord
         let outcome: Answer.Outcome
-        switch state.decide(call, kind: .authorize, grantId: "n\(index)-\(id)", now: nowSeconds) {
+        switch state.decide(call, kind: .authorize, grantId: "n\(index)-\(id)", now: nowSeconds, remembered: requests.answer(for: key)) {
         case .grant(let grant):
             (record, outcome) = (.grant(grant), .granted(grant))
         case .repeatedToLaterAttempt(let grant):
@@ -434,7 +436,8 @@ final class SimulatedNode: ReplicaHost {
     private func reappend(_ records: [SimulatedEntry]) {
         var added: [SimulatedEntry] = []
         for record in records {
-            let logged = state.reconciliation(of: record.record, grantIsKnown: { grantIds.contains($0) })
+            let remembered = record.record.answeredRequest.flatMap(requests.answer(for:))
+            let logged = state.reconciliation(of: record.record, remembered: remembered, grantIsKnown: { grantIds.contains($0) })
             for next in logged {
                 let entry = SimulatedEntry(lsn: UInt64(log.count) + 1, term: shell!.replica.term,
                                            id: next == record.record ? record.id : newRecordId(), record: next)
@@ -449,12 +452,14 @@ final class SimulatedNode: ReplicaHost {
 
     private func rebuildState() {
         state = baseState
+        requests = RequestBook()
         grantIds = []
         for entry in log { applyToState(entry.record) }
     }
 
     private func applyToState(_ record: LogRecord) {
         state.apply(record)
+        requests.apply(record)
         if case .grant(let grant) = record { grantIds.insert(grant.grantId) }
     }
 

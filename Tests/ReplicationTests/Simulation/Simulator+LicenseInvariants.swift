@@ -15,17 +15,20 @@ extension Simulator {
     ///   answer in the final state (the queue was weighed, not lost).
     func checkLicenses(primary: SimulatedNode, standby: SimulatedNode) {
         var replayed = baseState
+        var replayedRequests = RequestBook()
         var grants: [String: Grant] = [:]
         var voided = Set<String>()
         for entry in primary.log {
             replayed.apply(entry.record)
+            replayedRequests.apply(entry.record)
             switch entry.record {
             case .grant(let grant): grants[grant.grantId] = grant
             case .voidGrant(let grant, _): voided.insert(grant.grantId)
             default: break
             }
         }
-        guard replayed == primary.state, replayed == standby.state else {
+        guard replayed == primary.state, replayed == standby.state, replayedRequests == primary.requests,
+              replayedRequests == standby.requests else {
             return fail("a node's license state is not the replay of its log")
         }
         stats.voids += voided.count
@@ -38,7 +41,7 @@ extension Simulator {
             }
         }
         for (key, answer) in clients.accepted.sorted(by: { $0.key.requestId < $1.key.requestId }) {
-            let remembered = replayed.requests[key]
+            let remembered = replayedRequests.answer(for: key)
             switch answer.outcome {
             case .granted(let grant):
                 guard liveByRequest[key]?.grantId == grant.grantId else {
@@ -60,7 +63,7 @@ extension Simulator {
         let charged = live.reduce(Int64(0)) { $0 + $1.amount }
         guard used == charged else { return fail("the item's use is \(used), its live grants charge \(charged)") }
         if let item = replayed.items[SimulatedClients.itemId]?.item, used > item.limitWithGrace { stats.overruns += 1 }
-        for key in everTruncatedRequests.sorted(by: { $0.requestId < $1.requestId }) where replayed.requests[key] == nil {
+        for key in everTruncatedRequests.sorted(by: { $0.requestId < $1.requestId }) where replayedRequests.answer(for: key) == nil {
             return fail("request \(key.requestId) had an answer in a reconciliation queue and has none in the final log")
         }
     }

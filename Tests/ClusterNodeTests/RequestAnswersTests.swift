@@ -1,0 +1,197 @@
+@testable import ClusterNode
+import Foundation
+import LicenseState
+import Replication
+import WireFormat
+import XCTest
+
+/// Remembered answers kept in the store's `requests` table: found again
+/// before and after they are durable, replaced by the same rule as
+/// `RequestBook`, restored by a truncation, forgotten by an expiry, and
+/// moved out of an older store's checkpoint by the schema 5 migration.
+final class RequestAnswersTests: XCTestCase {
+    private let t: Int64 = 1_780_000_000
+    private var directory = ""
+
+    override func setUpWithError() throws {
+        directory = NSTemporaryDirectory() + "lts-requests-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private func grant(_ grantId: String, client: String = "c1", requestId: String?, attempt: Int? = nil, at: Int64? = nil) -> Grant {
+        Grant(grantId: grantId, kind: .authorize, requestId: requestId, handshakeCode: "acme-1", clientUUID: client, itemId: "scan-1",
+              amount: 1, domain: nil, leaseExpiresAt: nil, grace: false, at: at ?? t, attempt: attempt)
+    }
+
+    private func key(_ requestId: String, client: String = "c1") -> LicenseState.RequestKey {
+        LicenseState.RequestKey(clientUUID: client, requestId: requestId)
+    }
+
+    /// A store and its answers, written the way `LicenseService` writes:
+    /// each record appended through `RequestAnswers`, then made durable.
+    private final class Log {
+        let store: LicenseStore
+        let answers: RequestAnswers
+        var lastLsn: UInt64 = 0
+        var book = RequestBook()
+        private var queued: [(entry: LogEntry, payload: [UInt8], answer: StoredAnswer?)] = []
+
+        init(store: LicenseStore) throws {
+            self.store = store
+            let loaded = try store.loadState()
+            answers = RequestAnswers(store: store, fingerprints: loaded.fingerprints)
+            lastLsn = loaded.history.lastLsn
+        }
+
+        /// Appends `records`; durable at once unless `durable` is false.
+        func append(_ records: [LogRecord], durable: Bool = true) throws {
+            for record in records {
+                lastLsn += 1
+                let entry = LogEntry(lsn: lastLsn, term: 1, record: record)
+                queued.append((entry, LogRecordCodec.encode(record), try answers.appending(entry)))
+                book.apply(record)
+            }
+            if durable { try flush() }
+        }
+
+        func flush() throws {
+            guard !queued.isEmpty else { return }
+            try store.append(queued)
+            answers.durable(through: queued.last!.entry.lsn)
+            queued = []
+        }
+    }
+
+    func testAnswersAreFoundBeforeAndAfterTheyAreDurable() throws {
+        let log = try Log(store: try LicenseStore(directory: directory))
+        let first = grant("g1", requestId: "r1", attempt: 1)
+        try log.append([.grant(first)], durable: false)
+        XCTAssertEqual(try log.answers.answer(for: key("r1")), .granted(first), "not yet durable")
+        XCTAssertEqual(log.answers.unwrittenCount, 1)
+        try log.flush()
+        XCTAssertEqual(log.answers.unwrittenCount, 0)
+        XCTAssertEqual(try log.answers.answer(for: key("r1")), .granted(first), "read from the store")
+        XCTAssertNil(try log.answers.answer(for: key("r1", client: "c2")), "the same request ID of another client")
+        XCTAssertFalse(log.answers.fingerprints.mayContain(key("never-sent")))
+        // A grant without request ID remembers nothing.
+        try log.append([.grant(grant("g0", requestId: nil))])
+        XCTAssertEqual(log.answers.fingerprints.count, 1)
+
+        // Reopened: the fingerprints come back from the table.
+        log.store.close()
+        let reopened = try Log(store: try LicenseStore(directory: directory))
+        XCTAssertEqual(try reopened.answers.answer(for: key("r1")), .granted(first))
+        XCTAssertTrue(reopened.answers.fingerprints.mayContain(key("r1")))
+    }
+
+    func testAnswersFollowTheRuleOfTheBook() throws {
+        let log = try Log(store: try LicenseStore(directory: directory))
+        let early = grant("g1", requestId: "r1", attempt: 1)
+        var later = early
+        later.attempt = 3
+        var stale = early
+        stale.attempt = 2
+        let refusal = RequestRefusal(clientUUID: "c1", requestId: "r2", attempt: 2, error: .quotaExhausted("scans"), at: t)
+        let replacing = grant("g3", requestId: "r2", attempt: 3)
+        try log.append([.grant(early), .grantAnsweredAgain(later, at: t + 1), .grantAnsweredAgain(stale, at: t + 2), .refusal(refusal)])
+        try log.append([.grant(replacing)], durable: false)
+        for requestId in ["r1", "r2"] {
+            XCTAssertEqual(try log.answers.answer(for: key(requestId)), log.book.answer(for: key(requestId)), requestId)
+        }
+        XCTAssertEqual(try log.answers.answer(for: key("r1")), .granted(later), "a later attempt replaces; an earlier one does not")
+        try log.flush()
+        XCTAssertEqual(try log.answers.answer(for: key("r2")), .granted(replacing))
+    }
+
+    func testATruncationBringsBackTheAnswerBefore() throws {
+        let log = try Log(store: try LicenseStore(directory: directory))
+        let kept = grant("g1", requestId: "r1", attempt: 1)
+        var again = kept
+        again.attempt = 2
+        try log.append([.grant(kept), .grantAnsweredAgain(again, at: t + 1), .grant(grant("g2", requestId: "r2"))])
+        try log.append([.grant(grant("g3", requestId: "r3"))], durable: false)
+        // As `LicenseService.truncate`: cut at once, then the store.
+        log.answers.cutting(after: 1)
+        XCTAssertEqual(try log.answers.answer(for: key("r1")), .granted(kept), "rows above the cut are not read")
+        XCTAssertNil(try log.answers.answer(for: key("r3")), "an answer not yet durable is dropped")
+        try log.flush()
+        try log.store.truncate(after: 1)
+        log.answers.cutDone()
+        XCTAssertEqual(try log.answers.answer(for: key("r1")), .granted(kept))
+        XCTAssertNil(try log.answers.answer(for: key("r2")))
+        XCTAssertNil(try log.answers.answer(for: key("r3")))
+    }
+
+    func testAnExpiryForgetsByTheLatestForgetTime() throws {
+        let log = try Log(store: try LicenseStore(directory: directory))
+        let day = UTCTime.secondsPerDay, retention = RequestBook.retentionSeconds
+        let old = grant("g1", requestId: "r1", attempt: 1, at: t)
+        let young = grant("g2", requestId: "r2", attempt: 1, at: t + 2 * day)
+        // A reconciled answer carries the other node's (older) time; it is forgotten no earlier than the one it replaced.
+        let reconciled = RequestRefusal(clientUUID: "c1", requestId: "r2", attempt: 2, error: .quotaExhausted("scans"), at: t - day)
+        try log.append([.grant(old), .grant(young), .refusal(reconciled)])
+        XCTAssertFalse(log.answers.needsExpiry(now: t + retention))
+        XCTAssertTrue(log.answers.needsExpiry(now: t + retention + 1))
+        try log.append([.expire(at: t + retention + 1)])
+        XCTAssertFalse(log.answers.needsExpiry(now: t + retention + 1), "nothing left to forget at that time")
+        XCTAssertNil(try log.answers.answer(for: key("r1")))
+        XCTAssertEqual(try log.answers.answer(for: key("r2")), .refused(reconciled))
+        try log.append([.expire(at: t + 2 * day + retention + 1)])
+        XCTAssertNil(try log.answers.answer(for: key("r2")))
+        XCTAssertEqual(try log.store.writer.query("SELECT count(*) FROM requests").first?.first?.integer, 0)
+    }
+
+    func testFingerprintsForgetWholeDaysOnly() {
+        var fingerprints = RequestFingerprints()
+        let day = UTCTime.secondsPerDay
+        let start = (t / day) * day
+        fingerprints.insert(key("a"), forgetAt: start + 10)
+        fingerprints.insert(key("b"), forgetAt: start + day + 10)
+        XCTAssertTrue(fingerprints.holdsAnswers(before: start + 11))
+        fingerprints.forget(before: start + 11)
+        XCTAssertTrue(fingerprints.mayContain(key("a")), "its day is not over at the cutoff")
+        XCTAssertFalse(fingerprints.holdsAnswers(before: start + 11))
+        fingerprints.forget(before: start + day + 1)
+        XCTAssertFalse(fingerprints.mayContain(key("a")))
+        XCTAssertTrue(fingerprints.mayContain(key("b")))
+        XCTAssertEqual(fingerprints.count, 1)
+    }
+
+    /// A store of schema 4 held its answers in the checkpoint's state
+    /// (snapshot version 3 or older) and in the log after it.
+    func testMigrationMovesAnswersOutOfTheCheckpoint() throws {
+        let inCheckpoint = grant("g1", requestId: "r1", attempt: 1)
+        var answeredAgain = inCheckpoint
+        answeredAgain.attempt = 2
+        let inLog = grant("g3", requestId: "r3")
+        var store = try LicenseStore(directory: directory)
+        let log = try Log(store: store)
+        try log.append([.grant(inCheckpoint), .grant(grant("g2", requestId: nil)), .expire(at: t)])
+        var history = TermHistory()
+        for lsn in UInt64(1)...3 { history.append(lsn: lsn, term: 1) }
+        // Version 1: no licenses, items, handshakes or leases; one remembered request; no password; one grant in total.
+        var old = BinaryWriter()
+        old.unsigned(1)
+        for _ in 0..<4 { old.unsigned(0) }
+        old.unsigned(1)
+        old.data(LogRecordCodec.encode(.grant(inCheckpoint)))
+        old.bool(false)
+        old.signed(1)
+        try store.write(StoredCheckpoint(lsn: 3, compactedLsn: 3, history: history, state: old.bytes))
+        try log.append([.grantAnsweredAgain(answeredAgain, at: t + 1), .grant(inLog)])
+        try store.writer.execute("DROP TABLE requests; PRAGMA user_version = 4;")
+        store.close()
+
+        store = try LicenseStore(directory: directory)
+        XCTAssertEqual(try store.writer.query("PRAGMA user_version").first?.first?.integer, 5)
+        let migrated = try Log(store: store)
+        XCTAssertEqual(try migrated.answers.answer(for: key("r1")), .granted(answeredAgain))
+        XCTAssertEqual(try migrated.answers.answer(for: key("r3")), .granted(inLog))
+        XCTAssertEqual(try store.writer.query("SELECT lsn FROM requests ORDER BY lsn").compactMap { $0[0].integer }, [3, 4, 5],
+                       "the checkpoint's answer under the LSN just below it, later ones under their own")
+    }
+}
