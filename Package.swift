@@ -36,7 +36,7 @@ let package = Package(
         .target(
             name: "ClusterNode",
             dependencies: [
-                "Transport", "LicenseState", "Replication",
+                "Transport", "LicenseState", "LicenseClient", "Replication",
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["README.md", "Node/README.md", "Config/README.md", "Store/README.md", "Cluster/README.md", "API/README.md",

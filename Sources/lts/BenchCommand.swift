@@ -40,6 +40,9 @@ struct BenchCommand: ParsableCommand {
         @Flag(name: .long, help: "Print one JSON object instead of text.")
         var json = false
 
+        @Flag(name: .long, help: "Send calls without a requestId, which real clients never do (LicenseClient sends one per call, for retries): measures the node without remembering answers.")
+        var withoutRequestIds = false
+
         func validate() throws {
             guard (1...10_000).contains(clients) else { throw ValidationError("--clients must be 1 to 10000") }
             guard (1...3600).contains(seconds) else { throw ValidationError("--seconds must be 1 to 3600") }
@@ -47,7 +50,8 @@ struct BenchCommand: ParsableCommand {
         }
 
         func run() throws {
-            try AuthorizeBench(server: server, codes: codes, product: product, clients: clients, seconds: seconds, json: json).run(trust: trust.resolve)
+            try AuthorizeBench(server: server, codes: codes, product: product, clients: clients, seconds: seconds, json: json,
+                               requestIds: !withoutRequestIds).run(trust: trust.resolve)
         }
     }
 

@@ -12,14 +12,16 @@ public struct AuthorizeBench {
     let clients: Int
     let seconds: Int
     let json: Bool
+    let requestIds: Bool
 
-    public init(server: String, codes: [String], product: String, clients: Int, seconds: Int, json: Bool) {
+    public init(server: String, codes: [String], product: String, clients: Int, seconds: Int, json: Bool, requestIds: Bool = true) {
         self.server = server
         self.codes = codes
         self.product = product
         self.clients = clients
         self.seconds = seconds
         self.json = json
+        self.requestIds = requestIds
     }
 
     public func run(trust: () throws -> TLSTrust) throws {
@@ -30,7 +32,7 @@ public struct AuthorizeBench {
         var tls: TLSClientContext?
         if scheme == "https" { tls = try TLSClientContext(trust: try trust()) }
         var result: AuthorizeLoad.Summary?
-        let load = AuthorizeLoad(loop: loop, url: url, tls: tls, codes: codes, product: product)
+        let load = AuthorizeLoad(loop: loop, url: url, tls: tls, codes: codes, product: product, requestIds: requestIds)
         let start = LoopTimer(loop: loop, delayMs: 0) {
             load.run(clients: clients, seconds: seconds) { summary in
                 result = summary
@@ -53,7 +55,7 @@ public struct AuthorizeBench {
             print(String(decoding: data, as: UTF8.self))
         } else {
             let counts = "\(summary.grants) grants, \(summary.refusals) refused, \(summary.errors) errors"
-            print("authorize: \(clients) clients, \(String(format: "%.1f", elapsed)) s, \(server)")
+            print("authorize: \(clients) clients, \(String(format: "%.1f", elapsed)) s, \(requestIds ? "a new requestId per call" : "no requestIds"), \(server)")
             print("  grants/s   \(Int(rate))  (\(counts))")
             print(String(format: "  latency    p50 %.2f ms, p99 %.2f ms, max %.2f ms", p50, p99, maxMs))
             if let firstError = summary.firstError { print("  first error: \(firstError)") }

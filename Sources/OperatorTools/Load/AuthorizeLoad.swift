@@ -4,10 +4,12 @@ import Transport
 /// A load generator for `lts bench authorize`: `clients` keep-alive HTTPS
 /// connections, each sending one authorize call after the other until the
 /// time is up, recording every latency. Client `i` authorizes under
-/// `codes[i % codes.count]`.
+/// `codes[i % codes.count]`. Each call carries a new `requestId` (and
+/// `"attempt":1`), as `LicenseClient` sends, unless `requestIds` is false.
 ///
 /// Invariant: each connection has at most one request in flight;
-/// `completion` runs once, after every connection closed.
+/// `completion` runs once, after every connection closed; no two calls of
+/// one run, nor of two runs, share a request ID.
 final class AuthorizeLoad {
     /// The outcome of a run.
     struct Summary {
@@ -33,13 +35,17 @@ final class AuthorizeLoad {
     private let tls: TLSClientContext?
     private let codes: [String]
     private let product: String
+    private let requestIds: Bool
+    /// Makes this run's request IDs unlike any other run's.
+    private let runPrefix = String(UInt32.random(in: .min ... .max), radix: 16)
+    private var sequence = 0
     private var summary = Summary()
     private var open = 0
     private var deadlineNs: UInt64 = 0
     private var startNs: UInt64 = 0
     private var completion: ((Summary) -> Void)?
 
-    init(loop: EventLoop, url: URLComponents, tls: TLSClientContext?, codes: [String], product: String) {
+    init(loop: EventLoop, url: URLComponents, tls: TLSClientContext?, codes: [String], product: String, requestIds: Bool) {
         precondition(!codes.isEmpty, "at least one handshake code")
         self.loop = loop
         host = url.host ?? "127.0.0.1"
@@ -50,6 +56,7 @@ final class AuthorizeLoad {
         self.tls = tls
         self.codes = codes
         self.product = product
+        self.requestIds = requestIds
     }
 
     /// Runs `clients` connections for `seconds`.
@@ -62,7 +69,12 @@ final class AuthorizeLoad {
 
     private func request(client: Int) -> [UInt8] {
         let code = codes[client % codes.count]
-        let body = "{\"handshakeCode\":\"\(code)\",\"clientUUID\":\"bench-\(client)\",\"product\":\"\(product)\"}"
+        var request = ""
+        if requestIds {
+            sequence += 1
+            request = ",\"requestId\":\"\(runPrefix)-\(sequence)\",\"attempt\":1"
+        }
+        let body = "{\"handshakeCode\":\"\(code)\",\"clientUUID\":\"bench-\(client)\",\"product\":\"\(product)\"\(request)}"
         return Array("POST \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8)
     }
 
@@ -82,7 +94,6 @@ final class AuthorizeLoad {
     }
 
     private func drive(_ stream: RawStream, client: Int) {
-        let bytes = request(client: client)
         var reader = HTTP1ResponseReader()
         var sentNs = MonotonicClock.nanoseconds()
         stream.onData = { [weak self] chunk in
@@ -96,7 +107,7 @@ final class AuthorizeLoad {
                         stream.close()
                     } else {
                         sentNs = now
-                        stream.write(bytes)
+                        stream.write(self.request(client: client))
                     }
                 }
             } catch {
@@ -112,7 +123,7 @@ final class AuthorizeLoad {
             self?.closed(client: client, retry: reason != nil)
         }
         stream.startReading()
-        stream.write(bytes)
+        stream.write(request(client: client))
     }
 
     /// Wait before reconnecting after a failure, so a node that is still
