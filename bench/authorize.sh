@@ -1,15 +1,27 @@
 #!/usr/bin/env bash
-# Authorization throughput and latency on one release-build node:
-# `lts bench authorize` (keep-alive HTTPS clients on the same machine) against
-# a scan item with a quantity that never runs out. Prints grants/s, p50, p99.
+# Authorization throughput and latency on one release-build node, beside the
+# node's health throughput in the same run: each for SECONDS (default 60), with
+# checkpoints on (every 100,000 records, the default):
+#   1. wrk: GET /dls/api/health (keep-alive HTTPS);
+#   2. `lts bench authorize`: a new requestId per call, as LicenseClient sends;
+#   3. `lts bench authorize --without-request-ids`, the path of older figures.
+# Prints requests/s or grants/s, p50, p99 and max of each, the ratio of 2 to 1,
+# and the node's resident memory after each step.
 # Usage: bench/authorize.sh [clients] [seconds]
+#   LTS_BINARY=PATH skips the build; LTS_BENCH_PROFILE=FILE records 10 s of perf
+#   samples of the node during step 2 into FILE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 clients=${1:-64}
-seconds=${2:-20}
-binary=.build/release/lts
-swift build -c release --product lts >&2   # incremental: a stale binary would measure old code
+seconds=${2:-60}
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+if [ -n "${LTS_BINARY:-}" ]; then
+    binary=$LTS_BINARY
+else
+    binary=.build/release/lts
+    swift build -c release --product lts >&2   # incremental: a stale binary would measure old code
+fi
 
 work=$(mktemp -d)
 port=48191
@@ -29,7 +41,27 @@ wait_for_log "$work/node.log" "listening on" $node
 base="https://127.0.0.1:$port/dls"
 fingerprint=$(sed -n 's/.*SHA-256 fingerprint \([0-9A-F:]*\).*/\1/p' "$work/node.log" | head -n 1)
 code=$(import_license "$base" "$work/data/tls/node.crt" "$work/license.json")
+rss() { echo "$(( $(awk '/VmRSS/ { print $2 }' /proc/$node/status) / 1024 )) MB"; }
 
-echo "authorize on one node, scan item, $(nproc) cores shared by node and load generator"
-[ -z "${LTS_BENCH_PROFILE:-}" ] || { sleep 3; perf record -F 999 -g -p $node -o "$LTS_BENCH_PROFILE" -- sleep 5 > /dev/null 2>&1 & }
-"$binary" bench authorize --server "$base/" --fingerprint "$fingerprint" --code "$code" --clients "$clients" --seconds "$seconds"
+echo "one node, $(nproc) cores shared by node and load generator, $clients connections, $seconds s each"
+wrk -t2 -c"$clients" -d"${seconds}s" --latency "$base/api/health" > "$work/wrk.txt"
+health=$(awk '/Requests\/sec/ { printf "%d", $2 }' "$work/wrk.txt")
+echo "  health (wrk)                $health requests/s, p50 $(awk '$1 == "50%" { print $2 }' "$work/wrk.txt"), p99 $(awk '$1 == "99%" { print $2 }' "$work/wrk.txt"), max $(awk '/Latency/ { print $4; exit }' "$work/wrk.txt"); VmRSS $(rss)"
+
+run_authorize() {
+    "$binary" bench authorize --server "$base/" --fingerprint "$fingerprint" --code "$code" --clients "$clients" \
+        --seconds "$seconds" --json "$@"
+}
+field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
+[ -z "${LTS_BENCH_PROFILE:-}" ] || { (sleep 20; perf record -F 999 -g -p $node -o "$LTS_BENCH_PROFILE" -- sleep 10 > /dev/null 2>&1) & }
+with=$(run_authorize)
+rate=$(echo "$with" | field grantsPerSecond)
+printf "  authorize, requestIds      %s grants/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms; VmRSS %s\n" "$rate" \
+    "$(echo "$with" | field p50Ms)" "$(echo "$with" | field p99Ms)" "$(echo "$with" | field maxMs)" "$(rss)"
+without=$(run_authorize --without-request-ids)
+printf "  authorize, no requestIds   %s grants/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms; VmRSS %s\n" \
+    "$(echo "$without" | field grantsPerSecond)" "$(echo "$without" | field p50Ms)" "$(echo "$without" | field p99Ms)" \
+    "$(echo "$without" | field maxMs)" "$(rss)"
+awk -v a="$rate" -v h="$health" 'BEGIN { printf "  authorize with requestIds / health: %.2f (target >= 0.5)\n", a / h }'
+metric() { curl -s --cacert "$work/data/tls/node.crt" "https://127.0.0.1:$port/dls/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+echo "  log at lsn $(metric lts_lsn) (a checkpoint every 100,000 records); longest event-loop stall $(metric lts_event_loop_lag_max_ms) ms"

@@ -247,7 +247,23 @@ final class LicenseService {
             }, done: { [unowned self] in
                 self.checkpointLsn = lsn
                 self.compactedLsn = compactThrough
+                self.compactLog(through: compactThrough, generation: generation)
             })
+        })
+    }
+
+    /// Log rows one compaction transaction removes at most: a few
+    /// milliseconds of the writer, so appends queued behind wait no longer.
+    static let compactionSliceRows = 4_096
+
+    /// Removes the log through `lsn` (behind a stored checkpoint) a slice
+    /// per writer task, appends going between them; stops when the log was
+    /// cut back or replaced meanwhile.
+    private func compactLog(through lsn: UInt64, generation: UInt64) {
+        guard generation == logGeneration else { return }
+        var more = false
+        writer.perform({ store in more = try store.compactLog(through: lsn, limit: Self.compactionSliceRows) }, done: { [unowned self] in
+            if more { self.compactLog(through: lsn, generation: generation) }
         })
     }
 

@@ -47,8 +47,9 @@ extension LicenseStore {
         return StoredCheckpoint(lsn: UInt64(lsn), compactedLsn: UInt64(compacted), history: history, state: state)
     }
 
-    /// Stores `checkpoint` and removes the log through its `compactedLsn`,
-    /// in one transaction.
+    /// Stores `checkpoint`. The log through its `compactedLsn` may go
+    /// from then on: `compactLog` removes it a slice at a time, so that no
+    /// one transaction holds up the appends behind it.
     func write(_ checkpoint: StoredCheckpoint) throws {
         var history = BinaryWriter()
         ReplicationMessageCodec.write(checkpoint.history, into: &history)
@@ -60,8 +61,17 @@ extension LicenseStore {
                     history = excluded.history, state = excluded.state, crc = excluded.crc
                 """, [.integer(Int64(checkpoint.lsn)), .integer(Int64(checkpoint.compactedLsn)), .blob(history.bytes),
                       .blob(checkpoint.state), .integer(Int64(crc))])
-            try writer.query("DELETE FROM wal WHERE lsn <= ?", [.integer(Int64(checkpoint.compactedLsn))])
         }
+    }
+
+    /// Removes the oldest log rows through `lsn`, at most `limit` of them;
+    /// returns whether rows through `lsn` remain. The caller passes at most
+    /// the stored checkpoint's `compactedLsn`.
+    func compactLog(through lsn: UInt64, limit: Int) throws -> Bool {
+        guard let first = try writer.query("SELECT min(lsn) FROM wal").first?.first?.integer, UInt64(first) <= lsn else { return false }
+        let last = min(lsn, UInt64(first) + UInt64(limit) - 1)
+        try writer.query("DELETE FROM wal WHERE lsn <= ?", [.integer(Int64(last))])
+        return last < lsn
     }
 
     /// The state and term history of the whole log: the checkpoint's, then

@@ -21,28 +21,44 @@ struct StoredAnswer: Equatable {
 
 /// The `requests` table: every answer to a request ID the log gave, by the
 /// LSN of the record that gave it (so truncating the log truncates them
-/// too), the newest per request being its answer. Answers live here, not
-/// in the state, so the state and its checkpoints stay small however many
-/// requests a node remembers.
+/// too), the newest per request being its answer, found by a 64-bit hash
+/// of the request (`keyHash`; the answer names its request, so a
+/// collision is told apart). Answers live here, not in the state, so the
+/// state and its checkpoints stay small however many requests a node
+/// remembers; one index of integers keeps each answer's write cheap.
 extension LicenseStore {
     static let createRequestsTable = """
-        CREATE TABLE requests(lsn INTEGER PRIMARY KEY, client_uuid TEXT NOT NULL, request_id TEXT NOT NULL,
-            forget_at INTEGER NOT NULL, answer BLOB NOT NULL);
-        CREATE INDEX requests_by_key ON requests(client_uuid, request_id);
-        CREATE INDEX requests_by_forget_at ON requests(forget_at);
+        CREATE TABLE requests(lsn INTEGER PRIMARY KEY, key_hash INTEGER NOT NULL, forget_at INTEGER NOT NULL, answer BLOB NOT NULL);
+        CREATE INDEX requests_by_key_hash ON requests(key_hash);
         """
+
+    /// FNV-1a (64 bits) of the client UUID, a zero byte and the request ID:
+    /// the same in every process, so it is stored.
+    static func keyHash(_ key: LicenseState.RequestKey) -> Int64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        func add(_ byte: UInt8) {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        for byte in key.clientUUID.utf8 { add(byte) }
+        add(0)
+        for byte in key.requestId.utf8 { add(byte) }
+        return Int64(bitPattern: hash)
+    }
 
     /// The answer stored for `key` by the records through `lsn`, read on
     /// the loop through the reader connection.
     func storedAnswer(for key: LicenseState.RequestKey, through lsn: UInt64) throws -> StoredAnswer? {
-        guard let row = try reader.query("""
-            SELECT answer, forget_at FROM requests WHERE client_uuid = ? AND request_id = ? AND lsn <= ? ORDER BY lsn DESC LIMIT 1
-            """, [.text(key.clientUUID), .text(key.requestId), .integer(Int64(lsn))]).first else { return nil }
-        guard let bytes = row[0].blob, let forgetAt = row[1].integer, let record = try? LogRecordCodec.decode(bytes),
-              let answer = RememberedAnswer.after(record, replacing: nil), answer.key == key else {
-            throw StoreFailure("\(path) is damaged in requests: the answer to request \(key.requestId) does not decode. Stop lts and restore the data directory from a backup.")
+        let rows = try reader.query("SELECT answer, forget_at FROM requests WHERE key_hash = ? AND lsn <= ? ORDER BY lsn DESC",
+                                    [.integer(Self.keyHash(key)), .integer(Int64(lsn))])
+        for row in rows {
+            guard let bytes = row[0].blob, let forgetAt = row[1].integer, let record = try? LogRecordCodec.decode(bytes),
+                  let answer = RememberedAnswer.after(record, replacing: nil) else {
+                throw StoreFailure("\(path) is damaged in requests: an answer does not decode. Stop lts and restore the data directory from a backup.")
+            }
+            if answer.key == key { return StoredAnswer(answer: answer, forgetAt: forgetAt) }
         }
-        return StoredAnswer(answer: answer, forgetAt: forgetAt)
+        return nil
     }
 
     /// Stores `stored`, the answer `entry` (encoded as `payload`) gave.
@@ -52,24 +68,31 @@ extension LicenseStore {
         // A grant or refusal is its own answer; a grant answered again is stored as the grant it now is.
         let answer: [UInt8]
         if case .grantAnsweredAgain = entry.record { answer = LogRecordCodec.encode(stored.answer.record) } else { answer = payload }
-        try writer.query("INSERT INTO requests(lsn, client_uuid, request_id, forget_at, answer) VALUES (?, ?, ?, ?, ?)",
-                         [.integer(Int64(entry.lsn)), .text(key.clientUUID), .text(key.requestId), .integer(stored.forgetAt),
-                          .blob(answer)])
+        try writer.query("INSERT INTO requests(lsn, key_hash, forget_at, answer) VALUES (?, ?, ?, ?)",
+                         [.integer(Int64(entry.lsn)), .integer(Self.keyHash(key)), .integer(stored.forgetAt), .blob(answer)])
     }
 
-    /// Forgets the answers with a forget time before `cutoff`. Writer connection.
+    /// Forgets, in LSN order, the answers with a forget time before
+    /// `cutoff` up to the first one still remembered; one behind it (a
+    /// reconciled answer, which carries the other node's older time) goes
+    /// with a later expiry, as in `RequestBook`. Writer connection.
     func forgetAnswers(before cutoff: Int64) throws {
-        try writer.query("DELETE FROM requests WHERE forget_at < ?", [.integer(cutoff)])
+        if let kept = try writer.query("SELECT lsn FROM requests WHERE forget_at >= ? ORDER BY lsn LIMIT 1",
+                                       [.integer(cutoff)]).first?.first?.integer {
+            try writer.query("DELETE FROM requests WHERE lsn < ?", [.integer(kept)])
+        } else {
+            try writer.query("DELETE FROM requests")
+        }
     }
 
     /// The fingerprints of every stored answer, read through `database`.
     static func fingerprints(in database: SQLiteDatabase) throws -> RequestFingerprints {
         var fingerprints = RequestFingerprints()
-        try database.each("SELECT client_uuid, request_id, forget_at FROM requests", []) { row in
-            guard let clientUUID = row[0].text, let requestId = row[1].text, let forgetAt = row[2].integer else {
+        try database.each("SELECT key_hash, forget_at FROM requests", []) { row in
+            guard let keyHash = row[0].integer, let forgetAt = row[1].integer else {
                 throw StoreFailure("a row of requests has a wrong type")
             }
-            fingerprints.insert(LicenseState.RequestKey(clientUUID: clientUUID, requestId: requestId), forgetAt: forgetAt)
+            fingerprints.insert(keyHash: keyHash, forgetAt: forgetAt)
         }
         return fingerprints
     }
@@ -78,13 +101,14 @@ extension LicenseStore {
     /// before, the checkpoint's state and the log after it. Answers from
     /// the checkpoint get the LSNs just below it, in answer order (their
     /// own records are gone); each later record's answer gets its LSN.
+    /// Nothing is forgotten here: the node's next expiry does that.
     static func moveRequestsOutOfState(_ db: SQLiteDatabase) throws {
         var current: [LicenseState.RequestKey: StoredAnswer] = [:]
         func store(_ stored: StoredAnswer, lsn: UInt64) throws {
             let key = stored.answer.key
             current[key] = stored
-            try db.query("INSERT INTO requests(lsn, client_uuid, request_id, forget_at, answer) VALUES (?, ?, ?, ?, ?)",
-                         [.integer(Int64(lsn)), .text(key.clientUUID), .text(key.requestId), .integer(stored.forgetAt),
+            try db.query("INSERT INTO requests(lsn, key_hash, forget_at, answer) VALUES (?, ?, ?, ?)",
+                         [.integer(Int64(lsn)), .integer(keyHash(key)), .integer(stored.forgetAt),
                           .blob(LogRecordCodec.encode(stored.answer.record))])
         }
         var checkpointLsn: UInt64 = 0
@@ -99,11 +123,6 @@ extension LicenseStore {
         try db.each("SELECT lsn, payload FROM wal WHERE lsn > ? ORDER BY lsn", [.integer(Int64(checkpointLsn))]) { row in
             guard let lsn = row[0].integer, let payload = row[1].blob, let record = try? LogRecordCodec.decode(payload) else {
                 throw StoreFailure("a log record does not decode")
-            }
-            if case .expire(let at) = record {
-                let cutoff = at - RequestBook.retentionSeconds
-                current = current.filter { $0.value.forgetAt >= cutoff }
-                try db.query("DELETE FROM requests WHERE forget_at < ?", [.integer(cutoff)])
             }
             guard let key = record.answeredRequest, let stored = StoredAnswer.after(record, replacing: current[key]) else { return }
             try store(stored, lsn: UInt64(lsn))

@@ -31,7 +31,8 @@ struct GrantRow: Equatable {
 /// transaction per batch.
 ///
 /// Invariant: `wal` holds contiguous LSNs from the checkpoint's
-/// `compacted_lsn + 1` (from 1 without a checkpoint), each row's CRC-32C
+/// `compacted_lsn + 1` or earlier (from 1 without a checkpoint; rows through
+/// `compacted_lsn` are removed a slice at a time), each row's CRC-32C
 /// covers its term, kind and payload; the checkpoint's state is the replay
 /// of the log through its `lsn`; a grant is in `grants` exactly when its
 /// record is in the log or behind the checkpoint, with `voided_lsn` the LSN

@@ -7,9 +7,10 @@ import LicenseState
 /// Invariant: every key with a remembered answer in the store (or on its
 /// way there) has its fingerprint here, under the day of its forget time
 /// or a later one; a fingerprint may outlive its answer (a lookup then
-/// finds nothing), never the reverse. `earliest[day]` is at most the
-/// forget time of every answer of that day still stored. Fingerprints are
-/// salted per process (`Hasher`), so they are never written anywhere.
+/// finds nothing), never the reverse, until the day of its forget time is
+/// over. `earliest[day]` is at most the forget time of every answer of that
+/// day still to be forgotten. A fingerprint is the low 32 bits of the
+/// stored key hash (`LicenseStore.keyHash`), so the table gives them back.
 struct RequestFingerprints {
     private var days: [Int64: Set<UInt32>] = [:]
     private var earliest: [Int64: Int64] = [:]
@@ -17,22 +18,19 @@ struct RequestFingerprints {
     /// Fingerprints held (a key answered twice may count twice).
     var count: Int { days.values.reduce(0) { $0 + $1.count } }
 
-    static func fingerprint(_ key: LicenseState.RequestKey) -> UInt32 {
-        var hasher = Hasher()
-        hasher.combine(key.clientUUID)
-        hasher.combine(key.requestId)
-        return UInt32(truncatingIfNeeded: hasher.finalize())
+    mutating func insert(_ key: LicenseState.RequestKey, forgetAt: Int64) {
+        insert(keyHash: LicenseStore.keyHash(key), forgetAt: forgetAt)
     }
 
-    mutating func insert(_ key: LicenseState.RequestKey, forgetAt: Int64) {
+    mutating func insert(keyHash: Int64, forgetAt: Int64) {
         let day = max(0, forgetAt) / UTCTime.secondsPerDay
-        days[day, default: []].insert(Self.fingerprint(key))
+        days[day, default: []].insert(UInt32(truncatingIfNeeded: keyHash))
         earliest[day] = min(earliest[day] ?? forgetAt, forgetAt)
     }
 
     /// False when the store surely holds no answer for `key`.
     func mayContain(_ key: LicenseState.RequestKey) -> Bool {
-        let fingerprint = Self.fingerprint(key)
+        let fingerprint = UInt32(truncatingIfNeeded: LicenseStore.keyHash(key))
         return days.values.contains { $0.contains(fingerprint) }
     }
 
