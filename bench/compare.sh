@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # The same workload on PostgreSQL and on lts, each as a primary + synchronous
 # standby on this machine: a transaction that takes one unit of an item's quota
-# and logs the grant, on one hot item and spread over 64 items, at 8, 32 and 64
-# clients. Prints one table (throughput, p99, ratio) and writes it as CSV under
+# and logs the grant under the client's request ID, idempotently (a request ID
+# seen before charges nothing), on one hot item and spread over 64 items, at 8,
+# 32 and 64 clients. Prints one table (throughput, p99, ratio) and writes it as CSV under
 # bench/results/.
 #   PostgreSQL 15: a throwaway primary + standby (pg_basebackup -R,
 #     synchronous_commit=on, synchronous_standby_names='*') under a temp
 #     directory, pgbench -n -M prepared -j 2 over TCP on 127.0.0.1.
-#   lts: `lts pair` in sync mode, `lts bench authorize` (HTTPS keep-alive).
+#     The grant log has a unique index on (client, request ID); a grant is
+#     `INSERT … ON CONFLICT DO NOTHING RETURNING` and the item is charged only
+#     for a new row, in one statement, as an application on PostgreSQL would
+#     do it (a repeat would then read its earlier grant by that index).
+#   lts: `lts pair` in sync mode, `lts bench authorize` (HTTPS keep-alive, a
+#     new requestId per call, as LicenseClient sends).
 # Usage: bench/compare.sh [seconds]   (LTS_BINARY=PATH skips the build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -72,15 +78,15 @@ done
     || { echo "the PostgreSQL standby did not become synchronous" >&2; exit 1; }
 "${psql[@]}" <<'SQL'
 CREATE TABLE item(id int PRIMARY KEY, used bigint, quota bigint);
-CREATE TABLE grant_log(item int, client uuid);
+CREATE TABLE grant_log(client int, request_id uuid, item int, UNIQUE (client, request_id));
 INSERT INTO item SELECT i, 0, 1000000000000 FROM generate_series(1, 64) i;
 SQL
 cat > "$pg/hot.sql" <<'SQL'
 \set id 1
-BEGIN;
-UPDATE item SET used = used + 1 WHERE id = :id AND used < quota;
-INSERT INTO grant_log(item, client) VALUES (:id, gen_random_uuid());
-END;
+WITH fresh AS (
+    INSERT INTO grant_log(client, request_id, item) VALUES (:client_id, gen_random_uuid(), :id)
+    ON CONFLICT (client, request_id) DO NOTHING RETURNING item)
+UPDATE item SET used = used + 1 FROM fresh WHERE item.id = fresh.item AND used < quota;
 SQL
 sed 's/^\\set id 1$/\\set id random(1, 64)/' "$pg/hot.sql" > "$pg/items64.sql"
 [ "$(id -u)" -ne 0 ] || chown postgres: "$pg"/*.sql

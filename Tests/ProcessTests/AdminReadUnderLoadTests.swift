@@ -4,8 +4,10 @@ import LTSTestSupport
 import Transport
 import XCTest
 
-/// Large admin reads on a pair under load: they run off the event loop, so
-/// neither node stalls, no takeover follows and no grant is lost.
+/// Large admin reads on a pair under load (full grant pages, statistics over
+/// the whole 400 days they are kept, in JSON and CSV, and the alert overview):
+/// none holds the event loop, so neither node stalls, no takeover follows and
+/// no grant is lost.
 final class AdminReadUnderLoadTests: XCTestCase {
     func testFullGrantPagesUnderLoadCauseNoTakeoverAndNoStall() throws {
         let pair = try NodePair()
@@ -13,10 +15,14 @@ final class AdminReadUnderLoadTests: XCTestCase {
         XCTAssertTrue(load.waitForMore(3_000, timeoutSeconds: 120), "the load does not reach 3,000 grants")
         let terms = (0..<2).map { pair.health($0)?["term"] as? Int }
         let lateBefore = try (0..<2).map { try pair.nodes[$0].timerFiringsOver250MsLate() }
+        let wholePeriod = "/api/admin/stats?from=\(Int(Date().timeIntervalSince1970) - 399 * 86_400)&bucket=2h"
         for round in 0..<4 {
             for index in 0..<2 {
                 let listed = try pair.grants(index)
                 XCTAssertGreaterThanOrEqual(listed.count, 3_000, "round \(round): node \(index) lists \(listed.count) grants")
+                for path in [wholePeriod, wholePeriod + "&format=csv", "/api/admin/alerts"] {
+                    XCTAssertEqual(try pair.admin(index, "GET", path).status, 200, "round \(round): node \(index) \(path)")
+                }
             }
         }
         XCTAssertTrue(load.waitForMore(200), "the pair does not serve after the reads")

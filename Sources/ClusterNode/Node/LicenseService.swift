@@ -301,7 +301,7 @@ final class LicenseService {
         logGeneration += 1
         var result: Result<LoadedState, Error>!
         let term = self.term
-        writer.perform({ store in
+        writer.perform(exclusive: true, { store in
             result = Result { try store.adopt(snapshot: file, totalBytes: totalBytes, term: term) }
         }, done: { [unowned self] in
             // The writer is idle now and nothing else uses the store: swap it.

@@ -48,6 +48,9 @@ final class LicenseStore {
 
     private(set) var writer: SQLiteDatabase
     private(set) var reader: SQLiteDatabase
+    /// Copies SQLite's WAL file into the database file beside the writer
+    /// (`checkpointSQLiteWAL`), so that no append waits for that copy.
+    private(set) var walCheckpointer: SQLiteDatabase
     let path: String
 
     /// Opens (creating or migrating) the database in `directory`.
@@ -58,22 +61,36 @@ final class LicenseStore {
     /// Opens (creating or migrating) the database file at `file`.
     init(file: String) throws {
         path = file
-        (writer, reader) = try Self.connections(path)
+        (writer, reader, walCheckpointer) = try Self.connections(path)
     }
 
-    /// Closes both connections, the reader first: the writer, closing
-    /// last, checkpoints the WAL into the database file.
+    /// Closes the connections, the writer last: closing, it checkpoints
+    /// the WAL into the database file.
     func close() {
         reader.close()
+        walCheckpointer.close()
         writer.close()
     }
 
-    /// The writer (set up and migrated) and reader connections of `path`.
-    static func connections(_ path: String) throws -> (writer: SQLiteDatabase, reader: SQLiteDatabase) {
+    /// The writer (set up and migrated), reader and WAL-checkpointer
+    /// connections of `path`. The writer never checkpoints SQLite's WAL
+    /// itself: a commit that did held every answer behind it for as long
+    /// as the copy took (up to 250 ms with millions of remembered requests).
+    static func connections(_ path: String) throws -> (writer: SQLiteDatabase, reader: SQLiteDatabase, walCheckpointer: SQLiteDatabase) {
         let writer = try SQLiteDatabase(path: path)
-        try writer.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
+        try writer.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=0;")
         try migrate(writer, path: path)
-        return (writer, try SQLiteDatabase(path: path, readOnly: true))
+        let walCheckpointer = try SQLiteDatabase(path: path)
+        try walCheckpointer.execute("PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=0;")
+        return (writer, try SQLiteDatabase(path: path, readOnly: true), walCheckpointer)
+    }
+
+    /// Copies what it can of SQLite's WAL file into the database file
+    /// without waiting for the writer or readers (a passive checkpoint),
+    /// so the WAL file is reused instead of growing. One pool job at a
+    /// time, never while the store is replaced (`LogWriter`).
+    func checkpointSQLiteWAL() throws {
+        try walCheckpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
     }
 
     private static func migrate(_ db: SQLiteDatabase, path: String) throws {
@@ -146,7 +163,7 @@ final class LicenseStore {
         } catch {
             throw StoreFailure("cannot move the snapshot \(file) to \(path): \(error)")
         }
-        (writer, reader) = try Self.connections(path)
+        (writer, reader, walCheckpointer) = try Self.connections(path)
     }
 
     // MARK: Log

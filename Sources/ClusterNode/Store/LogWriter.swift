@@ -7,10 +7,15 @@ import Transport
 /// reconciliation queue) run as tasks between them. Completions run on the
 /// loop once their work committed.
 ///
+/// Beside the writer, a passive checkpoint of SQLite's WAL file runs at most
+/// every `walCheckpointIntervalMs` while entries are committed, on its own
+/// connection, so that no commit waits for that copy.
+///
 /// Invariant: at most one transaction is in flight, so the store's writer
-/// connection is used by one thread at a time; work is committed in the order
-/// it was queued; no completion runs before its work is durable. A failed
-/// write calls `onFailure` and nothing after it completes.
+/// connection is used by one thread at a time; at most one WAL checkpoint is
+/// in flight, and none while an exclusive task runs; work is committed in
+/// the order it was queued; no completion runs before its work is durable.
+/// A failed write calls `onFailure` and nothing after it completes.
 final class LogWriter {
     /// Most entries in one transaction.
     static let batchEntriesMax = 4096
@@ -19,11 +24,14 @@ final class LogWriter {
     /// appends are bounded by its primary's in-flight window instead.
     static let queuedPayloadBytesMax = 64 << 20
     static let queuedEntriesMax = 256 * 1_024
+    /// How often SQLite's WAL file is copied into the database file while
+    /// entries are committed.
+    static let walCheckpointIntervalMs: UInt64 = 250
 
     /// One piece of queued work.
     private enum Work {
         case entry(LogEntry, payload: [UInt8], answer: StoredAnswer?)
-        case task((LicenseStore) throws -> Void, done: () -> Void)
+        case task((LicenseStore) throws -> Void, exclusive: Bool, done: () -> Void)
     }
 
     private let loop: EventLoop
@@ -37,6 +45,8 @@ final class LogWriter {
     private var check: LoopCheck?
     /// The LSN the next appended entry must have.
     private var nextLsn: UInt64
+    private var walCheckpointing = false
+    private var lastWALCheckpointMs: UInt64 = 0
 
     init(loop: EventLoop, store: LicenseStore, lastLsn: UInt64, onDurable: @escaping (LogEntry) -> Void,
          onFailure: @escaping (Error) -> Void) {
@@ -69,12 +79,16 @@ final class LogWriter {
 
     /// Queues `work` (run on a pool thread, in its own transaction if it
     /// needs one); `done` runs on the loop after it committed.
-    /// - Parameter nextLsn: the LSN the next entry will have after this work
-    ///   (a truncation moves it back).
-    func perform(nextLsn: UInt64? = nil, _ work: @escaping (LicenseStore) throws -> Void, done: @escaping () -> Void) {
+    /// - Parameters:
+    ///   - nextLsn: the LSN the next entry will have after this work
+    ///     (a truncation moves it back).
+    ///   - exclusive: the work, or its `done`, replaces the store's file:
+    ///     it waits for a WAL checkpoint under way to end.
+    func perform(nextLsn: UInt64? = nil, exclusive: Bool = false, _ work: @escaping (LicenseStore) throws -> Void,
+                 done: @escaping () -> Void) {
         loop.assertInLoop()
         if let nextLsn { self.nextLsn = nextLsn }
-        queued.append(.task(work, done: done))
+        queued.append(.task(work, exclusive: exclusive, done: done))
     }
 
     /// The store was replaced (a snapshot): the next entry has `nextLsn`.
@@ -89,7 +103,12 @@ final class LogWriter {
         committing = true
         let store = self.store
         switch first {
-        case .task(let work, let done):
+        case .task(let work, let exclusive, let done):
+            if exclusive, walCheckpointing {
+                // The checkpoint's completion flushes again.
+                committing = false
+                return
+            }
             queued.removeFirst()
             run({ try work(store) }, then: done)
         case .entry:
@@ -100,8 +119,36 @@ final class LogWriter {
                 queuedPayloadBytes -= payload.count
             }
             queued.removeFirst(entries.count)
-            run({ try store.append(entries) }, then: { [unowned self] in self.onDurable(entries.last!.entry) })
+            run({ try store.append(entries) }, then: { [unowned self] in
+                self.checkpointWALIfDue()
+                self.onDurable(entries.last!.entry)
+            })
         }
+    }
+
+    private func checkpointWALIfDue() {
+        let now = loop.nowMs
+        guard !walCheckpointing, now >= lastWALCheckpointMs + Self.walCheckpointIntervalMs else { return }
+        walCheckpointing = true
+        lastWALCheckpointMs = now
+        let store = self.store
+        ThreadPoolWork.submit(on: loop, work: { () -> Error? in
+            do {
+                try store.checkpointSQLiteWAL()
+                return nil
+            } catch {
+                return error
+            }
+        }, completion: { [weak self] error in
+            guard let self else { return }
+            self.walCheckpointing = false
+            if let error {
+                self.failed = true
+                self.onFailure(error)
+                return
+            }
+            self.flush()
+        })
     }
 
     private func run(_ work: @escaping () throws -> Void, then completion: @escaping () -> Void) {
