@@ -10,8 +10,7 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 clients=${1:-64}
 seconds=${2:-10}
-binary=.build/release/lts
-swift build -c release --product lts >&2   # incremental: a stale binary would measure old code
+select_binary
 python=$(tests/smtp/venv.sh)
 
 work=$(mktemp -d)

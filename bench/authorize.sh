@@ -16,31 +16,14 @@ source bench/lib.sh
 clients=${1:-64}
 seconds=${2:-60}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
-if [ -n "${LTS_BINARY:-}" ]; then
-    binary=$LTS_BINARY
-else
-    binary=.build/release/lts
-    swift build -c release --product lts >&2   # incremental: a stale binary would measure old code
-fi
+select_binary
 
 work=$(mktemp -d)
 port=48191
 node=""
 trap '[ -z "$node" ] || { kill $node 2>/dev/null; wait $node 2>/dev/null; }; rm -rf "$work"' EXIT INT TERM
 
-"$binary" license keygen --out "$work/vendor" > /dev/null
-"$binary" license issue --key "$work/vendor/issuer.key" --org bench --bound-to '*' \
-    --item 'product=dbr,chargeWay=scan,quantity=1000000000,expires=2099-12-31' --out "$work/license.json" > /dev/null
-cat > "$work/lts.json" <<JSON
-{"serverMode": "standalone", "listen": "127.0.0.1:$port", "dataDir": "data", "trustedIssuers": ["vendor/issuer.pub"]}
-JSON
-"$binary" serve --config "$work/lts.json" 2> "$work/node.log" &
-node=$!
-wait_for_log "$work/node.log" "listening on" $node
-
-base="https://127.0.0.1:$port/dls"
-fingerprint=$(sed -n 's/.*SHA-256 fingerprint \([0-9A-F:]*\).*/\1/p' "$work/node.log" | head -n 1)
-code=$(import_license "$base" "$work/data/tls/node.crt" "$work/license.json")
+start_scan_node "$work" $port
 rss() { echo "$(( $(awk '/VmRSS/ { print $2 }' /proc/$node/status) / 1024 )) MB"; }
 
 echo "one node, $(nproc) cores shared by node and load generator, $clients connections, $seconds s each"

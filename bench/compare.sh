@@ -23,12 +23,7 @@ clients_list="8 32 64"
 pg_bin=/usr/lib/postgresql/15/bin
 pg_port=48390          # the standby takes the next one
 lts_port=48380         # idem
-if [ -n "${LTS_BINARY:-}" ]; then
-    binary=$LTS_BINARY
-else
-    binary=.build/release/lts
-    swift build -c release --product lts >&2   # incremental: a stale binary would measure old code
-fi
+select_binary
 [ -x "$pg_bin/pgbench" ] || APT_PACKAGES=postgresql-15 deploy/install-packages.sh >&2
 
 # initdb refuses root: the PostgreSQL binaries run as postgres, in a directory it owns.

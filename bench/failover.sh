@@ -12,8 +12,7 @@ source bench/lib.sh
 rounds=${1:-20}
 clients=${2:-64}
 seconds=${3:-10}
-binary=.build/release/lts
-swift build -c release --product lts >&2   # incremental: a stale binary would measure old code
+select_binary
 
 "$binary" bench failover --rounds "$rounds" --clients 16 --port 48180
 

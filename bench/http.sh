@@ -7,8 +7,7 @@ cd "$(dirname "$0")/.."
 source bench/lib.sh
 connections=${1:-32}
 seconds=${2:-10}
-binary=.build/release/lts
-swift build -c release --product lts >&2   # incremental: a stale binary would measure old code
+select_binary
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 
 work=$(mktemp -d)

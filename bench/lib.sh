@@ -24,3 +24,33 @@ import_license() {
     "${call[@]}" -H "Authorization: Bearer $token" --data-binary @"$license" "$base/api/admin/licenses" \
         | sed -n 's/.*"handshakeCode":"\([^"]*\)".*/\1/p'
 }
+
+# Sets $binary: $LTS_BINARY when set, else the release build of lts, built
+# now (incremental: a stale binary would measure old code).
+select_binary() {
+    if [ -n "${LTS_BINARY:-}" ]; then
+        binary=$LTS_BINARY
+    else
+        binary=.build/release/lts
+        swift build -c release --product lts >&2
+    fi
+}
+
+# Starts $binary as one standalone node on 127.0.0.1:PORT in WORK (a fresh
+# vendor key, a license of one scan item of 10^9 scans imported). Sets $node
+# (its PID; the caller stops it), $base, $fingerprint and $code.
+start_scan_node() {
+    local work=$1 port=$2
+    "$binary" license keygen --out "$work/vendor" > /dev/null
+    "$binary" license issue --key "$work/vendor/issuer.key" --org bench --bound-to '*' \
+        --item 'product=dbr,chargeWay=scan,quantity=1000000000,expires=2099-12-31' --out "$work/license.json" > /dev/null
+    cat > "$work/lts.json" <<JSON
+{"serverMode": "standalone", "listen": "127.0.0.1:$port", "dataDir": "data", "trustedIssuers": ["vendor/issuer.pub"]}
+JSON
+    "$binary" serve --config "$work/lts.json" 2> "$work/node.log" &
+    node=$!
+    wait_for_log "$work/node.log" "listening on" $node
+    base="https://127.0.0.1:$port/dls"
+    fingerprint=$(sed -n 's/.*SHA-256 fingerprint \([0-9A-F:]*\).*/\1/p' "$work/node.log" | head -n 1)
+    code=$(import_license "$base" "$work/data/tls/node.crt" "$work/license.json")
+}

@@ -11,12 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 grants=${1:-1000000}
-if [ -n "${LTS_BINARY:-}" ]; then
-    binary=$LTS_BINARY
-else
-    binary=.build/release/lts
-    swift build -c release --product lts >&2   # incremental: a stale binary would measure old code
-fi
+select_binary
 
 work=$(mktemp -d)
 port=48480

@@ -86,11 +86,20 @@ final class LicenseStore {
     }
 
     /// Copies what it can of SQLite's WAL file into the database file
-    /// without waiting for the writer or readers (a passive checkpoint),
-    /// so the WAL file is reused instead of growing. One pool job at a
-    /// time, never while the store is replaced (`LogWriter`).
+    /// without waiting for the writer or readers (a passive checkpoint).
+    /// One pool job at a time, never while the store is replaced
+    /// (`LogWriter`).
     func checkpointSQLiteWAL() throws {
         try walCheckpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    }
+
+    /// Copies the rest of SQLite's WAL file, what was committed while
+    /// `checkpointSQLiteWAL` ran, between two commits of the writer: a
+    /// checkpoint that copied every frame lets the next commit start the
+    /// WAL file over, where one beside a busy writer never does and the
+    /// file grows without end. Writer connection.
+    func finishSQLiteWALCheckpoint() throws {
+        try writer.execute("PRAGMA wal_checkpoint(PASSIVE)")
     }
 
     private static func migrate(_ db: SQLiteDatabase, path: String) throws {

@@ -9,7 +9,9 @@ import Transport
 ///
 /// Beside the writer, a passive checkpoint of SQLite's WAL file runs at most
 /// every `walCheckpointIntervalMs` while entries are committed, on its own
-/// connection, so that no commit waits for that copy.
+/// connection, so that no commit waits for that copy; the writer then copies
+/// the little committed meanwhile, between two commits, so the WAL file
+/// starts over instead of growing.
 ///
 /// Invariant: at most one transaction is in flight, so the store's writer
 /// connection is used by one thread at a time; at most one WAL checkpoint is
@@ -132,26 +134,19 @@ final class LogWriter {
         walCheckpointing = true
         lastWALCheckpointMs = now
         let store = self.store
-        ThreadPoolWork.submit(on: loop, work: { () -> Error? in
-            do {
-                try store.checkpointSQLiteWAL()
-                return nil
-            } catch {
-                return error
-            }
-        }, completion: { [weak self] error in
-            guard let self else { return }
-            self.walCheckpointing = false
-            if let error {
-                self.failed = true
-                self.onFailure(error)
-                return
-            }
-            self.flush()
+        onPool({ try store.checkpointSQLiteWAL() }, ended: { [unowned self] in self.walCheckpointing = false }, then: { [unowned self] in
+            self.queued.append(.task({ store in try store.finishSQLiteWALCheckpoint() }, exclusive: false, done: {}))
         })
     }
 
     private func run(_ work: @escaping () throws -> Void, then completion: @escaping () -> Void) {
+        onPool(work, ended: { [unowned self] in self.committing = false }, then: completion)
+    }
+
+    /// Runs `work` on a pool thread; back on the loop, `ended`, then either
+    /// `onFailure` (nothing after it completes) or `completion` and the
+    /// next queued work.
+    private func onPool(_ work: @escaping () throws -> Void, ended: @escaping () -> Void, then completion: @escaping () -> Void = {}) {
         ThreadPoolWork.submit(on: loop, work: { () -> Error? in
             do {
                 try work()
@@ -161,7 +156,7 @@ final class LogWriter {
             }
         }, completion: { [weak self] error in
             guard let self else { return }
-            self.committing = false
+            ended()
             if let error {
                 self.failed = true
                 self.onFailure(error)
