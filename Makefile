@@ -99,6 +99,8 @@ bench: build
 	@APT_PACKAGES="$(BENCH_PACKAGES)" deploy/install-packages.sh
 	bench/http.sh
 	bench/authorize.sh
+	bench/pair.sh
+	bench/requests.sh 1
 	bench/failover.sh
 	bench/memory.sh
 	bench/alerts.sh

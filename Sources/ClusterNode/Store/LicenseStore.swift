@@ -85,12 +85,19 @@ final class LicenseStore {
         return (writer, try SQLiteDatabase(path: path, readOnly: true), walCheckpointer)
     }
 
+    /// Frames (pages) the WAL file may hold before the writer finishes a
+    /// checkpoint so that it starts over: 64 MiB.
+    static let walFramesBeforeRestart: Int64 = 16_384
+
     /// Copies what it can of SQLite's WAL file into the database file
     /// without waiting for the writer or readers (a passive checkpoint).
     /// One pool job at a time, never while the store is replaced
     /// (`LogWriter`).
-    func checkpointSQLiteWAL() throws {
-        try walCheckpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    /// - Returns: whether the WAL file holds more than
+    ///   `walFramesBeforeRestart` frames (`finishSQLiteWALCheckpoint` is due).
+    func checkpointSQLiteWAL() throws -> Bool {
+        let frames = try walCheckpointer.query("PRAGMA wal_checkpoint(PASSIVE)").first?[1].integer ?? 0
+        return frames > Self.walFramesBeforeRestart
     }
 
     /// Copies the rest of SQLite's WAL file, what was committed while

@@ -9,9 +9,10 @@ import Transport
 ///
 /// Beside the writer, a passive checkpoint of SQLite's WAL file runs at most
 /// every `walCheckpointIntervalMs` while entries are committed, on its own
-/// connection, so that no commit waits for that copy; the writer then copies
-/// the little committed meanwhile, between two commits, so the WAL file
-/// starts over instead of growing.
+/// connection, so that no commit waits for that copy; once the WAL file
+/// holds more than `LicenseStore.walFramesBeforeRestart` frames, the writer
+/// then copies the little committed meanwhile, between two commits, so the
+/// file starts over instead of growing.
 ///
 /// Invariant: at most one transaction is in flight, so the store's writer
 /// connection is used by one thread at a time; at most one WAL checkpoint is
@@ -134,7 +135,9 @@ final class LogWriter {
         walCheckpointing = true
         lastWALCheckpointMs = now
         let store = self.store
-        onPool({ try store.checkpointSQLiteWAL() }, ended: { [unowned self] in self.walCheckpointing = false }, then: { [unowned self] in
+        var restartDue = false
+        onPool({ restartDue = try store.checkpointSQLiteWAL() }, ended: { [unowned self] in self.walCheckpointing = false }, then: { [unowned self] in
+            guard restartDue else { return }
             self.queued.append(.task({ store in try store.finishSQLiteWALCheckpoint() }, exclusive: false, done: {}))
         })
     }
