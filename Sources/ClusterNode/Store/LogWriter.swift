@@ -50,6 +50,8 @@ final class LogWriter {
     private var nextLsn: UInt64
     private var walCheckpointing = false
     private var lastWALCheckpointMs: UInt64 = 0
+    /// The WAL file is long: the writer finishes a checkpoint before its next commit.
+    private var walRestartDue = false
 
     init(loop: EventLoop, store: LicenseStore, lastLsn: UInt64, onDurable: @escaping (LogEntry) -> Void,
          onFailure: @escaping (Error) -> Void) {
@@ -99,6 +101,7 @@ final class LogWriter {
         loop.assertInLoop()
         precondition(queued.isEmpty && !committing, "the store is replaced only while nothing is written")
         self.nextLsn = nextLsn
+        walRestartDue = false
     }
 
     private func flush() {
@@ -114,6 +117,9 @@ final class LogWriter {
             }
             queued.removeFirst()
             run({ try work(store) }, then: done)
+        case .entry where walRestartDue:
+            walRestartDue = false
+            run({ try store.finishSQLiteWALCheckpoint() }, then: {})
         case .entry:
             var entries: [(entry: LogEntry, payload: [UInt8], answer: StoredAnswer?)] = []
             for work in queued.prefix(Self.batchEntriesMax) {
@@ -136,9 +142,9 @@ final class LogWriter {
         lastWALCheckpointMs = now
         let store = self.store
         var restartDue = false
-        onPool({ restartDue = try store.checkpointSQLiteWAL() }, ended: { [unowned self] in self.walCheckpointing = false }, then: { [unowned self] in
-            guard restartDue else { return }
-            self.queued.append(.task({ store in try store.finishSQLiteWALCheckpoint() }, exclusive: false, done: {}))
+        onPool({ restartDue = try store.checkpointSQLiteWAL() }, ended: { [unowned self] in
+            self.walCheckpointing = false
+            if restartDue { self.walRestartDue = true }
         })
     }
 

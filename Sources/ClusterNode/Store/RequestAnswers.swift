@@ -3,7 +3,7 @@ import LicenseState
 /// The node's remembered answers to request IDs, on the loop: the answers
 /// of log entries not yet durable in memory, every other one in the
 /// store's `requests` table, found through `RequestFingerprints` so that a
-/// new request ID reads nothing. Memory holds 4 to 8 bytes per remembered
+/// new request ID reads nothing. Memory holds 5 to 11 bytes per remembered
 /// request, however many there are.
 ///
 /// Invariant: `stored(for:)` is the answer the log's records so far give
