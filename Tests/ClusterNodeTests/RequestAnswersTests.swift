@@ -38,7 +38,9 @@ final class RequestAnswersTests: XCTestCase {
         let answers: RequestAnswers
         var lastLsn: UInt64 = 0
         var book = RequestBook()
+        private var sequence: UInt64 = 0
         private var queued: [(entry: LogEntry, payload: [UInt8], answer: StoredAnswer?)] = []
+        private var queuedSequence: UInt64 = 0
 
         init(store: LicenseStore) throws {
             self.store = store
@@ -51,8 +53,10 @@ final class RequestAnswersTests: XCTestCase {
         func append(_ records: [LogRecord], durable: Bool = true) throws {
             for record in records {
                 lastLsn += 1
+                sequence += 1
                 let entry = LogEntry(lsn: lastLsn, term: 1, record: record)
-                queued.append((entry, LogRecordCodec.encode(record), try answers.appending(entry)))
+                queued.append((entry, LogRecordCodec.encode(record), try answers.appending(entry, sequence: sequence)))
+                queuedSequence = sequence
                 book.apply(record)
             }
             if durable { try flush() }
@@ -60,9 +64,15 @@ final class RequestAnswersTests: XCTestCase {
 
         func flush() throws {
             guard !queued.isEmpty else { return }
+            answers.durable(throughSequence: try write())
+        }
+
+        /// Commits the queued entries without telling `answers` yet;
+        /// returns the last one's sequence number.
+        func write() throws -> UInt64 {
             try store.append(queued)
-            answers.durable(through: queued.last!.entry.lsn)
             queued = []
+            return queuedSequence
         }
     }
 
@@ -124,6 +134,33 @@ final class RequestAnswersTests: XCTestCase {
         XCTAssertEqual(try log.answers.answer(for: key("r1")), .granted(kept))
         XCTAssertNil(try log.answers.answer(for: key("r2")))
         XCTAssertNil(try log.answers.answer(for: key("r3")))
+    }
+
+    /// A batch appended before a truncation becomes durable after it: the
+    /// entries appended since, at the same LSNs, are not taken for durable.
+    func testABatchFromBeforeACutDoesNotMakeLaterEntriesDurable() throws {
+        let log = try Log(store: try LicenseStore(directory: directory))
+        try log.append([.grant(grant("g1", requestId: "r1"))])
+        try log.append([.grant(grant("g2", requestId: "r2")), .grant(grant("g3", requestId: "r3"))], durable: false)
+        log.answers.cutting(after: 1)
+        // As the store's writer does: the old batch, then the truncation; the
+        // old batch's completion reaches the loop after new entries came.
+        let oldBatch = try log.write()
+        try log.store.truncate(after: 1)
+        log.lastLsn = 1
+        let first = grant("g4", requestId: "r4", attempt: 1)
+        var again = first
+        again.attempt = 2
+        try log.append([.grant(first), .grant(grant("g5", requestId: "r5"))], durable: false)
+        log.answers.durable(throughSequence: oldBatch)
+        log.answers.cutDone()
+        XCTAssertEqual(log.answers.unwrittenCount, 2)
+        XCTAssertEqual(try log.answers.answer(for: key("r4")), .granted(first))
+        try log.append([.grantAnsweredAgain(again, at: t + 1)], durable: false)
+        XCTAssertEqual(try log.answers.answer(for: key("r4")), .granted(again), "answered again on top of an answer not yet durable")
+        try log.flush()
+        XCTAssertEqual(try log.answers.answer(for: key("r4")), .granted(again))
+        XCTAssertNil(try log.answers.answer(for: key("r2")))
     }
 
     func testAnExpiryForgetsByTheLatestForgetTime() throws {

@@ -64,8 +64,8 @@ final class LicenseService {
             term = max(1, terms.lastTerm)
             try store.setMeta("term", String(term))
         }
-        writer = LogWriter(loop: loop, store: store, lastLsn: terms.lastLsn, onDurable: { [unowned self] entry in
-            self.answers.durable(through: entry.lsn)
+        writer = LogWriter(loop: loop, store: store, lastLsn: terms.lastLsn, onDurable: { [unowned self] entry, sequence in
+            self.answers.durable(throughSequence: sequence)
             if let onDurable = self.onDurable {
                 onDurable(entry)
             } else {
@@ -116,10 +116,10 @@ final class LicenseService {
         }
     }
 
-    /// The answer `entry` leaves its request, for the store.
+    /// The answer `entry`, appended next, leaves its request, for the store.
     private func answer(appending entry: LogEntry) -> StoredAnswer? {
         do {
-            return try answers.appending(entry)
+            return try answers.appending(entry, sequence: writer.nextSequence)
         } catch {
             onStoreFailure(error)
             return nil

@@ -33,7 +33,7 @@ final class LogWriter {
 
     /// One piece of queued work.
     private enum Work {
-        case entry(LogEntry, payload: [UInt8], answer: StoredAnswer?)
+        case entry(LogEntry, payload: [UInt8], answer: StoredAnswer?, sequence: UInt64)
         case task((LicenseStore) throws -> Void, exclusive: Bool, done: () -> Void)
     }
 
@@ -41,19 +41,25 @@ final class LogWriter {
     private let store: LicenseStore
     private let onFailure: (Error) -> Void
     /// Called on the loop with the last entry of each committed batch.
-    private let onDurable: (LogEntry) -> Void
+    /// Called on the loop with the last entry of each committed batch and
+    /// its append sequence number.
+    private let onDurable: (LogEntry, UInt64) -> Void
     private var queued: [Work] = []
     private var committing = false
     private var failed = false
     private var check: LoopCheck?
     /// The LSN the next appended entry must have.
     private var nextLsn: UInt64
+    /// The append sequence number the next entry gets: it counts every
+    /// entry ever appended, so unlike an LSN it never goes back after a
+    /// truncation.
+    private(set) var nextSequence: UInt64 = 1
     private var walCheckpointing = false
     private var lastWALCheckpointMs: UInt64 = 0
     /// The WAL file is long: the writer finishes a checkpoint before its next commit.
     private var walRestartDue = false
 
-    init(loop: EventLoop, store: LicenseStore, lastLsn: UInt64, onDurable: @escaping (LogEntry) -> Void,
+    init(loop: EventLoop, store: LicenseStore, lastLsn: UInt64, onDurable: @escaping (LogEntry, UInt64) -> Void,
          onFailure: @escaping (Error) -> Void) {
         self.loop = loop
         self.store = store
@@ -78,7 +84,8 @@ final class LogWriter {
         loop.assertInLoop()
         precondition(entry.lsn == nextLsn, "log entries must be appended in LSN order")
         nextLsn += 1
-        queued.append(.entry(entry, payload: payload, answer: answer))
+        queued.append(.entry(entry, payload: payload, answer: answer, sequence: nextSequence))
+        nextSequence += 1
         queuedPayloadBytes += payload.count
     }
 
@@ -122,15 +129,17 @@ final class LogWriter {
             run({ try store.finishSQLiteWALCheckpoint() }, then: {})
         case .entry:
             var entries: [(entry: LogEntry, payload: [UInt8], answer: StoredAnswer?)] = []
+            var lastSequence: UInt64 = 0
             for work in queued.prefix(Self.batchEntriesMax) {
-                guard case .entry(let entry, let payload, let answer) = work else { break }
+                guard case .entry(let entry, let payload, let answer, let sequence) = work else { break }
                 entries.append((entry, payload, answer))
+                lastSequence = sequence
                 queuedPayloadBytes -= payload.count
             }
             queued.removeFirst(entries.count)
             run({ try store.append(entries) }, then: { [unowned self] in
                 self.checkpointWALIfDue()
-                self.onDurable(entries.last!.entry)
+                self.onDurable(entries.last!.entry, lastSequence)
             })
         }
     }

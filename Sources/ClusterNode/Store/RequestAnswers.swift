@@ -9,14 +9,16 @@ import LicenseState
 /// Invariant: `stored(for:)` is the answer the log's records so far give
 /// `key` (`StoredAnswer.after`, applied in LSN order), or nil when none
 /// did or it was forgotten. `unwritten[key]` holds the answers of appended
-/// entries not yet durable, in LSN order, and `unwrittenOrder` each of
-/// them once; while a truncation or discard is on its way to the store,
-/// rows above `truncatedAbove` are not read.
+/// entries not yet durable, in append order, and `unwrittenOrder` each of
+/// them once with its append sequence number (`LogWriter.nextSequence`),
+/// which, unlike an LSN, never goes back after a truncation; while a
+/// truncation or discard is on its way to the store, rows above
+/// `truncatedAbove` are not read.
 final class RequestAnswers {
     private let store: LicenseStore
     private(set) var fingerprints: RequestFingerprints
-    private var unwritten: [LicenseState.RequestKey: [(lsn: UInt64, stored: StoredAnswer)]] = [:]
-    private var unwrittenOrder: [(lsn: UInt64, key: LicenseState.RequestKey)] = []
+    private var unwritten: [LicenseState.RequestKey: [StoredAnswer]] = [:]
+    private var unwrittenOrder: [(lsn: UInt64, sequence: UInt64, key: LicenseState.RequestKey)] = []
     private var unwrittenStart = 0
     private var truncatedAbove: UInt64?
 
@@ -35,7 +37,7 @@ final class RequestAnswers {
     }
 
     private func stored(for key: LicenseState.RequestKey) throws -> StoredAnswer? {
-        if let last = unwritten[key]?.last { return last.stored }
+        if let last = unwritten[key]?.last { return last }
         guard fingerprints.mayContain(key) else { return nil }
         return try store.storedAnswer(for: key, through: truncatedAbove ?? UInt64(Int64.max))
     }
@@ -45,24 +47,24 @@ final class RequestAnswers {
         fingerprints.holdsAnswers(before: now - RequestBook.retentionSeconds)
     }
 
-    /// `entry` is appended to the log: returns the answer it leaves its
-    /// request (for the store to write with it), nil when it changes none.
-    /// An expiry's answers are forgotten by the store in its transaction;
-    /// one not yet durable is still read until then.
-    func appending(_ entry: LogEntry) throws -> StoredAnswer? {
+    /// `entry` is appended to the log as the `sequence`-th entry: returns
+    /// the answer it leaves its request (for the store to write with it),
+    /// nil when it changes none. An expiry's answers are forgotten by the
+    /// store in its transaction; one not yet durable is still read until then.
+    func appending(_ entry: LogEntry, sequence: UInt64) throws -> StoredAnswer? {
         if case .expire(let at) = entry.record { fingerprints.forget(before: at - RequestBook.retentionSeconds) }
         guard let key = entry.record.answeredRequest, let next = StoredAnswer.after(entry.record, replacing: try stored(for: key)) else {
             return nil
         }
-        unwritten[key, default: []].append((entry.lsn, next))
-        unwrittenOrder.append((entry.lsn, key))
+        unwritten[key, default: []].append(next)
+        unwrittenOrder.append((entry.lsn, sequence, key))
         fingerprints.insert(key, forgetAt: next.forgetAt)
         return next
     }
 
-    /// The store holds every entry through `lsn`.
-    func durable(through lsn: UInt64) {
-        while unwrittenStart < unwrittenOrder.count, unwrittenOrder[unwrittenStart].lsn <= lsn {
+    /// The store holds every entry appended through the `sequence`-th.
+    func durable(throughSequence sequence: UInt64) {
+        while unwrittenStart < unwrittenOrder.count, unwrittenOrder[unwrittenStart].sequence <= sequence {
             let key = unwrittenOrder[unwrittenStart].key
             unwrittenStart += 1
             unwritten[key]!.removeFirst()
