@@ -35,7 +35,6 @@ run_authorize() {
     "$binary" bench authorize --server "$base/" --fingerprint "$fingerprint" --code "$code" --clients "$clients" \
         --seconds "$seconds" --json "$@"
 }
-field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
 [ -z "${LTS_BENCH_PROFILE:-}" ] || { (sleep 20; perf record -F 999 -g -p $node -o "$LTS_BENCH_PROFILE" -- sleep 10 > /dev/null 2>&1) & }
 with=$(run_authorize)
 rate=$(echo "$with" | field grantsPerSecond)

@@ -54,3 +54,7 @@ JSON
     fingerprint=$(sed -n 's/.*SHA-256 fingerprint \([0-9A-F:]*\).*/\1/p' "$work/node.log" | head -n 1)
     code=$(import_license "$base" "$work/data/tls/node.crt" "$work/license.json")
 }
+
+# The number under KEY in the one-line JSON object on standard input
+# (`lts bench authorize --json`).
+field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }

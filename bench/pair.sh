@@ -16,7 +16,6 @@ work=$(mktemp -d)
 node=""
 pair=""
 trap 'for pid in $node $pair; do kill $pid 2>/dev/null; wait $pid 2>/dev/null; done; rm -rf "$work"' EXIT INT TERM
-field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
 show() {
     printf "  %-28s %s grants/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms\n" "$1" "$(echo "$2" | field grantsPerSecond)" \
         "$(echo "$2" | field p50Ms)" "$(echo "$2" | field p99Ms)" "$(echo "$2" | field maxMs)"

@@ -20,7 +20,6 @@ node=""
 trap '[ -z "$node" ] || { kill $node 2>/dev/null; wait $node 2>/dev/null; }; rm -rf "$work"' EXIT INT TERM
 
 start_scan_node "$work" $port
-field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
 
 echo "remembered requests on one node, $(nproc) cores shared by node and load generator, 64 clients, $slice s slices"
 printf "%12s %10s %9s %9s %8s %8s %8s\n" remembered grants/s p99-ms max-ms rss-MB db-MB wal-MB

@@ -64,12 +64,16 @@ extension LicenseStore {
     /// Stores `stored`, the answer `entry` (encoded as `payload`) gave.
     /// Writer connection, inside `append`'s transaction.
     func insert(_ stored: StoredAnswer, of entry: LogEntry, payload: [UInt8]) throws {
-        let key = stored.answer.key
         // A grant or refusal is its own answer; a grant answered again is stored as the grant it now is.
         let answer: [UInt8]
         if case .grantAnsweredAgain = entry.record { answer = LogRecordCodec.encode(stored.answer.record) } else { answer = payload }
-        try writer.query("INSERT INTO requests(lsn, key_hash, forget_at, answer) VALUES (?, ?, ?, ?)",
-                         [.integer(Int64(entry.lsn)), .integer(Self.keyHash(key)), .integer(stored.forgetAt), .blob(answer)])
+        try Self.insert(stored, lsn: entry.lsn, encoded: answer, into: writer)
+    }
+
+    /// Writes the row of `stored` (its record encoded as `encoded`) under `lsn` through `database`.
+    private static func insert(_ stored: StoredAnswer, lsn: UInt64, encoded: [UInt8], into database: SQLiteDatabase) throws {
+        try database.query("INSERT INTO requests(lsn, key_hash, forget_at, answer) VALUES (?, ?, ?, ?)",
+                           [.integer(Int64(lsn)), .integer(keyHash(stored.answer.key)), .integer(stored.forgetAt), .blob(encoded)])
     }
 
     /// Forgets, in LSN order, the answers with a forget time before
@@ -105,11 +109,8 @@ extension LicenseStore {
     static func moveRequestsOutOfState(_ db: SQLiteDatabase) throws {
         var current: [LicenseState.RequestKey: StoredAnswer] = [:]
         func store(_ stored: StoredAnswer, lsn: UInt64) throws {
-            let key = stored.answer.key
-            current[key] = stored
-            try db.query("INSERT INTO requests(lsn, key_hash, forget_at, answer) VALUES (?, ?, ?, ?)",
-                         [.integer(Int64(lsn)), .integer(keyHash(key)), .integer(stored.forgetAt),
-                          .blob(LogRecordCodec.encode(stored.answer.record))])
+            current[stored.answer.key] = stored
+            try insert(stored, lsn: lsn, encoded: LogRecordCodec.encode(stored.answer.record), into: db)
         }
         var checkpointLsn: UInt64 = 0
         if let row = try db.query("SELECT lsn, state FROM checkpoint WHERE id = 1").first, let lsn = row[0].integer, let bytes = row[1].blob,
