@@ -24,9 +24,10 @@ extension Replica {
         effects += resendStalledSnapshot()
         if nowMs - lastHeartbeatMs >= config.heartbeatMs {
             lastHeartbeatMs = nowMs
-            effects.append(.send(.heartbeat(term: term, session: peer?.session ?? 0, commitLsn: commitLsn, sentLsn: peer?.sentLsn ?? 0)))
+            effects.append(.send(.heartbeat(term: term, session: peer?.session ?? 0, commitLsn: commitLsn, sentLsn: peer?.sentLsn ?? 0,
+                                            sentAtMs: heartbeatTimeMs)))
         }
-        return effects
+        return effects + renewLeaseIfDue()
     }
 
     /// A message at this primary's own term.
@@ -47,10 +48,12 @@ extension Replica {
             peer = Peer(session: session, flushedLsn: 0, sentLsn: match, lastHeardMs: nowMs)
             standbyLostSinceMs = nil
             // The heartbeat attaches the standby even when there is nothing to send.
-            return [.send(.heartbeat(term: term, session: session, commitLsn: commitLsn, sentLsn: match))] + streamToPeer()
-        case .ack(_, let session, let flushed):
+            return [.send(.heartbeat(term: term, session: session, commitLsn: commitLsn, sentLsn: match, sentAtMs: heartbeatTimeMs))]
+                + streamToPeer()
+        case .ack(_, let session, let flushed, let heardAtMs):
             guard var peer, peer.session == session else { return [] }
             peer.lastHeardMs = nowMs
+            notePromise(heardAtMs: heardAtMs)
             // A standby waiting for its snapshot acks only to stay attached.
             guard peer.snapshot == nil else {
                 self.peer = peer
@@ -91,8 +94,10 @@ extension Replica {
         return effects
     }
 
-    /// Acknowledges clients up to what the mode allows.
+    /// Acknowledges clients up to what the mode allows (with a witness,
+    /// only while this primary holds a lease or its standby's promise).
     mutating func advanceCommit() -> [ReplicaEffect] {
+        guard holdsWriteAuthority(atMs: nowMs) else { return [] }
         let target: UInt64
         if config.mode == .async || degraded {
             target = flushedLsn
@@ -107,6 +112,6 @@ extension Replica {
     /// Ends a planned switchover once the standby holds the whole log.
     mutating func handOverIfCaughtUp() -> [ReplicaEffect] {
         guard handingOverSinceMs != nil, let peer, peer.flushedLsn >= history.lastLsn, flushedLsn >= history.lastLsn else { return [] }
-        return [.send(.handover(term: term, session: peer.session, lastLsn: history.lastLsn))] + stepDown()
+        return [.send(.handover(term: term, session: peer.session, lastLsn: history.lastLsn))] + releaseLease() + stepDown()
     }
 }

@@ -32,7 +32,8 @@ extension Replica {
         // the degrade clock keeps running.
         if standbyLostSinceMs == nil { standbyLostSinceMs = nowMs }
         // The heartbeat attaches the standby, so it waits for the snapshot.
-        return [.send(.heartbeat(term: term, session: session, commitLsn: commitLsn, sentLsn: 0)), .prepareSnapshot(session: session)]
+        return [.send(.heartbeat(term: term, session: session, commitLsn: commitLsn, sentLsn: 0, sentAtMs: heartbeatTimeMs)),
+                .prepareSnapshot(session: session)]
     }
 
     /// Primary: the snapshot for `session` is ready, `totalBytes` long.
@@ -71,7 +72,7 @@ extension Replica {
         defer { checkInvariants() }
         guard role == .primary, let peer, peer.session == session, peer.snapshot != nil else { return [] }
         self.peer = nil
-        return [.send(.heartbeat(term: term, session: 0, commitLsn: commitLsn, sentLsn: 0))]
+        return [.send(.heartbeat(term: term, session: 0, commitLsn: commitLsn, sentLsn: 0, sentAtMs: heartbeatTimeMs))]
     }
 
     /// Sends chunks up to the window past what the standby acknowledged.

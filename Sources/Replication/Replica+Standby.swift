@@ -4,14 +4,16 @@ import WireFormat
 /// after a divergence and the cold start.
 extension Replica {
     mutating func tickStandby() -> [ReplicaEffect] {
-        if nowMs - lastHeardMs >= config.failoverTimeoutMs, history.lastLsn > 0 || (peerLogEmpty ?? isNewMain) {
-            return promote(peerLost: true)
+        if mayTakeOver {
+            // With a witness, only its grant of the term promotes (`witnessAnswered`).
+            guard config.witness else { return promote(peerLost: true) }
+            return claimTermIfDue()
         }
         guard lastHelloMs.map({ nowMs - $0 >= config.heartbeatMs }) ?? true else { return [] }
         lastHelloMs = nowMs
         // Attached, the ack doubles as this standby's heartbeat: without it
         // an idle primary would take its standby for lost.
-        var effects: [ReplicaEffect] = [.send(attached ? .ack(term: term, session: session, flushedLsn: flushedLsn) : hello)]
+        var effects: [ReplicaEffect] = [.send(attached ? .ack(term: term, session: session, flushedLsn: flushedLsn, heardAtMs: heardAtMs) : hello)]
         // A lost `reconcile` (a dropped connection) is not detected by
         // anything else, and the queue would wait forever: send it again
         // until `reconciled` answers. (ReplicaScenarioTests.testALostReconcileIsSentAgain.)
@@ -23,6 +25,13 @@ extension Replica {
         return effects
     }
 
+    /// The primary has been silent for `failoverTimeoutMs`, and this node
+    /// may lead: its log holds something, or the peer's is empty too (or,
+    /// untold, this is a new main).
+    var mayTakeOver: Bool {
+        role == .standby && nowMs - lastHeardMs >= config.failoverTimeoutMs && (history.lastLsn > 0 || (peerLogEmpty ?? isNewMain))
+    }
+
     private var hello: ReplicationMessage {
         .hello(term: term, session: session, nodeIndex: nodeIndex, history: history)
     }
@@ -32,6 +41,7 @@ extension Replica {
         helloCount += 1
         session = incarnation &+ helloCount
         attached = false
+        heardAtMs = 0
         incomingSnapshot = nil
         lastHelloMs = nowMs
         return [.send(hello)]
@@ -40,7 +50,7 @@ extension Replica {
     /// A message at this standby's own term.
     mutating func receiveStandby(_ message: ReplicationMessage) -> [ReplicaEffect] {
         switch message {
-        case .heartbeat(_, let session, let commit, let sentLsn):
+        case .heartbeat(_, let session, let commit, let sentLsn, let sentAtMs):
             lastHeardMs = nowMs
             // Session 0: the primary has no standby (it took this one for
             // lost, or attached a stale hello of an older session that then
@@ -49,6 +59,7 @@ extension Replica {
             // testAnAttachedStandbySaysHelloAgainWhenThePrimaryNamesNoSession.)
             if session == 0, attached { return rehello() }
             guard session == self.session else { return [] }
+            if config.witness { heardAtMs = max(heardAtMs, sentAtMs) }
             var effects = attachIfNeeded()
             commitLsn = max(commitLsn, min(commit, flushedLsn))
             shared(through: commitLsn)
@@ -128,7 +139,7 @@ extension Replica {
         guard !attached else { return [] }
         attached = true
         refusedDivergenceLsn = nil
-        var effects: [ReplicaEffect] = [.send(.ack(term: term, session: session, flushedLsn: flushedLsn))]
+        var effects: [ReplicaEffect] = [.send(.ack(term: term, session: session, flushedLsn: flushedLsn, heardAtMs: heardAtMs))]
         if hasReconcileQueue, reconcileClearAtLsn == nil {
             reconcileSentMs = nowMs
             effects.append(.sendReconcile(session: session))

@@ -15,6 +15,11 @@ import WireFormat
 /// - `commitLsn <= flushedLsn <= history.lastLsn` (LSNs are contiguous:
 ///   `TermHistory.append` checks each).
 /// - `compactedLsn <= checkpointLsn`.
+/// - With a witness (`config.witness`), a primary acknowledges and takes
+///   writes only while it holds a live lease of its term or a standby's
+///   promise (`holdsWriteAuthority`), and a standby takes over on a failure
+///   only with the witness's grant of the new term (see `WitnessLease` for
+///   why the two never overlap).
 /// These are checked after every input (`checkInvariants`).
 public struct Replica {
     public enum Role: String, Equatable {
@@ -68,6 +73,25 @@ public struct Replica {
     var lastHeartbeatMs: UInt64 = 0
     /// Snapshot transfers started (their IDs follow `incarnation`).
     var snapshotsStarted: UInt64 = 0
+
+    // Witness (see Replica+Witness)
+    /// Primary: the witness granted this term's lease, which lets it take
+    /// writes until `untilMs` (own clock).
+    public internal(set) var lease: Lease?
+    /// Primary: the attached standby will not take over before this time
+    /// (own clock), by the heartbeat it last acknowledged.
+    public internal(set) var standbyPromiseUntilMs: UInt64?
+    /// The claim sent and not yet answered, and when it was sent.
+    var claimInFlight: (claim: WitnessClaim, sentMs: UInt64)?
+    var claimsSent: UInt64 = 0
+    var lastClaimMs: UInt64?
+    /// When the witness last answered (nil: never since start).
+    public internal(set) var witnessAnsweredMs: UInt64?
+    /// The highest term the witness said it granted.
+    public internal(set) var witnessHighestTerm: UInt64 = 0
+    /// Standby: the send time of the last heartbeat heard on this session,
+    /// carried back in acks (0: none, or no witness).
+    var heardAtMs: UInt64 = 0
 
     // Standby
     let incarnation: UInt64
@@ -138,7 +162,9 @@ public struct Replica {
     }
 
     /// Whether client and admin writes may be taken now.
-    public var acceptsWrites: Bool { role == .primary && handingOverSinceMs == nil && unconfirmedSinceMs == nil }
+    public var acceptsWrites: Bool {
+        role == .primary && handingOverSinceMs == nil && unconfirmedSinceMs == nil && holdsWriteAuthority(atMs: nowMs)
+    }
 
     public var lastLsn: UInt64 { history.lastLsn }
 
@@ -215,7 +241,7 @@ public struct Replica {
     private mutating func notePeerLog(_ message: ReplicationMessage) {
         switch message {
         case .hello(_, _, _, let theirs): peerLogEmpty = theirs.lastLsn == 0
-        case .heartbeat(_, _, let commitLsn, let sentLsn): if commitLsn > 0 || sentLsn > 0 { peerLogEmpty = false }
+        case .heartbeat(_, _, let commitLsn, let sentLsn, _): if commitLsn > 0 || sentLsn > 0 { peerLogEmpty = false }
         case .append(_, _, _, _, let entries, _): if !entries.isEmpty { peerLogEmpty = false }
         case .diverged, .snapshotChunk, .handover: peerLogEmpty = false
         case .ack, .reconcile, .reconciled, .snapshotAck: break
@@ -243,7 +269,7 @@ public struct Replica {
             return advanceCommit() + checkpointIfDue()
         case .standby:
             var effects: [ReplicaEffect] = []
-            if attached { effects.append(.send(.ack(term: term, session: session, flushedLsn: flushedLsn))) }
+            if attached { effects.append(.send(.ack(term: term, session: session, flushedLsn: flushedLsn, heardAtMs: heardAtMs))) }
             return effects + clearReconcileQueueIfHeld() + checkpointIfDue()
         }
     }
@@ -296,13 +322,16 @@ public struct Replica {
         precondition(term >= history.lastTerm, "term \(term) is behind the log's last term \(history.lastTerm)")
         precondition(compaction.compactedLsn <= compaction.checkpointLsn, "the log is compacted past its checkpoint")
         precondition(unconfirmedSinceMs == nil || role == .primary, "a standby has no role to confirm")
+        precondition(lease == nil || (role == .primary && lease!.term == term), "a lease of term \(lease!.term) held in term \(term) as \(role)")
+        precondition(config.witness || (lease == nil && standbyPromiseUntilMs == nil), "a lease or promise without a witness")
     }
 
     // MARK: Term changes
 
     /// A higher term was seen: take it and follow.
-    private mutating func adopt(term newTerm: UInt64) -> [ReplicaEffect] {
+    mutating func adopt(term newTerm: UInt64) -> [ReplicaEffect] {
         term = newTerm
+        heardAtMs = 0
         // A `reconciled` answer speaks of the log of the primary of the old
         // term, which may have lost the re-applied records in a crash: the
         // queue is cleared only on the word of this term's primary, so send
@@ -325,6 +354,9 @@ public struct Replica {
     mutating func stepDown() -> [ReplicaEffect] {
         role = .standby
         unconfirmedSinceMs = nil
+        lease = nil
+        standbyPromiseUntilMs = nil
+        heardAtMs = 0
         peer = nil
         degraded = false
         standbyLostSinceMs = nil
@@ -337,20 +369,27 @@ public struct Replica {
     }
 
     /// The next term of this node's own (`t % 2 == nodeIndex`) above `term`.
-    private var nextOwnTerm: UInt64 {
+    var nextOwnTerm: UInt64 {
         var next = term + 1
         if next % 2 != UInt64(nodeIndex) { next += 1 }
         return next
     }
 
-    /// - Parameter peerLost: the promotion is a failover: the peer, which
-    ///   was primary, has been silent for `failoverTimeoutMs`. A sync primary
-    ///   then answers alone at once (unless it must never degrade): the only
-    ///   node that could be its standby is the one that just failed, and
-    ///   waiting `degradeAfterMs` for it would only lengthen the outage.
-    mutating func promote(peerLost: Bool = false) -> [ReplicaEffect] {
-        term = nextOwnTerm
+    /// - Parameters:
+    ///   - newTerm: the term to take (the witness granted it); by default
+    ///     the next of this node's own.
+    ///   - peerLost: the promotion is a failover: the peer, which
+    ///     was primary, has been silent for `failoverTimeoutMs`. A sync primary
+    ///     then answers alone at once (unless it must never degrade): the only
+    ///     node that could be its standby is the one that just failed, and
+    ///     waiting `degradeAfterMs` for it would only lengthen the outage.
+    mutating func promote(to newTerm: UInt64? = nil, peerLost: Bool = false) -> [ReplicaEffect] {
+        term = newTerm ?? nextOwnTerm
+        precondition(term % 2 == UInt64(nodeIndex), "node \(nodeIndex) promoted to term \(term) of the other node")
         role = .primary
+        lease = nil
+        standbyPromiseUntilMs = nil
+        heardAtMs = 0
         failoversTotal += 1
         attached = false
         incomingSnapshot = nil
@@ -368,7 +407,7 @@ public struct Replica {
             reconcileClearAtLsn = nil
             effects.append(.reconcileOwnQueue)
         }
-        return effects + [.send(.heartbeat(term: term, session: 0, commitLsn: commitLsn, sentLsn: 0))]
+        return effects + [.send(.heartbeat(term: term, session: 0, commitLsn: commitLsn, sentLsn: 0, sentAtMs: heartbeatTimeMs))]
     }
 
     /// An answer that carries this node's higher term to a stale sender.
@@ -376,7 +415,7 @@ public struct Replica {
         switch role {
         // Session 0 names no attachment: the stale node must say hello again
         // in this term before anything it is sent counts.
-        case .primary: return [.send(.heartbeat(term: term, session: 0, commitLsn: commitLsn, sentLsn: 0))]
+        case .primary: return [.send(.heartbeat(term: term, session: 0, commitLsn: commitLsn, sentLsn: 0, sentAtMs: heartbeatTimeMs))]
         case .standby: return [.send(.hello(term: term, session: session, nodeIndex: nodeIndex, history: history))]
         }
     }

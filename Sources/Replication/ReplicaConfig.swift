@@ -37,6 +37,16 @@ public struct ReplicaConfig: Equatable {
     /// `heartbeatMs`) and a loop lag within budget. `.max`: never (the
     /// scenario transcripts, where one tick may jump a second).
     public var stallMs: UInt64
+    /// A witness decides terms and holds the primary's lease (see
+    /// `WitnessLease`): a failover needs its grant, and a primary takes
+    /// writes only with a live lease or its standby's recent
+    /// acknowledgement. Without one, a cut link lets both nodes answer.
+    public var witness: Bool
+    /// How long a granted lease lets the primary take writes, on its clock,
+    /// from when it sent the claim. It is renewed every heartbeat.
+    public var leaseMs: UInt64
+    /// The bound on clock drift the lease arithmetic assumes, per mille.
+    public var clockDriftPerMille: UInt64
 
     /// Largest snapshot chunk: the largest byte string a message field may hold.
     public static let snapshotChunkBytesMax = UInt64(BinaryReader.fieldBytesMax)
@@ -44,7 +54,8 @@ public struct ReplicaConfig: Equatable {
     public init(heartbeatMs: UInt64 = 100, failoverTimeoutMs: UInt64 = 1_000, degradeAfterMs: UInt64 = 5_000,
                 mode: Mode = .sync, appendEntriesMax: Int = 1_024, inFlightEntriesMax: UInt64 = 16_384,
                 checkpointEveryRecords: UInt64 = 100_000, retainedRecords: UInt64 = 100_000,
-                snapshotChunkBytes: UInt64 = 1 << 20, snapshotWindowChunks: UInt64 = 4, stallMs: UInt64? = nil) {
+                snapshotChunkBytes: UInt64 = 1 << 20, snapshotWindowChunks: UInt64 = 4, stallMs: UInt64? = nil,
+                witness: Bool = false, leaseMs: UInt64? = nil, clockDriftPerMille: UInt64 = 50) {
         self.heartbeatMs = heartbeatMs
         self.failoverTimeoutMs = failoverTimeoutMs
         self.degradeAfterMs = degradeAfterMs
@@ -56,6 +67,18 @@ public struct ReplicaConfig: Equatable {
         self.snapshotChunkBytes = snapshotChunkBytes
         self.snapshotWindowChunks = snapshotWindowChunks
         self.stallMs = stallMs ?? failoverTimeoutMs / 2
+        self.witness = witness
+        self.leaseMs = leaseMs ?? failoverTimeoutMs / 2
+        self.clockDriftPerMille = clockDriftPerMille
+    }
+
+    /// How long the witness holds this node's lease (`WitnessLease.holdMs`).
+    public var leaseHoldMs: UInt64 { WitnessLease.holdMs(leaseMs: leaseMs, driftPerMille: clockDriftPerMille) }
+
+    /// How long after a heartbeat's send time the standby that acknowledged
+    /// it will not take over (`WitnessLease.promiseMs`).
+    public var standbyPromiseMs: UInt64 {
+        WitnessLease.promiseMs(failoverTimeoutMs: failoverTimeoutMs, driftPerMille: clockDriftPerMille)
     }
 
     /// Why the values cannot work together, if they cannot.
@@ -70,6 +93,12 @@ public struct ReplicaConfig: Equatable {
         if stallMs <= heartbeatMs { return "stallMs (\(stallMs)) must exceed heartbeatMs (\(heartbeatMs))" }
         if snapshotChunkBytes < 1 || snapshotChunkBytes > Self.snapshotChunkBytesMax || snapshotWindowChunks < 1 {
             return "snapshotChunkBytes must be 1 to \(Self.snapshotChunkBytesMax) and snapshotWindowChunks at least 1"
+        }
+        if clockDriftPerMille > WitnessLease.driftPerMilleMax {
+            return "clockDriftPerMille (\(clockDriftPerMille)) must be at most \(WitnessLease.driftPerMilleMax)"
+        }
+        if witness, leaseMs <= 2 * heartbeatMs || leaseHoldMs >= failoverTimeoutMs {
+            return "leaseMs (\(leaseMs)) must exceed 2 × heartbeatMs (\(2 * heartbeatMs)), and the witness's hold of it (\(leaseHoldMs) with a drift of \(clockDriftPerMille)‰) stay under failoverTimeoutMs (\(failoverTimeoutMs))"
         }
         return nil
     }

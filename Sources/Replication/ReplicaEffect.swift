@@ -65,4 +65,7 @@ public enum ReplicaEffect: Equatable {
     case roleChanged(Replica.Role, term: UInt64)
     /// Primary: answer the clients whose records are at or before `lsn`.
     case ackClients(upTo: UInt64)
+    /// Send `claim` to the witness and report its answer (or that none
+    /// came) with `witnessAnswered`; a release needs no report.
+    case askWitness(WitnessClaim)
 }

@@ -74,6 +74,14 @@ public protocol ReplicaHost: AnyObject {
     /// Says that the primary's log leaves this one behind its compacted log.
     func refuseDivergence(matchLsn: UInt64, compactedLsn: UInt64)
 
+    // MARK: The witness
+
+    /// Sends `claim` to the witness. Unless it is a release, the host
+    /// reports the answer, or that none came within its timeout, through
+    /// `ReplicaShell.witnessAnswered` exactly once (never from within this
+    /// call). Only called with a witness configured.
+    func askWitness(_ claim: WitnessClaim)
+
     // MARK: Snapshots
 
     /// Primary: copies the store (in order after the writes before it) and

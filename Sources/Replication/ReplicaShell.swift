@@ -31,6 +31,8 @@ public final class ReplicaShell {
         case installedSnapshot
         case reconciled(session: UInt64, throughLsn: UInt64)
         case reconcileQueueRemains
+        /// The witness answered a claim (nil: no answer came).
+        case witnessAnswered(WitnessClaim, WitnessAnswer?)
     }
 
     /// Most inputs held while a durable effect is under way; past it, a
@@ -110,6 +112,12 @@ public final class ReplicaShell {
         input(.logged(throughLsn: host.loggedLsn))
     }
 
+    /// The witness answered `claim` (nil: it could not be reached in time).
+    /// The host reports every claim but a release once.
+    public func witnessAnswered(_ claim: WitnessClaim, _ answer: WitnessAnswer?) {
+        input(.witnessAnswered(claim, answer))
+    }
+
     /// Starts a planned switchover.
     /// - Returns: false when there is no standby to take over, or a durable
     ///   effect is under way.
@@ -148,6 +156,7 @@ public final class ReplicaShell {
         case .snapshotUnavailable(let session): return replica.snapshotUnavailable(session: session)
         case .snapshotRefused: return replica.snapshotRefused()
         case .reconcileQueueRemains: return replica.reconcileQueueRemains()
+        case .witnessAnswered(let claim, let answer): return replica.witnessAnswered(claim, answer)
         }
     }
 
@@ -271,6 +280,8 @@ public final class ReplicaShell {
             host.roleChanged(role, term: term)
         case .ackClients(let lsn):
             host.acknowledge(upTo: lsn)
+        case .askWitness(let claim):
+            host.askWitness(claim)
         case .prepareSnapshot(let session):
             prepareSnapshot(session: session)
         case .sendSnapshotChunk(let session, let id, let offset, let count, let totalBytes):

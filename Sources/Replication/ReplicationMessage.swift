@@ -13,10 +13,15 @@ public enum ReplicationMessage: Equatable {
     case hello(term: UInt64, session: UInt64, nodeIndex: Int, history: TermHistory)
     /// Primary → standby: entries after `prevLsn`, whose term is `prevTerm`.
     case append(term: UInt64, session: UInt64, prevLsn: UInt64, prevTerm: UInt64, entries: [ReplicatedEntry], commitLsn: UInt64)
-    /// Primary → peer: I am alive; `sentLsn` is the last LSN sent on `session`.
-    case heartbeat(term: UInt64, session: UInt64, commitLsn: UInt64, sentLsn: UInt64)
-    /// Standby → primary: everything through `flushedLsn` is durable here.
-    case ack(term: UInt64, session: UInt64, flushedLsn: UInt64)
+    /// Primary → peer: I am alive; `sentLsn` is the last LSN sent on
+    /// `session`; `sentAtMs` is the primary's clock when it sent this (with
+    /// a witness; 0 without).
+    case heartbeat(term: UInt64, session: UInt64, commitLsn: UInt64, sentLsn: UInt64, sentAtMs: UInt64 = 0)
+    /// Standby → primary: everything through `flushedLsn` is durable here;
+    /// `heardAtMs` is the `sentAtMs` of the last heartbeat of this session
+    /// the standby heard (0: none), which bounds when it may take over
+    /// (`WitnessLease`).
+    case ack(term: UInt64, session: UInt64, flushedLsn: UInt64, heardAtMs: UInt64 = 0)
     /// Primary → standby: your log differs from mine after `matchLsn`.
     case diverged(term: UInt64, session: UInt64, matchLsn: UInt64)
     /// Standby → primary: records only this node had (its log after a
@@ -37,7 +42,7 @@ public enum ReplicationMessage: Equatable {
 
     public var term: UInt64 {
         switch self {
-        case .hello(let term, _, _, _), .append(let term, _, _, _, _, _), .heartbeat(let term, _, _, _), .ack(let term, _, _),
+        case .hello(let term, _, _, _), .append(let term, _, _, _, _, _), .heartbeat(let term, _, _, _, _), .ack(let term, _, _, _),
              .diverged(let term, _, _), .reconcile(let term, _, _), .reconciled(let term, _, _), .handover(let term, _, _),
              .snapshotChunk(let term, _, _, _, _, _), .snapshotAck(let term, _, _):
             return term
@@ -46,8 +51,8 @@ public enum ReplicationMessage: Equatable {
 
     public var session: UInt64 {
         switch self {
-        case .hello(_, let session, _, _), .append(_, let session, _, _, _, _), .heartbeat(_, let session, _, _),
-             .ack(_, let session, _), .diverged(_, let session, _), .reconcile(_, let session, _),
+        case .hello(_, let session, _, _), .append(_, let session, _, _, _, _), .heartbeat(_, let session, _, _, _),
+             .ack(_, let session, _, _), .diverged(_, let session, _), .reconcile(_, let session, _),
              .reconciled(_, let session, _), .handover(_, let session, _), .snapshotChunk(_, let session, _, _, _, _),
              .snapshotAck(_, let session, _):
             return session

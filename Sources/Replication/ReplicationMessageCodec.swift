@@ -32,13 +32,15 @@ public enum ReplicationMessageCodec {
             writer.unsigned(prevTerm)
             writer.unsigned(commitLsn)
             write(entries, into: &writer)
-        case .heartbeat(_, _, let commitLsn, let sentLsn):
+        case .heartbeat(_, _, let commitLsn, let sentLsn, let sentAtMs):
             type = .heartbeat
             writer.unsigned(commitLsn)
             writer.unsigned(sentLsn)
-        case .ack(_, _, let flushedLsn):
+            writeOptional(sentAtMs, into: &writer)
+        case .ack(_, _, let flushedLsn, let heardAtMs):
             type = .ack
             writer.unsigned(flushedLsn)
+            writeOptional(heardAtMs, into: &writer)
         case .diverged(_, _, let matchLsn):
             type = .diverged
             writer.unsigned(matchLsn)
@@ -82,9 +84,10 @@ public enum ReplicationMessageCodec {
             let entries = try readEntries(&reader, after: prevLsn)
             message = .append(term: term, session: session, prevLsn: prevLsn, prevTerm: prevTerm, entries: entries, commitLsn: commitLsn)
         case .heartbeat:
-            message = .heartbeat(term: term, session: session, commitLsn: try reader.unsigned(), sentLsn: try reader.unsigned())
+            message = .heartbeat(term: term, session: session, commitLsn: try reader.unsigned(), sentLsn: try reader.unsigned(),
+                                 sentAtMs: try readOptional(&reader))
         case .ack:
-            message = .ack(term: term, session: session, flushedLsn: try reader.unsigned())
+            message = .ack(term: term, session: session, flushedLsn: try reader.unsigned(), heardAtMs: try readOptional(&reader))
         case .diverged:
             message = .diverged(term: term, session: session, matchLsn: try reader.unsigned())
         case .reconcile:
@@ -106,6 +109,21 @@ public enum ReplicationMessageCodec {
         }
         guard reader.isAtEnd else { throw BinaryReader.Malformed() }
         return message
+    }
+
+    /// A trailing field added to a message after its first version (a
+    /// witness's times): left out when 0, so that a pair without a witness
+    /// sends the bytes nodes without the field read.
+    private static func writeOptional(_ value: UInt64, into writer: inout BinaryWriter) {
+        if value != 0 { writer.unsigned(value) }
+    }
+
+    /// Reads what `writeOptional` wrote: 0 when the message ends first.
+    private static func readOptional(_ reader: inout BinaryReader) throws -> UInt64 {
+        guard !reader.isAtEnd else { return 0 }
+        let value = try reader.unsigned()
+        guard value != 0 else { throw BinaryReader.Malformed() }
+        return value
     }
 
     /// A term history as hellos and checkpoints store it.

@@ -20,6 +20,8 @@ final class ClusterDriver: ReplicaHost {
     let peerURL: String
     private var shell: ReplicaShell!
     private var link: ReplicationLink!
+    /// The connection to the witness, when the pair has one.
+    private(set) var witness: WitnessLink?
     private var ticker: LoopTimer?
     private var appendCheck: LoopCheck?
     /// Grant IDs this node applied again for a peer (the store knows only
@@ -66,7 +68,8 @@ final class ClusterDriver: ReplicaHost {
                                           degradeAfterMs: UInt64(config.degradeAfterMs),
                                           mode: config.replication == .sync ? .sync : .async,
                                           checkpointEveryRecords: UInt64(config.logCheckpointRecords),
-                                          retainedRecords: UInt64(config.logRetainedRecords))
+                                          retainedRecords: UInt64(config.logRetainedRecords), witness: config.witness != nil)
+        if let problem = replicaConfig.validate() { throw ConfigError(key: "failoverTimeoutMs", reason: problem) }
         let incarnation = Crypto.randomBytes(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         let replica = Replica(config: replicaConfig, nodeIndex: index, term: service.term, history: service.history,
                               incarnation: incarnation, hasReconcileQueue: !(try service.store.reconcileQueue().isEmpty),
@@ -75,6 +78,10 @@ final class ClusterDriver: ReplicaHost {
         // SQLite may have left beside one being checked).
         for path in [outgoingSnapshotPath, incomingSnapshotPath] {
             for suffix in ["", "-wal", "-shm", "-journal"] { DurableFile.remove(path + suffix) }
+        }
+        if let setting = config.witness, let url = URLComponents(string: setting.url) {
+            witness = WitnessLink(loop: loop, url: url, tls: try TLSClientContext(trust: setting.trust), clusterSecret: secret,
+                                  timeoutMs: replicaConfig.leaseMs, logger: logger)
         }
         shell = ReplicaShell(replica: replica, host: self)
         link = ReplicationLink(loop: loop, peerURL: peerComponents, tls: peerTLS, clusterSecret: secret, nodeUUID: nodeUUID,
@@ -88,6 +95,11 @@ final class ClusterDriver: ReplicaHost {
         }
         appendCheck = LoopCheck(loop: loop) { [unowned self] in self.shell.logged() }
         logger.info("pair member \(index) (\(index == 0 ? "main" : "standby") in servers), peer \(peer), term \(replica.term), \(config.replication.rawValue) replication; waiting for the peer")
+        if let witness {
+            logger.info("partition behaviour: witness \(witness.url) decides terms; a primary takes writes only with its lease (\(replicaConfig.leaseMs) ms, renewed every heartbeat) or its standby's acknowledgement, and a standby takes over only with the witness's grant")
+        } else {
+            logger.info("partition behaviour: no witness: during a cut link both nodes may answer (the standby takes over after \(config.failoverTimeoutMs) ms, the cut-off primary answers alone after \(config.degradeAfterMs) ms); their records are reconciled after")
+        }
     }
 
     /// The stream route's handler.
@@ -101,6 +113,9 @@ final class ClusterDriver: ReplicaHost {
         if shell.acceptsWrites { return nil }
         if replica.role == .primary, shell.isWaitingForDurable {
             return APIError.unavailable("This node is taking over as primary; retry in a moment.")
+        }
+        if replica.role == .primary, !replica.holdsWriteAuthority(atMs: replica.nowMs) {
+            return APIError(status: 503, code: -20103, message: "This node is primary but reaches neither the witness nor its standby, so the standby may be taking over; retry in a moment or on the other node.")
         }
         if replica.role == .primary, replica.unconfirmedSinceMs != nil {
             return APIError(status: 503, code: -20102, message: "This node did not run for a while and is checking that it is still the primary; retry in a moment.")
@@ -118,6 +133,7 @@ final class ClusterDriver: ReplicaHost {
     }
 
     func close() {
+        witness?.close()
         ticker?.cancel()
         appendCheck?.cancel()
         link.close()
@@ -304,6 +320,14 @@ final class ClusterDriver: ReplicaHost {
 
     func acknowledge(upTo lsn: UInt64) {
         service.acknowledge(upTo: lsn)
+    }
+
+    func askWitness(_ claim: WitnessClaim) {
+        guard let witness else { preconditionFailure("a claim to a witness that is not configured") }
+        witness.ask(claim) { [weak self] answer in
+            guard !claim.release else { return }
+            self?.shell.witnessAnswered(claim, answer)
+        }
     }
 
     func refuseDivergence(matchLsn: UInt64, compactedLsn: UInt64) {

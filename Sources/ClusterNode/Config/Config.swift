@@ -44,6 +44,12 @@ public struct Config: Equatable {
         var standbyLagMinutes: Int64
     }
 
+    /// The witness of a pair (`"witness": {"url", "fingerprint" | "caFile"}`).
+    struct Witness: Equatable {
+        var url: String
+        var trust: TLSTrust
+    }
+
     static let fileNames = ["lts.json", "dls.json"]
     static let defaultPort = 48080
     static let clusterSecretLengthMin = 16
@@ -75,6 +81,9 @@ public struct Config: Equatable {
     /// or (neither given) the system's CAs.
     var peerFingerprint: [UInt8]?
     var peerCaFile: String?
+    /// The third party that decides terms (nil: none; a cut link then lets
+    /// both nodes answer, reconciled after).
+    var witness: Witness?
 
     /// The URL of the other node, in main_standby mode.
     var peerURL: String? { servers.first { $0 != "self" } }
@@ -146,7 +155,8 @@ public struct Config: Equatable {
             smtp: try parseSMTP(&reader, baseDirectory: baseDirectory),
             alerts: try parseAlerts(&reader),
             peerFingerprint: try parsePeerFingerprint(&reader),
-            peerCaFile: try reader.string("peerCaFile").map { resolve($0, against: baseDirectory) }
+            peerCaFile: try reader.string("peerCaFile").map { resolve($0, against: baseDirectory) },
+            witness: try parseWitness(&reader, baseDirectory: baseDirectory)
         )
         try reader.rejectUnknownKeys()
         try config.validate()
@@ -187,6 +197,9 @@ public struct Config: Equatable {
         if peerFingerprint != nil, peerCaFile != nil {
             throw ConfigError(key: "peerCaFile", reason: "and peerFingerprint both say how to trust the peer; keep one")
         }
+        if witness != nil, serverMode != .mainStandby {
+            throw ConfigError(key: "witness", reason: "is for a pair (main_standby mode); a standalone node has no failover to decide")
+        }
         guard failoverTimeoutMs > 3 * heartbeatMs else {
             throw ConfigError(key: "failoverTimeoutMs", reason: "must be greater than 3 × heartbeatMs (\(failoverTimeoutMs) ≤ 3 × \(heartbeatMs)), or one late heartbeat would cause a failover")
         }
@@ -194,7 +207,7 @@ public struct Config: Equatable {
 
     // MARK: Parts
 
-    private static func parseListen(_ text: String) throws -> (String, Int) {
+    static func parseListen(_ text: String) throws -> (String, Int) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
             throw ConfigError(key: "listen", reason: "must be HOST:PORT like 0.0.0.0:48080, not \"\(text)\"")
         }
@@ -206,7 +219,7 @@ public struct Config: Equatable {
         return (host, port)
     }
 
-    private static func parseTLS(_ reader: inout JSONObjectReader, baseDirectory: String) throws -> TLSSetting {
+    static func parseTLS(_ reader: inout JSONObjectReader, baseDirectory: String) throws -> TLSSetting {
         guard let value = reader.take("tls") else { return .selfSigned }
         if let flag = value as? NSNumber, JSONObjectReader.isBoolean(flag) {
             return flag.boolValue ? .selfSigned : .off
@@ -233,6 +246,39 @@ public struct Config: Equatable {
             throw ConfigError(key: "peerFingerprint", reason: "must be the peer's SHA-256 certificate fingerprint: 64 hex digits, colons allowed")
         }
         return bytes
+    }
+
+    private static func parseWitness(_ reader: inout JSONObjectReader, baseDirectory: String) throws -> Witness? {
+        guard let value = reader.take("witness") else { return nil }
+        guard let object = value as? [String: Any] else {
+            throw ConfigError(key: "witness", reason: "must be an object {\"url\", \"fingerprint\"} or {\"url\", \"caFile\"}")
+        }
+        var witnessReader = JSONObjectReader(object, path: "witness")
+        if witnessReader.take("etcd") != nil {
+            throw ConfigError(key: "witness.etcd", reason: "is not supported by this version of lts yet; run `lts witness` as the third party")
+        }
+        guard let url = try witnessReader.string("url") else {
+            throw ConfigError(key: "witness.url", reason: "is required, like https://witness.example.com:48090/")
+        }
+        guard let components = URLComponents(string: url), components.scheme == "https", components.host?.isEmpty == false else {
+            throw ConfigError(key: "witness.url", reason: "\"\(url)\" is not an https URL like https://witness.example.com:48090/")
+        }
+        let fingerprint = try witnessReader.string("fingerprint")
+        let caFile = try witnessReader.string("caFile").map { resolve($0, against: baseDirectory) }
+        try witnessReader.rejectUnknownKeys()
+        switch (fingerprint, caFile) {
+        case let (text?, nil):
+            guard let bytes = SelfSignedCertificate.parseFingerprint(text) else {
+                throw ConfigError(key: "witness.fingerprint", reason: "must be the witness's SHA-256 certificate fingerprint (64 hex digits, colons allowed), as `lts witness` logs it")
+            }
+            return Witness(url: url, trust: .pinnedSHA256(bytes))
+        case let (nil, path?):
+            return Witness(url: url, trust: .caFile(path))
+        case (nil, nil):
+            return Witness(url: url, trust: .system)
+        case (_?, _?):
+            throw ConfigError(key: "witness.caFile", reason: "and witness.fingerprint both say how to trust the witness; keep one")
+        }
     }
 
     /// How to verify the peer's certificate.
@@ -287,7 +333,7 @@ public struct Config: Equatable {
         return smtp
     }
 
-    private static func resolve(_ path: String, against base: String) -> String {
+    static func resolve(_ path: String, against base: String) -> String {
         path.hasPrefix("/") ? path : URL(fileURLWithPath: base).appendingPathComponent(path).standardizedFileURL.path
     }
 }

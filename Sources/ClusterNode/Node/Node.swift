@@ -178,23 +178,8 @@ public final class Node {
     }
 
     private func makeTLS() throws -> TLSServerContext? {
-        switch config.tls {
-        case .off:
-            logger.warning("TLS is off (\"tls\": false): traffic to this node is not encrypted")
-            return nil
-        case .files(let certificate, let key):
-            let context = try TLSServerContext(certificatePath: certificate, keyPath: key, http2: config.http2)
-            let fingerprint = try SelfSignedCertificate.fingerprint(certificatePath: certificate)
-            logger.info("TLS certificate \(certificate), SHA-256 fingerprint \(fingerprint)")
-            return context
-        case .selfSigned:
-            let created = try SelfSignedCertificate.ensure(certificatePath: dataDirectory.certificatePath,
-                                                           keyPath: dataDirectory.keyPath, hostNames: config.hostNames)
-            let fingerprint = try SelfSignedCertificate.fingerprint(certificatePath: dataDirectory.certificatePath)
-            logger.info("\(created ? "created a self-signed" : "self-signed") TLS certificate \(dataDirectory.certificatePath), SHA-256 fingerprint \(fingerprint)")
-            return try TLSServerContext(certificatePath: dataDirectory.certificatePath, keyPath: dataDirectory.keyPath,
-                                        http2: config.http2)
-        }
+        try ServerCertificate.context(for: config.tls, dataDirectory: dataDirectory, hostNames: config.hostNames, http2: config.http2,
+                                      logger: logger)
     }
 
     // MARK: Routes
