@@ -26,6 +26,8 @@ final class ReplicationMessageCodecTests: XCTestCase {
         .append(term: 6, session: 3, prevLsn: 9, prevTerm: 4, entries: [], commitLsn: 9),
         .heartbeat(term: 6, session: 0, commitLsn: .max, sentLsn: 12),
         .ack(term: 6, session: 77, flushedLsn: 300),
+        .heartbeat(term: 6, session: 2, commitLsn: 3, sentLsn: 4, sentAtMs: 1 << 40),
+        .ack(term: 6, session: 77, flushedLsn: 300, heardAtMs: 1 << 41),
         .diverged(term: 8, session: 5, matchLsn: 0),
         // Reconciliation entries are the records after a divergence point: increasing, not necessarily contiguous.
         .reconcile(term: 8, session: 5, entries: [ReplicatedEntry(lsn: 4, term: 2, payload: [9]), ReplicatedEntry(lsn: 9, term: 3, payload: [8])]),
@@ -73,6 +75,20 @@ final class ReplicationMessageCodecTests: XCTestCase {
             XCTAssertThrowsError(try ReplicationMessageCodec.decode(Frame(type: frame.type, payload: frame.payload.dropLast())),
                                  "\(message)")
         }
+    }
+
+    /// The witness's times came after the first version: a pair without a
+    /// witness sends (and reads) the messages as they were, and a time is
+    /// either there or not, never an explicit 0.
+    func testTheWitnessTimesAreLeftOutWhenZeroAndNeverWrittenAsZero() throws {
+        let plain = ReplicationMessageCodec.encode(.heartbeat(term: 6, session: 2, commitLsn: 3, sentLsn: 4))
+        XCTAssertEqual(plain.payload, [6, 2, 3, 4], "the first version's bytes")
+        XCTAssertEqual(try ReplicationMessageCodec.decode(plain), .heartbeat(term: 6, session: 2, commitLsn: 3, sentLsn: 4, sentAtMs: 0))
+        XCTAssertThrowsError(try ReplicationMessageCodec.decode(Frame(type: plain.type, payload: plain.payload + [0])))
+        let ack = ReplicationMessageCodec.encode(.ack(term: 6, session: 2, flushedLsn: 3))
+        XCTAssertEqual(ack.payload, [6, 2, 3])
+        XCTAssertThrowsError(try ReplicationMessageCodec.decode(Frame(type: ack.type, payload: ack.payload + [0])))
+        XCTAssertThrowsError(try ReplicationMessageCodec.decode(Frame(type: ack.type, payload: ack.payload + [5, 5])), "trailing bytes")
     }
 
     func testUnknownFrameTypesAreRefused() {

@@ -91,6 +91,8 @@ final class SimulatedNode: ReplicaHost {
     // MARK: Outputs, drained by the owner
 
     var outbox: [ReplicationMessage] = []
+    /// Claims for the witness, carried by the owner.
+    var witnessOutbox: [WitnessClaim] = []
     /// Plain records acknowledged to their client, as they stood in the log.
     var acknowledged: [SimulatedEntry] = []
     /// Answers to client calls, in the order they were given.
@@ -170,6 +172,7 @@ final class SimulatedNode: ReplicaHost {
         disk = []
         waitingClients = []
         outbox = []
+        witnessOutbox = []
         outgoingSnapshot = nil
         incomingSnapshot = []
         trace?("crash")
@@ -397,6 +400,15 @@ final class SimulatedNode: ReplicaHost {
             if let answer = client.answer { answers.append(answer) }
             return true
         }
+    }
+
+    func askWitness(_ claim: WitnessClaim) {
+        witnessOutbox.append(claim)
+    }
+
+    /// The witness's answer to a claim (nil: the timeout).
+    func witnessAnswered(_ claim: WitnessClaim, _ answer: WitnessAnswer?) {
+        shell?.witnessAnswered(claim, answer)
     }
 
     func refuseDivergence(matchLsn: UInt64, compactedLsn: UInt64) {

@@ -5,7 +5,9 @@ import XCTest
 /// must keep the invariants, and the seeds together must have exercised the
 /// failover paths (crashes, pauses, disk failures, promotions, truncations,
 /// switchovers, degrading, checkpoints, discarded logs, snapshots, late
-/// client sendings, voided grants).
+/// client sendings, voided grants). One seed in two of each mode runs with
+/// a witness, with its crashes and cut links, and must never have two
+/// nodes that may acknowledge writes at once.
 ///
 /// `LTS_SIM_SEED=<n>` runs only seed n, printing a step trace;
 /// `LTS_SIM_SEEDS=<n>` sets how many seeds each mode runs (default 5000);
@@ -77,6 +79,8 @@ final class SimulationTests: XCTestCase {
         XCTAssertGreaterThan(totals.acceptedRefusals, 0, "no client was ever refused")
         XCTAssertGreaterThan(totals.lateSendings, 0, "no sending ever came late")
         XCTAssertGreaterThan(totals.voids, 0, "reconciliation never voided a grant")
+        XCTAssertGreaterThan(totals.witnessRuns, 0, "no run had a witness")
+        XCTAssertGreaterThan(totals.writerSteps, 0, "with a witness, no node ever held the right to write")
         if parity == 0 { XCTAssertGreaterThan(totals.degradedSteps, 0, "no sync primary ever degraded") }
     }
 }

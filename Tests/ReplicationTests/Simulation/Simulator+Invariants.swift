@@ -32,6 +32,7 @@ extension Simulator {
                 fail("node \(node.index): replica history \(replica.history.starts) last \(replica.history.lastLsn) differs from its log \(node.logHistory.starts) last \(node.logHistory.lastLsn)")
             }
         }
+        checkSingleWriter()
         if durabilityCheckDue {
             durabilityCheckDue = false
             var durableIds = Set<UInt64>()

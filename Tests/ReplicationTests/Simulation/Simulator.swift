@@ -35,6 +35,9 @@ final class Simulator {
         /// Grants voided and items overrun in the final log.
         var voids = 0
         var overruns = 0
+        /// Runs with a witness, and steps in which one node held the right to write.
+        var witnessRuns = 0
+        var writerSteps = 0
     }
 
     enum Event {
@@ -49,6 +52,11 @@ final class Simulator {
         case lateCall(to: Int, call: ClientCall)
         case fault
         case quiet
+        /// A claim of node `from` reaches the witness.
+        case witnessClaim(from: Int, boot: Int, claim: WitnessClaim)
+        /// The witness's answer reaches node `to` (nil: the node's timeout).
+        case witnessAnswer(to: Int, boot: Int, claim: WitnessClaim, answer: WitnessAnswer?)
+        case witnessRestart
     }
 
     let seed: UInt64
@@ -78,6 +86,11 @@ final class Simulator {
     /// error, or a torn write SQLite discards on recovery).
     var failingDisk = [false, false]
     var nextRecordId: UInt64 = 1
+    /// The pair's witness (one seed in two of each mode has one).
+    let witness: SimulatedWitness?
+    var pendingClaims = Set<PendingClaim>()
+    /// Per node: witness answers and timeouts that came while it was paused.
+    var pausedWitnessAnswers: [[(WitnessClaim, WitnessAnswer?)]] = [[], []]
     var clients: SimulatedClients
     let baseState: LicenseState
     var quiet = false
@@ -109,14 +122,23 @@ final class Simulator {
         self.traceSteps = traceSteps
         var random = SplitMix64(seed: seed)
         let appendEntriesMax = Int(random.uniform(1...4))
-        config = ReplicaConfig(heartbeatMs: 10, failoverTimeoutMs: random.uniform(35...60),
+        let failoverTimeoutMs = random.uniform(35...60)
+        let hasWitness = (seed / 2) % 2 == 1
+        // The clocks drift up to 5 %; the bound the lease arithmetic
+        // assumes is 6 %, above it by what whole milliseconds round away.
+        config = ReplicaConfig(heartbeatMs: 10, failoverTimeoutMs: failoverTimeoutMs,
                                degradeAfterMs: random.chance(perMille: 300) ? 0 : random.uniform(60...200),
                                mode: seed % 2 == 0 ? .sync : .async, appendEntriesMax: appendEntriesMax,
                                inFlightEntriesMax: UInt64(appendEntriesMax) * random.uniform(4...16),
                                checkpointEveryRecords: random.chance(perMille: 200) ? 0 : random.uniform(2...20),
                                retainedRecords: random.uniform(0...6), snapshotChunkBytes: random.uniform(100...600),
-                               snapshotWindowChunks: random.uniform(1...4))
-        clockRatePerMille = [random.uniform(950...1050), random.uniform(950...1050)]
+                               snapshotWindowChunks: random.uniform(1...4), witness: hasWitness,
+                               leaseMs: random.uniform(21...(failoverTimeoutMs * 85 / 100)), clockDriftPerMille: 60)
+        // With a witness, clocks are often at an end of the drift bound,
+        // where the lease arithmetic is tight.
+        clockRatePerMille = (0..<2).map { _ in
+            hasWitness && random.chance(perMille: 500) ? random.pick([950, 1050]) : random.uniform(950...1050)
+        }
         clockOffsetMs = [random.uniform(0...10_000), random.uniform(0...10_000)]
         tickEveryMs = [random.uniform(2...4)...random.uniform(5...9), random.uniform(2...4)...random.uniform(5...9)]
         diskDelayMs = [0...random.uniform(0...25), 0...random.uniform(0...25)]
@@ -142,6 +164,8 @@ final class Simulator {
         clients = SimulatedClients(handshakeCode: code)
         nodes = [SimulatedNode(index: 0, config: config, durable: established, baseState: base),
                  SimulatedNode(index: 1, config: config, baseState: base)]
+        witness = hasWitness ? SimulatedWitness(random: &random) : nil
+        if hasWitness { stats.witnessRuns = 1 }
         self.random = random
         for node in nodes {
             node.newRecordId = { [unowned self] in
@@ -168,6 +192,7 @@ final class Simulator {
             print("seed \(seed): \(config.mode) heartbeat=\(config.heartbeatMs) failover=\(config.failoverTimeoutMs) degrade=\(config.degradeAfterMs) appendMax=\(config.appendEntriesMax) inFlightMax=\(config.inFlightEntriesMax) checkpointEvery=\(config.checkpointEveryRecords) retained=\(config.retainedRecords) chunk=\(config.snapshotChunkBytes)×\(config.snapshotWindowChunks) clocks=\(clockRatePerMille)‰")
         }
         for node in nodes { start(node) }
+        witness?.start(nowMs: 0)
         events.push(.client, atMs: random.uniform(0...10))
         events.push(.fault, atMs: random.uniform(0...30))
         events.push(.quiet, atMs: faultPhaseEndMs)
@@ -194,7 +219,9 @@ final class Simulator {
             }
         }
         guard nextMs <= endMs else { return false }
-        nowMs = nextMs
+        // A paused node's disk completes what fell due meanwhile once it
+        // runs again: then, not at the past time it fell due.
+        nowMs = max(nowMs, nextMs)
         if let diskNode {
             if failingDisk[diskNode.index] {
                 // As the node does on a store error: it stops, the write not done.
@@ -230,7 +257,10 @@ final class Simulator {
             pausedInbox[index] = nil
             var calls = pausedCalls[index]
             pausedCalls[index] = []
-            trace("node \(index) resumes with \(inbox.count) messages and \(calls.count) client requests waiting")
+            let witnessAnswers = pausedWitnessAnswers[index]
+            pausedWitnessAnswers[index] = []
+            trace("node \(index) resumes with \(inbox.count) messages, \(calls.count) client requests and \(witnessAnswers.count) witness answers waiting")
+            for (claim, answer) in witnessAnswers where node.isUp { deliverWitnessAnswer(claim, answer, to: node) }
             // Everything that waited is read at once, before the first tick,
             // client requests and peer messages in any order.
             var messages = inbox[...]
@@ -259,13 +289,27 @@ final class Simulator {
             }
             trace("late sending \(call.requestId ?? "-")#\(call.attempt ?? 0) reaches node \(index)")
             nodes[index].call(call, nowSeconds: callSeconds(index))
+        case .witnessClaim(let index, let boot, let claim):
+            witnessReceives(claim, from: index, boot: boot)
+        case .witnessAnswer(let index, let boot, let claim, let answer):
+            witnessAnswerArrives(claim, answer, to: index, boot: boot)
+        case .witnessRestart:
+            if let witness, !witness.isUp {
+                witness.start(nowMs: nowMs)
+                trace("witness restarts")
+            }
         case .fault:
             guard !quiet else { break }
             injectFault()
+            // The witness's faults come on top, often: a lease matters only
+            // when some of its links fail.
+            if witness != nil, random.chance(perMille: 300) { injectWitnessFault() }
             events.push(.fault, atMs: nowMs + random.uniform(5...40))
         case .quiet:
             quiet = true
             network.heal()
+            witness?.heal()
+            if let witness, !witness.isUp { witness.start(nowMs: nowMs) }
             failingDisk = [false, false]
             // Slow disks throttle a catching-up standby to a few entries per flush: they are a fault too.
             diskDelayMs = [0...2, 0...2]
@@ -306,7 +350,7 @@ final class Simulator {
     }
 
     /// Node `index`'s clock: monotonic, drifting at its own rate.
-    private func localNowMs(_ index: Int) -> UInt64 {
+    func localNowMs(_ index: Int) -> UInt64 {
         clockOffsetMs[index] + nowMs * clockRatePerMille[index] / 1000
     }
 
@@ -353,6 +397,8 @@ final class Simulator {
             let up = nodes.filter { $0.isUp && !$0.disk.isEmpty }
             guard !up.isEmpty else { return }
             failingDisk[random.pick(up).index] = true
+        case 88..<97:
+            injectWitnessFault()
         case 67..<75:
             for node in nodes where node.role == .primary && pausedInbox[node.index] == nil && node.requestSwitchover() {
                 stats.switchovers += 1
@@ -387,6 +433,7 @@ final class Simulator {
         node.crash()
         pausedInbox[node.index] = nil
         pausedCalls[node.index] = []
+        pausedWitnessAnswers[node.index] = []
         stats.crashes += 1
         events.push(.restart(node: node.index), atMs: nowMs + downForMs)
     }
@@ -405,6 +452,7 @@ final class Simulator {
                 }
             }
             node.outbox = []
+            sendClaims(of: node)
             for entry in node.written {
                 if let id = recordAt[entry.position], id != entry.id {
                     fail("node \(node.index) holds g\(entry.id) at \(entry.position), where another log holds g\(id)")
@@ -492,5 +540,7 @@ extension Simulator.Stats {
         lateSendings += other.lateSendings
         voids += other.voids
         overruns += other.overruns
+        witnessRuns += other.witnessRuns
+        writerSteps += other.writerSteps
     }
 }

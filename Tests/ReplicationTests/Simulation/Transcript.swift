@@ -29,6 +29,7 @@ enum Transcript {
         case .snapshotSent(let session): return "snapshot-sent session=\(session)"
         case .writeSnapshotChunk(let offset, let bytes): return "write-snapshot-chunk offset=\(offset) count=\(bytes.count)"
         case .installSnapshot(let totalBytes): return "install-snapshot total=\(totalBytes)"
+        case .askWitness(let claim): return "ask-witness \(describe(claim))"
         }
     }
 
@@ -47,6 +48,9 @@ enum Transcript {
         case .installedSnapshot: return "installed snapshot"
         case .reconciled(let session, let throughLsn): return "reconciled session=\(session) through=\(throughLsn)"
         case .reconcileQueueRemains: return "reconcile queue remains"
+        case .witnessAnswered(let claim, let answer):
+            guard let answer else { return "witness: no answer to \(describe(claim))" }
+            return "witness: \(answer.granted ? "granted" : "refused") \(describe(claim)) highest=\(answer.highestTerm) holder=\(answer.holder.map(String.init) ?? "-") left=\(answer.leaseRemainingMs)"
         }
     }
 
@@ -56,9 +60,10 @@ enum Transcript {
             return "hello term=\(term) session=\(session) node=\(nodeIndex) last=\(history.last)"
         case .append(let term, let session, let prevLsn, let prevTerm, let entries, let commitLsn):
             return "append term=\(term) session=\(session) prev=\(prevLsn)@\(prevTerm) \(describe(entries)) commit=\(commitLsn)"
-        case .heartbeat(let term, let session, let commitLsn, let sentLsn):
-            return "heartbeat term=\(term) session=\(session) commit=\(commitLsn) sent=\(sentLsn)"
-        case .ack(let term, let session, let flushedLsn): return "ack term=\(term) session=\(session) flushed=\(flushedLsn)"
+        case .heartbeat(let term, let session, let commitLsn, let sentLsn, let sentAtMs):
+            return "heartbeat term=\(term) session=\(session) commit=\(commitLsn) sent=\(sentLsn)" + (sentAtMs > 0 ? " at=\(sentAtMs)" : "")
+        case .ack(let term, let session, let flushedLsn, let heardAtMs):
+            return "ack term=\(term) session=\(session) flushed=\(flushedLsn)" + (heardAtMs > 0 ? " heard=\(heardAtMs)" : "")
         case .diverged(let term, let session, let matchLsn): return "diverged term=\(term) session=\(session) match=\(matchLsn)"
         case .reconcile(let term, let session, let entries): return "reconcile term=\(term) session=\(session) \(describe(entries))"
         case .reconciled(let term, let session, let throughLsn):
@@ -69,6 +74,10 @@ enum Transcript {
         case .snapshotAck(let term, let session, let receivedBytes):
             return "snapshot-ack term=\(term) session=\(session) received=\(receivedBytes)"
         }
+    }
+
+    static func describe(_ claim: WitnessClaim) -> String {
+        "\(claim.release ? "release" : "claim")#\(claim.id) node=\(claim.node) term=\(claim.term) hold=\(claim.holdMs)"
     }
 
     static func describe(_ entries: [ReplicatedEntry]) -> String {
