@@ -82,7 +82,7 @@ public struct Replica {
     /// (own clock), by the heartbeat it last acknowledged.
     public internal(set) var standbyPromiseUntilMs: UInt64?
     /// The claim sent and not yet answered, and when it was sent.
-    var claimInFlight: (claim: WitnessClaim, sentMs: UInt64)?
+    public internal(set) var claimInFlight: (claim: WitnessClaim, sentMs: UInt64)?
     var claimsSent: UInt64 = 0
     var lastClaimMs: UInt64?
     /// When the witness last answered (nil: never since start).

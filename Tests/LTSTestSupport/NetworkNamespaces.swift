@@ -71,6 +71,18 @@ public final class NetworkNamespaces {
     /// The address node `index` listens on.
     public func address(_ index: Int) -> String { "\(Self.subnets[index]).2" }
 
+    /// The address node `index` reaches this (the test's) namespace at, where
+    /// a witness may listen.
+    public func hostAddress(_ index: Int) -> String { "\(Self.subnets[index]).1" }
+
+    /// Drops the traffic between node `index` and TCP `port` of this
+    /// namespace (a witness listening here), both directions.
+    public func cutWitness(from index: Int, port: Int) throws {
+        precondition(names.indices.contains(index), "no node \(index)")
+        let link = hostLinks[index]
+        try drop([["INPUT", "-i", link, "-p", "tcp", "--dport", "\(port)"], ["OUTPUT", "-o", link, "-p", "tcp", "--sport", "\(port)"]])
+    }
+
     /// The command prefix that runs a program inside node `index`'s namespace.
     public func launcher(_ index: Int) -> [String] { ["/usr/sbin/ip", "netns", "exec", names[index]] }
 
@@ -110,7 +122,7 @@ public final class NetworkNamespaces {
         guard setns(fd, Self.cloneNewNet) == 0 else { throw TransportError("setns(\(clientsName)) failed: errno \(errno)") }
     }
 
-    /// Removes every rule `partition`, `isolate` and `cutClients` added, so that all
+    /// Removes every rule `partition`, `isolate`, `cutClients` and `cutWitness` added, so that all
     /// traffic flows again.
     public func heal() throws {
         var failure: Error?

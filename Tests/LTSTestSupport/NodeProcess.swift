@@ -63,8 +63,8 @@ public final class NodeProcess {
         return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
     }
 
-    /// Starts `lts serve` (or `lts ARGUMENTS`) in the node's directory and
-    /// waits for its "listening on" line.
+    /// Starts `lts serve` (or `lts ARGUMENTS`, e.g. a witness) in the
+    /// node's directory and waits for its "listening on" line.
     public func start(arguments: [String]? = nil) throws {
         let process = Process()
         let command = launcher + [Self.binary] + (arguments ?? ["serve", "--config", configPath])
@@ -81,8 +81,9 @@ public final class NodeProcess {
         guard let line = log.waitForLine(containing: "listening on", timeoutSeconds: Self.startTimeoutSeconds) else {
             throw TransportError("the node did not start listening; its log:\n\(log.text)")
         }
-        guard let range = line.range(of: #":(\d+)/dls/"#, options: .regularExpression),
-              let port = Int(line[range].dropFirst().dropLast(5)) else {
+        // The first ":PORT/" of the line: the URL's (a node's, or a witness's).
+        guard let range = line.range(of: #":\d+/"#, options: .regularExpression),
+              let port = Int(line[range].dropFirst().dropLast()) else {
             throw TransportError("no port in \(line)")
         }
         self.port = port

@@ -63,7 +63,13 @@ final class ClusterAPI {
             }
             if let lsn = replica.refusedDivergenceLsn { peer["refusedDivergenceAtLsn"] = lsn }
         }
-        return ["uuid": nodeUUID, "role": replica.role.rawValue, "term": replica.term, "lsn": replica.lastLsn,
+        var witness: Any = NSNull()
+        if let status = driver.witnessStatus {
+            witness = ["url": status.url, "reachable": status.reachable, "problem": status.problem.map { $0 as Any } ?? NSNull(),
+                       "leaseRemainingMs": status.leaseRemainingMs, "standbyPromiseRemainingMs": status.standbyPromiseRemainingMs,
+                       "highestTerm": status.highestTerm, "acceptsWrites": replica.acceptsWrites] as [String: Any]
+        }
+        return ["uuid": nodeUUID, "witness": witness, "role": replica.role.rawValue, "term": replica.term, "lsn": replica.lastLsn,
                 "flushedLsn": replica.flushedLsn, "commitLsn": replica.commitLsn, "mode": replica.config.mode.rawValue,
                 "degraded": replica.degraded, "switchoverInProgress": replica.handingOverSinceMs != nil,
                 "failoversTotal": replica.failoversTotal, "lastFailoverSilenceMs": replica.lastFailoverSilenceMs.map { $0 as Any } ?? NSNull(), "reconciledTotal": driver.reconciledTotal,

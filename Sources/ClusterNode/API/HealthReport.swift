@@ -1,13 +1,22 @@
 /// The body of `GET /dls/api/health`: what a monitor or a client needs to
 /// know about one node.
 ///
-/// Invariant: `peer` is present exactly in main_standby mode.
+/// Invariant: `peer` is present exactly in main_standby mode, `witness`
+/// exactly when the pair has one.
 struct HealthReport: Codable, Equatable {
     /// What this node knows of the other node of its pair.
     struct Peer: Codable, Equatable {
         var url: String
         /// `attached` (streaming with this node), or `unreachable`.
         var state: String
+    }
+
+    /// The pair's witness, as this node reaches it.
+    struct Witness: Codable, Equatable {
+        var url: String
+        var reachable: Bool
+        /// This node is primary and holds a live lease of its term.
+        var lease: Bool
     }
 
     /// `standalone`, `primary` or `standby`.
@@ -19,4 +28,6 @@ struct HealthReport: Codable, Equatable {
     /// A sync primary answering without its standby.
     var degraded: Bool?
     var peer: Peer?
+    /// Present when the pair has a witness.
+    var witness: Witness?
 }

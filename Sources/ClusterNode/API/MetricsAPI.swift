@@ -58,6 +58,13 @@ final class MetricsAPI {
             metric("lts_failovers_total", "Times this node became primary.", type: "counter", [("", "\(replica.failoversTotal)")])
             metric("lts_stalled_ms_total", "Time this node itself did not run (gaps of half the failover timeout or more), which failure detection did not count as the peer's silence.",
                    type: "counter", [("", "\(replica.stalledForMsTotal)")])
+            if let witness = driver.witnessStatus {
+                metric("lts_witness_reachable", "1 when the witness answered this node's last request.", [("", witness.reachable ? "1" : "0")])
+                metric("lts_witness_lease_remaining_ms", "How long this primary's lease from the witness still runs (0 on a standby).",
+                       [("", "\(witness.leaseRemainingMs)")])
+                metric("lts_witness_standby_promise_remaining_ms", "How long this primary may still count on its standby not taking over, by its last acknowledgement (0 on a standby).",
+                       [("", "\(witness.standbyPromiseRemainingMs)")])
+            }
             metric("lts_reconciled_records_total", "Records applied again after a failover.", type: "counter", [("", "\(driver.reconciledTotal)")])
             metric("lts_reconcile_overruns_total", "Reconciled grants that took a license item past its quantity plus grace.", type: "counter",
                    [("", "\(driver.reconcileOverrunsTotal)")])

@@ -23,6 +23,9 @@ final class ClusterDriver: ReplicaHost {
     /// The connection to the witness, when the pair has one.
     private(set) var witness: WitnessLink?
     private var ticker: LoopTimer?
+    /// A standby asks the witness for nothing while its primary is well:
+    /// this probes it, so that health tells whether it is reachable.
+    private var witnessProbe: LoopTimer?
     private var appendCheck: LoopCheck?
     /// Grant IDs this node applied again for a peer (the store knows only
     /// the durable ones).
@@ -94,6 +97,11 @@ final class ClusterDriver: ReplicaHost {
             self.shell.tick(nowMs: self.loop.nowMs)
         }
         appendCheck = LoopCheck(loop: loop) { [unowned self] in self.shell.logged() }
+        if let witness {
+            witnessProbe = LoopTimer(loop: loop, delayMs: Self.witnessProbeMs, repeatMs: Self.witnessProbeMs) { [unowned self] in
+                if replica.role == .standby, replica.claimInFlight == nil { witness.probe { _ in } }
+            }
+        }
         logger.info("pair member \(index) (\(index == 0 ? "main" : "standby") in servers), peer \(peer), term \(replica.term), \(config.replication.rawValue) replication; waiting for the peer")
         if let witness {
             logger.info("partition behaviour: witness \(witness.url) decides terms; a primary takes writes only with its lease (\(replicaConfig.leaseMs) ms, renewed every heartbeat) or its standby's acknowledgement, and a standby takes over only with the witness's grant")
@@ -132,7 +140,23 @@ final class ClusterDriver: ReplicaHost {
         shell.requestSwitchover()
     }
 
+    /// How often a standby checks that it reaches the witness.
+    static let witnessProbeMs: UInt64 = 1_000
+
+    /// The witness as this node knows it now (nil: the pair has none).
+    var witnessStatus: WitnessStatus? {
+        guard let witness else { return nil }
+        let replica = self.replica
+        let now = loop.nowMs
+        let lease = replica.lease.map { $0.untilMs > now ? $0.untilMs - now : 0 } ?? 0
+        let promise = replica.standbyPromiseUntilMs.map { $0 > now ? $0 - now : 0 } ?? 0
+        return WitnessStatus(url: witness.url, reachable: witness.lastAnswerMs != nil && witness.lastProblem == nil,
+                             problem: witness.lastProblem, leaseRemainingMs: replica.role == .primary ? lease : 0,
+                             standbyPromiseRemainingMs: replica.role == .primary ? promise : 0, highestTerm: replica.witnessHighestTerm)
+    }
+
     func close() {
+        witnessProbe?.cancel()
         witness?.close()
         ticker?.cancel()
         appendCheck?.cancel()

@@ -228,6 +228,7 @@ public final class Node {
             report.term = driver.replica.term
             report.degraded = driver.replica.degraded
             report.peer = HealthReport.Peer(url: driver.peerURL, state: clusterAPI.peerState)
+            report.witness = driver.witnessStatus.map { HealthReport.Witness(url: $0.url, reachable: $0.reachable, lease: $0.leaseRemainingMs > 0) }
         }
         if healthCache?.report != report {
             healthCache = (report, HTTPRequest.encodeJSON(report))

@@ -70,7 +70,13 @@ export const clusterPage = {
       failovers: h('span', null, '…'), reconciled: h('span', null, '…'), checkpoint: h('span', null, '…'),
       peerURL: h('span', null, '…'), peerState: h('span', { 'data-test': 'cluster-peer-state' }, '…'),
       peerFlushed: h('span', null, '…'), lag: h('span', null, '…'), heard: h('span', null, '…'), snapshot: h('span', null, '…'),
+      witnessURL: h('span', null, '…'), witnessState: h('span', { 'data-test': 'cluster-witness-state' }, '…'),
+      witnessLease: h('span', null, '…'), witnessTerm: h('span', null, '…'),
     };
+    const witnessCard = h('section', { class: 'card', 'data-test': 'witness-card', hidden: true }, h('h2', null, 'Witness'),
+      h('p', { class: 'hint' }, 'The third party that decides terms: a primary takes writes only with its lease or its standby\'s acknowledgement, and the standby takes over only with its grant, so a cut link never makes two primaries.'),
+      facts([['URL', values.witnessURL], ['From this node', values.witnessState], ['Lease', values.witnessLease],
+        ['Highest term granted', values.witnessTerm]]));
     const serversArea = h('div', null, h('p', { class: 'muted' }, 'Loading…'));
     const peerCard = h('section', { class: 'card' }, h('h2', null, 'Peer'), facts([
       ['URL', values.peerURL], ['State', values.peerState], ['Flushed LSN', values.peerFlushed],
@@ -83,7 +89,7 @@ export const clusterPage = {
         ['Switchover in progress', values.switching], ['Failovers', values.failovers],
         ['Reconciled records', values.reconciled], ['Checkpoint / compacted LSN', values.checkpoint],
       ])),
-      peerCard);
+      peerCard, witnessCard);
     const standaloneNote = h('p', { class: 'card lead', hidden: true },
       'This is a standalone node: it has no standby, so there is nothing to switch over to.');
 
@@ -164,6 +170,18 @@ export const clusterPage = {
         values.heard.textContent = typeof peer.lastHeardAgoMs === 'number' ? `${duration(peer.lastHeardAgoMs)} ago` : '—';
         values.snapshot.textContent = snapshotText(peer.snapshot)
           || (typeof peer.refusedDivergenceAtLsn === 'number' ? `refused: the logs diverge at LSN ${peer.refusedDivergenceAtLsn}` : 'none');
+        const witness = cluster.witness && typeof cluster.witness === 'object' ? cluster.witness : null;
+        witnessCard.hidden = witness === null;
+        if (witness) {
+          const witnessURL = safeURL(witness.url) || dash(witness.url);
+          if (values.witnessURL.textContent !== witnessURL) replace(values.witnessURL, urlCell(witness.url));
+          replace(values.witnessState, witness.reachable ? badge('reachable', 'good')
+            : badge(witness.problem ? `unreachable: ${witness.problem}` : 'not reached yet', 'bad'));
+          values.witnessLease.textContent = role !== 'primary' ? 'held by the primary'
+            : witness.leaseRemainingMs > 0 ? `held, ${duration(witness.leaseRemainingMs)} left`
+              : witness.standbyPromiseRemainingMs > 0 ? 'none: writing on the standby\'s acknowledgement' : 'none: not taking writes';
+          values.witnessTerm.textContent = dash(witness.highestTerm);
+        }
       }
 
       // The servers, this node first.

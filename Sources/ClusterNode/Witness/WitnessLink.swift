@@ -4,12 +4,14 @@ import Replication
 import Transport
 
 /// A node's connection to `lts witness`: one TLS connection kept open,
-/// claims sent one at a time in order, each answered or given up after
-/// `timeoutMs` (the connection is then dropped and made again for the next).
+/// requests (claims, and status probes that tell whether the witness is
+/// reachable while no claim is due) sent one at a time in order, each
+/// answered or given up after `timeoutMs` (the connection is then dropped
+/// and made again for the next).
 ///
-/// Invariant: every claim passed to `ask` gets exactly one `done` call, on
-/// the loop thread, never from within `ask`; a claim waits behind the one
-/// in flight, so answers come in the order claims were asked.
+/// Invariant: every request passed to `ask` or `probe` gets exactly one
+/// `done` call, on the loop thread, never from within the call; a request
+/// waits behind the one in flight, so answers come in the order asked.
 final class WitnessLink {
     private let loop: EventLoop
     private let host: String
@@ -22,13 +24,18 @@ final class WitnessLink {
     private var stream: RawStream?
     private var connecting = false
     private var reader = HTTP1ResponseReader()
-    private var queue: [(claim: WitnessClaim, body: Data, done: (WitnessAnswer?) -> Void)] = []
-    private var inFlight: (claim: WitnessClaim, body: Data, done: (WitnessAnswer?) -> Void)?
+    /// A request as sent, and what to do with its response (nil: none came).
+    private typealias Request = (bytes: [UInt8], done: (HTTP1ResponseReader.Response?) -> Void)
+    private var queue: [Request] = []
+    private var inFlight: Request?
     private var timer: LoopTimer?
     /// Why the last claim got no answer (nil after an answer), for the logs
     /// and health: logged when it changes, not for every claim.
     private(set) var lastProblem: String?
+    /// When the witness last answered anything (nil: not since start).
+    private(set) var lastAnswerMs: UInt64?
     private var closed = false
+    private let statusPath: String
 
     /// The witness's URL as configured (`witness.url`).
     let url: String
@@ -39,6 +46,7 @@ final class WitnessLink {
         port = url.port ?? (url.scheme == "https" ? 443 : 80)
         let base = url.path.hasSuffix("/") ? String(url.path.dropLast()) : url.path
         path = base + WitnessWire.claimPath
+        statusPath = base + WitnessWire.statusPath
         self.tls = tls
         key = WitnessWire.key(clusterSecret: clusterSecret)
         self.timeoutMs = timeoutMs
@@ -48,8 +56,40 @@ final class WitnessLink {
 
     /// Sends `claim`; `done` gets the answer, or nil when none came in time.
     func ask(_ claim: WitnessClaim, done: @escaping (WitnessAnswer?) -> Void) {
+        let body = WitnessWire.encode(claim)
+        let mac = WitnessWire.claimMAC(key: key, body: body).map { String(format: "%02x", $0) }.joined()
+        let head = "POST \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\(WitnessWire.macHeader): \(mac)\r\n\r\n"
+        send(Array(head.utf8) + Array(body)) { [weak self] response in
+            guard let self, let response else { return done(nil) }
+            guard response.head.status == 200 else {
+                noteProblem("the witness refused the claim with HTTP \(response.head.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))")
+                return done(nil)
+            }
+            do {
+                let answer = try WitnessWire.decodeAnswer(Data(response.body), mac: response.head.headers[WitnessWire.macHeader],
+                                                          claim: claim, claimBody: body, key: key)
+                done(answer)
+            } catch let error as JSONFieldError {
+                noteProblem("the witness's answer is refused: \(error.key) \(error.reason)")
+                done(nil)
+            } catch {
+                noteProblem("the witness's answer is refused: \(error)")
+                done(nil)
+            }
+        }
+    }
+
+    /// Asks the witness for its status, to know it is reachable; `done`
+    /// gets whether it answered.
+    func probe(done: @escaping (Bool) -> Void) {
+        send(Array("GET \(statusPath) HTTP/1.1\r\nHost: \(host)\r\n\r\n".utf8)) { response in
+            done(response?.head.status == 200)
+        }
+    }
+
+    private func send(_ bytes: [UInt8], done: @escaping (HTTP1ResponseReader.Response?) -> Void) {
         loop.assertInLoop()
-        queue.append((claim, WitnessWire.encode(claim), done))
+        queue.append((bytes, done))
         // Connecting and writing report back only from later callbacks.
         sendNext()
     }
@@ -73,7 +113,7 @@ final class WitnessLink {
             self?.fail("no answer within \(self?.timeoutMs ?? 0) ms")
         }
         guard let stream, stream.isOpen else { return connect() }
-        write(next.body, on: stream)
+        _ = stream.write(next.bytes)
     }
 
     private func connect() {
@@ -99,15 +139,9 @@ final class WitnessLink {
                     if self.inFlight != nil { fail("the witness closed the connection: \(reason ?? "closed")") }
                 }
                 stream.startReading()
-                write(inFlight.body, on: stream)
+                _ = stream.write(inFlight.bytes)
             }
         }
-    }
-
-    private func write(_ body: Data, on stream: RawStream) {
-        let mac = WitnessWire.claimMAC(key: key, body: body).map { String(format: "%02x", $0) }.joined()
-        let head = "POST \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\(WitnessWire.macHeader): \(mac)\r\n\r\n"
-        _ = stream.write(Array(head.utf8) + Array(body))
     }
 
     private func received(_ bytes: [UInt8]) {
@@ -118,38 +152,28 @@ final class WitnessLink {
             return fail("the witness's answer is not valid HTTP: \(error)")
         }
         for response in responses {
-            guard let inFlight else { return fail("the witness answered a claim that was not asked") }
-            guard response.head.status == 200 else {
-                return fail("the witness refused the claim with HTTP \(response.head.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))")
-            }
-            do {
-                let answer = try WitnessWire.decodeAnswer(Data(response.body), mac: response.head.headers[WitnessWire.macHeader],
-                                                          claim: inFlight.claim, claimBody: inFlight.body, key: key)
-                finish(answer)
-            } catch let error as JSONFieldError {
-                fail("the witness's answer is refused: \(error.key) \(error.reason)")
-            } catch {
-                fail("the witness's answer is refused: \(error)")
-            }
+            guard let inFlight else { return fail("the witness answered a request that was not sent") }
+            timer?.cancel()
+            if lastProblem != nil { logger.info("the witness \(url) answers again") }
+            lastProblem = nil
+            lastAnswerMs = loop.nowMs
+            self.inFlight = nil
+            inFlight.done(response)
         }
-    }
-
-    private func finish(_ answer: WitnessAnswer) {
-        timer?.cancel()
-        if lastProblem != nil { logger.info("the witness \(url) answers again") }
-        lastProblem = nil
-        let done = inFlight?.done
-        inFlight = nil
-        done?(answer)
         sendNext()
     }
 
-    /// The claim in flight gets no answer; the connection is dropped (a
-    /// late answer on it would be taken for the next claim's).
-    private func fail(_ problem: String) {
-        timer?.cancel()
+    /// Logs a problem when it is new (not once per request).
+    private func noteProblem(_ problem: String) {
         if lastProblem != problem { logger.warning("witness \(url): \(problem)") }
         lastProblem = problem
+    }
+
+    /// The request in flight gets no answer; the connection is dropped (a
+    /// late answer on it would be taken for the next request's).
+    private func fail(_ problem: String) {
+        timer?.cancel()
+        noteProblem(problem)
         let dropped = stream
         stream = nil
         dropped?.close()
