@@ -16,7 +16,8 @@ struct PairCommand: ParsableCommand {
         The main listens on --port, the standby on --port + 1, with their data, configuration, \
         certificates, a demo vendor key, license file and admin password under --dir (kept between \
         runs). The admin password is set and the demo license imported on first start. A node that \
-        dies (a failover drill kills one) is started again after a second. Ctrl-C stops both.
+        dies (a failover drill kills one) is started again after a second. Ctrl-C stops both. \
+        With --witness, a witness runs on --port + 2 too (its files under --dir/witness).
         """
     )
 
@@ -32,12 +33,15 @@ struct PairCommand: ParsableCommand {
     @Flag(name: .long, help: "Leave the admin password unset and the demo license unimported (the portal's first visit).")
     var noSetup = false
 
+    @Flag(name: .long, help: "Also run a witness (lts witness) on --port + 2, which decides the pair's terms: a cut link then never makes two primaries.")
+    var witness = false
+
     func validate() throws {
-        guard (1...65534).contains(port) else { throw ValidationError("--port must be 1 to 65534") }
+        guard (1...(witness ? 65533 : 65534)).contains(port) else { throw ValidationError("--port must be 1 to \(witness ? 65533 : 65534)") }
         guard ["sync", "async"].contains(replication) else { throw ValidationError("--replication must be sync or async") }
     }
 
     func run() throws {
-        try DemoPair(directory: dir, port: port, replication: replication, setUp: !noSetup).run()
+        try DemoPair(directory: dir, port: port, replication: replication, setUp: !noSetup, witness: witness).run()
     }
 }

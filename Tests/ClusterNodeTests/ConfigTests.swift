@@ -136,3 +136,69 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(config.hostNames, ["lts.example.com", "10.0.0.5"])
     }
 }
+
+/// The `witness` setting of a node and the configuration of `lts witness`.
+final class WitnessConfigTests: XCTestCase {
+    private let pair = #""servers": ["self", "https://standby.example.com/dls/"], "clusterSecret": "0123456789abcdef0123""#
+    private let fingerprint = String(repeating: "AB:", count: 31) + "AB"
+
+    private func parse(_ json: String) throws -> Config {
+        try Config.parse(Data(json.utf8), baseDirectory: "/etc/lts")
+    }
+
+    private func refusal(_ json: String) -> ConfigError? {
+        do {
+            _ = try parse(json)
+            return nil
+        } catch {
+            return error as? ConfigError
+        }
+    }
+
+    func testAWitnessIsPinnedByFingerprintOrCAFile() throws {
+        let pinned = try parse(#"{\#(pair), "witness": {"url": "https://witness.example.com:48090/", "fingerprint": "\#(fingerprint)"}}"#)
+        XCTAssertEqual(pinned.witness, Config.Witness(url: "https://witness.example.com:48090/", trust: .pinnedSHA256([UInt8](repeating: 0xAB, count: 32))))
+        let byCA = try parse(#"{\#(pair), "witness": {"url": "https://witness.example.com:48090/", "caFile": "witness.crt"}}"#)
+        XCTAssertEqual(byCA.witness?.trust, .caFile("/etc/lts/witness.crt"))
+        XCTAssertNil(try parse(#"{\#(pair)}"#).witness)
+    }
+
+    func testAWitnessSettingThatCannotWorkIsRefusedByName() {
+        let cases: [(json: String, key: String, reason: String)] = [
+            (#"{\#(pair), "witness": "https://w/"}"#, "witness", "must be an object"),
+            (#"{\#(pair), "witness": {"fingerprint": "\#(fingerprint)"}}"#, "witness.url", "is required"),
+            (#"{\#(pair), "witness": {"url": "http://w:1/"}}"#, "witness.url", "is not an https URL"),
+            (#"{\#(pair), "witness": {"url": "https://w:1/", "fingerprint": "abc"}}"#, "witness.fingerprint", "64 hex digits"),
+            (#"{\#(pair), "witness": {"url": "https://w:1/", "fingerprint": "\#(fingerprint)", "caFile": "w.crt"}}"#, "witness.caFile", "keep one"),
+            (#"{\#(pair), "witness": {"url": "https://w:1/", "port": 1}}"#, "witness.port", "not a known setting"),
+            (#"{\#(pair), "witness": {"etcd": ["http://etcd:2379"], "keyPrefix": "/lts/a"}}"#, "witness.etcd", "not supported"),
+            (#"{"witness": {"url": "https://w:1/"}}"#, "witness", "is for a pair"),
+        ]
+        for (json, key, reason) in cases {
+            let error = refusal(json)
+            XCTAssertEqual(error?.key, key, json)
+            XCTAssertTrue(error?.description.contains(reason) ?? false, "\(json): \(String(describing: error))")
+        }
+    }
+
+    func testTheWitnessConfiguration() throws {
+        let config = try WitnessConfig.parse(Data(#"{"clusterSecret": "0123456789abcdef0123"}"#.utf8), baseDirectory: "/srv")
+        XCTAssertEqual(config, WitnessConfig(listenHost: "0.0.0.0", listenPort: 48090, dataDir: "/srv/lts-witness",
+                                             clusterSecret: "0123456789abcdef0123", tls: .selfSigned))
+        let refusals: [(json: String, key: String)] = [
+            (#"{}"#, "clusterSecret"),
+            (#"{"clusterSecret": "short"}"#, "clusterSecret"),
+            (#"{"clusterSecret": "0123456789abcdef0123", "tls": false}"#, "tls"),
+            (#"{"clusterSecret": "0123456789abcdef0123", "servers": []}"#, "servers"),
+            (#"{"clusterSecret": "0123456789abcdef0123", "listen": "nowhere"}"#, "listen"),
+        ]
+        for (json, key) in refusals {
+            XCTAssertThrowsError(try WitnessConfig.parse(Data(json.utf8), baseDirectory: "/srv"), json) { error in
+                XCTAssertEqual((error as? ConfigError)?.key, key, "\(json): \(error)")
+            }
+        }
+        let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Config/witness.json.sample").path
+        XCTAssertNoThrow(try WitnessConfig.load(path: sample))
+    }
+}

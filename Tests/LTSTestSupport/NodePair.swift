@@ -59,14 +59,15 @@ public final class NodePair {
     }
 
     /// A port P such that P and P + 1 are both free right now (for a pair
-    /// whose standby takes the main's port + 1).
-    public static func freeAdjacentPorts() throws -> Int {
+    /// whose standby takes the main's port + 1); with `count` 3, P + 2 is
+    /// free too (for `lts pair --witness`).
+    public static func freeAdjacentPorts(count: Int = 2) throws -> Int {
         for _ in 0..<100 {
             let port = try freePort()
-            guard port < 65_535 else { continue }
-            if (try? isFree(port + 1)) == true { return port }
+            guard port + count - 1 <= 65_535 else { continue }
+            if (1..<count).allSatisfy({ (try? isFree(port + $0)) == true }) { return port }
         }
-        throw TransportError("no two adjacent free ports found")
+        throw TransportError("no \(count) adjacent free ports found")
     }
 
     private static func isFree(_ port: Int) throws -> Bool {

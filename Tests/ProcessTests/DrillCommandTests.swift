@@ -21,12 +21,12 @@ final class DrillCommandTests: XCTestCase {
         var certificates: [String] { ["main", "standby"].map { directory + "/p/\($0)/data/tls/node.crt" } }
     }
 
-    private func startPair() throws -> StartedPair {
+    private func startPair(witness: Bool = false) throws -> StartedPair {
         let directory = NSTemporaryDirectory() + "lts-drill-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let port = try NodePair.freeAdjacentPorts()
+        let port = try NodePair.freeAdjacentPorts(count: witness ? 3 : 2)
         let pair = try NodeProcess(config: [:], directory: directory)
-        try pair.start(arguments: ["pair", "--dir", directory + "/p", "--port", String(port)])
+        try pair.start(arguments: ["pair", "--dir", directory + "/p", "--port", String(port)] + (witness ? ["--witness"] : []))
         XCTAssertNotNil(pair.waitForLogLine(containing: "demo license imported", timeoutSeconds: 30), pair.logText)
         let password: String
         do {
@@ -60,6 +60,28 @@ final class DrillCommandTests: XCTestCase {
             XCTAssertEqual(report["duplicated"] as? Int, 0, trust.name)
             XCTAssertGreaterThan((report["acknowledged"] as? [String: Int])?["after"] ?? 0, 0, trust.name)
         }
+    }
+
+    /// `lts pair --witness`: the nodes reach the witness, and both drills
+    /// pass through it (a takeover by its grant, a switchover by the old
+    /// primary's release).
+    func testDrillsAgainstAPairWithAWitness() throws {
+        let started = try startPair(witness: true)
+        defer { started.process.stop(signal: SIGINT) }
+        let main = HTTPClient(trust: .caFile(started.directory + "/p/main/data/tls/node.crt"), timeoutMs: 2_000)
+        let health = try main.send("GET", "https://127.0.0.1:\(started.port)/dls/api/health").json
+        XCTAssertEqual(health?["witness"] as? [String: Any] as NSDictionary?,
+                       ["url": "https://127.0.0.1:\(started.port + 2)/", "reachable": true, "lease": true] as NSDictionary)
+        let common = ["--servers", started.servers, "--pair-dir", started.directory + "/p", "--clients", "4", "--json", "--password", started.password]
+        for kind in ["failover", "switchover"] {
+            let drill = try NodeProcess.run(["drill", kind] + common)
+            XCTAssertEqual(drill.status, 0, drill.error + drill.output)
+            let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(drill.output.utf8)) as? [String: Any], drill.output)
+            XCTAssertEqual(report["lost"] as? Int, 0, kind)
+            XCTAssertEqual(report["duplicated"] as? Int, 0, kind)
+        }
+        XCTAssertNotNil(started.process.waitForLogLine(containing: "granted term 3 to node 1", timeoutSeconds: 5), "the failover took the witness's grant")
+        XCTAssertNotNil(started.process.waitForLogLine(containing: "released term", timeoutSeconds: 5), "the switchover released the lease")
     }
 
     func testFailoverAndSwitchoverDrillsAgainstLtsPair() throws {

@@ -19,19 +19,24 @@ public struct DemoPair {
     let replication: String
     /// Whether to set the admin password and import the demo license.
     let setUp: Bool
+    /// Whether to run a witness too (on `port + 2`).
+    let witness: Bool
 
-    public init(directory: String, port: Int, replication: String, setUp: Bool) {
+    public init(directory: String, port: Int, replication: String, setUp: Bool, witness: Bool = false) {
         self.directory = directory
         self.port = port
         self.replication = replication
         self.setUp = setUp
+        self.witness = witness
     }
 
     public func run() throws -> Never {
-        let files = try PairFiles(directory: directory, port: port, replication: replication)
+        let files = try PairFiles(directory: directory, port: port, replication: replication, witness: witness)
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
-        let nodes = try PairFiles.names.map { name in try NodeSupervisor(name: name, config: files.config(name)) }
+        // The witness first: a node with a witness takes no term without it.
+        let witnesses = try files.witnessConfig.map { [try NodeSupervisor(name: "witness", command: "witness", config: $0)] } ?? []
+        let nodes = try witnesses + PairFiles.names.map { name in try NodeSupervisor(name: name, config: files.config(name)) }
         let stopping = StopFlag()
         let stop = {
             guard stopping.raise() else { return }
@@ -94,13 +99,19 @@ public struct DemoPair {
         let servers = "\(files.url(0)),\(files.url(1))"
         var text = """
         lts pair is running (Ctrl-C stops both nodes; a node that dies is started again):
-          main     https://127.0.0.1:\(port)/dls/page/#/index.html      pid \(nodes[0].pid)
+          main     https://127.0.0.1:\(port)/dls/page/#/index.html      pid \(nodes[nodes.count - 2].pid)
                    certificate \(files.nodes[0].certificate)
-          standby  https://127.0.0.1:\(port + 1)/dls/page/#/index.html      pid \(nodes[1].pid)
+          standby  https://127.0.0.1:\(port + 1)/dls/page/#/index.html      pid \(nodes[nodes.count - 1].pid)
                    certificate \(files.nodes[1].certificate)
           data, configs, the vendor key and the demo license: \(files.directory)
 
         """
+        if let witnessConfig = files.witnessConfig {
+            text += """
+              witness  https://127.0.0.1:\(port + 2)/      pid \(nodes[0].pid)   (config \(witnessConfig))
+
+            """
+        }
         switch setUp {
         case .success(let (password, code)):
             text += """

@@ -11,6 +11,7 @@ final class NodeSupervisor: @unchecked Sendable {
     static let restartDelaySeconds: UInt32 = 1
 
     let name: String
+    private let command: String
     private let config: String
     private let log: FileHandle
     private let condition = NSCondition()
@@ -18,12 +19,13 @@ final class NodeSupervisor: @unchecked Sendable {
     private var stopped = false
     private var finished = false
 
-    /// Starts the node at once.
-    init(name: String, config: String, log: FileHandle = .standardError) throws {
+    /// Starts the node (`lts COMMAND --config CONFIG`) at once.
+    init(name: String, command: String = "serve", config: String, log: FileHandle = .standardError) throws {
         self.name = name
+        self.command = command
         self.config = config
         self.log = log
-        child = try PairChild(name: name, config: config, log: log)
+        child = try PairChild(name: name, command: command, config: config, log: log)
         Thread.detachNewThread { [self] in supervise() }
     }
 
@@ -46,7 +48,7 @@ final class NodeSupervisor: @unchecked Sendable {
             condition.lock()
             if !stopped {
                 do {
-                    child = try PairChild(name: name, config: config, log: log)
+                    child = try PairChild(name: name, command: command, config: config, log: log)
                 } catch {
                     child = nil
                     log.write(Data("[\(name)] cannot be started again: \(error)\n".utf8))

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One node of a local pair: a child `lts serve` whose output is copied,
+/// One process of a local pair: a child `lts serve` (or `lts witness`) whose output is copied,
 /// each line prefixed with the node's name, to this process's standard
 /// error or to a log file.
 ///
@@ -13,12 +13,14 @@ final class PairChild {
     private var ended = false
     private var exited = false
 
-    /// - Parameter log: where its output goes (default: standard error).
-    init(name: String, config: String, log: FileHandle = .standardError) throws {
+    /// - Parameters:
+    ///   - command: `serve` for a node, `witness` for the pair's witness.
+    ///   - log: where its output goes (default: standard error).
+    init(name: String, command: String = "serve", config: String, log: FileHandle = .standardError) throws {
         self.name = name
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0].contains("/")
             ? CommandLine.arguments[0] : "/proc/self/exe")
-        process.arguments = ["serve", "--config", config]
+        process.arguments = [command, "--config", config]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

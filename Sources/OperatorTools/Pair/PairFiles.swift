@@ -6,10 +6,11 @@ import Transport
 /// The files of a local main + standby pair under one directory: a demo
 /// vendor key and license, each node's configuration and self-signed
 /// certificate (made before the nodes start, so each can trust the other's),
-/// and a shared cluster secret. What exists already is kept.
+/// and a shared cluster secret; with a witness, its configuration and
+/// certificate too. What exists already is kept.
 ///
 /// Invariant: after `init`, `config(name)` of both nodes exists; the main
-/// listens on `port`, the standby on `port + 1`.
+/// listens on `port`, the standby on `port + 1`, a witness on `port + 2`.
 public struct PairFiles {
     public static let names = ["main", "standby"]
 
@@ -19,8 +20,10 @@ public struct PairFiles {
     let license: String
     /// Each node's certificate and its SHA-256 fingerprint, main first.
     let nodes: [(certificate: String, fingerprint: String)]
+    /// The witness's configuration file, when the pair has one.
+    let witnessConfig: String?
 
-    init(directory relative: String, port: Int, replication: String, extraConfig: [String: Any] = [:]) throws {
+    init(directory relative: String, port: Int, replication: String, witness: Bool = false, extraConfig: [String: Any] = [:]) throws {
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         directory = URL(fileURLWithPath: relative, relativeTo: cwd).standardized.path
         self.port = port
@@ -28,13 +31,32 @@ public struct PairFiles {
         let base = directory
         nodes = try Self.names.map { name in try Self.prepareNode(name, base: base) }
         let secret = try Self.clusterSecret(in: directory)
+        var extra = extraConfig
+        if witness {
+            let (config, fingerprint) = try Self.prepareWitness(base: directory, port: port + 2, secret: secret)
+            witnessConfig = config
+            extra["witness"] = ["url": "https://127.0.0.1:\(port + 2)/", "fingerprint": fingerprint]
+        } else {
+            witnessConfig = nil
+        }
         for (index, name) in Self.names.enumerated() {
             try Self.writeConfig(name: name, index: index, base: directory, port: port, secret: secret, replication: replication,
-                                 peerFingerprint: nodes[1 - index].fingerprint, extra: extraConfig)
+                                 peerFingerprint: nodes[1 - index].fingerprint, extra: extra)
         }
     }
 
     func config(_ name: String) -> String { directory + "/\(name)/lts.json" }
+
+    /// The witness's certificate (made before the nodes start, so they can
+    /// pin it) and configuration, under `witness/`.
+    private static func prepareWitness(base: String, port: Int, secret: String) throws -> (config: String, fingerprint: String) {
+        let (_, fingerprint) = try prepareNode("witness", base: base)
+        let config = base + "/witness/witness.json"
+        let object: [String: Any] = ["listen": "127.0.0.1:\(port)", "dataDir": "data", "clusterSecret": secret]
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        try data.write(to: URL(fileURLWithPath: config))
+        return (config, fingerprint)
+    }
 
     /// `https://127.0.0.1:PORT/dls/` of node `index`.
     func url(_ index: Int) -> String { "https://127.0.0.1:\(port + index)/dls/" }
