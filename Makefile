@@ -41,12 +41,16 @@ test: deps
 ## (LTS_NEMESIS_SEED=S replays the sequence; LTS_NEMESIS_KINDS=a,b keeps
 ## some kinds), a line per run and a table per fault kind; it fails on any
 ## violation and keeps the logs and data of each failing run (paths printed).
+## WITNESS=1 gives the pair a witness: its own faults run too (cut from
+## either node, either node isolated, the witness killed and restarted), and
+## a grant acknowledged in an old term after a later one began is a violation.
 MINUTES ?= 10
+WITNESS ?= 0
 
 nemesis: deps
 	@APT_PACKAGES="iptables" deploy/install-packages.sh
 	$(SWIFT) build --build-tests
-	LTS_NEMESIS_MINUTES=$(MINUTES) $(SWIFT) test --disable-swift-testing --skip-build --filter 'ProcessTests.NemesisTests'
+	LTS_NEMESIS_MINUTES=$(MINUTES) LTS_NEMESIS_WITNESS=$(WITNESS) $(SWIFT) test --disable-swift-testing --skip-build --filter 'ProcessTests.NemesisTests'
 
 ## sanitize: the test suite under ThreadSanitizer, then AddressSanitizer.
 ## Each sanitizer builds in its own scratch path (.build-tsan, .build-asan),

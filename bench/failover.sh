@@ -2,7 +2,7 @@
 # Failover and replication of a local main + standby pair (release build):
 # 1. `lts bench failover`: rounds of SIGKILL of the primary under load, with
 #    detection, promotion and client-visible outage, and lost acknowledged
-#    grants (must be 0 in sync mode);
+#    grants (must be 0 in sync mode), without and then with a witness;
 # 2. authorization throughput on the pair in sync and in async mode (the
 #    ratio), and the replication lag the primary measured under that load.
 # Usage: bench/failover.sh [rounds] [clients] [seconds]
@@ -14,7 +14,10 @@ clients=${2:-64}
 seconds=${3:-10}
 select_binary
 
+echo "== without a witness"
 "$binary" bench failover --rounds "$rounds" --clients 16 --port 48180
+echo "== with a witness (lts witness on port 48182)"
+"$binary" bench failover --rounds "$rounds" --clients 16 --port 48180 --witness
 
 work=$(mktemp -d)
 pair=""

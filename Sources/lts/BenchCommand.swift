@@ -86,6 +86,9 @@ struct BenchCommand: ParsableCommand {
         @Option(name: .long, help: "sync or async replication.")
         var replication = "sync"
 
+        @Flag(name: .long, help: "Give the pair a witness (on --port + 2): a takeover then needs its grant.")
+        var witness = false
+
         @Flag(name: .long, help: "Print one JSON object instead of text.")
         var json = false
 
@@ -96,7 +99,7 @@ struct BenchCommand: ParsableCommand {
         }
 
         func run() throws {
-            try FailoverBench(rounds: rounds, clients: clients, port: port, replication: replication, json: json).run()
+            try FailoverBench(rounds: rounds, clients: clients, port: port, replication: replication, witness: witness, json: json).run()
         }
     }
 }

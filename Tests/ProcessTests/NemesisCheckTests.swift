@@ -13,9 +13,9 @@ final class NemesisCheckTests: XCTestCase {
     }
 
     private func check(_ answers: [RecordedAnswer], _ listed: [ListedGrant], samples: [RoleSample] = [],
-                       leaseChanges: [(at: Date, delta: Int)] = [], takeoversAllowed: Bool = true) -> RunOutcome {
+                       leaseChanges: [(at: Date, delta: Int)] = [], takeoversAllowed: Bool = true, withWitness: Bool = false) -> RunOutcome {
         NemesisCheck(answers: answers, listed: [listed, listed], samples: samples, leaseChanges: leaseChanges, seatQuantity: 1,
-                     metrics: [[:], [:]], reconcileOverruns: 0, takeoversAllowed: takeoversAllowed).outcome
+                     metrics: [[:], [:]], reconcileOverruns: 0, takeoversAllowed: takeoversAllowed, splitBrainIsViolation: withWitness).outcome
     }
 
     private func listed(_ grantId: String, _ requestId: String, lsn: Int, term: Int = 2) -> ListedGrant {
@@ -62,8 +62,11 @@ final class NemesisCheckTests: XCTestCase {
         let outcome = check(answers, listed, samples: samples)
         XCTAssertEqual(outcome.splitBrainGrants, 1)
         XCTAssertEqual(outcome.takeovers, 1)
-        XCTAssertEqual(outcome.violations, 0)
+        XCTAssertEqual(outcome.violations, 0, "without a witness both sides of a cut answer by design")
         XCTAssertEqual(check(answers, listed, samples: samples, takeoversAllowed: false).unwantedTakeovers, 1)
+        let withWitness = check(answers, listed, samples: samples, withWitness: true)
+        XCTAssertEqual(withWitness.violations, 1, "with a witness a split-brain grant is a violation")
+        XCTAssertTrue(withWitness.details.contains { $0.contains("r2 by node 0") }, "\(withWitness.details)")
     }
 
     func testLeasesHeldBeyondTheQuantityAreAnOverrun() {

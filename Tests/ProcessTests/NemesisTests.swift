@@ -11,7 +11,10 @@ import XCTest
 /// By default each fault kind runs once. Environment:
 /// - `LTS_NEMESIS_MINUTES=N`: random fault kinds for N minutes (`make nemesis MINUTES=N`);
 /// - `LTS_NEMESIS_SEED=S`: replays the sequence of kinds and durations of seed S;
-/// - `LTS_NEMESIS_KINDS=a,b`: only these kinds (e.g. `cut-main-side`).
+/// - `LTS_NEMESIS_KINDS=a,b`: only these kinds (e.g. `cut-main-side`);
+/// - `LTS_NEMESIS_WITNESS=1`: the pair has a witness (`make nemesis WITNESS=1`):
+///   the witness's own faults run too, and a grant acknowledged in an old
+///   term after a later one began is a violation.
 ///
 /// A failing run's directory (configs, data, node logs, answers, health
 /// samples, outcome.txt) is kept and its path printed; passing runs leave nothing.
@@ -21,10 +24,11 @@ final class NemesisTests: XCTestCase {
         let environment = ProcessInfo.processInfo.environment
         let seed = environment["LTS_NEMESIS_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64(UInt32.max))
         let minutes = environment["LTS_NEMESIS_MINUTES"].flatMap(Double.init)
+        let withWitness = environment["LTS_NEMESIS_WITNESS"] == "1"
         let kinds = try environment["LTS_NEMESIS_KINDS"].map { list in
             try list.split(separator: ",").map { name in try XCTUnwrap(FaultKind(rawValue: String(name)), "no fault kind \(name)") }
-        } ?? FaultKind.allCases
-        print("nemesis: seed \(seed) (LTS_NEMESIS_SEED=\(seed) replays), kinds \(kinds.map(\.rawValue))"
+        } ?? FaultKind.allCases.filter { $0.runs(withWitness: withWitness) }
+        print("nemesis: seed \(seed) (LTS_NEMESIS_SEED=\(seed) replays), \(withWitness ? "with" : "without") a witness, kinds \(kinds.map(\.rawValue))"
               + (minutes.map { ", for \($0) minutes" } ?? ", each once"))
 
         var random = SplitMix64(seed: seed)
@@ -37,7 +41,7 @@ final class NemesisTests: XCTestCase {
         }
         while let kind = nextKind() {
             let runSeed = random.next()
-            let (outcome, keptAt) = NemesisRun.perform(kind, seed: runSeed)
+            let (outcome, keptAt) = NemesisRun.perform(kind, seed: runSeed, withWitness: withWitness)
             table.add(kind, outcome)
             print("nemesis run \(kind.rawValue) (seed \(runSeed)): " + NemesisTable.line(outcome))
             for note in outcome.notes { print("  \(note)") }

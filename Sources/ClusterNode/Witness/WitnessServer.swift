@@ -79,7 +79,7 @@ public final class WitnessServer {
             claim = try WitnessWire.decodeClaim(body, mac: request.header(WitnessWire.macHeader), key: key)
         } catch let error as JSONFieldError {
             logger.warning("claim from \(request.peerAddress) refused: \(error.key) \(error.reason)")
-            return request.respond(error: APIError(status: error.key == WitnessWire.macHeader ? 403 : 400, code: -20130,
+            return request.respond(error: APIError(status: error.key == WitnessWire.macHeader ? 403 : 400, code: -20410,
                                                    message: "The claim is refused: \(error.key) \(error.reason)."))
         } catch {
             return request.respond(error: .badRequest("The claim is refused: \(error)."))

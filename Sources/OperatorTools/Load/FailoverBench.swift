@@ -16,22 +16,30 @@ public struct FailoverBench {
     let clients: Int
     let port: Int
     let replication: String
+    /// Whether the pair has a witness (on `port + 2`).
+    let witness: Bool
     let json: Bool
 
-    public init(rounds: Int, clients: Int, port: Int, replication: String, json: Bool) {
+    public init(rounds: Int, clients: Int, port: Int, replication: String, witness: Bool = false, json: Bool) {
         self.rounds = rounds
         self.clients = clients
         self.port = port
         self.replication = replication
+        self.witness = witness
         self.json = json
     }
 
     public func run() throws {
         let directory = NSTemporaryDirectory() + "lts-bench-failover-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let files = try PairFiles(directory: directory, port: port, replication: replication)
+        let files = try PairFiles(directory: directory, port: port, replication: replication, witness: witness)
         FileManager.default.createFile(atPath: directory + "/nodes.log", contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/nodes.log"))
+        let witnessChild = try files.witnessConfig.map { try PairChild(name: "witness", command: "witness", config: $0, log: log) }
+        defer {
+            witnessChild?.terminate()
+            witnessChild?.waitUntilExit()
+        }
         let trusts = files.nodes.map { TLSTrust.pinnedSHA256(SelfSignedCertificate.parseFingerprint($0.fingerprint)!) }
         var children = try PairFiles.names.map { try PairChild(name: $0, config: files.config($0), log: log) }
         defer { children.forEach { $0.terminate(); $0.waitUntilExit() } }

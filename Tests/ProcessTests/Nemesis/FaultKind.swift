@@ -7,8 +7,10 @@ import Platform
 /// node resumed, a cut healed, killed nodes started again); the run then
 /// settles the pair.
 ///
-/// Invariant: only `adminReads` is no fault at all, so only there is a
-/// takeover a violation.
+/// Invariant: only `adminReads` is no fault at all, so without a witness
+/// only there is a takeover a violation; with a witness, neither is a fault
+/// that leaves the primary its lease (see `takeoversAllowed`). Kinds that
+/// act on the witness run only with one.
 enum FaultKind: String, CaseIterable {
     /// SIGSTOP of the primary for longer than the failover timeout, then SIGCONT.
     case pause
@@ -26,6 +28,16 @@ enum FaultKind: String, CaseIterable {
     case killStandbyThenPrimary = "kill-standby-then-primary"
     /// Whole grant lists read on both nodes at once, under load.
     case adminReads = "admin-reads"
+    /// The primary isolated from everything (standby, witness, clients), then healed.
+    case isolatePrimary = "isolate-primary"
+    /// The standby isolated from everything, then healed.
+    case isolateStandby = "isolate-standby"
+    /// The primary cut from the witness only: it writes on its standby's acknowledgements.
+    case cutPrimaryWitness = "cut-primary-witness"
+    /// The standby cut from the witness only.
+    case cutStandbyWitness = "cut-standby-witness"
+    /// kill -9 of the witness under load, started again from its state after the cut's length.
+    case killWitness = "kill-witness"
 
     static let pauseSeconds = 3.0
     static let cutSeconds = 12.0
@@ -34,7 +46,26 @@ enum FaultKind: String, CaseIterable {
     static let flapHealMs: ClosedRange<UInt64> = 200...800
     static let adminReadSeconds = 15.0
 
-    var takeoversAllowed: Bool { self != .adminReads }
+    /// Whether the kind acts on a witness (and so runs only with one).
+    var needsWitness: Bool {
+        [.isolatePrimary, .isolateStandby, .cutPrimaryWitness, .cutStandbyWitness, .killWitness].contains(self)
+    }
+
+    /// Whether the kind may run in a run with (or without) a witness: the
+    /// one-sided cut waits for the standby to take over, which a witness
+    /// forbids while the primary holds its lease.
+    func runs(withWitness: Bool) -> Bool {
+        withWitness ? self != .cutMainSide : !needsWitness
+    }
+
+    /// Whether a takeover is no violation. With a witness, only losing the
+    /// primary (kill -9, a pause, isolating it) may cause one: the primary
+    /// keeps its lease through a cut between the nodes, and the standby's
+    /// acknowledgements through losing the witness.
+    func takeoversAllowed(withWitness: Bool) -> Bool {
+        guard withWitness else { return self != .adminReads }
+        return [.pause, .killStandbyThenPrimary, .isolatePrimary].contains(self)
+    }
 
     /// Grants acknowledged before the fault: admin reads need long grant lists to be heavy.
     var warmUpGrants: Int { self == .adminReads ? 8_000 : 200 }
@@ -83,6 +114,21 @@ enum FaultKind: String, CaseIterable {
             let readers = try (0..<2).map { try AdminReader(node: pair.nodes[$0]) }
             DispatchQueue.concurrentPerform(iterations: readers.count) { readers[$0].read(forSeconds: Self.adminReadSeconds) }
             run.note(readers.map(\.summary).joined(separator: "; "))
+        case .isolatePrimary, .isolateStandby:
+            try run.network.isolate(self == .isolatePrimary ? primary : standby)
+            Thread.sleep(forTimeInterval: Self.cutSeconds) // The fault itself.
+            try run.network.heal()
+        case .cutPrimaryWitness, .cutStandbyWitness:
+            let witness = try run.requireWitness()
+            try run.network.cutWitness(from: self == .cutPrimaryWitness ? primary : standby, port: witness.port)
+            Thread.sleep(forTimeInterval: Self.cutSeconds) // The fault itself.
+            try run.network.heal()
+        case .killWitness:
+            let witness = try run.requireWitness()
+            witness.stop(signal: SIGKILL)
+            run.note("witness killed at \(NemesisRun.stamp(Date()))")
+            Thread.sleep(forTimeInterval: Self.cutSeconds) // The fault itself.
+            try witness.start(arguments: ["witness", "--config", witness.configPath])
         }
     }
 }

@@ -26,6 +26,9 @@ struct RunOutcome {
     var unwantedTakeovers = 0
     /// Grants acknowledged in a term after another node had begun a later one.
     var splitBrainGrants = 0
+    /// With a witness, split-brain grants are a violation (without one, a
+    /// cut link lets both sides answer by design).
+    var splitBrainIsViolation = false
     /// The most leases the clients held at once beyond the item's quantity.
     var leaseOverrun = 0
     /// Reconciled grants the new primary found over quota (its `reconcileOverrunsTotal`).
@@ -41,7 +44,9 @@ struct RunOutcome {
     /// What the run noted on the way (the fault's times, the admin reads' speed).
     var notes: [String] = []
 
-    var violations: Int { lost + changed + duplicated + refusedButCharged + unwantedTakeovers + (failedToFinish ? 1 : 0) }
+    var violations: Int {
+        lost + changed + duplicated + refusedButCharged + unwantedTakeovers + (splitBrainIsViolation ? splitBrainGrants : 0) + (failedToFinish ? 1 : 0)
+    }
     /// The run ended in an error before it could be checked.
     var failedToFinish = false
 }
@@ -64,6 +69,7 @@ struct NemesisCheck {
     /// The largest `reconcileOverrunsTotal` of the two nodes' cluster status at the end.
     let reconcileOverruns: Int
     let takeoversAllowed: Bool
+    let splitBrainIsViolation: Bool
 
     var outcome: RunOutcome {
         var outcome = RunOutcome()
@@ -118,10 +124,15 @@ struct NemesisCheck {
             outcome.unwantedTakeovers = outcome.takeovers
             outcome.details.append("\(outcome.takeovers) takeover(s) without a fault: terms \(termStarts.keys.sorted())")
         }
-        outcome.splitBrainGrants = answers.filter { answer in
+        let splitBrain = answers.filter { answer in
             guard case .granted(_, let term) = answer.outcome else { return false }
             return termStarts.contains { $0.key > term && $0.value < answer.at }
-        }.count
+        }
+        outcome.splitBrainGrants = splitBrain.count
+        outcome.splitBrainIsViolation = splitBrainIsViolation
+        if splitBrainIsViolation, let first = splitBrain.first {
+            outcome.details.append("\(splitBrain.count) grant(s) acknowledged in an old term after a later one began, e.g. \(first.requestId) by node \(first.node)")
+        }
         outcome.leaseOverrun = leaseOverrun
         outcome.reconcileOverruns = reconcileOverruns
         let grantTimes = answers.filter { $0.grantId != nil }.map(\.at).sorted()

@@ -4,7 +4,9 @@ import Platform
 import Transport
 
 /// One fault run: a fresh pair, each node in its own network namespace and
-/// the clients in a third, under the recording load; one fault; then heal,
+/// the clients in a third (with a witness: `lts witness` in the test's
+/// namespace, each node reaching it over its own link), under the
+/// recording load; one fault; then heal,
 /// start anything dead, settle (attached, reconciled, the same log), stop
 /// the load and check every answer against both final grant lists.
 ///
@@ -21,6 +23,8 @@ final class NemesisRun {
     let kind: FaultKind
     let network: NetworkNamespaces
     let pair: NodePair
+    /// The pair's witness, in witness runs.
+    let witness: NodeProcess?
     /// The output of each node's earlier processes (a restart starts a new log).
     private var earlierLogs = ["", ""]
     private var notes: [String] = []
@@ -29,18 +33,32 @@ final class NemesisRun {
     /// Times a node was found exited when nothing had killed it.
     private var unexpectedExits: [String] = []
 
-    private init(kind: FaultKind) throws {
+    private init(kind: FaultKind, withWitness: Bool) throws {
         self.kind = kind
-        network = try NetworkNamespaces(clients: true)
-        pair = try NodePair(network: network)
+        let network = try NetworkNamespaces(clients: true)
+        self.network = network
+        guard withWitness else {
+            witness = nil
+            pair = try NodePair(network: network)
+            return
+        }
+        let port = try NodePair.freePort()
+        let witness = try NodeProcess(config: ["listen": "0.0.0.0:\(port)", "dataDir": "data", "clusterSecret": WitnessTests.clusterSecret])
+        try witness.start(arguments: ["witness", "--config", witness.configPath])
+        self.witness = witness
+        let fingerprint = witness.fingerprint.map { String(format: "%02X", $0) }.joined(separator: ":")
+        let setting = { (index: Int) -> [String: Any] in
+            ["witness": ["url": "https://\(network.hostAddress(index)):\(port)/", "fingerprint": fingerprint]]
+        }
+        pair = try NodePair(perNode: [0: setting(0), 1: setting(1)], network: network)
     }
 
-    /// Runs `kind` once with durations drawn from `seed`.
+    /// Runs `kind` once with durations drawn from `seed`, with a witness or without.
     /// - Returns: the outcome, and the kept directory when it has a violation.
-    static func perform(_ kind: FaultKind, seed: UInt64) -> (outcome: RunOutcome, keptAt: String?) {
+    static func perform(_ kind: FaultKind, seed: UInt64, withWitness: Bool) -> (outcome: RunOutcome, keptAt: String?) {
         let run: NemesisRun
         do {
-            run = try NemesisRun(kind: kind)
+            run = try NemesisRun(kind: kind, withWitness: withWitness)
         } catch {
             var outcome = RunOutcome()
             outcome.failedToFinish = true
@@ -98,7 +116,8 @@ final class NemesisRun {
         let reconcileOverruns = try (0..<2).map { try pair.admin($0, "GET", "/api/admin/cluster").json?["reconcileOverrunsTotal"] as? Int ?? 0 }
         return NemesisCheck(answers: answers, listed: try (0..<2).map(grants), samples: samples, leaseChanges: leaseChanges,
                             seatQuantity: Self.seatQuantity, metrics: try pair.nodes.map { try $0.metrics() },
-                            reconcileOverruns: reconcileOverruns.max() ?? 0, takeoversAllowed: kind.takeoversAllowed).outcome
+                            reconcileOverruns: reconcileOverruns.max() ?? 0, takeoversAllowed: kind.takeoversAllowed(withWitness: witness != nil),
+                            splitBrainIsViolation: witness != nil).outcome
     }
 
     /// Heals the network, starts any node that is not running, and waits
@@ -115,6 +134,11 @@ final class NemesisRun {
     }
 
     // MARK: For the faults
+
+    func requireWitness() throws -> NodeProcess {
+        guard let witness else { throw TransportError("\(kind.rawValue) needs a witness") }
+        return witness
+    }
 
     func pid(_ index: Int) throws -> pid_t {
         guard let process = pair.nodes[index].process, process.isRunning else { throw TransportError("node \(index) is not running") }
@@ -162,6 +186,7 @@ final class NemesisRun {
             try? text.write(toFile: pair.directory + "/" + name, atomically: false, encoding: .utf8)
         }
         for index in 0..<2 { write(earlierLogs[index] + pair.nodes[index].logText, "node\(index).log") }
+        if let witness { write(witness.logText, "witness.log") }
         write(answers.map { answer in
             let what: String
             switch answer.outcome {
@@ -176,6 +201,7 @@ final class NemesisRun {
 
     private func tearDown() {
         for node in pair.nodes where node.process?.isRunning == true { node.stop(signal: SIGKILL) }
+        if let witness, witness.process?.isRunning == true { witness.stop(signal: SIGKILL) }
         network.remove()
     }
 }
