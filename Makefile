@@ -6,8 +6,10 @@ SWIFT ?= swift
 APT_PACKAGES := pkg-config libuv1-dev libh2o-dev libssl-dev libsqlite3-dev libcurl4-openssl-dev curl
 # What the tests use besides: iptables to cut a pair apart in network
 # namespaces; Chromium, its WebDriver and Python (Selenium comes from PyPI into
-# .build/portal-venv) for the portal in a real browser.
-TEST_PACKAGES := iptables chromium chromium-driver python3 python3-venv
+# .build/portal-venv) for the portal in a real browser; etcd for the etcd
+# witness (the tests start their own on free ports; on a machine with
+# systemd, Debian's package also starts its own service on port 2379).
+TEST_PACKAGES := iptables chromium chromium-driver python3 python3-venv etcd-server
 BENCH_PACKAGES := wrk
 
 .PHONY: deps build run test nemesis sanitize sanitize-thread sanitize-address bench bench-compare clean

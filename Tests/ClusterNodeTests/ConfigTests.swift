@@ -157,10 +157,12 @@ final class WitnessConfigTests: XCTestCase {
 
     func testAWitnessIsPinnedByFingerprintOrCAFile() throws {
         let pinned = try parse(#"{\#(pair), "witness": {"url": "https://witness.example.com:48090/", "fingerprint": "\#(fingerprint)"}}"#)
-        XCTAssertEqual(pinned.witness, Config.Witness(url: "https://witness.example.com:48090/", trust: .pinnedSHA256([UInt8](repeating: 0xAB, count: 32))))
+        XCTAssertEqual(pinned.witness, .lts(url: "https://witness.example.com:48090/", trust: .pinnedSHA256([UInt8](repeating: 0xAB, count: 32))))
         let byCA = try parse(#"{\#(pair), "witness": {"url": "https://witness.example.com:48090/", "caFile": "witness.crt"}}"#)
-        XCTAssertEqual(byCA.witness?.trust, .caFile("/etc/lts/witness.crt"))
+        XCTAssertEqual(byCA.witness, .lts(url: "https://witness.example.com:48090/", trust: .caFile("/etc/lts/witness.crt")))
         XCTAssertNil(try parse(#"{\#(pair)}"#).witness)
+        let etcd = try parse(#"{\#(pair), "witness": {"etcd": ["http://etcd1:2379", "https://etcd2:2379"], "keyPrefix": "/lts/a-b", "caFile": "etcd-ca.crt"}}"#)
+        XCTAssertEqual(etcd.witness, .etcd(endpoints: ["http://etcd1:2379", "https://etcd2:2379"], keyPrefix: "/lts/a-b", trust: .caFile("/etc/lts/etcd-ca.crt")))
     }
 
     func testAWitnessSettingThatCannotWorkIsRefusedByName() {
@@ -171,7 +173,11 @@ final class WitnessConfigTests: XCTestCase {
             (#"{\#(pair), "witness": {"url": "https://w:1/", "fingerprint": "abc"}}"#, "witness.fingerprint", "64 hex digits"),
             (#"{\#(pair), "witness": {"url": "https://w:1/", "fingerprint": "\#(fingerprint)", "caFile": "w.crt"}}"#, "witness.caFile", "keep one"),
             (#"{\#(pair), "witness": {"url": "https://w:1/", "port": 1}}"#, "witness.port", "not a known setting"),
-            (#"{\#(pair), "witness": {"etcd": ["http://etcd:2379"], "keyPrefix": "/lts/a"}}"#, "witness.etcd", "not supported"),
+            (#"{\#(pair), "witness": {"etcd": [], "keyPrefix": "/lts/a"}}"#, "witness.etcd", "at least one"),
+            (#"{\#(pair), "witness": {"etcd": ["etcd:2379"], "keyPrefix": "/lts/a"}}"#, "witness.etcd", "not an etcd client URL"),
+            (#"{\#(pair), "witness": {"etcd": ["http://etcd:2379"]}}"#, "witness.keyPrefix", "is required"),
+            (#"{\#(pair), "witness": {"etcd": ["http://etcd:2379"], "keyPrefix": "/lts/a/"}}"#, "witness.keyPrefix", "no trailing"),
+            (#"{\#(pair), "witness": {"etcd": ["http://etcd:2379"], "keyPrefix": "/lts/a", "fingerprint": "x"}}"#, "witness.fingerprint", "not a known"),
             (#"{"witness": {"url": "https://w:1/"}}"#, "witness", "is for a pair"),
         ]
         for (json, key, reason) in cases {

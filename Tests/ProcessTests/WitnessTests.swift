@@ -2,6 +2,7 @@ import Foundation
 @testable import OperatorTools
 @testable import ClusterNode
 import LTSTestSupport
+import Platform
 import Transport
 import XCTest
 
@@ -82,6 +83,36 @@ final class WitnessTests: XCTestCase {
         try pair.nodes[0].start()
         try pair.wait(for: "the old primary to rejoin as standby") {
             pair.health(0)?["role"] as? String == "standby" && (pair.health(0)?["peer"] as? [String: Any])?["state"] as? String == "attached"
+        }
+        try pair.assertBothHold(load.stop().acknowledged)
+    }
+
+    /// etcd as the witness: the pair forms through it, and a killed primary
+    /// is replaced once its etcd lease ran out (whole seconds: slower than
+    /// with `lts witness`).
+    func testAnEtcdWitnessDecidesTheTakeover() throws {
+        if let reason = EtcdProcess.unavailableReason { throw XCTSkip(reason) }
+        let etcd = try EtcdProcess()
+        let prefix = "/lts/pair-\(UUID().uuidString.prefix(8))"
+        let pair = try NodePair(extraConfig: ["witness": ["etcd": [etcd.clientURL], "keyPrefix": prefix]])
+        let (_, load) = try pair.startUnderLoad()
+        try pair.wait(for: "both nodes to reach etcd and the primary to hold its lease") {
+            witnessHealth(pair, 0)?["lease"] as? Bool == true && witnessHealth(pair, 1)?["reachable"] as? Bool == true
+        }
+        let term = try XCTUnwrap(pair.health(0)?["term"] as? Int)
+        let calls = EtcdCalls(client: HTTPClient(timeoutMs: 2_000), endpoints: [etcd.clientURL])
+        XCTAssertEqual(try calls.read(prefix: prefix).holder, EtcdWitnessRules.Holder(node: 0, term: UInt64(term)))
+
+        load.resetGap()
+        pair.nodes[0].stop(signal: SIGKILL)
+        try pair.waitForRole(1, "primary")
+        XCTAssertEqual(try calls.read(prefix: prefix).term, UInt64(term + 1), "the new term is etcd's grant")
+        XCTAssertTrue(load.waitForMore(200), "the load follows to the new primary")
+        print("kill -9 with an etcd witness: the longest gap between grants was \(Int(load.largestGap * 1_000)) ms")
+        XCTAssertLessThan(load.largestGap, PartitionTests.takeoverGapSecondsMax, "the load stalled too long")
+        try pair.nodes[0].start()
+        try pair.wait(for: "the old primary to rejoin as standby") {
+            (pair.health(0)?["peer"] as? [String: Any])?["state"] as? String == "attached"
         }
         try pair.assertBothHold(load.stop().acknowledged)
     }

@@ -21,7 +21,7 @@ final class ClusterDriver: ReplicaHost {
     private var shell: ReplicaShell!
     private var link: ReplicationLink!
     /// The connection to the witness, when the pair has one.
-    private(set) var witness: WitnessLink?
+    private(set) var witness: WitnessConnection?
     private var ticker: LoopTimer?
     /// A standby asks the witness for nothing while its primary is well:
     /// this probes it, so that health tells whether it is reachable.
@@ -82,9 +82,16 @@ final class ClusterDriver: ReplicaHost {
         for path in [outgoingSnapshotPath, incomingSnapshotPath] {
             for suffix in ["", "-wal", "-shm", "-journal"] { DurableFile.remove(path + suffix) }
         }
-        if let setting = config.witness, let url = URLComponents(string: setting.url) {
-            witness = WitnessLink(loop: loop, url: url, tls: try TLSClientContext(trust: setting.trust), clusterSecret: secret,
+        switch config.witness {
+        case .lts(let url, let trust)?:
+            guard let components = URLComponents(string: url) else { preconditionFailure("a checked witness URL parses") }
+            witness = WitnessLink(loop: loop, url: components, tls: try TLSClientContext(trust: trust), clusterSecret: secret,
                                   timeoutMs: replicaConfig.leaseMs, logger: logger)
+        case .etcd(let endpoints, let keyPrefix, let trust)?:
+            witness = EtcdWitness(loop: loop, endpoints: endpoints, keyPrefix: keyPrefix, trust: trust, timeoutMs: replicaConfig.leaseMs,
+                                  logger: logger)
+        case nil:
+            break
         }
         shell = ReplicaShell(replica: replica, host: self)
         link = ReplicationLink(loop: loop, peerURL: peerComponents, tls: peerTLS, clusterSecret: secret, nodeUUID: nodeUUID,

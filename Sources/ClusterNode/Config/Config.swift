@@ -44,10 +44,11 @@ public struct Config: Equatable {
         var standbyLagMinutes: Int64
     }
 
-    /// The witness of a pair (`"witness": {"url", "fingerprint" | "caFile"}`).
-    struct Witness: Equatable {
-        var url: String
-        var trust: TLSTrust
+    /// The witness of a pair: `lts witness` (`{"url", "fingerprint" | "caFile"}`)
+    /// or an etcd cluster (`{"etcd": [URL…], "keyPrefix", "caFile"?}`).
+    enum Witness: Equatable {
+        case lts(url: String, trust: TLSTrust)
+        case etcd(endpoints: [String], keyPrefix: String, trust: TLSTrust)
     }
 
     static let fileNames = ["lts.json", "dls.json"]
@@ -254,11 +255,11 @@ public struct Config: Equatable {
             throw ConfigError(key: "witness", reason: "must be an object {\"url\", \"fingerprint\"} or {\"url\", \"caFile\"}")
         }
         var witnessReader = JSONObjectReader(object, path: "witness")
-        if witnessReader.take("etcd") != nil {
-            throw ConfigError(key: "witness.etcd", reason: "is not supported by this version of lts yet; run `lts witness` as the third party")
+        if let endpoints = try witnessReader.stringArray("etcd") {
+            return try parseEtcdWitness(&witnessReader, endpoints: endpoints, baseDirectory: baseDirectory)
         }
         guard let url = try witnessReader.string("url") else {
-            throw ConfigError(key: "witness.url", reason: "is required, like https://witness.example.com:48090/")
+            throw ConfigError(key: "witness.url", reason: "is required, like https://witness.example.com:48090/ (or give \"etcd\": [URL…] and \"keyPrefix\")")
         }
         guard let components = URLComponents(string: url), components.scheme == "https", components.host?.isEmpty == false else {
             throw ConfigError(key: "witness.url", reason: "\"\(url)\" is not an https URL like https://witness.example.com:48090/")
@@ -271,14 +272,30 @@ public struct Config: Equatable {
             guard let bytes = SelfSignedCertificate.parseFingerprint(text) else {
                 throw ConfigError(key: "witness.fingerprint", reason: "must be the witness's SHA-256 certificate fingerprint (64 hex digits, colons allowed), as `lts witness` logs it")
             }
-            return Witness(url: url, trust: .pinnedSHA256(bytes))
+            return .lts(url: url, trust: .pinnedSHA256(bytes))
         case let (nil, path?):
-            return Witness(url: url, trust: .caFile(path))
+            return .lts(url: url, trust: .caFile(path))
         case (nil, nil):
-            return Witness(url: url, trust: .system)
+            return .lts(url: url, trust: .system)
         case (_?, _?):
             throw ConfigError(key: "witness.caFile", reason: "and witness.fingerprint both say how to trust the witness; keep one")
         }
+    }
+
+    private static func parseEtcdWitness(_ reader: inout JSONObjectReader, endpoints: [String], baseDirectory: String) throws -> Witness {
+        guard !endpoints.isEmpty else { throw ConfigError(key: "witness.etcd", reason: "must name at least one etcd endpoint, like http://etcd1:2379") }
+        for endpoint in endpoints {
+            guard let url = URLComponents(string: endpoint), ["http", "https"].contains(url.scheme ?? ""), url.host?.isEmpty == false,
+                  url.path.isEmpty || url.path == "/" else {
+                throw ConfigError(key: "witness.etcd", reason: "\"\(endpoint)\" is not an etcd client URL like http://etcd1:2379")
+            }
+        }
+        guard let prefix = try reader.string("keyPrefix"), prefix.hasPrefix("/"), prefix.count > 1, !prefix.hasSuffix("/") else {
+            throw ConfigError(key: "witness.keyPrefix", reason: "is required with etcd: the keys of this pair, like /lts/site-a-b (a leading /, no trailing /)")
+        }
+        let caFile = try reader.string("caFile").map { resolve($0, against: baseDirectory) }
+        try reader.rejectUnknownKeys()
+        return .etcd(endpoints: endpoints, keyPrefix: prefix, trust: caFile.map { .caFile($0) } ?? .system)
     }
 
     /// How to verify the peer's certificate.

@@ -12,7 +12,7 @@ import Transport
 /// Invariant: every request passed to `ask` or `probe` gets exactly one
 /// `done` call, on the loop thread, never from within the call; a request
 /// waits behind the one in flight, so answers come in the order asked.
-final class WitnessLink {
+final class WitnessLink: WitnessConnection {
     private let loop: EventLoop
     private let host: String
     private let port: Int
