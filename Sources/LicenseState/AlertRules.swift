@@ -23,13 +23,26 @@ public enum AlertRules {
         public var nodeUUID: String
         /// Since when the standby has been out of sync (UTC seconds), or nil when it is in sync.
         public var standbyOutOfSyncSince: Int64?
+        /// With a witness: its URL and since when this primary has not
+        /// reached it (nil: it answers). Nil without a witness.
+        public var witness: (url: String, unreachableSince: Int64?)?
 
-        public init(takeoverTerm: Int64?, nodeUUID: String, standbyOutOfSyncSince: Int64?) {
+        public init(takeoverTerm: Int64?, nodeUUID: String, standbyOutOfSyncSince: Int64?,
+                    witness: (url: String, unreachableSince: Int64?)? = nil) {
             self.takeoverTerm = takeoverTerm
             self.nodeUUID = nodeUUID
             self.standbyOutOfSyncSince = standbyOutOfSyncSince
+            self.witness = witness
+        }
+
+        public static func == (lhs: ClusterFacts, rhs: ClusterFacts) -> Bool {
+            lhs.takeoverTerm == rhs.takeoverTerm && lhs.nodeUUID == rhs.nodeUUID && lhs.standbyOutOfSyncSince == rhs.standbyOutOfSyncSince
+                && lhs.witness?.url == rhs.witness?.url && lhs.witness?.unreachableSince == rhs.witness?.unreachableSince
         }
     }
+
+    /// How long the witness may go unanswered before it is alerted.
+    public static let witnessUnreachableSecondsMax: Int64 = 60
 
     /// One watched threshold.
     ///
@@ -71,6 +84,15 @@ public enum AlertRules {
                 text: (minutes.map { "The standby has been out of sync for \($0) minutes" } ?? "The standby is in sync")
                     + "; alert after \(standbyLagMinutes) minutes out of sync.",
                 crossed: since.map { now - $0 >= standbyLagMinutes * 60 } ?? false))
+            if let witness = cluster.witness {
+                let seconds = witness.unreachableSince.map { max(0, now - $0) }
+                result.append(Condition(
+                    key: "cluster:witness-unreachable",
+                    title: "the witness is unreachable",
+                    text: (seconds.map { "The witness \(witness.url) has not answered the primary for \($0) s: the pair writes on the standby's acknowledgements and cannot fail over until it answers" }
+                        ?? "The witness \(witness.url) answers the primary") + "; alert after \(witnessUnreachableSecondsMax) s.",
+                    crossed: seconds.map { $0 >= witnessUnreachableSecondsMax } ?? false))
+            }
             if let term = cluster.takeoverTerm {
                 result.append(Condition(
                     key: "cluster:primary:term-\(term)",

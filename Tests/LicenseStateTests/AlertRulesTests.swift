@@ -147,6 +147,22 @@ final class AlertRulesTests: XCTestCase {
         XCTAssertEqual(next.cleared, ["cluster:primary:term-2"])
     }
 
+    func testAWitnessUnreachableForAMinuteIsAlerted() throws {
+        var h = Harness()
+        let facts = { (since: Int64?) in
+            AlertRules.ClusterFacts(takeoverTerm: nil, nodeUUID: "node-a", standbyOutOfSyncSince: nil, witness: ("https://w:48090/", since))
+        }
+        XCTAssertNil(check(&h, at: t, cluster: facts(nil)))
+        XCTAssertNil(check(&h, at: t, cluster: facts(t - 59)), "unanswered for less than a minute")
+        let alert = try XCTUnwrap(check(&h, at: t, cluster: facts(t - 60)))
+        XCTAssertEqual(alert.raised, ["cluster:witness-unreachable"])
+        XCTAssertEqual(alert.email?.lines, ["The witness https://w:48090/ has not answered the primary for 60 s: the pair writes on the standby's acknowledgements and cannot fail over until it answers; alert after 60 s."])
+        XCTAssertEqual(check(&h, at: t + 1, cluster: facts(nil))?.cleared, ["cluster:witness-unreachable"])
+        let without = AlertRules.conditions(h.state, cluster: AlertRules.ClusterFacts(takeoverTerm: nil, nodeUUID: "n", standbyOutOfSyncSince: nil),
+                                            standbyLagMinutes: 5, now: t)
+        XCTAssertFalse(without.contains { $0.key == "cluster:witness-unreachable" }, "no witness, no condition")
+    }
+
     func testAnOverrunFromReconciledGrantsIsAlerted() throws {
         var h = Harness()
         let code = try h.importItems([Fixture.item("scan-1", quantity: 20)])

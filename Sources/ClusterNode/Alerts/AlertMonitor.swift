@@ -33,6 +33,8 @@ final class AlertMonitor {
     /// The term this node took over in from a primary it followed.
     private var takeoverTerm: Int64?
     private var outOfSyncSince: Int64?
+    /// Since when this primary has not reached its witness (nil: it answers, or none).
+    private var witnessUnreachableSince: Int64?
     private(set) var lastCheckAt: Int64?
     private(set) var nextCheckAt: Int64?
     private(set) var checksTotal = 0
@@ -72,6 +74,7 @@ final class AlertMonitor {
             takeoverTerm = nil
             if driver?.replica.attached == true { followedPrimary = true }
             outOfSyncSince = nil
+            witnessUnreachableSince = nil
             nextCheckAt = nil
             return
         }
@@ -84,6 +87,9 @@ final class AlertMonitor {
             let replica = driver.replica
             let inSync = replica.peer != nil && replica.peer?.snapshot == nil && !replica.degraded
             outOfSyncSince = inSync ? nil : (outOfSyncSince ?? now)
+            if let witness = driver.witnessStatus {
+                witnessUnreachableSince = witness.reachable ? nil : (witnessUnreachableSince ?? now)
+            }
         }
         let interval = configuration().checkMilliseconds
         if let next = nextCheckAt, now < next { return }
@@ -93,7 +99,10 @@ final class AlertMonitor {
 
     /// What the rules know of the pair (nil for a standalone node).
     var clusterFacts: AlertRules.ClusterFacts? {
-        driver.map { _ in AlertRules.ClusterFacts(takeoverTerm: takeoverTerm, nodeUUID: nodeUUID, standbyOutOfSyncSince: outOfSyncSince) }
+        driver.map { driver in
+            AlertRules.ClusterFacts(takeoverTerm: takeoverTerm, nodeUUID: nodeUUID, standbyOutOfSyncSince: outOfSyncSince,
+                                    witness: driver.witnessStatus.map { ($0.url, witnessUnreachableSince) })
+        }
     }
 
     /// One check: the tally, then the alert book's update.
