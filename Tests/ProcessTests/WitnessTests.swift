@@ -31,6 +31,18 @@ final class WitnessTests: XCTestCase {
         ["url": "https://\(host):\(witness.port)/", "fingerprint": witness.fingerprint.map { String(format: "%02X", $0) }.joined(separator: ":")]
     }
 
+    /// A witness in the test's namespace and a pair in `network`, each node
+    /// reaching the witness over its own link (so that it can be cut), the
+    /// primary answering alone 500 ms after losing its standby.
+    private func pairWithWitness(in network: NetworkNamespaces) throws -> (witness: NodeProcess, pair: NodePair) {
+        let witness = try startWitness(listen: "0.0.0.0")
+        let pair = try NodePair(extraConfig: ["degradeAfterMs": 500],
+                                perNode: [0: ["witness": setting(witness, reachedAt: network.hostAddress(0))],
+                                          1: ["witness": setting(witness, reachedAt: network.hostAddress(1))]],
+                                network: network)
+        return (witness, pair)
+    }
+
     private func witnessHealth(_ pair: NodePair, _ index: Int) -> [String: Any]? {
         pair.health(index)?["witness"] as? [String: Any]
     }
@@ -124,11 +136,7 @@ final class WitnessTests: XCTestCase {
         if let reason = NetworkNamespaces.unavailableReason { throw XCTSkip(reason) }
         let network = try NetworkNamespaces()
         defer { network.remove() }
-        let witness = try startWitness(listen: "0.0.0.0")
-        let pair = try NodePair(extraConfig: ["degradeAfterMs": 500],
-                                perNode: [0: ["witness": setting(witness, reachedAt: network.hostAddress(0))],
-                                          1: ["witness": setting(witness, reachedAt: network.hostAddress(1))]],
-                                network: network)
+        let (witness, pair) = try pairWithWitness(in: network)
         let (code, load) = try pair.startUnderLoad()
         let term = try XCTUnwrap(pair.health(0)?["term"] as? Int)
 
@@ -152,6 +160,7 @@ final class WitnessTests: XCTestCase {
         acknowledged.merge(sides.acknowledged) { first, _ in first }
         try pair.assertBothHold(acknowledged)
         XCTAssertEqual(try pair.admin(0, "GET", "/api/admin/cluster").json?["reconciledTotal"] as? Int, 0, "one writer: nothing to reconcile")
+        XCTAssertEqual(witness.process?.isRunning, true, "the witness ran throughout")
     }
 
     /// The main cut from its standby and from the witness while the clients
@@ -162,11 +171,7 @@ final class WitnessTests: XCTestCase {
         if let reason = NetworkNamespaces.unavailableReason { throw XCTSkip(reason) }
         let network = try NetworkNamespaces()
         defer { network.remove() }
-        let witness = try startWitness(listen: "0.0.0.0")
-        let pair = try NodePair(extraConfig: ["degradeAfterMs": 500],
-                                perNode: [0: ["witness": setting(witness, reachedAt: network.hostAddress(0))],
-                                          1: ["witness": setting(witness, reachedAt: network.hostAddress(1))]],
-                                network: network)
+        let (witness, pair) = try pairWithWitness(in: network)
         let (code, load) = try pair.startUnderLoad()
         let sides = SideCalls(pair: pair, code: code)
         sides.run(seconds: 0.5)

@@ -51,7 +51,7 @@ def insecure_context():
 
 
 def free_adjacent_ports():
-    """A port P such that P and P + 1 are free now."""
+    """A port P such that P, P + 1 and P + 2 are free now."""
     for _ in range(50):
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -59,23 +59,25 @@ def free_adjacent_ports():
         if port >= 65535:
             continue
         try:
-            with socket.socket() as second:
-                second.bind(("127.0.0.1", port + 1))
+            # The standby takes port + 1, the witness port + 2.
+            for offset in (1, 2):
+                with socket.socket() as other:
+                    other.bind(("127.0.0.1", port + offset))
             return port
         except OSError:
             continue
-    raise RuntimeError("no two adjacent free ports")
+    raise RuntimeError("no three adjacent free ports")
 
 
 class Pair:
-    """`lts pair --no-setup` in a temporary directory."""
+    """`lts pair --no-setup --witness` in a temporary directory."""
 
     def __init__(self):
         self.directory = tempfile.mkdtemp(prefix="lts-portal-")
         self.port = free_adjacent_ports()
         self.log = open(os.path.join(self.directory, "pair.log"), "w")
         self.process = subprocess.Popen(
-            [LTS, "pair", "--no-setup", "--dir", os.path.join(self.directory, "p"), "--port", str(self.port)],
+            [LTS, "pair", "--no-setup", "--witness", "--dir", os.path.join(self.directory, "p"), "--port", str(self.port)],
             stdout=self.log, stderr=subprocess.STDOUT)
         # As an operator would: open the portal once the main leads an attached pair.
         deadline = time.time() + 60
@@ -388,6 +390,10 @@ class PortalTest(unittest.TestCase):
         # Cluster: the switchover moves the primary.
         self.go(pair.url(0, "#/cluster"))
         self.wait_until("the cluster page", lambda: self.text_of("cluster-role") == "primary")
+        # The witness: reached by this node, the lease held by this primary.
+        self.wait_until("the witness card", lambda: self.text_of("cluster-witness-state") == "reachable")
+        self.assertTrue(self.wait_for(self.hook("witness-card")).is_displayed())
+        self.assertIn("held,", self.wait_for(self.hook("witness-card")).text)
         self.screenshot("cluster")
         self.screenshot("cluster", 390)
         self.click("switchover")
