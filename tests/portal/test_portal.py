@@ -56,7 +56,7 @@ def free_adjacent_ports():
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
-        if port >= 65535:
+        if port + 2 > 65535:
             continue
         try:
             # The standby takes port + 1, the witness port + 2.
