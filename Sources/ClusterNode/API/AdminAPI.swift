@@ -30,9 +30,12 @@ public final class AdminAPI {
     private var sessionsPassword: PasswordHash?
     /// Runs the grants list off the loop.
     private let reader: StoreReader
+    /// Where password hashes run.
+    private let passwords: PasswordWork
 
-    init(loop: EventLoop, service: LicenseService, issuers: TrustedIssuers, clusterUUID: String, secureCookie: Bool) {
+    init(loop: EventLoop, service: LicenseService, issuers: TrustedIssuers, clusterUUID: String, secureCookie: Bool, passwords: PasswordWork) {
         self.loop = loop
+        self.passwords = passwords
         self.service = service
         self.issuers = issuers
         self.clusterUUID = clusterUUID
@@ -95,7 +98,7 @@ public final class AdminAPI {
             try body.rejectUnknownKeys()
             guard service.state.adminPassword == nil else { throw Self.passwordAlreadySet() }
             guard password.count >= PasswordHasher.adminPasswordLengthMin else { throw Self.weakPassword() }
-            ThreadPoolWork.submit(on: loop, work: { PasswordHasher.hash(password, iterations: PasswordHash.adminIterations) }) { [weak self] hash in
+            try hashing({ PasswordHasher.hash(password, iterations: PasswordHash.adminIterations) }) { [weak self] hash in
                 guard let self else { return }
                 // Another first-password call may have won while this one hashed.
                 guard self.service.state.adminPassword == nil else { return request.respond(error: Self.passwordAlreadySet()) }
@@ -116,7 +119,7 @@ public final class AdminAPI {
             guard let stored = service.state.adminPassword else { throw Self.noPasswordYet() }
             // Counted as a failure until it verifies, so parallel guesses cannot pass the limit.
             limiter.recordFailure(address, nowMs: loop.nowMs)
-            ThreadPoolWork.submit(on: loop, work: { PasswordHasher.verify(password, against: stored) }) { [weak self] ok in
+            try hashing({ PasswordHasher.verify(password, against: stored) }) { [weak self] ok in
                 guard let self else { return }
                 guard ok else { return request.respond(error: Self.wrongPassword()) }
                 self.limiter.recordSuccess(address)
@@ -156,7 +159,7 @@ public final class AdminAPI {
             guard new.count >= PasswordHasher.adminPasswordLengthMin else { throw Self.weakPassword() }
             guard let stored = service.state.adminPassword else { throw Self.noPasswordYet() }
             let token = sessions.token(of: request)
-            ThreadPoolWork.submit(on: loop, work: { () -> PasswordHash? in
+            try hashing({ () -> PasswordHash? in
                 PasswordHasher.verify(old, against: stored) ? PasswordHasher.hash(new, iterations: PasswordHash.adminIterations) : nil
             }) { [weak self] hash in
                 guard let self else { return }
@@ -324,7 +327,7 @@ public final class AdminAPI {
                                   validation: validation, sessionPassword: existing?.deleted == false ? existing?.sessionPassword : nil)
             // Check before hashing, so a bad request costs no PBKDF2.
             _ = try service.state.decidePutHandshake(draft, creating: pathCode == nil, now: WallClock.nowSeconds()).get()
-            hashSessionPassword(password) { [weak self] hash in
+            try hashSessionPassword(password) { [weak self] hash in
                 guard let self else { return }
                 var handshake = draft
                 if let password { handshake.sessionPassword = password.isEmpty ? nil : hash }
@@ -336,9 +339,15 @@ public final class AdminAPI {
         }
     }
 
-    private func hashSessionPassword(_ password: String?, then: @escaping (PasswordHash?) -> Void) {
+    private func hashSessionPassword(_ password: String?, then: @escaping (PasswordHash?) -> Void) throws {
         guard let password, !password.isEmpty else { return then(nil) }
-        ThreadPoolWork.submit(on: loop, work: { PasswordHasher.hash(password, iterations: PasswordHash.sessionIterations) }, completion: then)
+        try hashing({ PasswordHasher.hash(password, iterations: PasswordHash.sessionIterations) }, then: then)
+    }
+
+    /// Runs a password hash on the node's password thread (`PasswordWork`);
+    /// throws 503 at once when too many wait.
+    private func hashing<Result>(_ work: @escaping () -> Result, then: @escaping (Result) -> Void) throws {
+        guard passwords.submit(work, completion: then) else { throw PasswordWork.busy }
     }
 
     /// The organization whose ID prefixes `code` (the longest, if several do).

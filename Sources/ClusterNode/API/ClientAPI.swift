@@ -24,8 +24,12 @@ final class ClientAPI {
     /// Handshake code → (SHA-256 of a password that verified, the hash it matched, when).
     private var verifiedSessionPasswords: [String: (digest: [UInt8], against: PasswordHash, atMs: UInt64)] = [:]
 
-    init(loop: EventLoop, service: LicenseService, tokens: GrantToken) {
+    /// Where session passwords are checked.
+    private let passwords: PasswordWork
+
+    init(loop: EventLoop, service: LicenseService, tokens: GrantToken, passwords: PasswordWork) {
         self.loop = loop
+        self.passwords = passwords
         self.service = service
         self.tokens = tokens
     }
@@ -57,7 +61,7 @@ final class ClientAPI {
             let password = try body.optional("sessionPassword", maxBytes: PasswordHasher.passwordLengthMax)
             if kind == .report { _ = try body.optional("grantId", maxBytes: 128) }
             try body.rejectUnknownKeys()
-            checkSessionPassword(call.handshakeCode, password) { [weak self] ok in
+            try checkSessionPassword(call.handshakeCode, password) { [weak self] ok in
                 guard let self else { return }
                 guard ok else {
                     self.outcomes[kind, default: [:]][String(LicenseError.badSessionPassword().code), default: 0] += 1
@@ -128,8 +132,9 @@ final class ClientAPI {
     }
 
     /// Calls `then(true)` when the handshake needs no session password or
-    /// `password` matches it. PBKDF2 runs on the pool on a cache miss.
-    private func checkSessionPassword(_ code: String, _ password: String?, then: @escaping (Bool) -> Void) {
+    /// `password` matches it. PBKDF2 runs on the password thread on a cache
+    /// miss; throws 503 at once when too many checks wait there.
+    private func checkSessionPassword(_ code: String, _ password: String?, then: @escaping (Bool) -> Void) throws {
         guard let stored = service.state.handshakes[code]?.sessionPassword else { return then(true) }
         guard let password else { return then(false) }
         let digest = Crypto.sha256(Array(password.utf8))
@@ -138,10 +143,11 @@ final class ClientAPI {
            cached.atMs + Self.sessionPasswordCacheMs > nowMs, Crypto.constantTimeEqual(cached.digest, digest) {
             return then(true)
         }
-        ThreadPoolWork.submit(on: loop, work: { PasswordHasher.verify(password, against: stored) }, completion: { [weak self] ok in
+        let accepted = passwords.submit({ PasswordHasher.verify(password, against: stored) }, completion: { [weak self] ok in
             if ok { self?.verifiedSessionPasswords[code] = (digest, stored, nowMs) }
             then(ok)
         })
+        if !accepted { throw PasswordWork.busy }
     }
 
     // MARK: Leases

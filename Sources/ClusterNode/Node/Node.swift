@@ -40,6 +40,8 @@ public final class Node {
     private var alertMonitor: AlertMonitor?
     private var expiryTimer: LoopTimer?
     private var passwordReset: PendingPasswordReset?
+    /// The thread every password hash runs on.
+    private var passwords: PasswordWork?
 
     public init(config: Config, logger: Logger) throws {
         self.config = config
@@ -68,9 +70,11 @@ public final class Node {
             logger.error("the state at lsn \(lsn) does not decode again, so no checkpoint was written and the log is kept; please report this")
         }
         logger.info("log replayed: term \(service.term), lsn \(service.lastLsn) (checkpoint at \(service.checkpointLsn)), \(service.state.items.count) license items")
-        clientAPI = ClientAPI(loop: loop, service: service, tokens: GrantToken(key: try tokenKey()))
+        let passwords = PasswordWork(loop: loop)
+        self.passwords = passwords
+        clientAPI = ClientAPI(loop: loop, service: service, tokens: GrantToken(key: try tokenKey()), passwords: passwords)
         let adminAPI = AdminAPI(loop: loop, service: service, issuers: issuers, clusterUUID: dataDirectory.nodeUUID,
-                                secureCookie: config.tls != .off)
+                                secureCookie: config.tls != .off, passwords: passwords)
         self.adminAPI = adminAPI
         if config.serverMode == .mainStandby {
             let peerIsHTTPS = config.peerURL.flatMap { URLComponents(string: $0)?.scheme } == "https"
@@ -144,6 +148,7 @@ public final class Node {
             deadline.cancel()
             self?.server?.close()
             self?.driver?.close()
+            self?.passwords?.close()
             self?.service?.close()
             self?.loop.stop()
         }
