@@ -57,6 +57,39 @@ final class AdminAuthTests: XCTestCase {
         XCTAssertEqual(try post(licensed.node, "/api/admin/login", ["password": "a brand new password"]).status, 200,
                        "the new password survives a restart")
     }
+
+    /// Issue 17, finding 7: a password of spaces is refused, a wrong old
+    /// password counts against the address as a failed login does, and
+    /// every authentication event and import leaves a log line.
+    func testPasswordRulesTheChangeLimitAndTheAuthenticationLog() throws {
+        let licensed = try LicensedNode()
+        let node = licensed.node
+        XCTAssertEqual(try post(node, "/api/admin/password/change", ["old": LicensedNode.adminPassword, "new": String(repeating: " ", count: 12)],
+                                token: licensed.token).json?["code"] as? Int, -20204, "a password of spaces")
+        for _ in 0..<5 {
+            XCTAssertEqual(try post(node, "/api/admin/password/change", ["old": "a wrong old password", "new": "a brand new password"],
+                                    token: licensed.token).json?["code"] as? Int, -20201)
+        }
+        let limited = try post(node, "/api/admin/password/change", ["old": LicensedNode.adminPassword, "new": "a brand new password"],
+                               token: licensed.token)
+        XCTAssertEqual(limited.status, 429, "guessing through the password change is limited like logins")
+        XCTAssertEqual(limited.json?["code"] as? Int, -20202)
+        XCTAssertEqual(try post(node, "/api/admin/login", ["password": LicensedNode.adminPassword]).status, 429, "one limit per address")
+        XCTAssertEqual(try licensed.importLicense(try licensed.issue(items: ["itemId=s,product=dbr,chargeWay=scan,quantity=10,expires=2099-12-31"])).status, 201)
+        for line in ["admin password set (the first one) from 127.0.0.1", "admin login from 127.0.0.1",
+                     "admin password change from 127.0.0.1 refused: wrong old password",
+                     "admin password change from 127.0.0.1 refused: 5 failures within a minute",
+                     "admin login from 127.0.0.1 refused: 5 failures within a minute", "imported from 127.0.0.1"] {
+            XCTAssertNotNil(node.waitForLogLine(containing: line, timeoutSeconds: 5), "no log line with \"\(line)\":\n\(node.logText)")
+        }
+
+        let fresh = try NodeProcess(config: ["serverMode": "standalone", "listen": "127.0.0.1:0", "dataDir": "data"])
+        try fresh.start()
+        XCTAssertEqual(try post(fresh, "/api/admin/password", ["password": String(repeating: " ", count: 12)]).json?["code"] as? Int, -20204)
+        XCTAssertEqual(try post(fresh, "/api/admin/password", ["password": "a long enough password"]).status, 201)
+        XCTAssertEqual(try post(fresh, "/api/admin/login", ["password": "not the password"]).status, 401)
+        XCTAssertNotNil(fresh.waitForLogLine(containing: "admin login failed from 127.0.0.1: wrong password", timeoutSeconds: 5), fresh.logText)
+    }
 }
 
 /// The response type of the test client.

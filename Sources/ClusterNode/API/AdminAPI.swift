@@ -1,5 +1,6 @@
 import Foundation
 import LicenseState
+import Logging
 import Platform
 import Transport
 
@@ -10,7 +11,9 @@ import Transport
 /// needs a live session; a state-changing call authenticated by the session
 /// cookie also carries the session's CSRF token; a session lives only while
 /// the password it was opened under is the current one; a refused change
-/// logs nothing.
+/// logs nothing. Every authentication event (a login, a failed one with its
+/// address, a lockout, the password set or changed) and every license
+/// import leaves a line in the node's log.
 public final class AdminAPI {
     /// Largest license file upload.
     static let licenseBodyLimitBytes = LicenseFile.fileBytesMax
@@ -22,6 +25,7 @@ public final class AdminAPI {
     private let issuers: TrustedIssuers
     private let clusterUUID: String
     private let secureCookie: Bool
+    private let logger: Logger
     private var sessions: AdminSessions
     private var limiter = LoginRateLimiter()
     /// The admin password the open sessions were opened under. When the
@@ -33,8 +37,10 @@ public final class AdminAPI {
     /// Where password hashes run.
     private let passwords: PasswordWork
 
-    init(loop: EventLoop, service: LicenseService, issuers: TrustedIssuers, clusterUUID: String, secureCookie: Bool, passwords: PasswordWork) {
+    init(loop: EventLoop, service: LicenseService, issuers: TrustedIssuers, clusterUUID: String, secureCookie: Bool, passwords: PasswordWork,
+         logger: Logger) {
         self.loop = loop
+        self.logger = logger
         self.passwords = passwords
         self.service = service
         self.issuers = issuers
@@ -77,7 +83,7 @@ public final class AdminAPI {
         APIError(status: 409, code: -20203, message: "The admin password is set already; log in, or change it with the old one.")
     }
     static func weakPassword() -> APIError {
-        APIError(status: 400, code: -20204, message: "The password needs at least \(PasswordHasher.adminPasswordLengthMin) characters.")
+        APIError(status: 400, code: -20204, message: "The password needs at least \(PasswordHasher.adminPasswordLengthMin) characters, not all of them spaces.")
     }
     static func noPasswordYet(status: Int = 409) -> APIError {
         APIError(status: status, code: -20205, message: "No admin password is set yet; set it first (POST /dls/api/admin/password).")
@@ -97,12 +103,13 @@ public final class AdminAPI {
             let password = try body.required("password", maxBytes: PasswordHasher.passwordLengthMax)
             try body.rejectUnknownKeys()
             guard service.state.adminPassword == nil else { throw Self.passwordAlreadySet() }
-            guard password.count >= PasswordHasher.adminPasswordLengthMin else { throw Self.weakPassword() }
+            guard PasswordHasher.isAcceptable(password) else { throw Self.weakPassword() }
             try hashing({ PasswordHasher.hash(password, iterations: PasswordHash.adminIterations) }) { [weak self] hash in
                 guard let self else { return }
                 // Another first-password call may have won while this one hashed.
                 guard self.service.state.adminPassword == nil else { return request.respond(error: Self.passwordAlreadySet()) }
-                self.service.commit(.setAdminPassword(hash, at: WallClock.nowSeconds()), request: request) { _ in
+                self.service.commit(.setAdminPassword(hash, at: WallClock.nowSeconds()), request: request) { [logger] _ in
+                    logger.notice("admin password set (the first one) from \(request.peerAddress)")
                     request.respondJSON(status: 201, ["passwordSet": true])
                 }
             }
@@ -115,14 +122,18 @@ public final class AdminAPI {
             let password = try body.required("password", maxBytes: PasswordHasher.passwordLengthMax)
             try body.rejectUnknownKeys()
             let address = request.peerAddress
-            guard limiter.allows(address, nowMs: loop.nowMs) else { throw Self.tooManyAttempts() }
+            try checkLimit(address, action: "login")
             guard let stored = service.state.adminPassword else { throw Self.noPasswordYet() }
             // Counted as a failure until it verifies, so parallel guesses cannot pass the limit.
             limiter.recordFailure(address, nowMs: loop.nowMs)
             try hashing({ PasswordHasher.verify(password, against: stored) }) { [weak self] ok in
                 guard let self else { return }
-                guard ok else { return request.respond(error: Self.wrongPassword()) }
+                guard ok else {
+                    self.logger.warning("admin login failed from \(address): wrong password")
+                    return request.respond(error: Self.wrongPassword())
+                }
                 self.limiter.recordSuccess(address)
+                self.logger.notice("admin login from \(address)")
                 self.endSessionsIfPasswordChanged()
                 // The password may have been changed or reset while this one was checked.
                 guard self.sessionsPassword == stored else { return request.respond(error: Self.wrongPassword()) }
@@ -156,14 +167,23 @@ public final class AdminAPI {
             let old = try body.required("old", maxBytes: PasswordHasher.passwordLengthMax)
             let new = try body.required("new", maxBytes: PasswordHasher.passwordLengthMax)
             try body.rejectUnknownKeys()
-            guard new.count >= PasswordHasher.adminPasswordLengthMin else { throw Self.weakPassword() }
+            guard PasswordHasher.isAcceptable(new) else { throw Self.weakPassword() }
             guard let stored = service.state.adminPassword else { throw Self.noPasswordYet() }
+            let address = request.peerAddress
+            try checkLimit(address, action: "password change")
+            // As for a login: a failure until the old password verifies.
+            limiter.recordFailure(address, nowMs: loop.nowMs)
             let token = sessions.token(of: request)
             try hashing({ () -> PasswordHash? in
                 PasswordHasher.verify(old, against: stored) ? PasswordHasher.hash(new, iterations: PasswordHash.adminIterations) : nil
             }) { [weak self] hash in
                 guard let self else { return }
-                guard let hash else { return request.respond(error: Self.wrongPassword()) }
+                guard let hash else {
+                    self.logger.warning("admin password change from \(address) refused: wrong old password")
+                    return request.respond(error: Self.wrongPassword())
+                }
+                self.limiter.recordSuccess(address)
+                self.logger.notice("admin password changed from \(address); the other admin sessions end")
                 // The password checked may have been replaced (reset) meanwhile.
                 guard self.service.state.adminPassword == stored else { return request.respond(error: Self.wrongPassword()) }
                 self.service.commit(.setAdminPassword(hash, at: WallClock.nowSeconds()), request: request) { _ in
@@ -247,6 +267,7 @@ public final class AdminAPI {
             guard case .importLicense(_, let code, _) = record else { return }
             service.commit(record, request: request) { [weak self] _ in
                 guard let self else { return }
+                self.logger.notice("license \(file.licenseId) imported from \(request.peerAddress): \(file.items.count) item(s), handshake code \(code)")
                 let now = WallClock.nowSeconds()
                 request.respondJSON(status: 201, ["licenseId": file.licenseId, "handshakeCode": code,
                                                   "items": file.items.map { self.describe($0.itemId, now: now) }])
@@ -342,6 +363,14 @@ public final class AdminAPI {
     private func hashSessionPassword(_ password: String?, then: @escaping (PasswordHash?) -> Void) throws {
         guard let password, !password.isEmpty else { return then(nil) }
         try hashing({ PasswordHasher.hash(password, iterations: PasswordHash.sessionIterations) }, then: then)
+    }
+
+    /// Throws 429 (and logs the lockout) when `address` failed too often in the last minute.
+    private func checkLimit(_ address: String, action: String) throws {
+        guard limiter.allows(address, nowMs: loop.nowMs) else {
+            logger.warning("admin \(action) from \(address) refused: \(LoginRateLimiter.failuresPerMinuteMax) failures within a minute (locked out for up to a minute)")
+            throw Self.tooManyAttempts()
+        }
     }
 
     /// Runs a password hash on the node's password thread (`PasswordWork`);

@@ -10,6 +10,12 @@ public enum PasswordHasher {
     /// Longest password accepted (PBKDF2 input is bounded).
     public static let passwordLengthMax = 256
 
+    /// Whether `password` may be the admin password: long enough, and not
+    /// only spaces (or other white space).
+    public static func isAcceptable(_ password: String) -> Bool {
+        password.count >= adminPasswordLengthMin && !password.allSatisfy(\.isWhitespace)
+    }
+
     public static func hash(_ password: String, iterations: Int) -> PasswordHash {
         let salt = Crypto.randomBytes(16)
         return PasswordHash(salt: salt, iterations: iterations,

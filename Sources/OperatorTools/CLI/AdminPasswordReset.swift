@@ -26,8 +26,8 @@ public struct AdminPasswordReset {
             throw ExitCode(2)
         }
         let password = try readPassword()
-        guard password.count >= PasswordHasher.adminPasswordLengthMin else {
-            printError("lts: the password needs at least \(PasswordHasher.adminPasswordLengthMin) characters")
+        guard PasswordHasher.isAcceptable(password) else {
+            printError("lts: the password needs at least \(PasswordHasher.adminPasswordLengthMin) characters, not all of them spaces")
             throw ExitCode(2)
         }
         guard password.utf8.count <= PasswordHasher.passwordLengthMax else {
