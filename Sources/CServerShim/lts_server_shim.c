@@ -38,8 +38,62 @@ typedef struct lts_connection {
     lts_http_server_t *server;
 } lts_connection_t;
 
+/* Whether the header line at `line` (of `len` bytes) is named `name`. */
+static int header_is(const char *line, size_t len, const char *name, size_t name_len)
+{
+    return len > name_len && line[name_len] == ':' && strncasecmp(line, name, name_len) == 0;
+}
+
+/* An HTTP/1 request whose length two parties could read two ways (two
+ * Content-Length or Transfer-Encoding headers, or one of each) is how
+ * requests are smuggled past a proxy. h2o keeps neither header in
+ * req->headers (it takes the first Content-Length, or the Transfer-Encoding),
+ * so the head is read again where h2o parsed it: at the start of the
+ * socket's input, which h2o consumes only once the request is done. */
+static int is_ambiguous_framing(h2o_req_t *req)
+{
+    if (req->version >= 0x200 || req->conn->callbacks->get_socket == NULL)
+        return 0;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    if (sock == NULL || sock->input == NULL)
+        return 0;
+    const char *bytes = sock->input->bytes;
+    size_t size = sock->input->size;
+    /* This request's head starts the buffer (its method first). */
+    if (size < req->input.method.len || memcmp(bytes, req->input.method.base, req->input.method.len) != 0)
+        return 0;
+    size_t lengths = 0, encodings = 0;
+    size_t at = 0;
+    while (at < size) {
+        const char *end = memchr(bytes + at, '\n', size - at);
+        if (end == NULL)
+            break;
+        size_t len = (size_t)(end - (bytes + at));
+        if (len > 0 && bytes[at + len - 1] == '\r')
+            len--;
+        if (len == 0)
+            break; /* the blank line ends the head */
+        if (header_is(bytes + at, len, H2O_STRLIT("content-length")))
+            lengths++;
+        else if (header_is(bytes + at, len, H2O_STRLIT("transfer-encoding")))
+            encodings++;
+        at = (size_t)(end - bytes) + 1;
+    }
+    return lengths > 1 || encodings > 1 || (lengths > 0 && encodings > 0);
+}
+
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
+    if (is_ambiguous_framing(req)) {
+        static const char body[] = "{\"code\":-20001,\"message\":\"The request's length is ambiguous (two Content-Length or Transfer-Encoding headers, or one of each); the connection is closed.\"}";
+        req->http1_is_persistent = 0;
+        req->res.status = 400;
+        req->res.reason = "Bad Request";
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("application/json"));
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONNECTION, NULL, H2O_STRLIT("close"));
+        h2o_send_inline(req, body, sizeof(body) - 1);
+        return 0;
+    }
     lts_handler_t *handler = (lts_handler_t *)self;
     handler->cb(handler->owner, req);
     return 0;

@@ -16,16 +16,19 @@ public enum MalformedHTTPProbe {
     ]
 
     /// Runs every payload against `127.0.0.1:port` in turn.
-    /// - Parameter completion: the first bytes each connection received
-    ///   (empty when the server closed without answering), in payload order.
-    public static func run(loop: EventLoop, port: Int, fingerprint: [UInt8], completion: @escaping ([String]) -> Void) throws {
+    /// - Parameters:
+    ///   - prefixBytes: how much of each answer to keep.
+    ///   - completion: the first bytes each connection received
+    ///     (empty when the server closed without answering), in payload order.
+    public static func run(loop: EventLoop, port: Int, fingerprint: [UInt8], payloads: [[UInt8]] = payloads, prefixBytes: Int = 12,
+                           completion: @escaping ([String]) -> Void) throws {
         let tls = try TLSClientContext(trust: .pinnedSHA256(fingerprint))
         var remaining = payloads
         var answers: [String] = []
         func next() {
             guard !remaining.isEmpty else { return completion(answers) }
             let payload = remaining.removeFirst()
-            let abandon = remaining.isEmpty
+            let abandon = remaining.isEmpty && payloads.last == Self.payloads.last
             StreamConnector.connect(loop: loop, host: "127.0.0.1", port: port, tls: tls, timeoutMs: 5_000) { result in
                 guard case .success(let stream) = result else {
                     answers.append("connect failed: \(result)")
@@ -34,7 +37,7 @@ public enum MalformedHTTPProbe {
                 var received: [UInt8] = []
                 stream.onData = { received += $0 }
                 stream.onClose = { _ in
-                    answers.append(String(decoding: received.prefix(12), as: UTF8.self))
+                    answers.append(String(decoding: received.prefix(prefixBytes), as: UTF8.self))
                     next()
                 }
                 stream.startReading()

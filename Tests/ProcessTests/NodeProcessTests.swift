@@ -62,6 +62,38 @@ final class NodeProcessTests: XCTestCase {
         XCTAssertTrue(node.process!.isRunning)
     }
 
+    /// Issue 17, finding 6: a request whose length could be read two ways
+    /// is answered 400 and its connection closed, so what follows it is
+    /// never taken for another request (a smuggled one behind a proxy);
+    /// pipelined requests of clear length still get an answer each.
+    func testAmbiguousFramingIsRefusedAndNothingAfterItIsRead() throws {
+        let node = try NodeProcess(config: standalone())
+        try node.start()
+        let smuggled = "GET /dls/api/health HTTP/1.1\r\nHost: x\r\n\r\n"
+        let payloads = [
+            "POST /dls/api/v1/release HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nContent-Length: \(smuggled.utf8.count)\r\n\r\n\(smuggled)",
+            "POST /dls/api/v1/release HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n\(smuggled)",
+            "POST /dls/api/v1/release HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n\(smuggled)",
+            "POST /dls/api/v1/release HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+            "POST /dls/api/v1/release HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}GET /dls/api/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        ].map { Array($0.utf8) }
+        let harness = LoopHarness()
+        harness.run { h in
+            try MalformedHTTPProbe.run(loop: h.loop, port: node.port, fingerprint: node.fingerprint, payloads: payloads, prefixBytes: 100_000) { answers in
+                XCTAssertEqual(answers.count, payloads.count)
+                for answer in answers.prefix(3) {
+                    XCTAssertTrue(answer.hasPrefix("HTTP/1.1 400"), answer)
+                    XCTAssertTrue(answer.contains("ambiguous"), answer)
+                    XCTAssertEqual(answer.components(separatedBy: "HTTP/1.1 ").count - 1, 1, "the smuggled request got an answer: \(answer)")
+                }
+                XCTAssertFalse(answers[3].contains("ambiguous"), answers[3])
+                XCTAssertEqual(answers[4].components(separatedBy: "HTTP/1.1 ").count - 1, 2, "pipelining still works: \(answers[4])")
+                h.finish()
+            }
+        }
+        XCTAssertEqual(try node.client.send("GET", node.url("/api/health")).status, 200)
+    }
+
     func testPortalIsServedWithAContentSecurityPolicy() throws {
         let node = try NodeProcess(config: standalone())
         try node.start()
