@@ -356,6 +356,13 @@ SSL_CTX *lts_tls_server_ctx(const char *cert_path, const char *key_path, int htt
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+    /* TLS 1.2 with forward secrecy and AEAD only (TLS 1.3's suites are all
+     * AEAD): no CBC, no static RSA key exchange. */
+    if (SSL_CTX_set_cipher_list(ctx, LTS_TLS12_CIPHERS) != 1) {
+        lts_tls_set_error(err, errlen, "cannot set the TLS 1.2 cipher suites");
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
     if (SSL_CTX_use_certificate_chain_file(ctx, cert_path) != 1) {
         lts_tls_set_error(err, errlen, "cannot load TLS certificate");
         SSL_CTX_free(ctx);

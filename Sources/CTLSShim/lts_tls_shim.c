@@ -154,6 +154,10 @@ SSL_CTX *lts_tls_client_ctx(const char *ca_file, const unsigned char *pin_sha256
             SSL_CTX_free(ctx);
             return NULL;
         }
+        /* A CA file may hold the peer's own self-signed leaf certificate
+         * (CA:FALSE): trusted as it is, as libcurl does. */
+        if (ca_file != NULL)
+            X509_STORE_set_flags(SSL_CTX_get_cert_store(ctx), X509_V_FLAG_PARTIAL_CHAIN);
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
     }
     return ctx;
@@ -202,8 +206,8 @@ int lts_tls_generate_self_signed(const char *cert_path, const char *key_path, co
         goto done;
     }
     if (add_extension(cert, NID_subject_alt_name, sans) != 0 ||
-        add_extension(cert, NID_basic_constraints, "critical,CA:TRUE,pathlen:0") != 0 ||
-        add_extension(cert, NID_key_usage, "critical,digitalSignature,keyCertSign") != 0 ||
+        add_extension(cert, NID_basic_constraints, "critical,CA:FALSE") != 0 ||
+        add_extension(cert, NID_key_usage, "critical,digitalSignature") != 0 ||
         add_extension(cert, NID_ext_key_usage, "serverAuth") != 0 ||
         add_extension(cert, NID_subject_key_identifier, "hash") != 0) {
         lts_tls_set_error(err, errlen, "cannot add certificate extensions (check the host names)");

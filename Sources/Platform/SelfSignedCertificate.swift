@@ -2,10 +2,12 @@ import CTLSShim
 import Foundation
 
 /// The node's own certificate when the operator configured none: EC P-256,
-/// self-signed, made once in the data dir.
+/// self-signed, made once in the data dir; a leaf (CA:FALSE, digital
+/// signature, server authentication), so it can sign nothing else.
 public enum SelfSignedCertificate {
-    /// Days a generated certificate is valid.
-    public static let validityDays = 3650
+    /// Days a generated certificate is valid: the most browsers and Apple's
+    /// platforms accept for a TLS server certificate.
+    public static let validityDays = 825
 
     /// Creates the certificate and key unless both files exist.
     /// - Returns: true when new files were written.

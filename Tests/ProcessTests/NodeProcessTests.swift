@@ -94,6 +94,33 @@ final class NodeProcessTests: XCTestCase {
         XCTAssertEqual(try node.client.send("GET", node.url("/api/health")).status, 200)
     }
 
+    /// Issue 17, finding 8: TLS 1.2 offers AEAD suites with forward secrecy
+    /// only (no CBC), and the self-signed certificate is a leaf valid 825
+    /// days at most, which can sign no other certificate.
+    func testTLSOffersOnlyAEADSuitesAndTheCertificateIsALeaf() throws {
+        let node = try NodeProcess(config: standalone())
+        try node.start()
+        func openssl(_ arguments: String) throws -> String {
+            try SpawnedProcess.output(of: ["/bin/sh", "-c", "/usr/bin/openssl \(arguments) < /dev/null 2>&1 || true"])
+        }
+        func handshake(_ options: [String]) throws -> String {
+            try openssl("s_client -connect 127.0.0.1:\(node.port) -brief \(options.joined(separator: " "))")
+        }
+        for suite in ["AES128-SHA", "ECDHE-ECDSA-AES128-SHA", "ECDHE-ECDSA-AES256-SHA384", "AES128-GCM-SHA256"] {
+            XCTAssertFalse(try handshake(["-tls1_2", "-cipher", suite]).contains("CONNECTION ESTABLISHED"), "\(suite) is offered")
+        }
+        XCTAssertTrue(try handshake(["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"]).contains("CONNECTION ESTABLISHED"))
+        XCTAssertTrue(try handshake(["-tls1_3"]).contains("CONNECTION ESTABLISHED"))
+        XCTAssertFalse(try handshake(["-tls1_1"]).contains("CONNECTION ESTABLISHED"))
+
+        let text = try openssl("x509 -noout -text -in \(node.directory)/data/tls/node.crt")
+        XCTAssertTrue(text.contains("CA:FALSE"), text)
+        XCTAssertFalse(text.contains("Certificate Sign"), text)
+        XCTAssertTrue(text.contains("TLS Web Server Authentication"), text)
+        let end = try openssl("x509 -noout -checkend \(825 * 86_400) -in \(node.directory)/data/tls/node.crt")
+        XCTAssertTrue(end.contains("will expire"), "valid more than 825 days: \(end)")
+    }
+
     func testPortalIsServedWithAContentSecurityPolicy() throws {
         let node = try NodeProcess(config: standalone())
         try node.start()

@@ -24,6 +24,14 @@ final class PairCommandTests: XCTestCase {
         }
         XCTAssertTrue(attached, "the pair did not form:\n\(pair.logText)")
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/p/demo-license.json"))
+        // Issue 17, finding 8: the configs hold the cluster secret; the data dirs the keys and the database.
+        func mode(_ path: String) -> Int? { (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int }
+        for name in ["main", "standby"] {
+            XCTAssertEqual(mode(directory + "/p/\(name)/lts.json"), 0o600, name)
+            XCTAssertEqual(mode(directory + "/p/\(name)/data"), 0o700, name)
+            XCTAssertEqual(mode(directory + "/p/\(name)"), 0o700, name)
+        }
+        XCTAssertEqual(mode(directory + "/p"), 0o700)
         XCTAssertNotNil(pair.waitForLogLine(containing: "demo license imported; handshake code", timeoutSeconds: 20), pair.logText)
         XCTAssertTrue(pair.logText.contains("https://127.0.0.1:\(port)/dls/page/#/index.html"), pair.logText)
         let password = try String(contentsOfFile: directory + "/p/admin-password", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)

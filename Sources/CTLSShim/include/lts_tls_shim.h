@@ -21,6 +21,10 @@
 SSL_CTX *lts_tls_client_ctx(const char *ca_file, const unsigned char *pin_sha256, int insecure, char *err,
                             size_t errlen);
 
+/** The TLS 1.2 suites a server offers: ECDHE with AES-GCM or ChaCha20-Poly1305. */
+#define LTS_TLS12_CIPHERS "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:" \
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
 /** Writes a new EC P-256 key and a self-signed certificate valid `days`
  *  days with the subject alternative names `sans` ("DNS:a,IP:127.0.0.1").
  *  The key file is created 0600; neither file is written through a

@@ -54,7 +54,7 @@ public struct PairFiles {
         let config = base + "/witness/witness.json"
         let object: [String: Any] = ["listen": "127.0.0.1:\(port)", "dataDir": "data", "clusterSecret": secret]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        try data.write(to: URL(fileURLWithPath: config))
+        try DurableFile.write(data, to: config, mode: 0o600)
         return (config, fingerprint)
     }
 
@@ -80,7 +80,12 @@ public struct PairFiles {
 
     private static func prepareNode(_ name: String, base: String) throws -> (certificate: String, fingerprint: String) {
         let data = base + "/\(name)/data"
-        try FileManager.default.createDirectory(atPath: data + "/tls", withIntermediateDirectories: true)
+        // Only this user may read a node's files (its key, its database).
+        try FileManager.default.createDirectory(atPath: data + "/tls", withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        for directory in [base, base + "/\(name)", data, data + "/tls"] {
+            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory)
+        }
         let certificate = data + "/tls/node.crt"
         _ = try SelfSignedCertificate.ensure(certificatePath: certificate, keyPath: data + "/tls/node.key", hostNames: ["127.0.0.1", "localhost"])
         return (certificate, try SelfSignedCertificate.fingerprint(certificatePath: certificate))
@@ -116,6 +121,7 @@ public struct PairFiles {
         ]
         for (key, value) in extra { config[key] = value }
         let data = try JSONSerialization.data(withJSONObject: config, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        try data.write(to: URL(fileURLWithPath: base + "/\(name)/lts.json"))
+        // The config holds the cluster secret: this user only.
+        try DurableFile.write(data, to: base + "/\(name)/lts.json", mode: 0o600)
     }
 }
