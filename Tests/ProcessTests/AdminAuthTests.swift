@@ -90,6 +90,33 @@ final class AdminAuthTests: XCTestCase {
         XCTAssertEqual(try post(fresh, "/api/admin/login", ["password": "not the password"]).status, 401)
         XCTAssertNotNil(fresh.waitForLogLine(containing: "admin login failed from 127.0.0.1: wrong password", timeoutSeconds: 5), fresh.logText)
     }
+
+    /// Issue 17, finding 5: from another machine the first password needs
+    /// the setup token the node logged and keeps in its data dir (0600);
+    /// from the node's own machine it does not (see the tests above).
+    func testTheFirstPasswordFromAnotherMachineNeedsTheSetupToken() throws {
+        if let reason = NetworkNamespaces.unavailableReason { throw XCTSkip(reason) }
+        let network = try NetworkNamespaces()
+        defer { network.remove() }
+        let node = try NodeProcess(config: ["serverMode": "standalone", "listen": "\(network.address(0)):48443", "dataDir": "data"],
+                                   host: network.address(0), launcher: network.launcher(0))
+        try node.start()
+        let line = try XCTUnwrap(node.waitForLogLine(containing: "with the setup token", timeoutSeconds: 5), node.logText)
+        let token = try XCTUnwrap(line.range(of: #"[0-9a-f]{32}"#, options: .regularExpression).map { String(line[$0]) }, line)
+        let file = node.directory + "/data/setup-token"
+        XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines), token)
+        XCTAssertEqual((try FileManager.default.attributesOfItem(atPath: file))[.posixPermissions] as? Int, 0o600)
+
+        let password = "a long enough password"
+        let without = try post(node, "/api/admin/password", ["password": password])
+        XCTAssertEqual(without.status, 403, "an outsider reaching a fresh node first may not set its password")
+        XCTAssertEqual(without.json?["code"] as? Int, -20207)
+        XCTAssertEqual(try post(node, "/api/admin/password", ["password": password, "setupToken": String(token.reversed())]).json?["code"] as? Int, -20207)
+        XCTAssertNotNil(node.waitForLogLine(containing: "refused: a wrong setup token", timeoutSeconds: 5), node.logText)
+        XCTAssertEqual(try post(node, "/api/admin/password", ["password": password, "setupToken": token]).status, 201)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: file), "the token is used up")
+        XCTAssertEqual(try post(node, "/api/admin/login", ["password": password]).status, 200)
+    }
 }
 
 /// The response type of the test client.

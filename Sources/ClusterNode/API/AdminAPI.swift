@@ -36,11 +36,14 @@ public final class AdminAPI {
     private let reader: StoreReader
     /// Where password hashes run.
     private let passwords: PasswordWork
+    /// Guards the first password against outsiders.
+    private let setupToken: SetupToken
 
     init(loop: EventLoop, service: LicenseService, issuers: TrustedIssuers, clusterUUID: String, secureCookie: Bool, passwords: PasswordWork,
-         logger: Logger) {
+         setupToken: SetupToken, logger: Logger) {
         self.loop = loop
         self.logger = logger
+        self.setupToken = setupToken
         self.passwords = passwords
         self.service = service
         self.issuers = issuers
@@ -85,6 +88,9 @@ public final class AdminAPI {
     static func weakPassword() -> APIError {
         APIError(status: 400, code: -20204, message: "The password needs at least \(PasswordHasher.adminPasswordLengthMin) characters, not all of them spaces.")
     }
+    static func setupTokenNeeded(path: String) -> APIError {
+        APIError(status: 403, code: -20207, message: "From another machine the first password needs the setup token, which lts serve logged at its start and keeps in \(path); or set it from the server itself.")
+    }
     static func noPasswordYet(status: Int = 409) -> APIError {
         APIError(status: status, code: -20205, message: "No admin password is set yet; set it first (POST /dls/api/admin/password).")
     }
@@ -101,14 +107,20 @@ public final class AdminAPI {
         request.handling {
             var body = try request.jsonObject()
             let password = try body.required("password", maxBytes: PasswordHasher.passwordLengthMax)
+            let token = try body.optional("setupToken", maxBytes: 64)
             try body.rejectUnknownKeys()
             guard service.state.adminPassword == nil else { throw Self.passwordAlreadySet() }
+            guard setupToken.accepts(token, from: request.peerAddress) else {
+                logger.warning("first admin password from \(request.peerAddress) refused: \(token == nil ? "no" : "a wrong") setup token")
+                throw Self.setupTokenNeeded(path: setupToken.path)
+            }
             guard PasswordHasher.isAcceptable(password) else { throw Self.weakPassword() }
             try hashing({ PasswordHasher.hash(password, iterations: PasswordHash.adminIterations) }) { [weak self] hash in
                 guard let self else { return }
                 // Another first-password call may have won while this one hashed.
                 guard self.service.state.adminPassword == nil else { return request.respond(error: Self.passwordAlreadySet()) }
-                self.service.commit(.setAdminPassword(hash, at: WallClock.nowSeconds()), request: request) { [logger] _ in
+                self.service.commit(.setAdminPassword(hash, at: WallClock.nowSeconds()), request: request) { [logger, setupToken] _ in
+                    setupToken.used()
                     logger.notice("admin password set (the first one) from \(request.peerAddress)")
                     request.respondJSON(status: 201, ["passwordSet": true])
                 }

@@ -74,7 +74,10 @@ public final class Node {
         self.passwords = passwords
         clientAPI = ClientAPI(loop: loop, service: service, tokens: GrantToken(key: try tokenKey()), passwords: passwords)
         let adminAPI = AdminAPI(loop: loop, service: service, issuers: issuers, clusterUUID: dataDirectory.nodeUUID,
-                                secureCookie: config.tls != .off, passwords: passwords, logger: logger)
+                                secureCookie: config.tls != .off, passwords: passwords,
+                                setupToken: try SetupToken(dataDirectory: dataDirectory.path, passwordSet: service.state.adminPassword != nil,
+                                                           logger: logger),
+                                logger: logger)
         self.adminAPI = adminAPI
         if config.serverMode == .mainStandby {
             let peerIsHTTPS = config.peerURL.flatMap { URLComponents(string: $0)?.scheme } == "https"

@@ -62,6 +62,10 @@ export const setupPage = {
     };
     password.addEventListener('input', updateHint);
     updateHint();
+    const token = h('input', { type: 'text', id: 'setup-token', name: 'setup-token', 'data-test': 'setup-token', autocomplete: 'off',
+      spellcheck: 'false', 'aria-describedby': 'setup-token-hint' });
+    const tokenHint = h('p', { class: 'hint', id: 'setup-token-hint' },
+      'Only when this browser is not on the server itself: the token the server logged when it first started (also in the setup-token file of its data directory).');
     const submit = h('button', { type: 'submit', class: 'button button-primary', 'data-test': 'setup-submit' }, 'Set password');
     const form = h('form', { class: 'card form narrow', novalidate: true },
       h('input', { type: 'text', name: 'username', value: 'admin', autocomplete: 'username', hidden: true, readonly: true }),
@@ -69,12 +73,13 @@ export const setupPage = {
         ' user. You will need it to log in to this portal and to run drills.'),
       field('Password', password, hint),
       field('Password again', again),
+      field('Setup token', token, tokenHint),
       h('div', { class: 'actions' }, submit));
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       clearError();
-      if (password.value.length < passwordLengthMin) {
-        showError(`The password needs at least ${passwordLengthMin} characters.`);
+      if (password.value.length < passwordLengthMin || password.value.trim() === '') {
+        showError(`The password needs at least ${passwordLengthMin} characters, not all of them spaces.`);
         password.focus();
         return;
       }
@@ -84,7 +89,9 @@ export const setupPage = {
         return;
       }
       try {
-        await busy(submit, 'Setting…', () => api.post('admin/password', { password: password.value }));
+        const body = { password: password.value };
+        if (token.value.trim() !== '') body.setupToken = token.value.trim();
+        await busy(submit, 'Setting…', () => api.post('admin/password', body));
         ctx.passwordWasSet();
       } catch (error) {
         if (!ctx.current) return;
