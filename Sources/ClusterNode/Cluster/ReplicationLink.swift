@@ -34,9 +34,14 @@ final class ReplicationLink {
     /// `redialDelayMsMax` and starts over once a stream authenticates.
     static let redialDelayMsMin: UInt64 = 50
     static let redialDelayMsMax: UInt64 = 1_000
-    /// Inbound streams still in their handshake at once; more are refused,
-    /// so unauthenticated clients cannot pile up streams and timers.
+    /// Inbound streams still in their handshake at once: a new one beyond
+    /// it replaces the oldest (which had its chance to prove itself), so
+    /// unauthenticated clients can neither pile up streams and timers nor
+    /// hold every slot while the real peer waits.
     static let inboundHandshakesMax = 8
+    /// Inbound streams in their handshake from one address at once; more
+    /// are refused (the peer needs one).
+    static let inboundHandshakesPerAddressMax = 2
     /// A refusal (wrong secret) is warned about at most once per interval;
     /// a misconfigured peer redials every second and would flood the log.
     static let refusalWarningIntervalMs: UInt64 = 60_000
@@ -212,11 +217,11 @@ final class ReplicationLink {
             request.respond(error: .unavailable("The replication link of this node is closed."))
             return
         }
-        guard inboundHandshakes.count < Self.inboundHandshakesMax else {
-            request.respond(error: .unavailable("Too many replication streams are authenticating at once; try again."))
+        let peer = request.peerAddress
+        guard inboundHandshakes.filter({ $0.peer == peer }).count < Self.inboundHandshakesPerAddressMax else {
+            request.respond(error: .unavailable("Too many replication streams from \(peer) are authenticating at once; try again."))
             return
         }
-        let peer = request.peerAddress
         request.upgrade(to: ReplicationHandshake.protocolName) { [weak self] stream in
             guard let stream else { return }
             guard let self else {
@@ -350,11 +355,12 @@ final class ReplicationLink {
     // MARK: Inbound
 
     private func startInbound(_ stream: RawStream, peer: String) {
-        // The count was checked before the upgrade, but several upgrades may
-        // have been in flight at once.
-        guard !isClosed, inboundHandshakes.count < Self.inboundHandshakesMax else {
+        guard !isClosed else {
             stream.close()
             return
+        }
+        if inboundHandshakes.count >= Self.inboundHandshakesMax, let oldest = inboundHandshakes.first {
+            shut(oldest, reason: "\(Self.inboundHandshakesMax) replication streams were authenticating at once; the oldest makes room for a new one", byPeer: false)
         }
         let serverNonce = Crypto.randomBytes(ReplicationHandshake.nonceBytes)
         let connection = Connection(stream: stream, isOutbound: false, peer: peer, phase: .awaitingAuth(serverNonce: serverNonce))
