@@ -163,8 +163,15 @@ public final class NodePair {
     }
 
     /// Sets the first admin password on `index` (the primary) and logs in there.
+    /// Sets the first admin password on node `index` and logs in; in
+    /// namespaces the test is another machine to the node, so it sends the
+    /// setup token from the node's data dir, as an operator would.
     public func setUpAdmin(on index: Int) throws {
-        let set = try client(index).send("POST", nodes[index].url("/api/admin/password"), body: json(["password": Self.adminPassword]))
+        var fields: [String: Any] = ["password": Self.adminPassword]
+        if let token = try? String(contentsOfFile: nodes[index].directory + "/data/setup-token", encoding: .utf8) {
+            fields["setupToken"] = token.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let set = try client(index).send("POST", nodes[index].url("/api/admin/password"), body: json(fields))
         guard set.status == 201 else { throw TransportError("setting the password failed: \(set.status) \(String(decoding: set.body, as: UTF8.self))") }
         try login(index)
     }
