@@ -48,7 +48,7 @@ enum FaultKind: String, CaseIterable {
 
     /// Whether the kind acts on a witness (and so runs only with one).
     var needsWitness: Bool {
-        [.isolatePrimary, .isolateStandby, .cutPrimaryWitness, .cutStandbyWitness, .killWitness].contains(self)
+        [.cutPrimaryWitness, .cutStandbyWitness, .killWitness].contains(self)
     }
 
     /// Whether the kind may run in a run with (or without) a witness: the
