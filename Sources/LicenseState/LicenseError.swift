@@ -25,6 +25,9 @@ public struct LicenseError: Error, Equatable, CustomStringConvertible {
     public static func badSessionPassword() -> LicenseError {
         LicenseError(code: -20112, status: 403, message: "The session password is wrong or missing.")
     }
+    public static func tooManySessionPasswordGuesses() -> LicenseError {
+        LicenseError(code: -20113, status: 429, message: "Too many wrong session passwords from this address; wait a minute.")
+    }
     public static func quotaExhausted(_ product: String) -> LicenseError {
         LicenseError(code: -20120, status: 403, message: "The license quota for \(product) is used up.")
     }

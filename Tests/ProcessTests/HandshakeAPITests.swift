@@ -50,4 +50,31 @@ final class HandshakeAPITests: XCTestCase {
         XCTAssertEqual(try licensed.admin("DELETE", "/api/admin/handshakes/acme-web").json?["code"] as? Int, -20312)
         XCTAssertEqual(try licensed.grants().count, 3, "deleting a code keeps its history")
     }
+
+    /// Issue 17, finding 1: session passwords are checked at once (a keyed
+    /// hash, not PBKDF2) and guesses are limited: 5 wrong ones a minute for
+    /// one code from one address, then 429 (-20113), even for the right one;
+    /// other addresses are not locked out.
+    func testSessionPasswordGuessesAreLimitedAndChecksAreCheap() throws {
+        let licensed = try LicensedNode()
+        _ = try licensed.importLicense(try licensed.issue(items: ["itemId=a,product=dbr,chargeWay=scan,quantity=1000,expires=2099-12-31"]))
+        XCTAssertEqual(try licensed.admin("POST", "/api/admin/handshakes", body: json([
+            "code": "acme-s", "items": ["a"], "sessionPassword": "open sesame",
+        ])).status, 201)
+        func authorize(_ password: String, index: Int) throws -> HTTPClient.Response {
+            try licensed.client("authorize", ["handshakeCode": "acme-s", "clientUUID": "c", "product": "dbr", "sessionPassword": password,
+                                              "requestId": "r\(index)"])
+        }
+        let started = Date()
+        for index in 0..<5 { XCTAssertEqual(try authorize("wrong \(index)", index: index).json?["code"] as? Int, -20112) }
+        print("5 wrong session passwords answered in \(Int(Date().timeIntervalSince(started) * 1_000)) ms")
+        let limited = try authorize("open sesame", index: 5)
+        XCTAssertEqual(limited.status, 429, String(decoding: limited.body, as: UTF8.self))
+        XCTAssertEqual(limited.json?["code"] as? Int, -20113)
+        // The same code from another address still works.
+        let other = try SpawnedProcess.output(of: ["/usr/bin/curl", "-sk", "--interface", "127.0.0.9", "-X", "POST", licensed.node.url("/api/v1/authorize"),
+                                                   "-H", "Content-Type: application/json",
+                                                   "-d", #"{"handshakeCode":"acme-s","clientUUID":"c2","product":"dbr","sessionPassword":"open sesame"}"#])
+        XCTAssertTrue(other.contains("\"itemId\":\"a\""), other)
+    }
 }

@@ -38,12 +38,15 @@ public final class AdminAPI {
     private let passwords: PasswordWork
     /// Guards the first password against outsiders.
     private let setupToken: SetupToken
+    /// The key of keyed session password hashes.
+    private let sessionPasswordKey: [UInt8]
 
     init(loop: EventLoop, service: LicenseService, issuers: TrustedIssuers, clusterUUID: String, secureCookie: Bool, passwords: PasswordWork,
-         setupToken: SetupToken, logger: Logger) {
+         setupToken: SetupToken, sessionPasswordKey: [UInt8], logger: Logger) {
         self.loop = loop
         self.logger = logger
         self.setupToken = setupToken
+        self.sessionPasswordKey = sessionPasswordKey
         self.passwords = passwords
         self.service = service
         self.issuers = issuers
@@ -372,9 +375,10 @@ public final class AdminAPI {
         }
     }
 
+    /// A keyed hash (`PasswordHash.keyedIterations`): no PBKDF2, so it runs here.
     private func hashSessionPassword(_ password: String?, then: @escaping (PasswordHash?) -> Void) throws {
         guard let password, !password.isEmpty else { return then(nil) }
-        try hashing({ PasswordHasher.hash(password, iterations: PasswordHash.sessionIterations) }, then: then)
+        then(PasswordHasher.keyedHash(password, key: sessionPasswordKey))
     }
 
     /// Throws 429 (and logs the lockout) when `address` failed too often in the last minute.

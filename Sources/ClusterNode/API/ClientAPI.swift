@@ -24,12 +24,19 @@ final class ClientAPI {
     /// Handshake code → (SHA-256 of a password that verified, the hash it matched, when).
     private var verifiedSessionPasswords: [String: (digest: [UInt8], against: PasswordHash, atMs: UInt64)] = [:]
 
-    /// Where session passwords are checked.
+    /// Where session passwords of earlier versions (PBKDF2) are checked.
     private let passwords: PasswordWork
+    /// The key of keyed session password hashes.
+    private let sessionPasswordKey: [UInt8]
+    /// Wrong session passwords: 20 a minute from one address, 5 a minute
+    /// from one address for one code.
+    private var guessesByAddress = LoginRateLimiter(failuresMax: 20)
+    private var guessesByCode = LoginRateLimiter(failuresMax: 5)
 
-    init(loop: EventLoop, service: LicenseService, tokens: GrantToken, passwords: PasswordWork) {
+    init(loop: EventLoop, service: LicenseService, tokens: GrantToken, passwords: PasswordWork, sessionPasswordKey: [UInt8]) {
         self.loop = loop
         self.passwords = passwords
+        self.sessionPasswordKey = sessionPasswordKey
         self.service = service
         self.tokens = tokens
     }
@@ -61,7 +68,7 @@ final class ClientAPI {
             let password = try body.optional("sessionPassword", maxBytes: PasswordHasher.passwordLengthMax)
             if kind == .report { _ = try body.optional("grantId", maxBytes: 128) }
             try body.rejectUnknownKeys()
-            try checkSessionPassword(call.handshakeCode, password) { [weak self] ok in
+            try checkSessionPassword(call.handshakeCode, password, from: request.peerAddress) { [weak self] ok in
                 guard let self else { return }
                 guard ok else {
                     self.outcomes[kind, default: [:]][String(LicenseError.badSessionPassword().code), default: 0] += 1
@@ -132,20 +139,34 @@ final class ClientAPI {
     }
 
     /// Calls `then(true)` when the handshake needs no session password or
-    /// `password` matches it. PBKDF2 runs on the password thread on a cache
-    /// miss; throws 503 at once when too many checks wait there.
-    private func checkSessionPassword(_ code: String, _ password: String?, then: @escaping (Bool) -> Void) throws {
+    /// `password` matches it. A keyed hash is checked at once; one of an
+    /// earlier version (PBKDF2) on the password thread on a cache miss
+    /// (throws 503 at once when too many checks wait there). Wrong guesses
+    /// are limited per address, and per code and address (throws 429).
+    private func checkSessionPassword(_ code: String, _ password: String?, from address: String, then: @escaping (Bool) -> Void) throws {
         guard let stored = service.state.handshakes[code]?.sessionPassword else { return then(true) }
-        guard let password else { return then(false) }
-        let digest = Crypto.sha256(Array(password.utf8))
         let nowMs = loop.nowMs
+        let pairKey = code + " " + address
+        guard guessesByAddress.allows(address, nowMs: nowMs), guessesByCode.allows(pairKey, nowMs: nowMs) else {
+            throw LicenseError.tooManySessionPasswordGuesses()
+        }
+        let counted = { [weak self] (ok: Bool) in
+            if !ok, let self {
+                self.guessesByAddress.recordFailure(address, nowMs: self.loop.nowMs)
+                self.guessesByCode.recordFailure(pairKey, nowMs: self.loop.nowMs)
+            }
+            then(ok)
+        }
+        guard let password else { return counted(false) }
+        if stored.isKeyed { return counted(PasswordHasher.verifyKeyed(password, against: stored, key: sessionPasswordKey)) }
+        let digest = Crypto.sha256(Array(password.utf8))
         if let cached = verifiedSessionPasswords[code], cached.against == stored,
            cached.atMs + Self.sessionPasswordCacheMs > nowMs, Crypto.constantTimeEqual(cached.digest, digest) {
             return then(true)
         }
         let accepted = passwords.submit({ PasswordHasher.verify(password, against: stored) }, completion: { [weak self] ok in
             if ok { self?.verifiedSessionPasswords[code] = (digest, stored, nowMs) }
-            then(ok)
+            counted(ok)
         })
         if !accepted { throw PasswordWork.busy }
     }

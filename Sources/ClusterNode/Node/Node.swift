@@ -72,12 +72,16 @@ public final class Node {
         logger.info("log replayed: term \(service.term), lsn \(service.lastLsn) (checkpoint at \(service.checkpointLsn)), \(service.state.items.count) license items")
         let passwords = PasswordWork(loop: loop)
         self.passwords = passwords
-        clientAPI = ClientAPI(loop: loop, service: service, tokens: GrantToken(key: try tokenKey()), passwords: passwords)
+        let tokenKey = try tokenKey()
+        // Both nodes of a pair derive it from the cluster secret: each checks what the other hashed.
+        let sessionPasswordKey = Crypto.hmacSHA256(key: tokenKey, message: Array("lts session password key".utf8))
+        clientAPI = ClientAPI(loop: loop, service: service, tokens: GrantToken(key: tokenKey), passwords: passwords,
+                              sessionPasswordKey: sessionPasswordKey)
         let adminAPI = AdminAPI(loop: loop, service: service, issuers: issuers, clusterUUID: dataDirectory.nodeUUID,
                                 secureCookie: config.tls != .off, passwords: passwords,
                                 setupToken: try SetupToken(dataDirectory: dataDirectory.path, passwordSet: service.state.adminPassword != nil,
                                                            logger: logger),
-                                logger: logger)
+                                sessionPasswordKey: sessionPasswordKey, logger: logger)
         self.adminAPI = adminAPI
         if config.serverMode == .mainStandby {
             let peerIsHTTPS = config.peerURL.flatMap { URLComponents(string: $0)?.scheme } == "https"

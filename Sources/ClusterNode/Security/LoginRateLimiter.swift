@@ -1,11 +1,19 @@
-/// Counts failed logins per client address: after `failuresPerMinuteMax`
-/// failures within a minute, further attempts are refused until the oldest
-/// failure is a minute old.
+/// Counts failed attempts per key (a client address; for session passwords
+/// also a code and an address): after `failuresMax` failures within a
+/// minute, further attempts are refused until the oldest failure is a
+/// minute old.
 ///
-/// Invariant: at most `addressesMax` addresses are tracked (the oldest are
+/// Invariant: at most `addressesMax` keys are tracked (the oldest are
 /// forgotten first); times are the loop's milliseconds.
 struct LoginRateLimiter {
+    /// Failed admin logins a minute from one address.
     static let failuresPerMinuteMax = 5
+
+    let failuresMax: Int
+
+    init(failuresMax: Int = LoginRateLimiter.failuresPerMinuteMax) {
+        self.failuresMax = failuresMax
+    }
     static let windowMs: UInt64 = 60_000
     static let addressesMax = 10_000
 
@@ -14,7 +22,7 @@ struct LoginRateLimiter {
     /// True when `address` may try to log in at `nowMs`.
     mutating func allows(_ address: String, nowMs: UInt64) -> Bool {
         prune(address, nowMs: nowMs)
-        return (failures[address]?.count ?? 0) < Self.failuresPerMinuteMax
+        return (failures[address]?.count ?? 0) < failuresMax
     }
 
     mutating func recordFailure(_ address: String, nowMs: UInt64) {

@@ -26,4 +26,19 @@ public enum PasswordHasher {
         let derived = Crypto.pbkdf2SHA256(password: password, salt: stored.salt, iterations: stored.iterations)
         return Crypto.constantTimeEqual(derived, stored.hash)
     }
+
+    /// A keyed session password hash (`PasswordHash.keyedIterations`): fast
+    /// to check on the loop, useless without `key`.
+    static func keyedHash(_ password: String, key: [UInt8]) -> PasswordHash {
+        hash(keyed(password, key: key), iterations: PasswordHash.keyedIterations)
+    }
+
+    /// Checks a keyed session password hash.
+    static func verifyKeyed(_ password: String, against stored: PasswordHash, key: [UInt8]) -> Bool {
+        stored.isKeyed && verify(keyed(password, key: key), against: stored)
+    }
+
+    private static func keyed(_ password: String, key: [UInt8]) -> String {
+        Crypto.hmacSHA256(key: key, message: Array("lts session password ".utf8) + Array(password.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
 }
