@@ -46,7 +46,7 @@ public struct ClientKey: Equatable {
     public var text: String {
         let servers: [[String: Any]] = self.servers.map { server in
             var object: [String: Any] = ["url": server.url]
-            if let fingerprint = server.fingerprint { object["sha256"] = fingerprint.map { String(format: "%02x", $0) }.joined() }
+            if let fingerprint = server.fingerprint { object["sha256"] = Crypto.hex(fingerprint) }
             return object
         }
         let object: [String: Any] = ["code": handshakeCode, "servers": servers]

@@ -82,6 +82,11 @@ public enum Crypto {
         return String(decoding: text, as: UTF8.self)
     }
 
+    /// `bytes` as lower-case hex digits, two per byte.
+    public static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
     /// Compares two byte strings in time that depends only on their length.
     public static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
         guard lhs.count == rhs.count else { return false }

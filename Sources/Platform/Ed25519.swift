@@ -102,7 +102,7 @@ public final class Ed25519PublicKey {
         var raw = [UInt8](repeating: 0, count: 32)
         var length = raw.count
         precondition(EVP_PKEY_get_raw_public_key(key, &raw, &length) == 1 && length == 32, "Ed25519 raw key")
-        return Crypto.sha256(raw).prefix(8).map { String(format: "%02x", $0) }.joined()
+        return Crypto.hex(Crypto.sha256(raw).prefix(8))
     }
 
     /// True when `signature` is this key's signature of `message`.

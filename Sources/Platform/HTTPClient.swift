@@ -51,7 +51,7 @@ public struct HTTPClient {
         switch trust {
         case .system: break
         case .caFile(let path): caFile = path
-        case .pinnedSHA256(let bytes): pin = bytes.map { String(format: "%02x", $0) }.joined()
+        case .pinnedSHA256(let bytes): pin = Crypto.hex(bytes)
         case .insecure: insecure = 1
         }
         let payload = body ?? Data()

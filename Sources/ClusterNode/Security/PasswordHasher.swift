@@ -39,6 +39,6 @@ public enum PasswordHasher {
     }
 
     private static func keyed(_ password: String, key: [UInt8]) -> String {
-        Crypto.hmacSHA256(key: key, message: Array("lts session password ".utf8) + Array(password.utf8)).map { String(format: "%02x", $0) }.joined()
+        Crypto.hex(Crypto.hmacSHA256(key: key, message: Array("lts session password ".utf8) + Array(password.utf8)))
     }
 }

@@ -29,7 +29,7 @@ final class SetupToken {
             logger.notice("no admin password is set yet: set it from this machine, or from elsewhere with the setup token in \(path)")
             return
         }
-        let text = Crypto.randomBytes(16).map { String(format: "%02x", $0) }.joined()
+        let text = Crypto.hex(Crypto.randomBytes(16))
         try DurableFile.write(Data((text + "\n").utf8), to: path, mode: 0o600)
         token = Array(text.utf8)
         logger.notice("no admin password is set yet: set it in the portal from this machine, or from elsewhere with the setup token \(text) (also in \(path))")

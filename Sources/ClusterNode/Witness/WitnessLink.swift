@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Platform
 import Replication
 import Transport
 
@@ -57,7 +58,7 @@ final class WitnessLink: WitnessConnection {
     /// Sends `claim`; `done` gets the answer, or nil when none came in time.
     func ask(_ claim: WitnessClaim, done: @escaping (WitnessAnswer?) -> Void) {
         let body = WitnessWire.encode(claim)
-        let mac = WitnessWire.claimMAC(key: key, body: body).map { String(format: "%02x", $0) }.joined()
+        let mac = Crypto.hex(WitnessWire.claimMAC(key: key, body: body))
         let head = "POST \(path) HTTP/1.1\r\nHost: \(host)\r\nContent-Type: application/json\r\nContent-Length: \(body.count)\r\n\(WitnessWire.macHeader): \(mac)\r\n\r\n"
         send(Array(head.utf8) + Array(body)) { [weak self] response in
             guard let self, let response else { return done(nil) }

@@ -102,7 +102,7 @@ public final class WitnessServer {
         }
         self.book = book
         let answerBody = WitnessWire.encode(answer, to: claim)
-        let mac = WitnessWire.answerMAC(key: key, body: answerBody, claimBody: body).map { String(format: "%02x", $0) }.joined()
+        let mac = Crypto.hex(WitnessWire.answerMAC(key: key, body: answerBody, claimBody: body))
         request.respond(status: 200, headers: [("content-type", "application/json"), (WitnessWire.macHeader, mac)], body: answerBody)
     }
 

@@ -77,7 +77,7 @@ public struct DemoPair {
     static func adminPassword(in directory: String) throws -> String {
         let path = directory + "/admin-password"
         if let text = try? String(contentsOfFile: path, encoding: .utf8) { return text.trimmingCharacters(in: .whitespacesAndNewlines) }
-        let password = Crypto.randomBytes(12).map { String(format: "%02x", $0) }.joined()
+        let password = Crypto.hex(Crypto.randomBytes(12))
         guard FileManager.default.createFile(atPath: path, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
             throw BenchFailure("cannot write \(path)")
         }

@@ -94,7 +94,7 @@ public struct PairFiles {
     private static func clusterSecret(in base: String) throws -> String {
         let path = base + "/cluster.secret"
         if !FileManager.default.fileExists(atPath: path) {
-            let secret = Crypto.randomBytes(24).map { String(format: "%02x", $0) }.joined()
+            let secret = Crypto.hex(Crypto.randomBytes(24))
             guard FileManager.default.createFile(atPath: path, contents: Data(secret.utf8), attributes: [.posixPermissions: 0o600]) else {
                 throw ValidationError("cannot write \(path)")
             }
