@@ -58,8 +58,13 @@ extension Replica {
     /// witness grants the next term without waiting for it to run out.
     mutating func releaseLease() -> [ReplicaEffect] {
         guard config.witness else { return [] }
+        return release(term: term)
+    }
+
+    /// Gives up `released`, a term of this node the witness granted.
+    private mutating func release(term released: UInt64) -> [ReplicaEffect] {
         claimsSent += 1
-        return [.askWitness(WitnessClaim(id: claimsSent, node: nodeIndex, term: term, holdMs: config.leaseHoldMs, release: true))]
+        return [.askWitness(WitnessClaim(id: claimsSent, node: nodeIndex, term: released, holdMs: config.leaseHoldMs, release: true))]
     }
 
     /// The witness answered `claim` (nil: no answer came, the witness is
@@ -89,8 +94,7 @@ extension Replica {
         }
         guard role == .standby, claim.term > term else { return [] }
         guard mayTakeOver else {
-            claimsSent += 1
-            return [.askWitness(WitnessClaim(id: claimsSent, node: nodeIndex, term: claim.term, holdMs: claim.holdMs, release: true))]
+            return release(term: claim.term)
         }
         var effects = promote(to: claim.term, peerLost: true)
         lease = Lease(term: term, untilMs: untilMs)

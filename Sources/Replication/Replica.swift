@@ -323,6 +323,7 @@ public struct Replica {
         precondition(compaction.compactedLsn <= compaction.checkpointLsn, "the log is compacted past its checkpoint")
         precondition(unconfirmedSinceMs == nil || role == .primary, "a standby has no role to confirm")
         precondition(lease == nil || (role == .primary && lease!.term == term), "a lease of term \(lease!.term) held in term \(term) as \(role)")
+        precondition(standbyPromiseUntilMs == nil || role == .primary, "a standby counts on a promise")
         precondition(config.witness || (lease == nil && standbyPromiseUntilMs == nil), "a lease or promise without a witness")
     }
 

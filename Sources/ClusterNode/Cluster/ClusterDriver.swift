@@ -155,11 +155,12 @@ final class ClusterDriver: ReplicaHost {
         guard let witness else { return nil }
         let replica = self.replica
         let now = loop.nowMs
+        // Only a primary holds either (a step down clears both: `Replica.checkInvariants`).
         let lease = replica.lease.map { $0.untilMs > now ? $0.untilMs - now : 0 } ?? 0
         let promise = replica.standbyPromiseUntilMs.map { $0 > now ? $0 - now : 0 } ?? 0
         return WitnessStatus(url: witness.url, reachable: witness.lastAnswerMs != nil && witness.lastProblem == nil,
-                             problem: witness.lastProblem, leaseRemainingMs: replica.role == .primary ? lease : 0,
-                             standbyPromiseRemainingMs: replica.role == .primary ? promise : 0, highestTerm: replica.witnessHighestTerm)
+                             problem: witness.lastProblem, leaseRemainingMs: lease, standbyPromiseRemainingMs: promise,
+                             highestTerm: replica.witnessHighestTerm)
     }
 
     func close() {
