@@ -12,7 +12,7 @@ APT_PACKAGES := pkg-config libuv1-dev libh2o-dev libssl-dev libsqlite3-dev libcu
 TEST_PACKAGES := iptables chromium chromium-driver python3 python3-venv etcd-server
 BENCH_PACKAGES := wrk
 
-.PHONY: deps build run test nemesis sanitize sanitize-thread sanitize-address bench bench-compare clean
+.PHONY: deps build run test nemesis attack fuzz sanitize sanitize-thread sanitize-address bench bench-compare clean
 
 ## deps: install the missing Debian packages (with sudo when not root).
 deps:
@@ -53,6 +53,17 @@ nemesis: deps
 	@APT_PACKAGES="iptables" deploy/install-packages.sh
 	$(SWIFT) build --build-tests
 	LTS_NEMESIS_MINUTES=$(MINUTES) LTS_NEMESIS_WITNESS=$(WITNESS) $(SWIFT) test --disable-swift-testing --skip-build --filter 'ProcessTests.NemesisTests'
+
+## attack: the attack tests (tests/attack/ against real nodes) at ten times
+## their `make test` size: 10,000 aborted 1 MiB uploads, 4,000 idle
+## connections, 200,000 reset HTTP/2 streams, and a 60 s login flood from
+## 100 addresses during which authorize's p99 must stay within 50 ms.
+ATTACK_SCALE ?= 10
+
+attack: deps
+	@APT_PACKAGES="$(TEST_PACKAGES)" deploy/install-packages.sh
+	$(SWIFT) build --build-tests
+	LTS_ATTACK_SCALE=$(ATTACK_SCALE) $(SWIFT) test --disable-swift-testing --skip-build --filter 'ProcessTests.(AttackTests|LoginFloodTests)'
 
 ## sanitize: the test suite under ThreadSanitizer, then AddressSanitizer.
 ## Each sanitizer builds in its own scratch path (.build-tsan, .build-asan),

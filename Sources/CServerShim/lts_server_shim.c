@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "lts_connections.h"
+#include "lts_request_head.h"
 #include "lts_tls_shim.h"
 
 /* ---- HTTP server ------------------------------------------------------ */
@@ -13,6 +15,7 @@ typedef struct lts_handler {
     h2o_handler_t super;
     lts_request_cb cb;
     void *owner;
+    lts_connection_table_t *connections;
 } lts_handler_t;
 
 struct lts_http_server {
@@ -21,31 +24,15 @@ struct lts_http_server {
     h2o_accept_ctx_t accept_ctx;
     uv_tcp_t listener;
     int listening;
-    /* Accepted connections not yet closed: h2o's context may be disposed
-     * only when none is left (its timeouts assert that no entry is linked). */
-    size_t connections;
-    /* Set by lts_http_server_free: dispose when the last connection closes. */
-    int freeing;
+    /* Accepted connections: h2o's context may be disposed only when none
+     * is left (its timeouts assert that no entry is linked). */
+    lts_connection_table_t connections;
     /* Closed twice when the server goes, so that every handle closed with
      * the context has finished closing before the memory is freed. */
     uv_idle_t reaper;
 };
 
-/* An accepted connection: the libuv handle (first, so h2o's close callback
- * can be given the handle) and the server it counts against. */
-typedef struct lts_connection {
-    uv_tcp_t tcp;
-    lts_http_server_t *server;
-} lts_connection_t;
-
-/* Whether the header line at `line` (of `len` bytes) is named `name`. */
-static int header_is(const char *line, size_t len, const char *name, size_t name_len)
-{
-    return len > name_len && line[name_len] == ':' && strncasecmp(line, name, name_len) == 0;
-}
-
-/* An HTTP/1 request whose length two parties could read two ways (two
- * Content-Length or Transfer-Encoding headers, or one of each) is how
+/* An HTTP/1 request whose length two parties could read two ways is how
  * requests are smuggled past a proxy. h2o keeps neither header in
  * req->headers (it takes the first Content-Length, or the Transfer-Encoding),
  * so the head is read again where h2o parsed it: at the start of the
@@ -57,33 +44,17 @@ static int is_ambiguous_framing(h2o_req_t *req)
     h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
     if (sock == NULL || sock->input == NULL)
         return 0;
-    const char *bytes = sock->input->bytes;
-    size_t size = sock->input->size;
     /* This request's head starts the buffer (its method first). */
-    if (size < req->input.method.len || memcmp(bytes, req->input.method.base, req->input.method.len) != 0)
+    if (sock->input->size < req->input.method.len ||
+        memcmp(sock->input->bytes, req->input.method.base, req->input.method.len) != 0)
         return 0;
-    size_t lengths = 0, encodings = 0;
-    size_t at = 0;
-    while (at < size) {
-        const char *end = memchr(bytes + at, '\n', size - at);
-        if (end == NULL)
-            break;
-        size_t len = (size_t)(end - (bytes + at));
-        if (len > 0 && bytes[at + len - 1] == '\r')
-            len--;
-        if (len == 0)
-            break; /* the blank line ends the head */
-        if (header_is(bytes + at, len, H2O_STRLIT("content-length")))
-            lengths++;
-        else if (header_is(bytes + at, len, H2O_STRLIT("transfer-encoding")))
-            encodings++;
-        at = (size_t)(end - bytes) + 1;
-    }
-    return lengths > 1 || encodings > 1 || (lengths > 0 && encodings > 0);
+    lts_request_head_t head;
+    return lts_request_head_read(sock->input->bytes, sock->input->size, &head) == 1 && lts_request_head_is_ambiguous(&head);
 }
 
 static int on_req(h2o_handler_t *self, h2o_req_t *req)
 {
+    lts_handler_t *handler = (lts_handler_t *)self;
     if (is_ambiguous_framing(req)) {
         static const char body[] = "{\"code\":-20001,\"message\":\"The request's length is ambiguous (two Content-Length or Transfer-Encoding headers, or one of each); the connection is closed.\"}";
         req->http1_is_persistent = 0;
@@ -94,7 +65,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
         h2o_send_inline(req, body, sizeof(body) - 1);
         return 0;
     }
-    lts_handler_t *handler = (lts_handler_t *)self;
+    lts_connections_request_started(handler->connections, req);
     handler->cb(handler->owner, req);
     return 0;
 }
@@ -117,7 +88,10 @@ lts_http_server_t *lts_http_server_new(uv_loop_t *loop, SSL_CTX *ssl_ctx, int ht
     handler->super.on_req = on_req;
     handler->cb = cb;
     handler->owner = owner;
+    handler->connections = &server->connections;
     h2o_context_init(&server->context, loop, &server->config);
+    lts_connections_init(&server->connections, loop);
+    server->connections.owner = owner;
     server->accept_ctx.ctx = &server->context;
     server->accept_ctx.hosts = server->config.hosts;
     server->accept_ctx.ssl_ctx = ssl_ctx;
@@ -137,26 +111,19 @@ static void close_reaper_again(uv_handle_t *reaper)
     uv_close(reaper, free_after_second_close);
 }
 
-static void dispose_server(lts_http_server_t *server)
+static void dispose_server(void *data)
 {
+    lts_http_server_t *server = data;
     /* h2o's HTTP/2 shutdown request links this entry of the context and
      * never unlinks it; with no connection left it has nothing to do. */
     h2o_timeout_unlink(&server->context.http2._graceful_shutdown_timeout);
+    lts_connections_stop_sweeping(&server->connections);
     h2o_context_dispose(&server->context);
     h2o_config_dispose(&server->config);
+    lts_connections_dispose(&server->connections);
     uv_idle_init(server->context.loop, &server->reaper);
     server->reaper.data = server;
     uv_close((uv_handle_t *)&server->reaper, close_reaper_again);
-}
-
-static void on_connection_closed(uv_handle_t *handle)
-{
-    lts_connection_t *conn = (lts_connection_t *)handle;
-    lts_http_server_t *server = conn->server;
-    free(conn);
-    server->connections--;
-    if (server->freeing && server->connections == 0)
-        dispose_server(server);
 }
 
 static void on_connection(uv_stream_t *listener, int status)
@@ -164,19 +131,9 @@ static void on_connection(uv_stream_t *listener, int status)
     if (status != 0)
         return;
     lts_http_server_t *server = listener->data;
-    lts_connection_t *conn = malloc(sizeof(*conn));
-    if (conn == NULL)
-        return;
-    conn->server = server;
-    server->connections++;
-    uv_tcp_init(listener->loop, &conn->tcp);
-    if (uv_accept(listener, (uv_stream_t *)&conn->tcp) != 0) {
-        uv_close((uv_handle_t *)&conn->tcp, on_connection_closed);
-        return;
-    }
-    uv_tcp_nodelay(&conn->tcp, 1);
-    h2o_socket_t *sock = h2o_uv_socket_create((uv_stream_t *)&conn->tcp, on_connection_closed);
-    h2o_accept(&server->accept_ctx, sock);
+    h2o_socket_t *sock = lts_connections_accept(&server->connections, listener);
+    if (sock != NULL)
+        h2o_accept(&server->accept_ctx, sock);
 }
 
 int lts_http_server_listen(lts_http_server_t *server, const char *host, int port)
@@ -197,6 +154,7 @@ int lts_http_server_listen(lts_http_server_t *server, const char *host, int port
         return r;
     }
     server->listening = 1;
+    lts_connections_start_sweeping(&server->connections);
     struct sockaddr_storage bound;
     int len = sizeof(bound);
     uv_tcp_getsockname(&server->listener, (struct sockaddr *)&bound, &len);
@@ -218,9 +176,28 @@ void lts_http_server_free(lts_http_server_t *server)
 {
     if (server->listening || !server->context.shutdown_requested)
         lts_http_server_stop_accepting(server);
-    server->freeing = 1;
-    if (server->connections == 0)
+    server->connections.on_empty = dispose_server;
+    server->connections.on_empty_data = server;
+    server->connections.notify_empty = 1;
+    if (server->connections.open == 0)
         dispose_server(server);
+}
+
+/* ---- Connection limits ------------------------------------------------ */
+
+void lts_http_server_set_limits(lts_http_server_t *server, const lts_connection_limits_t *limits, lts_limit_cb on_limit,
+                                lts_body_limit_cb body_limit)
+{
+    server->connections.limits = *limits;
+    server->connections.on_limit = on_limit;
+    server->connections.body_limit = body_limit;
+}
+
+void lts_http_server_stats(lts_http_server_t *server, lts_connection_stats_t *stats)
+{
+    stats->open = server->connections.live;
+    stats->fresh = server->connections.fresh;
+    memcpy(stats->events, server->connections.events, sizeof(stats->events));
 }
 
 /* ---- Requests --------------------------------------------------------- */
@@ -337,6 +314,9 @@ int lts_req_upgrade(h2o_req_t *req, const char *protocol, void *obj, lts_upgrade
         return -1;
     hook->obj = obj;
     hook->cb = cb;
+    /* The one handler of the one path: the server's. */
+    lts_handler_t *handler = (lts_handler_t *)req->pathconf->handlers.entries[0];
+    lts_connections_upgraded(handler->connections, req);
     req->res.status = 101;
     req->res.reason = reason_phrase(101);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_UPGRADE, NULL, protocol, strlen(protocol));

@@ -60,10 +60,19 @@ public final class HTTPServer {
     private var stopping = false
     private var onDrained: (() -> Void)?
 
+    /// Body limit of a path no route serves, for an upload still coming in.
+    static let unroutedBodyLimitBytes = 4096
+
+    /// Called each time a connection limit bites, with the peer's address.
+    public var onLimit: ((ConnectionLimitEvent, String) -> Void)?
+
     /// - Parameters:
     ///   - tls: the server context, or nil for plain HTTP (`"tls": false`).
     ///   - http2: offer HTTP/2 (ALPN h2) besides HTTP/1.1.
-    public init(loop: EventLoop, router: Router<Route>, tls: TLSServerContext?, http2: Bool, bodyLimitBytesMax: Int) {
+    ///   - limits: the caps on connections (default: from this process's
+    ///     limit of open files).
+    public init(loop: EventLoop, router: Router<Route>, tls: TLSServerContext?, http2: Bool, bodyLimitBytesMax: Int,
+                limits: ConnectionLimits? = nil) {
         self.loop = loop
         self.router = router
         self.tls = tls
@@ -72,6 +81,43 @@ public final class HTTPServer {
             Unmanaged<HTTPServer>.fromOpaque(owner).takeUnretainedValue().dispatch(raw)
         }, Unmanaged.passUnretained(self).toOpaque())
         precondition(server != nil, "out of memory creating the HTTP server")
+        var shim = (limits ?? ConnectionLimits.defaults(descriptors: Self.descriptorLimit())).shim
+        lts_http_server_set_limits(server, &shim, { owner, event, address in
+            guard let owner, let event = ConnectionLimitEvent(rawValue: Int(event)) else { return }
+            let server = Unmanaged<HTTPServer>.fromOpaque(owner).takeUnretainedValue()
+            server.onLimit?(event, address.map { String(cString: $0) } ?? "")
+        }, { owner, method, methodLength, path, pathLength in
+            guard let owner, let method, let path else { return 0 }
+            let server = Unmanaged<HTTPServer>.fromOpaque(owner).takeUnretainedValue()
+            return server.bodyLimit(method: HTTPServer.string(method, methodLength), path: HTTPServer.string(path, pathLength))
+        })
+    }
+
+    /// Connections open now, those not past their first request, and how
+    /// often each limit bit.
+    public var connectionStats: (open: Int, fresh: Int, events: [ConnectionLimitEvent: UInt64]) {
+        guard let server else { return (0, 0, [:]) }
+        var stats = lts_connection_stats_t()
+        lts_http_server_stats(server, &stats)
+        let counts = withUnsafeBytes(of: stats.events) { Array($0.bindMemory(to: UInt64.self)) }
+        var events: [ConnectionLimitEvent: UInt64] = [:]
+        for event in ConnectionLimitEvent.allCases { events[event] = counts[event.rawValue] }
+        return (stats.open, stats.fresh, events)
+    }
+
+    private static func descriptorLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        return Int(min(limit.rlim_cur, rlim_t(Int32.max)))
+    }
+
+    private static func string(_ bytes: UnsafePointer<CChar>, _ count: Int) -> String {
+        String(decoding: UnsafeRawBufferPointer(start: bytes, count: count), as: UTF8.self)
+    }
+
+    private func bodyLimit(method: String, path: String) -> Int {
+        if case .found(let route, _) = router.match(method: method, path: path) { return route.bodyLimitBytes }
+        return Self.unroutedBodyLimitBytes
     }
 
     /// Number of requests received and not yet answered.

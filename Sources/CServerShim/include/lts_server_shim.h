@@ -47,6 +47,64 @@ void lts_http_server_stop_accepting(lts_http_server_t *server);
  *  not be used after the call. */
 void lts_http_server_free(lts_http_server_t *server);
 
+/* ---- Connection limits ------------------------------------------------ */
+
+/** Caps on a server's accepted connections. A connection counts as "fresh"
+ *  from its accept until its first request: its TLS handshake and any wait
+ *  before it asks something. */
+typedef struct lts_connection_limits {
+    size_t total;
+    size_t per_address;
+    size_t fresh;
+    size_t fresh_per_address;
+    /** HTTP/2 streams a connection may reset before their answer within
+     *  one second; past it the connection is closed. */
+    unsigned resets_per_second;
+} lts_connection_limits_t;
+
+/** What a server did when a limit bit (the index into the stats' events). */
+typedef enum lts_limit_event {
+    /** A new connection refused: its address holds `per_address`. */
+    LTS_LIMIT_PER_ADDRESS_REFUSED = 0,
+    /** A new connection refused: its address holds `fresh_per_address`. */
+    LTS_LIMIT_FRESH_PER_ADDRESS_REFUSED,
+    /** The least recently active idle connection closed to make room. */
+    LTS_LIMIT_IDLE_EVICTED,
+    /** A new connection refused: `total` reached and none idle. */
+    LTS_LIMIT_TOTAL_REFUSED,
+    /** The oldest fresh connection closed to make room for a new one. */
+    LTS_LIMIT_FRESH_EVICTED,
+    /** An upload aborted: its Content-Length or its bytes so far passed
+     *  its route's limit. */
+    LTS_LIMIT_BODY_ABORTED,
+    /** An HTTP/2 connection closed for resetting too many streams. */
+    LTS_LIMIT_RESETS_CLOSED,
+    /** A connection whose peer reset it while h2o waited on a write that
+     *  libuv had refused, closed (see lts_connections.c). */
+    LTS_LIMIT_STUCK_CLOSED,
+    LTS_LIMIT_EVENT_COUNT
+} lts_limit_event_t;
+
+/** Called on the loop thread each time a limit bites, with the peer's
+ *  numeric address. */
+typedef void (*lts_limit_cb)(void *owner, int event, const char *address);
+
+/** The body limit of the route `method path` (path without its query). */
+typedef size_t (*lts_body_limit_cb)(void *owner, const char *method, size_t method_len, const char *path, size_t path_len);
+
+/** Sets the caps (before listening) and the callbacks. */
+void lts_http_server_set_limits(lts_http_server_t *server, const lts_connection_limits_t *limits, lts_limit_cb on_limit,
+                                lts_body_limit_cb body_limit);
+
+/** A server's connections now, and how often each limit bit. */
+typedef struct lts_connection_stats {
+    size_t open;
+    size_t fresh;
+    uint64_t events[LTS_LIMIT_EVENT_COUNT];
+} lts_connection_stats_t;
+
+void lts_http_server_stats(lts_http_server_t *server, lts_connection_stats_t *stats);
+
 /* ---- Requests --------------------------------------------------------- */
 
 /** Value of the first request header `name` (lower case), or {NULL, 0}. */
@@ -78,6 +136,13 @@ typedef void (*lts_upgrade_cb)(void *obj, h2o_socket_t *sock);
  *  101 could not be written. Returns 0, or -1 (out of memory) with nothing
  *  sent and `cb` never called: the request still needs an answer. */
 int lts_req_upgrade(h2o_req_t *req, const char *protocol, void *obj, lts_upgrade_cb cb);
+
+/* ---- The allocator ---------------------------------------------------- */
+
+/** Serves every block of `bytes` or more by its own mapping (freed at
+ *  once), instead of glibc's threshold that grows with the largest block
+ *  freed. Returns mallopt's result (1 on success). */
+int lts_allocator_fix_mmap_threshold(int bytes);
 
 /* ---- TLS -------------------------------------------------------------- */
 

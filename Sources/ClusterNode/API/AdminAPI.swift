@@ -118,7 +118,7 @@ public final class AdminAPI {
                 throw Self.setupTokenNeeded(path: setupToken.path)
             }
             guard PasswordHasher.isAcceptable(password) else { throw Self.weakPassword() }
-            try hashing({ PasswordHasher.hash(password, iterations: PasswordHash.adminIterations) }) { [weak self] hash in
+            try hashing(for: request, { PasswordHasher.hash(password, iterations: PasswordHash.adminIterations) }) { [weak self] hash in
                 guard let self else { return }
                 // Another first-password call may have won while this one hashed.
                 guard self.service.state.adminPassword == nil else { return request.respond(error: Self.passwordAlreadySet()) }
@@ -141,7 +141,7 @@ public final class AdminAPI {
             guard let stored = service.state.adminPassword else { throw Self.noPasswordYet() }
             // Counted as a failure until it verifies, so parallel guesses cannot pass the limit.
             limiter.recordFailure(address, nowMs: loop.nowMs)
-            try hashing({ PasswordHasher.verify(password, against: stored) }) { [weak self] ok in
+            try hashing(for: request, { PasswordHasher.verify(password, against: stored) }) { [weak self] ok in
                 guard let self else { return }
                 guard ok else {
                     self.logger.warning("admin login failed from \(address): wrong password")
@@ -189,7 +189,7 @@ public final class AdminAPI {
             // As for a login: a failure until the old password verifies.
             limiter.recordFailure(address, nowMs: loop.nowMs)
             let token = sessions.token(of: request)
-            try hashing({ () -> PasswordHash? in
+            try hashing(for: request, { () -> PasswordHash? in
                 PasswordHasher.verify(old, against: stored) ? PasswordHasher.hash(new, iterations: PasswordHash.adminIterations) : nil
             }) { [weak self] hash in
                 guard let self else { return }
@@ -389,10 +389,11 @@ public final class AdminAPI {
         }
     }
 
-    /// Runs a password hash on the node's password thread (`PasswordWork`);
-    /// throws 503 at once when too many wait.
-    private func hashing<Result>(_ work: @escaping () -> Result, then: @escaping (Result) -> Void) throws {
-        guard passwords.submit(work, completion: then) else { throw PasswordWork.busy }
+    /// Runs a password hash for `request` on the node's password thread
+    /// (`PasswordWork`), unless the request is gone by its turn; throws 503
+    /// at once when too many wait.
+    private func hashing<Result>(for request: HTTPRequest, _ work: @escaping () -> Result, then: @escaping (Result) -> Void) throws {
+        guard passwords.submit(work, isWanted: { !request.isFinished }, completion: then) else { throw PasswordWork.busy }
     }
 
     /// The organization whose ID prefixes `code` (the longest, if several do).

@@ -68,7 +68,7 @@ final class ClientAPI {
             let password = try body.optional("sessionPassword", maxBytes: PasswordHasher.passwordLengthMax)
             if kind == .report { _ = try body.optional("grantId", maxBytes: 128) }
             try body.rejectUnknownKeys()
-            try checkSessionPassword(call.handshakeCode, password, from: request.peerAddress) { [weak self] ok in
+            try checkSessionPassword(call.handshakeCode, password, from: request.peerAddress, for: request) { [weak self] ok in
                 guard let self else { return }
                 guard ok else {
                     self.outcomes[kind, default: [:]][String(LicenseError.badSessionPassword().code), default: 0] += 1
@@ -142,8 +142,10 @@ final class ClientAPI {
     /// `password` matches it. A keyed hash is checked at once; one of an
     /// earlier version (PBKDF2) on the password thread on a cache miss
     /// (throws 503 at once when too many checks wait there). Wrong guesses
-    /// are limited per address, and per code and address (throws 429).
-    private func checkSessionPassword(_ code: String, _ password: String?, from address: String, then: @escaping (Bool) -> Void) throws {
+    /// are limited per address, and per code and address (throws 429). A
+    /// check whose request is gone before its turn is dropped.
+    private func checkSessionPassword(_ code: String, _ password: String?, from address: String, for request: HTTPRequest,
+                                      then: @escaping (Bool) -> Void) throws {
         guard let stored = service.state.handshakes[code]?.sessionPassword else { return then(true) }
         let nowMs = loop.nowMs
         let pairKey = code + " " + address
@@ -164,7 +166,8 @@ final class ClientAPI {
            cached.atMs + Self.sessionPasswordCacheMs > nowMs, Crypto.constantTimeEqual(cached.digest, digest) {
             return then(true)
         }
-        let accepted = passwords.submit({ PasswordHasher.verify(password, against: stored) }, completion: { [weak self] ok in
+        let accepted = passwords.submit({ PasswordHasher.verify(password, against: stored) }, isWanted: { !request.isFinished },
+                                        completion: { [weak self] ok in
             if ok { self?.verifiedSessionPasswords[code] = (digest, stored, nowMs) }
             counted(ok)
         })

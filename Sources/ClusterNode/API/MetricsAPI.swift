@@ -17,6 +17,8 @@ final class MetricsAPI {
     private let lagProbe: LoopLagProbe
     /// The server, once it exists (it is made after the routes).
     var server: HTTPServer?
+    /// The password thread's queue.
+    var passwords: PasswordWork?
 
     init(service: LicenseService, clientAPI: ClientAPI, driver: ClusterDriver?, alerts: AlertMonitor, lagProbe: LoopLagProbe) {
         self.lagProbe = lagProbe
@@ -90,7 +92,19 @@ final class MetricsAPI {
                [("{result=\"sent\"}", "\(alerts.mailer.sentTotal)"), ("{result=\"failed\"}", "\(alerts.mailer.failedAttemptsTotal)")])
         metric("lts_alert_checks_total", "Usage alert checks run by this node.", type: "counter", [("", "\(alerts.checksTotal)")])
         metric("lts_alerts_crossed", "Alert conditions alerted and still crossed.", [("", "\(service.state.alerts.alerted.count)")])
+        if let passwords {
+            metric("lts_password_checks_queued", "Password hashes queued or running on the password thread.", [("", "\(passwords.queued)")])
+            metric("lts_password_checks_refused_total", "Password checks answered 503 because the queue was full.", type: "counter",
+                   [("", "\(passwords.refusedTotal)")])
+            metric("lts_password_checks_dropped_total", "Queued password checks dropped unrun because their request went away.",
+                   type: "counter", [("", "\(passwords.droppedTotal)")])
+        }
         if let server {
+            let connections = server.connectionStats
+            metric("lts_http_connections", "Open client connections, and those that have not sent a request yet (TLS handshakes included).",
+                   [("{state=\"open\"}", "\(connections.open)"), ("{state=\"fresh\"}", "\(connections.fresh)")])
+            metric("lts_http_connection_limit_events_total", "Times a connection limit bit, by what the node did.", type: "counter",
+                   ConnectionLimitEvent.allCases.map { ("{event=\"\($0.label)\"}", "\(connections.events[$0] ?? 0)") })
             lines.append(server.latency.prometheus(name: "lts_http_request_duration_seconds",
                                                    help: "Time from a request's arrival to its answer."))
         }

@@ -85,6 +85,25 @@ public struct Config: Equatable {
     /// The third party that decides terms (nil: none; a cut link then lets
     /// both nodes answer, reconciled after).
     var witness: Witness?
+    /// Caps on connections, as set in `"connections"` (a key left out takes
+    /// its default from the open-file limit at start).
+    var connections: ConnectionCaps = ConnectionCaps()
+
+    /// `"connections": {"max", "perAddress", "handshakesMax", "handshakesPerAddress"}`.
+    struct ConnectionCaps: Equatable {
+        var max: Int?
+        var perAddress: Int?
+        var handshakesMax: Int?
+        var handshakesPerAddress: Int?
+
+        /// The limits for a process allowed `descriptors` open files.
+        func limits(descriptors: Int) -> ConnectionLimits {
+            let defaults = ConnectionLimits.defaults(descriptors: descriptors)
+            return ConnectionLimits(total: max ?? defaults.total, perAddress: perAddress ?? defaults.perAddress,
+                                    fresh: handshakesMax ?? defaults.fresh, freshPerAddress: handshakesPerAddress ?? defaults.freshPerAddress,
+                                    resetsPerSecond: defaults.resetsPerSecond)
+        }
+    }
 
     /// The URL of the other node, in main_standby mode.
     var peerURL: String? { servers.first { $0 != "self" } }
@@ -157,7 +176,8 @@ public struct Config: Equatable {
             alerts: try parseAlerts(&reader),
             peerFingerprint: try parsePeerFingerprint(&reader),
             peerCaFile: try reader.string("peerCaFile").map { resolve($0, against: baseDirectory) },
-            witness: try parseWitness(&reader, baseDirectory: baseDirectory)
+            witness: try parseWitness(&reader, baseDirectory: baseDirectory),
+            connections: try parseConnections(&reader)
         )
         try reader.rejectUnknownKeys()
         try config.validate()
@@ -303,6 +323,20 @@ public struct Config: Equatable {
         if let peerFingerprint { return .pinnedSHA256(peerFingerprint) }
         if let peerCaFile { return .caFile(peerCaFile) }
         return .system
+    }
+
+    private static func parseConnections(_ reader: inout JSONObjectReader) throws -> ConnectionCaps {
+        guard let value = reader.take("connections") else { return ConnectionCaps() }
+        guard let object = value as? [String: Any] else {
+            throw ConfigError(key: "connections", reason: "must be an object {\"max\", \"perAddress\", \"handshakesMax\", \"handshakesPerAddress\"}")
+        }
+        var capsReader = JSONObjectReader(object, path: "connections")
+        let caps = ConnectionCaps(max: try capsReader.integer("max", in: 1...1_000_000),
+                                  perAddress: try capsReader.integer("perAddress", in: 1...1_000_000),
+                                  handshakesMax: try capsReader.integer("handshakesMax", in: 1...1_000_000),
+                                  handshakesPerAddress: try capsReader.integer("handshakesPerAddress", in: 1...1_000_000))
+        try capsReader.rejectUnknownKeys()
+        return caps
     }
 
     private static func parseAlerts(_ reader: inout JSONObjectReader) throws -> Alerts? {

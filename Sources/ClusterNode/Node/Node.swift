@@ -42,6 +42,7 @@ public final class Node {
     private var passwordReset: PendingPasswordReset?
     /// The thread every password hash runs on.
     private var passwords: PasswordWork?
+    private var limitLog = ConnectionLimitLog()
 
     public init(config: Config, logger: Logger) throws {
         self.config = config
@@ -51,6 +52,7 @@ public final class Node {
 
     /// Serves until a stop signal; returns after the loop ended.
     public func run() throws {
+        LargeAllocations.returnToSystemWhenFreed()
         try start()
         loop.run()
         loop.close()
@@ -127,10 +129,16 @@ public final class Node {
         clientKeyAPI = ClientKeyAPI(service: service, admin: adminAPI,
                                     servers: ClientKeyAPI.servers(of: config, ownURL: ownURL, ownFingerprint: ownFingerprint))
         let routes = makeRoutes()
+        let descriptors = ConnectionLimits.raiseDescriptorLimit()
         let server = HTTPServer(loop: loop, router: routes.router, tls: tls, http2: config.http2,
-                                bodyLimitBytesMax: routes.bodyLimitBytesMax)
+                                bodyLimitBytesMax: routes.bodyLimitBytesMax, limits: config.connections.limits(descriptors: descriptors))
+        server.onLimit = { [weak self] event, address in
+            guard let self, let line = self.limitLog.note(event, address: address, nowMs: self.loop.nowMs) else { return }
+            self.logger.warning("\(line)")
+        }
         self.server = server
         metricsAPI?.server = server
+        metricsAPI?.passwords = passwords
         let port = try server.listen(host: config.listenHost, port: config.listenPort)
         alertMonitor.start()
         let scheme = tls == nil ? "http" : "https"
