@@ -28,13 +28,15 @@ run: build
 	.build/release/lts pair
 
 ## test: the whole test suite (unit, process and TLS tests), the check that
-## the client library links no server library, then the portal in headless
-## Chromium (screenshots in .build/portal-screenshots/).
+## the client library links no server library, a short fuzzing run of every
+## reader of outside bytes (see fuzz), then the portal in headless Chromium
+## (screenshots in .build/portal-screenshots/).
 test: deps
 	@APT_PACKAGES="$(TEST_PACKAGES)" deploy/install-packages.sh
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --disable-swift-testing
 	tests/client-link/check.sh
+	tests/fuzz/run.sh $(FUZZ_SECONDS_SHORT)
 	tests/portal/run.sh
 
 ## nemesis: the real-process fault suite (needs root: network
@@ -53,6 +55,18 @@ nemesis: deps
 	@APT_PACKAGES="iptables" deploy/install-packages.sh
 	$(SWIFT) build --build-tests
 	LTS_NEMESIS_MINUTES=$(MINUTES) LTS_NEMESIS_WITNESS=$(WITNESS) $(SWIFT) test --disable-swift-testing --skip-build --filter 'ProcessTests.NemesisTests'
+
+## fuzz: coverage-guided fuzzing (libFuzzer with the address sanitizer, built
+## in .build-fuzz) of every reader of outside bytes: license files, client
+## call bodies, configuration files, the replication stream's frames and
+## messages, snapshots, log records and HTTP/1 responses, FUZZ_SECONDS each
+## (default 600), from the seeds kept in fuzz/corpus/. `make test` runs each
+## for FUZZ_SECONDS_SHORT. See tests/fuzz/run.sh.
+FUZZ_SECONDS ?= 600
+FUZZ_SECONDS_SHORT ?= 10
+
+fuzz: deps
+	tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 ## attack: the attack tests (tests/attack/ against real nodes) at ten times
 ## their `make test` size: 10,000 aborted 1 MiB uploads, 4,000 idle

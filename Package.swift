@@ -60,6 +60,9 @@ let package = Package(
             ],
             exclude: ["README.md"]
         ),
+        // The fuzzer's entry (make fuzz builds it with -sanitize=fuzzer).
+        .target(name: "FuzzTargets", dependencies: ["ClusterNode", "LicenseState", "Replication", "Transport"]),
+        .executableTarget(name: "lts-fuzz", dependencies: ["FuzzTargets"]),
         .target(name: "LTSTestSupport", dependencies: ["Transport"], path: "Tests/LTSTestSupport"),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "Replication", "LTSTestSupport"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "LicenseState", "LTSTestSupport"]),
@@ -69,7 +72,7 @@ let package = Package(
         .testTarget(
             name: "ClusterNodeTests",
             dependencies: [
-                "ClusterNode", "Transport", "LicenseState", "Replication", "LTSTestSupport",
+                "ClusterNode", "Transport", "LicenseState", "Replication", "LTSTestSupport", "FuzzTargets",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

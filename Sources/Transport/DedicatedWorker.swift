@@ -1,4 +1,5 @@
 import CH2O
+import CServerShim
 import Foundation
 
 /// Blocking jobs (an HTTP call that may hang until its timeout) run one at
@@ -18,7 +19,9 @@ public final class DedicatedWorker {
     private var finished: [() -> Void] = []
     private var closed = false
 
-    public init(loop: EventLoop, name: String) {
+    /// - Parameter niceness: the thread's nice value (0 to 19): above 0 the
+    ///   kernel gives the loop thread the cores first when both want them.
+    public init(loop: EventLoop, name: String, niceness: Int32 = 0) {
         loop.assertInLoop()
         handle = .allocate(capacity: 1)
         uv_async_init(loop.uv, handle) { async in
@@ -27,7 +30,10 @@ public final class DedicatedWorker {
         }
         handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
         // The thread holds the worker until it ends (after `close`).
-        let thread = Thread { [self] in work() }
+        let thread = Thread { [self] in
+            if niceness > 0 { _ = lts_thread_set_niceness(niceness) }
+            work()
+        }
         thread.name = name
         thread.start()
     }

@@ -90,6 +90,17 @@ public final class SpawnedProcess {
         return waited
     }
 
+    /// Whether the child still runs (reaping it when it has exited).
+    public var isRunning: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard status == nil else { return false }
+        var waited: Int32 = 0
+        guard waitpid(pid, &waited, WNOHANG) == pid else { return true }
+        status = waited
+        return false
+    }
+
     /// Runs `arguments` to completion.
     /// - Returns: its standard output.
     /// - Throws: when it cannot start or exits other than with code 0, with its standard error.

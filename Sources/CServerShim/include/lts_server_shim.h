@@ -137,12 +137,16 @@ typedef void (*lts_upgrade_cb)(void *obj, h2o_socket_t *sock);
  *  sent and `cb` never called: the request still needs an answer. */
 int lts_req_upgrade(h2o_req_t *req, const char *protocol, void *obj, lts_upgrade_cb cb);
 
-/* ---- The allocator ---------------------------------------------------- */
+/* ---- The process ------------------------------------------------------ */
 
 /** Serves every block of `bytes` or more by its own mapping (freed at
  *  once), instead of glibc's threshold that grows with the largest block
  *  freed. Returns mallopt's result (1 on success). */
 int lts_allocator_fix_mmap_threshold(int bytes);
+
+/** Sets the calling thread's own nice value (Linux keeps one per thread).
+ *  Returns 0, or -1 with errno. */
+int lts_thread_set_niceness(int niceness);
 
 /* ---- TLS -------------------------------------------------------------- */
 

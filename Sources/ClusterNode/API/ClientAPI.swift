@@ -54,20 +54,9 @@ final class ClientAPI {
 
     private func call(_ request: HTTPRequest, kind: Grant.Kind) {
         request.handling {
-            var body = try request.jsonObject()
-            let call = ClientCall(
-                handshakeCode: try body.required("handshakeCode", maxBytes: Handshake.codeLengthMax),
-                clientUUID: try body.required("clientUUID", maxBytes: 128),
-                product: kind == .authorize ? try body.required("product", maxBytes: 64) : nil,
-                requestId: try body.optional("requestId", maxBytes: 128),
-                scans: try body.integer("scans", in: 1...Int(ClientCall.scansMax)).map(Int64.init) ?? 1,
-                domain: try body.optional("domain"),
-                appId: try body.optional("appId"),
-                process: try body.optional("process"),
-                attempt: try body.integer("attempt", in: ClientCall.attemptRange))
-            let password = try body.optional("sessionPassword", maxBytes: PasswordHasher.passwordLengthMax)
-            if kind == .report { _ = try body.optional("grantId", maxBytes: 128) }
-            try body.rejectUnknownKeys()
+            let body = try ClientCallBody.read(request.body, kind: kind)
+            let call = body.call
+            let password = body.sessionPassword
             try checkSessionPassword(call.handshakeCode, password, from: request.peerAddress, for: request) { [weak self] ok in
                 guard let self else { return }
                 guard ok else {

@@ -131,7 +131,7 @@ public struct Config: Equatable {
     }
 
     /// Validates configuration JSON; relative paths resolve against `baseDirectory`.
-    static func parse(_ data: Data, baseDirectory: String) throws -> Config {
+    public static func parse(_ data: Data, baseDirectory: String) throws -> Config {
         do {
             return try parseFields(data, baseDirectory: baseDirectory)
         } catch let error as JSONFieldError {

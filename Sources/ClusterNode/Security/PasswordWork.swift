@@ -5,7 +5,8 @@ import Transport
 /// libuv's pool, whose threads commit the log, so no flood of guesses can
 /// hold a grant's answer. The queue is bounded: a check that would wait
 /// behind `queuedMax` others is refused at once (the caller answers 503),
-/// so a flood costs the node one busy core and no memory. A job whose
+/// so a flood costs the node one busy core, at a lower priority than the
+/// loop's, and no memory. A job whose
 /// request went away (its connection closed, its HTTP/2 stream reset)
 /// before its turn is dropped unrun.
 ///
@@ -17,6 +18,9 @@ final class PasswordWork {
     /// Hashes queued or running at most: a PBKDF2 of the admin password
     /// takes 0.2–0.3 s, so the last one waits about 2 s.
     static let queuedMax = 8
+    /// The thread's nice value: when a flood keeps it hashing, the loop
+    /// thread (every grant's answer) still gets the cores first.
+    static let niceness: Int32 = 10
 
     private let worker: DedicatedWorker
     private var waiting: [(isWanted: () -> Bool, start: () -> Void)] = []
@@ -27,7 +31,7 @@ final class PasswordWork {
     private(set) var droppedTotal: UInt64 = 0
 
     init(loop: EventLoop) {
-        worker = DedicatedWorker(loop: loop, name: "lts-passwords")
+        worker = DedicatedWorker(loop: loop, name: "lts-passwords", niceness: Self.niceness)
     }
 
     /// Jobs queued or running.

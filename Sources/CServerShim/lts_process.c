@@ -1,0 +1,16 @@
+#define _GNU_SOURCE
+#include "lts_server_shim.h"
+
+#include <malloc.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+int lts_allocator_fix_mmap_threshold(int bytes)
+{
+    return mallopt(M_MMAP_THRESHOLD, bytes);
+}
+
+int lts_thread_set_niceness(int niceness)
+{
+    return setpriority(PRIO_PROCESS, (id_t)gettid(), niceness);
+}
