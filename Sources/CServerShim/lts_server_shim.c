@@ -163,6 +163,11 @@ int lts_http_server_listen(lts_http_server_t *server, const char *host, int port
     return ntohs(((struct sockaddr_in *)&bound)->sin_port);
 }
 
+void lts_http_server_set_ssl_ctx(lts_http_server_t *server, SSL_CTX *ssl_ctx)
+{
+    server->accept_ctx.ssl_ctx = ssl_ctx;
+}
+
 void lts_http_server_stop_accepting(lts_http_server_t *server)
 {
     if (server->listening) {

@@ -12,21 +12,54 @@ public enum SelfSignedCertificate {
     /// Creates the certificate and key unless both files exist.
     /// - Returns: true when new files were written.
     @discardableResult
-    public static func ensure(certificatePath: String, keyPath: String, hostNames: [String]) throws -> Bool {
+    public static func ensure(certificatePath: String, keyPath: String, hostNames: [String],
+                              validityDays: Int = SelfSignedCertificate.validityDays) throws -> Bool {
         let files = FileManager.default
         if files.fileExists(atPath: certificatePath), files.fileExists(atPath: keyPath) { return false }
+        var error = [CChar](repeating: 0, count: 512)
+        guard lts_tls_generate_self_signed(certificatePath, keyPath, commonName(hostNames), subjectAlternativeNames(hostNames),
+                                           Int32(validityDays), &error, error.count) == 0 else {
+            throw TransportError(String(cString: error))
+        }
+        return true
+    }
+
+    /// A new certificate (PEM) for the key at `keyPath`, as `ensure` makes
+    /// one: what a renewal writes in place of the old certificate. The key
+    /// stays, so a peer that trusts the key trusts the new certificate.
+    public static func renewal(keyPath: String, hostNames: [String], validityDays: Int = SelfSignedCertificate.validityDays) throws -> [UInt8] {
+        var error = [CChar](repeating: 0, count: 512)
+        var length = 0
+        guard let pem = lts_tls_certify_key(keyPath, commonName(hostNames), subjectAlternativeNames(hostNames), Int32(validityDays),
+                                            &length, &error, error.count) else {
+            throw TransportError(String(cString: error))
+        }
+        defer { free(pem) }
+        return Array(UnsafeRawBufferPointer(start: pem, count: length))
+    }
+
+    /// The SHA-256 of a PEM certificate's key (its DER SubjectPublicKeyInfo)
+    /// and when it expires (Unix seconds).
+    public static func keyAndExpiry(certificatePath: String) throws -> (keySHA256: [UInt8], notAfter: Int64) {
+        var digest = [UInt8](repeating: 0, count: 32)
+        var notAfter: Int64 = 0
+        guard lts_tls_cert_info(certificatePath, &digest, &notAfter) == 0 else {
+            throw TransportError("cannot read the certificate \(certificatePath)")
+        }
+        return (digest, notAfter)
+    }
+
+    private static func commonName(_ hostNames: [String]) -> String {
+        hostNames.first { !$0.isEmpty && !isIPAddress($0) } ?? "localhost"
+    }
+
+    private static func subjectAlternativeNames(_ hostNames: [String]) -> String {
         var names = ["DNS:localhost", "IP:127.0.0.1", "IP:::1"]
         for host in hostNames where !host.isEmpty {
             let entry = isIPAddress(host) ? "IP:\(host)" : "DNS:\(host)"
             if !names.contains(entry) { names.append(entry) }
         }
-        var error = [CChar](repeating: 0, count: 512)
-        let commonName = hostNames.first { !$0.isEmpty && !isIPAddress($0) } ?? "localhost"
-        guard lts_tls_generate_self_signed(certificatePath, keyPath, commonName, names.joined(separator: ","),
-                                           Int32(validityDays), &error, error.count) == 0 else {
-            throw TransportError(String(cString: error))
-        }
-        return true
+        return names.joined(separator: ",")
     }
 
     /// The SHA-256 fingerprint of a PEM certificate, as colon-separated hex.
@@ -35,7 +68,12 @@ public enum SelfSignedCertificate {
         guard lts_tls_cert_fingerprint(certificatePath, &digest) == 0 else {
             throw TransportError("cannot read the certificate \(certificatePath)")
         }
-        return digest.map { String(format: "%02X", $0) }.joined(separator: ":")
+        return formatFingerprint(digest)
+    }
+
+    /// A digest as fingerprints are written: colon-separated upper-case hex.
+    public static func formatFingerprint(_ digest: [UInt8]) -> String {
+        digest.map { String(format: "%02X", $0) }.joined(separator: ":")
     }
 
     /// Parses a fingerprint written as hex, with or without colons.

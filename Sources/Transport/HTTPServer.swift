@@ -54,7 +54,7 @@ public final class HTTPServer {
 
     private let loop: EventLoop
     private let router: Router<Route>
-    private let tls: TLSServerContext?
+    private var tls: TLSServerContext?
     private var server: OpaquePointer?
     private var inFlight = 0
     private var stopping = false
@@ -118,6 +118,15 @@ public final class HTTPServer {
     private func bodyLimit(method: String, path: String) -> Int {
         if case .found(let route, _) = router.match(method: method, path: path) { return route.bodyLimitBytes }
         return Self.unroutedBodyLimitBytes
+    }
+
+    /// Serves `context` to the connections accepted from now on (a renewed
+    /// or replaced certificate); those open keep theirs.
+    public func replaceTLS(_ context: TLSServerContext) {
+        loop.assertInLoop()
+        guard let server, tls != nil else { return }
+        lts_http_server_set_ssl_ctx(server, context.ctx)
+        tls = context
     }
 
     /// Number of requests received and not yet answered.

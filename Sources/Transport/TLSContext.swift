@@ -21,28 +21,43 @@ public final class TLSServerContext {
     deinit { SSL_CTX_free(ctx) }
 }
 
-/// An OpenSSL client context that verifies servers as `trust` says.
+/// An OpenSSL client context that verifies servers as `trust` says, and
+/// also accepts a server whose key has one of `keyPins` (the SHA-256 of its
+/// SubjectPublicKeyInfo: what a renewed self-signed certificate keeps).
 ///
 /// Invariant: the SSL_CTX is valid for the life of the object and freed once.
 public final class TLSClientContext {
     let ctx: OpaquePointer
     public let trust: TLSTrust
+    public let keyPins: [[UInt8]]
 
-    public init(trust: TLSTrust) throws {
+    public init(trust: TLSTrust, keyPins: [[UInt8]] = []) throws {
+        precondition(keyPins.allSatisfy { $0.count == 32 }, "a key pin has 32 bytes")
         self.trust = trust
+        self.keyPins = keyPins
         var error = [CChar](repeating: 0, count: 512)
+        let keys = keyPins.flatMap { $0 }
         let made: OpaquePointer?
         switch trust {
-        case .system: made = lts_tls_client_ctx(nil, nil, 0, &error, error.count)
-        case .caFile(let path): made = lts_tls_client_ctx(path, nil, 0, &error, error.count)
+        case .system: made = lts_tls_client_ctx_pinned(nil, nil, 0, keys, keyPins.count, 0, &error, error.count)
+        case .caFile(let path): made = lts_tls_client_ctx_pinned(path, nil, 0, keys, keyPins.count, 0, &error, error.count)
         case .insecure: made = lts_tls_client_ctx(nil, nil, 1, &error, error.count)
         case .pinnedSHA256(let pin):
             precondition(pin.count == 32, "a SHA-256 pin has 32 bytes")
-            made = lts_tls_client_ctx(nil, pin, 0, &error, error.count)
+            made = lts_tls_client_ctx_pinned(nil, pin, 1, keys, keyPins.count, 0, &error, error.count)
         }
         guard let made else { throw TransportError(String(cString: error)) }
         ctx = made
     }
 
     deinit { SSL_CTX_free(ctx) }
+
+    /// The certificate and key digests of the last server this context
+    /// accepted (nil before the first, and always with `.insecure`).
+    public var lastVerifiedPeer: (certificate: [UInt8], key: [UInt8])? {
+        var certificate = [UInt8](repeating: 0, count: 32)
+        var key = [UInt8](repeating: 0, count: 32)
+        guard lts_tls_last_verified(ctx, &certificate, &key) == 0 else { return nil }
+        return (certificate, key)
+    }
 }

@@ -27,7 +27,10 @@ public final class NodePair {
     ///   - extraConfig: settings for both nodes.
     ///   - perNode: settings for one node (by index), applied last.
     ///   - network: run each node in its own namespace of these (default: both on 127.0.0.1).
-    public init(extraConfig: [String: Any] = [:], perNode: [Int: [String: Any]] = [:], network: NetworkNamespaces? = nil) throws {
+    ///   - pinFingerprints: each node pins the other's certificate by its
+    ///     SHA-256 (`peerFingerprint`) instead of trusting its file (`peerCaFile`).
+    public init(extraConfig: [String: Any] = [:], perNode: [Int: [String: Any]] = [:], network: NetworkNamespaces? = nil,
+                pinFingerprints: Bool = false) throws {
         directory = NSTemporaryDirectory() + "lts-pair-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let keygen = try NodeProcess.run(["license", "keygen", "--out", directory + "/vendor"])
@@ -48,8 +51,13 @@ public final class NodePair {
             var config: [String: Any] = [
                 "serverMode": "main_standby", "servers": index == 0 ? ["self", peer] : [peer, "self"],
                 "listen": "\(hosts[index]):\(ports[index])", "dataDir": "data", "clusterSecret": "pair test secret 0123456789",
-                "trustedIssuers": ["../vendor/issuer.pub"], "peerCaFile": certificates[1 - index],
+                "trustedIssuers": ["../vendor/issuer.pub"],
             ]
+            if pinFingerprints {
+                config["peerFingerprint"] = try SelfSignedCertificate.fingerprint(certificatePath: certificates[1 - index])
+            } else {
+                config["peerCaFile"] = certificates[1 - index]
+            }
             for (key, value) in extraConfig { config[key] = value }
             for (key, value) in perNode[index] ?? [:] { config[key] = value }
             made.append(try NodeProcess(config: config, directory: directory + "/node\(index)", host: hosts[index],

@@ -16,7 +16,8 @@ public final class NodeProcess {
     public let configPath: String
     public private(set) var process: Process?
     public private(set) var port = 0
-    public private(set) var fingerprint: [UInt8] = []
+    /// The certificate the tests pin (from the start log; set anew after a renewal).
+    public var fingerprint: [UInt8] = []
     /// The output of the current (or last) process; each start gets a new one.
     private var log = LogCollector()
 
@@ -87,9 +88,9 @@ public final class NodeProcess {
             throw TransportError("no port in \(line)")
         }
         self.port = port
-        if let fingerprintLine = log.lines.first(where: { $0.contains("fingerprint") }),
-           let text = fingerprintLine.split(separator: " ").last {
-            fingerprint = SelfSignedCertificate.parseFingerprint(String(text)) ?? []
+        // The line naming the certificate served ends with its fingerprint.
+        if let served = log.lines.lazy.compactMap({ $0.split(separator: " ").last.flatMap { SelfSignedCertificate.parseFingerprint(String($0)) } }).first {
+            fingerprint = served
         }
     }
 

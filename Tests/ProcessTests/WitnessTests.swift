@@ -78,6 +78,26 @@ final class WitnessTests: XCTestCase {
         try pair.assertBothHold(load.stop().acknowledged)
     }
 
+    func testAWitnessThatRenewedItsCertificateStaysTrustedByItsKey() throws {
+        let witness = try startWitness()
+        let pair = try NodePair(extraConfig: ["witness": setting(witness, reachedAt: "127.0.0.1")])
+        _ = try pair.startBoth()
+        try pair.wait(for: "the primary to hold its lease") { witnessHealth(pair, 0)?["lease"] as? Bool == true }
+        XCTAssertNotNil(pair.nodes[0].waitForLogLine(containing: "learned the witness's TLS key", timeoutSeconds: 5))
+        // What the witness does 30 days before its certificate expires.
+        witness.stop()
+        try pair.wait(for: "the primary to find the witness gone") { witnessHealth(pair, 0)?["reachable"] as? Bool == false }
+        let tls = witness.directory + "/data/tls"
+        let (old, new) = try ServerCertificate.renew(certificatePath: tls + "/node.crt", keyPath: tls + "/node.key", hostNames: ["127.0.0.1"])
+        try witness.start(arguments: ["witness", "--config", witness.configPath])
+        XCTAssertEqual(witness.fingerprint, SelfSignedCertificate.parseFingerprint(new), "the witness serves the renewed certificate")
+        try pair.wait(for: "the primary to hold its lease from the renewed witness") {
+            witnessHealth(pair, 0)?["reachable"] as? Bool == true && witnessHealth(pair, 0)?["lease"] as? Bool == true
+        }
+        let line = try XCTUnwrap(pair.nodes[0].waitForLogLine(containing: "the witness presents the TLS certificate", timeoutSeconds: 5))
+        XCTAssertTrue(line.contains(new) && line.contains(old), line)
+    }
+
     func testAKilledPrimaryIsReplacedByTheWitnessGrant() throws {
         let witness = try startWitness()
         let pair = try NodePair(extraConfig: ["witness": setting(witness, reachedAt: "127.0.0.1")])

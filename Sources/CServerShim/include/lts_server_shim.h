@@ -35,6 +35,11 @@ lts_http_server_t *lts_http_server_new(uv_loop_t *loop, SSL_CTX *ssl_ctx, int ht
 /** Binds and listens. Returns the bound port (>0), or a negative libuv error. */
 int lts_http_server_listen(lts_http_server_t *server, const char *host, int port);
 
+/** Connections accepted from now on use `ssl_ctx`, which the caller keeps
+ *  alive as long as the server may accept with it (connections already
+ *  open hold their own reference to the old one). */
+void lts_http_server_set_ssl_ctx(lts_http_server_t *server, SSL_CTX *ssl_ctx);
+
 /** Stops accepting: closes the listening socket and asks h2o to end
  *  keep-alive connections after their current request. */
 void lts_http_server_stop_accepting(lts_http_server_t *server);

@@ -10,6 +10,7 @@
 #define LTS_TLS_SHIM_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <openssl/ssl.h>
 
 /* ---- TLS -------------------------------------------------------------- */
@@ -21,6 +22,19 @@
 SSL_CTX *lts_tls_client_ctx(const char *ca_file, const unsigned char *pin_sha256, int insecure, char *err,
                             size_t errlen);
 
+/** A client context that accepts a peer whose leaf certificate has one of
+ *  `certificate_count` SHA-256 digests, or whose key (its DER
+ *  SubjectPublicKeyInfo) has one of `key_count` SHA-256 digests (32 bytes
+ *  each, packed). With no certificate digest, the chain is also checked as
+ *  lts_tls_client_ctx does with `ca_file` (or the system CAs), and a chain
+ *  that passes is accepted too. */
+SSL_CTX *lts_tls_client_ctx_pinned(const char *ca_file, const unsigned char *certificate_pins, size_t certificate_count,
+                                   const unsigned char *key_pins, size_t key_count, int insecure, char *err, size_t errlen);
+
+/** The certificate and key digests of the last leaf a context of
+ *  lts_tls_client_ctx_pinned accepted. 0, or -1 when none yet. */
+int lts_tls_last_verified(SSL_CTX *ctx, unsigned char certificate[32], unsigned char key[32]);
+
 /** The TLS 1.2 suites a server offers: ECDHE with AES-GCM or ChaCha20-Poly1305. */
 #define LTS_TLS12_CIPHERS "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:" \
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
@@ -31,6 +45,16 @@ SSL_CTX *lts_tls_client_ctx(const char *ca_file, const unsigned char *pin_sha256
  *  symbolic link (O_NOFOLLOW). Returns 0, or -1 with `err`. */
 int lts_tls_generate_self_signed(const char *cert_path, const char *key_path, const char *common_name,
                                  const char *sans, int days, char *err, size_t errlen);
+
+/** A new self-signed certificate (as lts_tls_generate_self_signed makes)
+ *  for the key already at `key_path`: the PEM, malloc'd (the caller frees
+ *  it), its length in `pem_len`; NULL with `err`. */
+char *lts_tls_certify_key(const char *key_path, const char *common_name, const char *sans, int days, size_t *pem_len,
+                          char *err, size_t errlen);
+
+/** The SHA-256 of the first certificate's key (DER SubjectPublicKeyInfo)
+ *  in a PEM file and its expiry (Unix seconds). 0 or -1. */
+int lts_tls_cert_info(const char *cert_path, unsigned char key_sha256[32], int64_t *not_after);
 
 /** SHA-256 of the DER form of the first certificate in a PEM file. 0 or -1. */
 int lts_tls_cert_fingerprint(const char *cert_path, unsigned char out[32]);

@@ -28,7 +28,7 @@ public final class AdminAPI {
     private let logger: Logger
     private var sessions: AdminSessions
     private var limiter = LoginRateLimiter()
-    /// Addresses whose refusal was logged in the last minute.
+    /// Actions and addresses whose refusal was logged in the last minute.
     private var refusalsLogged = LoginRateLimiter(failuresMax: 1)
     /// The admin password the open sessions were opened under. When the
     /// log's password differs (a change or a reset, here or replicated from
@@ -386,9 +386,10 @@ public final class AdminAPI {
     /// Throws 429 (and logs the lockout) when `address` failed too often in the last minute.
     private func checkLimit(_ address: String, action: String) throws {
         guard limiter.allows(address, nowMs: loop.nowMs) else {
-            // One line per address a minute: a flood of refusals is no flood of lines.
-            guard refusalsLogged.allows(address, nowMs: loop.nowMs) else { throw Self.tooManyAttempts() }
-            refusalsLogged.recordFailure(address, nowMs: loop.nowMs)
+            // One line per action and address a minute: a flood of refusals is no flood of lines.
+            let logKey = action + " " + address
+            guard refusalsLogged.allows(logKey, nowMs: loop.nowMs) else { throw Self.tooManyAttempts() }
+            refusalsLogged.recordFailure(logKey, nowMs: loop.nowMs)
             logger.warning("admin \(action) from \(address) refused: \(LoginRateLimiter.failuresPerMinuteMax) failures within a minute (locked out for up to a minute)")
             throw Self.tooManyAttempts()
         }

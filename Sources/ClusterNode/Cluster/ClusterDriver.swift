@@ -57,8 +57,24 @@ final class ClusterDriver: ReplicaHost {
 
     var replica: Replica { shell.replica }
 
-    init(loop: EventLoop, config: Config, service: LicenseService, nodeUUID: String, peerTLS: TLSClientContext?,
-         logger: Logger) throws {
+    /// Records the peer (or witness) `context` verified on a proven stream;
+    /// when its key is new, `install` gets a context that trusts it too.
+    private static func learn(_ context: TLSClientContext?, into keys: PeerKeys, pinned: [UInt8]?, logger: Logger,
+                              install: (TLSClientContext) -> Void) {
+        guard let context, let peer = context.lastVerifiedPeer,
+              keys.proven(certificate: peer.certificate, key: peer.key, pinned: pinned, logger: logger) else { return }
+        do {
+            install(try TLSClientContext(trust: context.trust, keyPins: keys.keys))
+        } catch {
+            logger.error("cannot trust the \(keys.peer)'s learned TLS key: \(error)")
+        }
+    }
+
+    /// - Parameters:
+    ///   - peerKeys: the peer's keys learned so far (nil: plain HTTP).
+    ///   - witnessKeys: the `lts witness`'s keys learned so far (nil: none, or plain HTTP).
+    init(loop: EventLoop, config: Config, service: LicenseService, nodeUUID: String, peerTLS: TLSClientContext?, peerKeys: PeerKeys?,
+         witnessKeys: PeerKeys?, logger: Logger) throws {
         guard let peer = config.peerURL, let peerComponents = URLComponents(string: peer), let index = config.selfIndex,
               let secret = config.clusterSecret else {
             preconditionFailure("a main_standby config names the peer, this node's index and the secret")
@@ -85,8 +101,15 @@ final class ClusterDriver: ReplicaHost {
         switch config.witness {
         case .lts(let url, let trust)?:
             guard let components = URLComponents(string: url) else { preconditionFailure("a checked witness URL parses") }
-            witness = WitnessLink(loop: loop, url: components, tls: try TLSClientContext(trust: trust), clusterSecret: secret,
-                                  timeoutMs: replicaConfig.leaseMs, logger: logger)
+            let link = WitnessLink(loop: loop, url: components, tls: try TLSClientContext(trust: trust, keyPins: witnessKeys?.keys ?? []),
+                                   clusterSecret: secret, timeoutMs: replicaConfig.leaseMs, logger: logger)
+            if let witnessKeys {
+                let pinned: [UInt8]? = if case .pinnedSHA256(let pin) = trust { pin } else { nil }
+                link.onWitnessProven = { [weak link] context in
+                    Self.learn(context, into: witnessKeys, pinned: pinned, logger: logger) { link?.replaceTLS($0) }
+                }
+            }
+            witness = link
         case .etcd(let endpoints, let keyPrefix, let trust)?:
             witness = EtcdWitness(loop: loop, endpoints: endpoints, keyPrefix: keyPrefix, trust: trust, timeoutMs: replicaConfig.leaseMs,
                                   logger: logger)
@@ -96,6 +119,12 @@ final class ClusterDriver: ReplicaHost {
         shell = ReplicaShell(replica: replica, host: self)
         link = ReplicationLink(loop: loop, peerURL: peerComponents, tls: peerTLS, clusterSecret: secret, nodeUUID: nodeUUID,
                                logger: logger) { [unowned self] message in self.shell.receive(message) }
+        if let peerKeys {
+            let pinned = config.peerFingerprint
+            link.onPeerProven = { [unowned self] context in
+                Self.learn(context, into: peerKeys, pinned: pinned, logger: logger) { self.link.replaceTLS($0) }
+            }
+        }
         service.onDurable = { [unowned self] entry in
             self.shell.flushed(through: LogPosition(term: entry.term, lsn: entry.lsn))
         }

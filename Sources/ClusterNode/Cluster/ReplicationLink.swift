@@ -120,7 +120,7 @@ final class ReplicationLink {
     private let host: String
     private let port: Int
     private let path: String
-    private let tls: TLSClientContext?
+    private var tls: TLSClientContext?
     private let key: [UInt8]
     private let nodeUUID: String
     private let logger: Logger
@@ -178,6 +178,16 @@ final class ReplicationLink {
     }
 
     // MARK: API
+
+    /// Called when an outbound stream's peer proved the cluster secret,
+    /// with the TLS context that verified it (nil for plain HTTP).
+    var onPeerProven: ((TLSClientContext?) -> Void)?
+
+    /// Verifies the peer with `context` from the next dial on.
+    func replaceTLS(_ context: TLSClientContext) {
+        guard tls != nil else { return }
+        tls = context
+    }
 
     /// True while the outbound stream is authenticated.
     var isConnected: Bool {
@@ -439,6 +449,7 @@ final class ReplicationLink {
                 warnRefusal("refused the replication stream to \(connection.peer): the peer does not prove it holds this node's clusterSecret")
                 return shut(connection, reason: nil, byPeer: false)
             }
+            onPeerProven?(tls)
             outboundOpened(connection)
         case .awaitingAuth(let serverNonce):
             let auth: ReplicationHandshake.Auth

@@ -11,8 +11,15 @@ final class DataDirectory {
     let nodeUUID: String
     private let lock: DurableFile.Lock
 
-    var certificatePath: String { path + "/tls/node.crt" }
-    var keyPath: String { path + "/tls/node.key" }
+    static let certificateFile = "/tls/node.crt"
+    static let keyFile = "/tls/node.key"
+
+    var certificatePath: String { path + Self.certificateFile }
+    /// The keys of the peer's certificates this node verified (`PeerKeys`).
+    var peerKeysPath: String { path + "/tls/peer-keys" }
+    /// The keys of the witness's certificates this node verified.
+    var witnessKeysPath: String { path + "/tls/witness-keys" }
+    var keyPath: String { path + Self.keyFile }
     var pidPath: String { path + "/lts.pid" }
 
     /// Creates the directory if needed, takes its lock and reads or makes the UUID.

@@ -43,6 +43,7 @@ public final class Node {
     /// The thread every password hash runs on.
     private var passwords: PasswordWork?
     private var limitLog = ConnectionLimitLog()
+    private var certificateReloader: CertificateReloader?
 
     public init(config: Config, logger: Logger) throws {
         self.config = config
@@ -87,9 +88,14 @@ public final class Node {
         self.adminAPI = adminAPI
         if config.serverMode == .mainStandby {
             let peerIsHTTPS = config.peerURL.flatMap { URLComponents(string: $0)?.scheme } == "https"
-            let peerTLS = peerIsHTTPS ? try TLSClientContext(trust: config.peerTrust) : nil
+            let peerKeys = peerIsHTTPS ? try PeerKeys(path: dataDirectory.peerKeysPath) : nil
+            let peerTLS = try peerKeys.map { try TLSClientContext(trust: config.peerTrust, keyPins: $0.keys) }
+            var witnessKeys: PeerKeys?
+            if case .lts(let url, _)? = config.witness, url.hasPrefix("https:") {
+                witnessKeys = try PeerKeys(path: dataDirectory.witnessKeysPath, peer: "witness", pinSetting: "witness.fingerprint")
+            }
             let driver = try ClusterDriver(loop: loop, config: config, service: service, nodeUUID: dataDirectory.nodeUUID,
-                                           peerTLS: peerTLS, logger: logger)
+                                           peerTLS: peerTLS, peerKeys: peerKeys, witnessKeys: witnessKeys, logger: logger)
             self.driver = driver
         } else {
             service.compaction = LogCompaction(everyRecords: UInt64(config.logCheckpointRecords),
@@ -137,6 +143,8 @@ public final class Node {
             self.logger.warning("\(line)")
         }
         self.server = server
+        certificateReloader = CertificateReloader(loop: loop, setting: config.tls, dataDirectory: dataDirectory, hostNames: config.hostNames,
+                                                  http2: config.http2, logger: logger) { [weak server] in server?.replaceTLS($0) }
         metricsAPI?.server = server
         metricsAPI?.passwords = passwords
         let port = try server.listen(host: config.listenHost, port: config.listenPort)
@@ -159,6 +167,7 @@ public final class Node {
         lagProbe?.cancel()
         passwordReset?.cancel()
         alertMonitor?.cancel()
+        certificateReloader?.cancel()
         server?.stopAccepting { [weak self] in
             deadline.cancel()
             self?.server?.close()

@@ -18,7 +18,7 @@ final class WitnessLink: WitnessConnection {
     private let host: String
     private let port: Int
     private let path: String
-    private let tls: TLSClientContext?
+    private var tls: TLSClientContext?
     private let key: [UInt8]
     private let timeoutMs: UInt64
     private let logger: Logger
@@ -55,6 +55,16 @@ final class WitnessLink: WitnessConnection {
         self.url = url.string ?? ""
     }
 
+    /// Called when an answer proved the cluster secret, with the TLS context
+    /// that verified the witness (nil for plain HTTP).
+    var onWitnessProven: ((TLSClientContext?) -> Void)?
+
+    /// Verifies the witness with `context` from the next connection on.
+    func replaceTLS(_ context: TLSClientContext) {
+        guard tls != nil else { return }
+        tls = context
+    }
+
     /// Sends `claim`; `done` gets the answer, or nil when none came in time.
     func ask(_ claim: WitnessClaim, done: @escaping (WitnessAnswer?) -> Void) {
         let body = WitnessWire.encode(claim)
@@ -69,6 +79,7 @@ final class WitnessLink: WitnessConnection {
             do {
                 let answer = try WitnessWire.decodeAnswer(Data(response.body), mac: response.head.headers[WitnessWire.macHeader],
                                                           claim: claim, claimBody: body, key: key)
+                onWitnessProven?(tls)
                 done(answer)
             } catch let error as JSONFieldError {
                 noteProblem("the witness's answer is refused: \(error.key) \(error.reason)")

@@ -22,6 +22,7 @@ public final class WitnessServer {
     private var book: WitnessBook?
     private var server: HTTPServer?
     private var signals: [SignalWatcher] = []
+    private var certificateReloader: CertificateReloader?
     private var dataDirectory: DataDirectory?
 
     public init(config: WitnessConfig, logger: Logger) {
@@ -56,6 +57,8 @@ public final class WitnessServer {
         router.add("GET", WitnessWire.statusPath, HTTPServer.Route { [unowned self] in status($0) })
         let server = HTTPServer(loop: loop, router: router, tls: tls, http2: false, bodyLimitBytesMax: WitnessWire.bodyBytesMax)
         self.server = server
+        certificateReloader = CertificateReloader(loop: loop, setting: config.tls, dataDirectory: dataDirectory, hostNames: hostNames,
+                                                  http2: false, logger: logger) { [weak server] in server?.replaceTLS($0) }
         let port = try server.listen(host: config.listenHost, port: config.listenPort)
         logger.info("witness listening on https://\(config.listenHost):\(port)/ (data \(config.dataDir))")
         for signum in [SIGINT, SIGTERM] {
@@ -66,6 +69,7 @@ public final class WitnessServer {
     private func stop(signal signum: Int32) {
         logger.info("received signal \(signum): stopping")
         signals.forEach { $0.cancel() }
+        certificateReloader?.cancel()
         server?.stopAccepting { [weak self] in
             self?.server?.close()
             self?.loop.stop()

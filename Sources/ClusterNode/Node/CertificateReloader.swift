@@ -1,0 +1,67 @@
+import Foundation
+import Logging
+import Platform
+import Transport
+
+/// Keeps a running server's TLS certificate current: every hour and on
+/// SIGHUP it renews a self-signed certificate that is due
+/// (`ServerCertificate.renewIfDue`) and, when the certificate file on disk
+/// is not the one served (renewed here, by `lts tls renew`, or replaced by
+/// the operator), serves the file's from the next connection on.
+///
+/// Invariant: the server always has a certificate whose key matches; a file
+/// that cannot be loaded is logged and the old certificate kept.
+final class CertificateReloader {
+    static let checkIntervalMs: UInt64 = 3_600_000
+
+    private let setting: Config.TLSSetting
+    private let dataDirectory: DataDirectory
+    private let hostNames: [String]
+    private let http2: Bool
+    private let logger: Logger
+    private let install: (TLSServerContext) -> Void
+    private var served: String
+    private var timer: LoopTimer?
+    private var hangup: SignalWatcher?
+
+    /// - Parameter install: hands the new context to the server.
+    init?(loop: EventLoop, setting: Config.TLSSetting, dataDirectory: DataDirectory, hostNames: [String], http2: Bool,
+          logger: Logger, install: @escaping (TLSServerContext) -> Void) {
+        guard let files = ServerCertificate.files(for: setting, dataDirectory: dataDirectory),
+              let served = try? SelfSignedCertificate.fingerprint(certificatePath: files.certificate) else { return nil }
+        self.setting = setting
+        self.dataDirectory = dataDirectory
+        self.hostNames = hostNames
+        self.http2 = http2
+        self.logger = logger
+        self.install = install
+        self.served = served
+        timer = LoopTimer(loop: loop, delayMs: Self.checkIntervalMs, repeatMs: Self.checkIntervalMs) { [weak self] in self?.check() }
+        hangup = SignalWatcher(loop: loop, signal: SIGHUP) { [weak self] _ in
+            self?.logger.info("SIGHUP: checking the TLS certificate")
+            self?.check()
+        }
+    }
+
+    func cancel() {
+        timer?.cancel()
+        hangup?.cancel()
+    }
+
+    private func check() {
+        guard let files = ServerCertificate.files(for: setting, dataDirectory: dataDirectory) else { return }
+        do {
+            if setting == .selfSigned {
+                try ServerCertificate.renewIfDue(certificatePath: files.certificate, keyPath: files.key, hostNames: hostNames,
+                                                 nowSeconds: WallClock.nowSeconds(), logger: logger)
+            }
+            let onDisk = try SelfSignedCertificate.fingerprint(certificatePath: files.certificate)
+            guard onDisk != served else { return }
+            install(try TLSServerContext(certificatePath: files.certificate, keyPath: files.key, http2: http2))
+            logger.info("now serving the TLS certificate \(files.certificate), SHA-256 fingerprint \(onDisk) (was \(served))")
+            served = onDisk
+        } catch {
+            logger.error("cannot renew or load the TLS certificate \(files.certificate), keeping the one served: \(error)")
+        }
+    }
+}
