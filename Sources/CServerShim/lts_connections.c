@@ -195,6 +195,10 @@ static void close_by_limit(lts_connection_table_t *table, lts_connection_t *conn
     if (!conn->counted)
         return;
     uncount(table, conn);
+    /* A handle h2o is closing has given its fd back already (a new
+     * connection may hold the same number): it needs nothing more. */
+    if (uv_is_closing((uv_handle_t *)&conn->tcp))
+        return;
     shutdown(conn->fd, SHUT_RDWR);
     report(table, event, conn->address->text);
 }
@@ -240,7 +244,8 @@ static void on_refused_closed(uv_handle_t *handle)
 static lts_connection_t *least_active_where(lts_connection_table_t *table, int fresh_only)
 {
     for (lts_connection_t *conn = table->least_active; conn != NULL; conn = conn->more_active)
-        if (conn->counted && conn->in_flight == 0 && !conn->upgraded && (!fresh_only || conn->fresh))
+        if (conn->counted && conn->in_flight == 0 && !conn->upgraded && (!fresh_only || conn->fresh) &&
+            !uv_is_closing((uv_handle_t *)&conn->tcp))
             return conn;
     return NULL;
 }
