@@ -51,8 +51,15 @@ public struct ConnectionLimits: Equatable {
         if limit.rlim_cur < wanted {
             var raised = limit
             raised.rlim_cur = wanted
-            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised)
         }
+        return descriptorLimit()
+    }
+
+    /// This process's soft limit of open files (1,024 when unknown).
+    public static func descriptorLimit() -> Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
         return Int(min(limit.rlim_cur, rlim_t(Int32.max)))
     }
 

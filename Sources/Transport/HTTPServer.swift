@@ -81,7 +81,7 @@ public final class HTTPServer {
             Unmanaged<HTTPServer>.fromOpaque(owner).takeUnretainedValue().dispatch(raw)
         }, Unmanaged.passUnretained(self).toOpaque())
         precondition(server != nil, "out of memory creating the HTTP server")
-        var shim = (limits ?? ConnectionLimits.defaults(descriptors: Self.descriptorLimit())).shim
+        var shim = (limits ?? ConnectionLimits.defaults(descriptors: ConnectionLimits.descriptorLimit())).shim
         lts_http_server_set_limits(server, &shim, { owner, event, address in
             guard let owner, let event = ConnectionLimitEvent(rawValue: Int(event)) else { return }
             let server = Unmanaged<HTTPServer>.fromOpaque(owner).takeUnretainedValue()
@@ -103,12 +103,6 @@ public final class HTTPServer {
         var events: [ConnectionLimitEvent: UInt64] = [:]
         for event in ConnectionLimitEvent.allCases { events[event] = counts[event.rawValue] }
         return (stats.open, stats.fresh, events)
-    }
-
-    private static func descriptorLimit() -> Int {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
-        return Int(min(limit.rlim_cur, rlim_t(Int32.max)))
     }
 
     private static func string(_ bytes: UnsafePointer<CChar>, _ count: Int) -> String {
