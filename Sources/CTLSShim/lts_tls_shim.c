@@ -78,6 +78,9 @@ typedef struct lts_pin_set {
     int has_last;
     unsigned char last_certificate[32];
     unsigned char last_key[32];
+    /* The last leaf presented, accepted or not, and how many so far. */
+    unsigned long presented;
+    unsigned char presented_certificate[32];
     unsigned char digests[][32];
 } lts_pin_set_t;
 
@@ -152,6 +155,8 @@ static int verify_pins(int preverify_ok, X509_STORE_CTX *store)
         X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
         return 0;
     }
+    memcpy(pins->presented_certificate, certificate, 32);
+    pins->presented++;
     if (contains(pins->digests, pins->certificates, certificate) ||
         contains(pins->digests + pins->certificates, pins->keys, key) || (pins->chain_fallback && preverify_ok)) {
         memcpy(pins->last_certificate, certificate, 32);
@@ -234,6 +239,16 @@ SSL_CTX *lts_tls_client_ctx_pinned(const char *ca_file, const unsigned char *cer
         return NULL;
     }
     return ctx;
+}
+
+unsigned long lts_tls_last_presented(SSL_CTX *ctx, unsigned char certificate[32])
+{
+    int index = pin_ex_index();
+    lts_pin_set_t *pins = index < 0 ? NULL : SSL_CTX_get_ex_data(ctx, index);
+    if (pins == NULL || pins->presented == 0)
+        return 0;
+    memcpy(certificate, pins->presented_certificate, 32);
+    return pins->presented;
 }
 
 int lts_tls_last_verified(SSL_CTX *ctx, unsigned char certificate[32], unsigned char key[32])

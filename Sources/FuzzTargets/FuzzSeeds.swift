@@ -17,7 +17,7 @@ public enum FuzzSeeds {
                     #"{"handshakeCode":"acme-1","clientUUID":"c-1","product":"dbr","domain":"example.com","sessionPassword":"s3cret"}"#]
                 .map { Array($0.utf8) }
         case .config:
-            return [#"{"serverMode":"main_standby","servers":["self","https://standby.example.com:48080/dls/"],"listen":"0.0.0.0:48080","#
+            return [#"{"serverMode":"main_standby","servers":["self","https://standby.corp.test:48080/dls/"],"listen":"0.0.0.0:48080","#
                     + #""clusterSecret":"a-long-enough-secret","connections":{"max":100},"alerts":{"recipients":["ops@example.com"]}}"#,
                     #"{"serverMode":"standalone","listen":"127.0.0.1:0","dataDir":"data","http2":true}"#].map { Array($0.utf8) }
         case .replicationFrames:

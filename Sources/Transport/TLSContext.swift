@@ -52,6 +52,15 @@ public final class TLSClientContext {
 
     deinit { SSL_CTX_free(ctx) }
 
+    /// The certificate digest of the last server this context was shown,
+    /// accepted or not, with a count that grows with each (nil before the
+    /// first, and always with `.insecure`).
+    public var lastPresentedPeer: (certificate: [UInt8], count: UInt)? {
+        var certificate = [UInt8](repeating: 0, count: 32)
+        let count = lts_tls_last_presented(ctx, &certificate)
+        return count == 0 ? nil : (certificate, count)
+    }
+
     /// The certificate and key digests of the last server this context
     /// accepted (nil before the first, and always with `.insecure`).
     public var lastVerifiedPeer: (certificate: [UInt8], key: [UInt8])? {

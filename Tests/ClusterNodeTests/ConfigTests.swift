@@ -1,5 +1,6 @@
 @testable import ClusterNode
 import Foundation
+import Platform
 import XCTest
 
 final class ConfigTests: XCTestCase {
@@ -39,13 +40,65 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(config.selfIndex, 0)
     }
 
-    func testBothSampleFilesAreValid() throws {
+    func testTheSamplesAreRefusedUntilTheirPlaceholdersAreReplaced() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         for name in ["lts.json.sample", "dls.json.sample"] {
-            let config = try Config.load(path: root.appendingPathComponent("Config/\(name)").path)
+            let text = try String(contentsOfFile: root.appendingPathComponent("Config/\(name)").path, encoding: .utf8)
+            XCTAssertThrowsError(try parse(text), name) { error in
+                XCTAssertEqual((error as? ConfigError)?.key, "clusterSecret", "\(error)")
+            }
+            let filledIn = text.replacingOccurrences(of: "replace-with-the-same-long-random-secret-on-both-nodes", with: "a secret of this very site 123")
+                .replacingOccurrences(of: "www.example.com", with: "lts-a.corp.test").replacingOccurrences(of: "standby.example.com", with: "lts-b.corp.test")
+                .replacingOccurrences(of: "witness.example.com", with: "lts-w.corp.test").replacingOccurrences(of: "smtp.example.com", with: "mail.corp.test")
+                .replacingOccurrences(of: "replace-me", with: "mail password").replacingOccurrences(of: "AB:CD:EF:01:23:45:67:89:", with: "12:34:56:78:9A:BC:DE:F0:")
+            let config = try parse(filledIn)
             XCTAssertEqual(config.serverMode, .mainStandby, name)
             XCTAssertNotEqual(config.tls, .off, "the samples never turn TLS off")
         }
+    }
+
+    func testEverySamplePlaceholderIsRefusedByItsKey() {
+        let pair = #""servers": ["self", "https://b.corp.test/dls/"], "clusterSecret": "0123456789abcdef""#
+        let sampleFingerprint = String(repeating: "AB:CD:EF:01:23:45:67:89:", count: 4).dropLast()
+        assertRefused(#"{"servers": ["self", "https://b.corp.test/dls/"], "clusterSecret": "replace-with-the-same-long-random-secret-on-both-nodes"}"#,
+                      key: "clusterSecret", "placeholder")
+        assertRefused(#"{"servers": ["self", "https://standby.example.com:48080/dls/"], "clusterSecret": "0123456789abcdef"}"#,
+                      key: "servers", "placeholder")
+        assertRefused(#"{"publicUrl": "https://www.example.com:48080/dls/"}"#, key: "publicUrl", "placeholder")
+        assertRefused(#"{\#(pair), "peerFingerprint": "\#(sampleFingerprint)"}"#, key: "peerFingerprint", "placeholder")
+        assertRefused(#"{\#(pair), "witness": {"url": "https://witness.example.com:48090/", "caFile": "w.crt"}}"#, key: "witness.url", "placeholder")
+        assertRefused(#"{\#(pair), "witness": {"url": "https://w.corp.test:48090/", "fingerprint": "\#(sampleFingerprint)"}}"#,
+                      key: "witness.fingerprint", "placeholder")
+        assertRefused(#"{"smtp": {"host": "smtp.example.com"}}"#, key: "smtp.host", "placeholder")
+        assertRefused(#"{"smtp": {"host": "mail.corp.test", "password": "replace-me"}}"#, key: "smtp.password", "placeholder")
+    }
+
+    func testTheFilesASettingNamesAreReadAtLoad() throws {
+        let directory = NSTemporaryDirectory() + "lts-config-files-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try SelfSignedCertificate.ensure(certificatePath: directory + "/a.crt", keyPath: directory + "/a.key", hostNames: [])
+        try SelfSignedCertificate.ensure(certificatePath: directory + "/b.crt", keyPath: directory + "/b.key", hostNames: [])
+        try Data("not a certificate".utf8).write(to: URL(fileURLWithPath: directory + "/bad.pem"))
+        func load(_ json: String) throws -> Config {
+            try Data(json.utf8).write(to: URL(fileURLWithPath: directory + "/lts.json"))
+            return try Config.load(path: directory + "/lts.json")
+        }
+        func assertLoadRefused(_ json: String, key: String, _ reasonPart: String, line: UInt = #line) {
+            XCTAssertThrowsError(try load(json), line: line) { error in
+                XCTAssertEqual((error as? ConfigError)?.key, key, "\(error)", line: line)
+                XCTAssertTrue("\(error)".contains(reasonPart), "\(error)", line: line)
+            }
+        }
+        XCTAssertNoThrow(try load(#"{"tls": {"certificate": "a.crt", "key": "a.key"}}"#))
+        assertLoadRefused(#"{"tls": {"certificate": "none.crt", "key": "a.key"}}"#, key: "tls.certificate", "\(directory)/none.crt\" does not exist")
+        assertLoadRefused(#"{"tls": {"certificate": "bad.pem", "key": "a.key"}}"#, key: "tls.certificate", "holds no PEM certificate")
+        assertLoadRefused(#"{"tls": {"certificate": "a.crt", "key": "b.key"}}"#, key: "tls.key", "cannot serve")
+        let pair = #""servers": ["self", "https://b.corp.test/dls/"], "clusterSecret": "0123456789abcdef""#
+        assertLoadRefused(#"{\#(pair), "peerCaFile": "none.crt"}"#, key: "peerCaFile", "does not exist")
+        assertLoadRefused(#"{\#(pair), "witness": {"url": "https://w.corp.test:48090/", "caFile": "bad.pem"}}"#, key: "witness.caFile",
+                          "holds no PEM certificate")
+        assertLoadRefused(#"{"smtp": {"host": "mail.corp.test", "caFile": "none.crt"}}"#, key: "smtp.caFile", "does not exist")
+        assertLoadRefused(#"{"trustedIssuers": ["bad.pem"]}"#, key: "trustedIssuers", "not an Ed25519 public key")
     }
 
     func testRelativePathsResolveAgainstTheFile() throws {
@@ -156,10 +209,10 @@ final class WitnessConfigTests: XCTestCase {
     }
 
     func testAWitnessIsPinnedByFingerprintOrCAFile() throws {
-        let pinned = try parse(#"{\#(pair), "witness": {"url": "https://witness.example.com:48090/", "fingerprint": "\#(fingerprint)"}}"#)
-        XCTAssertEqual(pinned.witness, .lts(url: "https://witness.example.com:48090/", trust: .pinnedSHA256([UInt8](repeating: 0xAB, count: 32))))
-        let byCA = try parse(#"{\#(pair), "witness": {"url": "https://witness.example.com:48090/", "caFile": "witness.crt"}}"#)
-        XCTAssertEqual(byCA.witness, .lts(url: "https://witness.example.com:48090/", trust: .caFile("/etc/lts/witness.crt")))
+        let pinned = try parse(#"{\#(pair), "witness": {"url": "https://witness.corp.test:48090/", "fingerprint": "\#(fingerprint)"}}"#)
+        XCTAssertEqual(pinned.witness, .lts(url: "https://witness.corp.test:48090/", trust: .pinnedSHA256([UInt8](repeating: 0xAB, count: 32))))
+        let byCA = try parse(#"{\#(pair), "witness": {"url": "https://witness.corp.test:48090/", "caFile": "witness.crt"}}"#)
+        XCTAssertEqual(byCA.witness, .lts(url: "https://witness.corp.test:48090/", trust: .caFile("/etc/lts/witness.crt")))
         XCTAssertNil(try parse(#"{\#(pair)}"#).witness)
         let etcd = try parse(#"{\#(pair), "witness": {"etcd": ["http://etcd1:2379", "https://etcd2:2379"], "keyPrefix": "/lts/a-b", "caFile": "etcd-ca.crt"}}"#)
         XCTAssertEqual(etcd.witness, .etcd(endpoints: ["http://etcd1:2379", "https://etcd2:2379"], keyPrefix: "/lts/a-b", trust: .caFile("/etc/lts/etcd-ca.crt")))

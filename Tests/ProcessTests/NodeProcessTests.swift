@@ -154,6 +154,13 @@ final class NodeProcessTests: XCTestCase {
             (["servers": ["https://a.example.com/dls/", "https://b.example.com/dls/"], "clusterSecret": "0123456789abcdef"], "\"servers\""),
             (standalone(["heartbeatMs": "fast"]), "\"heartbeatMs\""),
             (standalone(["heartbeatMs": 500]), "\"failoverTimeoutMs\""),
+            // Issue 19: placeholders and the files a setting names.
+            (["servers": ["self", "https://b.example.com/dls/"], "clusterSecret": "replace-with-the-same-long-random-secret-on-both-nodes"],
+             "\"clusterSecret\": still holds the sample's placeholder"),
+            (standalone(["tls": ["certificate": "/nonexistent/node.crt", "key": "/nonexistent/node.key"]]),
+             "\"tls.certificate\": \"/nonexistent/node.crt\" does not exist"),
+            (["servers": ["self", "https://b.example.com/dls/"], "clusterSecret": "0123456789abcdef", "peerCaFile": "/etc/hostname"],
+             "\"peerCaFile\": \"/etc/hostname\" holds no PEM certificate"),
         ]
         for (config, key) in cases {
             let node = try NodeProcess(config: config)

@@ -1,5 +1,6 @@
 import Foundation
 import LTSTestSupport
+import Platform
 import Replication
 import Transport
 import XCTest
@@ -83,5 +84,18 @@ final class PairFormationTests: XCTestCase {
             XCTAssertFalse(pair.nodes[index].logText.contains("authenticated"), pair.nodes[index].logText)
             XCTAssertFalse(pair.nodes[index].logText.contains("another secret"), "the secret must never be logged")
         }
+    }
+
+    /// Issue 19: a refused peer certificate is logged with the fingerprint
+    /// presented, the one configured and the setting to fix.
+    func testAWrongPeerFingerprintIsNamedWithTheOnePresented() throws {
+        let wrong = String(repeating: "12:", count: 31) + "12"
+        let pair = try NodePair(perNode: [1: ["peerFingerprint": wrong]], pinFingerprints: true)
+        try pair.nodes[0].start()
+        try pair.nodes[1].start()
+        let served = try SelfSignedCertificate.fingerprint(certificatePath: pair.nodes[0].directory + "/data/tls/node.crt")
+        let line = try XCTUnwrap(pair.nodes[1].waitForLogLine(containing: "but peerFingerprint names", timeoutSeconds: 10))
+        XCTAssertTrue(line.contains("the peer presents the certificate \(served)"), line)
+        XCTAssertTrue(line.contains(wrong) && line.contains("set peerFingerprint to it"), line)
     }
 }

@@ -12,8 +12,15 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-600}
 [ $# -gt 0 ] && shift
 targets=${*:-$(ls fuzz/corpus)}
-swift build --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DLTS_LIBFUZZER --product lts-fuzz
 mkdir -p .build-fuzz/crashes
+# The linker warns about every sanitizer symbol it cannot export (harmless):
+# the build's output is shown only when it fails.
+if ! swift build --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DLTS_LIBFUZZER --product lts-fuzz \
+    > .build-fuzz/build.log 2>&1; then
+    cat .build-fuzz/build.log
+    exit 1
+fi
+grep -v "Cannot export local symbol" .build-fuzz/build.log | tail -1
 failed=""
 for target in $targets; do
     [ -d "fuzz/corpus/$target" ] || { echo "fuzz: no target $target (see fuzz/corpus/)" >&2; exit 2; }

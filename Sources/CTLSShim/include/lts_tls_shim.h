@@ -31,6 +31,11 @@ SSL_CTX *lts_tls_client_ctx(const char *ca_file, const unsigned char *pin_sha256
 SSL_CTX *lts_tls_client_ctx_pinned(const char *ca_file, const unsigned char *certificate_pins, size_t certificate_count,
                                    const unsigned char *key_pins, size_t key_count, int insecure, char *err, size_t errlen);
 
+/** The certificate digest of the last leaf a context of
+ *  lts_tls_client_ctx_pinned was presented, accepted or not; returns how
+ *  many it was presented so far (0: none, `certificate` untouched). */
+unsigned long lts_tls_last_presented(SSL_CTX *ctx, unsigned char certificate[32]);
+
 /** The certificate and key digests of the last leaf a context of
  *  lts_tls_client_ctx_pinned accepted. 0, or -1 when none yet. */
 int lts_tls_last_verified(SSL_CTX *ctx, unsigned char certificate[32], unsigned char key[32]);

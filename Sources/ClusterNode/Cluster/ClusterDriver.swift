@@ -57,6 +57,20 @@ final class ClusterDriver: ReplicaHost {
 
     var replica: Replica { shell.replica }
 
+    /// The sentence that names the setting to fix when the peer's
+    /// certificate (SHA-256 `presented`) was refused.
+    static func certificateRefusedHint(_ presented: [UInt8], config: Config) -> String {
+        let shown = SelfSignedCertificate.formatFingerprint(presented)
+        let check = "if that is the peer's (its log names the certificate it serves at start)"
+        if let pinned = config.peerFingerprint {
+            return "the peer presents the certificate \(shown), but peerFingerprint names \(SelfSignedCertificate.formatFingerprint(pinned)): \(check), set peerFingerprint to it"
+        }
+        if let caFile = config.peerCaFile {
+            return "the peer presents the certificate \(shown), which peerCaFile (\(caFile)) does not vouch for: set peerCaFile to the peer's certificate, or peerFingerprint to \(shown) \(check)"
+        }
+        return "the peer presents the certificate \(shown), which no system CA vouches for (neither peerFingerprint nor peerCaFile is set): set peerFingerprint to \(shown) \(check)"
+    }
+
     /// Records the peer (or witness) `context` verified on a proven stream;
     /// when its key is new, `install` gets a context that trusts it too.
     private static func learn(_ context: TLSClientContext?, into keys: PeerKeys, pinned: [UInt8]?, logger: Logger,
@@ -119,6 +133,7 @@ final class ClusterDriver: ReplicaHost {
         shell = ReplicaShell(replica: replica, host: self)
         link = ReplicationLink(loop: loop, peerURL: peerComponents, tls: peerTLS, clusterSecret: secret, nodeUUID: nodeUUID,
                                logger: logger) { [unowned self] message in self.shell.receive(message) }
+        link.certificateRefusedHint = { [config] presented in Self.certificateRefusedHint(presented, config: config) }
         if let peerKeys {
             let pinned = config.peerFingerprint
             link.onPeerProven = { [unowned self] context in

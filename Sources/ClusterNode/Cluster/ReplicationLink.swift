@@ -183,6 +183,10 @@ final class ReplicationLink {
     /// with the TLS context that verified it (nil for plain HTTP).
     var onPeerProven: ((TLSClientContext?) -> Void)?
 
+    /// What to say when the peer's certificate was refused: gets its
+    /// SHA-256, returns the sentence naming the setting to fix.
+    var certificateRefusedHint: (([UInt8]) -> String)?
+
     /// Verifies the peer with `context` from the next dial on.
     func replaceTLS(_ context: TLSClientContext) {
         guard tls != nil else { return }
@@ -282,6 +286,7 @@ final class ReplicationLink {
         dialAttempts += 1
         let attempt = dialAttempts
         outbound = .dialing(attempt: attempt)
+        let presentedBefore = tls?.lastPresentedPeer?.count ?? 0
         StreamConnector.connect(loop: loop, host: host, port: port, tls: tls, timeoutMs: handshakeTimeoutMs) { [weak self] result in
             guard let self, case .dialing(let current) = self.outbound, current == attempt else {
                 if case .success(let stream) = result { stream.close() }
@@ -289,6 +294,12 @@ final class ReplicationLink {
             }
             switch result {
             case .failure(let error):
+                // A certificate shown on this dial and refused: say which setting decides.
+                if let presented = self.tls?.lastPresentedPeer, presented.count != presentedBefore,
+                   self.tls?.lastVerifiedPeer?.certificate != presented.certificate,
+                   let hint = self.certificateRefusedHint?(presented.certificate) {
+                    return self.outboundFailed("cannot connect: \(error); \(hint)")
+                }
                 self.outboundFailed("cannot connect: \(error)")
             case .success(let stream):
                 self.upgrade(stream)

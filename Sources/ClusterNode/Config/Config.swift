@@ -121,13 +121,15 @@ public struct Config: Equatable {
 
     // MARK: Loading
 
-    /// Reads and validates a configuration file.
+    /// Reads and validates a configuration file, and the files it names.
     public static func load(path: String) throws -> Config {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(key: "", reason: "cannot read \(path)")
         }
         let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        return try parse(data, baseDirectory: base)
+        let config = try parse(data, baseDirectory: base)
+        try config.checkFiles()
+        return config
     }
 
     /// Validates configuration JSON; relative paths resolve against `baseDirectory`.
@@ -181,6 +183,7 @@ public struct Config: Equatable {
         )
         try reader.rejectUnknownKeys()
         try config.validate()
+        try config.rejectPlaceholders()
         return config
     }
 
