@@ -98,4 +98,28 @@ final class PairFormationTests: XCTestCase {
         XCTAssertTrue(line.contains("the peer presents the certificate \(served)"), line)
         XCTAssertTrue(line.contains(wrong) && line.contains("set peerFingerprint to it"), line)
     }
+
+    /// Issue 19: a third node configured with the pair's secret (a copy of
+    /// the standby's config on another data dir) is refused by the main,
+    /// which names the node it is paired with; the real standby stays.
+    func testAThirdNodeWithTheSecretCannotTakeTheStandbysPlace() throws {
+        let pair = try NodePair()
+        _ = try pair.startBoth()
+        _ = try pair.waitForAttachedPair()
+        let standbyUUID = try String(contentsOfFile: pair.nodes[1].directory + "/data/node.uuid", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: pair.nodes[1].configPath)))
+            as? [String: Any])
+        config["listen"] = "127.0.0.1:\(try NodePair.freePort())"
+        config["peerCaFile"] = pair.nodes[0].directory + "/data/tls/node.crt"
+        config["trustedIssuers"] = [pair.vendorDirectory + "/issuer.pub"]
+        let third = try NodeProcess(config: config)
+        try third.start()
+        let line = try XCTUnwrap(pair.nodes[0].waitForLogLine(containing: "this node is paired with node \(standbyUUID)", timeoutSeconds: 10))
+        XCTAssertTrue(line.contains("refused a replication stream"), line)
+        third.stop()
+        XCTAssertEqual((pair.health(0)?["peer"] as? [String: Any])?["state"] as? String, "attached", "the real standby stays")
+        XCTAssertEqual(try String(contentsOfFile: pair.nodes[0].directory + "/data/peer-node", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines), standbyUUID)
+    }
 }

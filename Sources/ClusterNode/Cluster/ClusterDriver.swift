@@ -87,8 +87,9 @@ final class ClusterDriver: ReplicaHost {
     /// - Parameters:
     ///   - peerKeys: the peer's keys learned so far (nil: plain HTTP).
     ///   - witnessKeys: the `lts witness`'s keys learned so far (nil: none, or plain HTTP).
+    ///   - pairedPeer: the peer this node paired with.
     init(loop: EventLoop, config: Config, service: LicenseService, nodeUUID: String, peerTLS: TLSClientContext?, peerKeys: PeerKeys?,
-         witnessKeys: PeerKeys?, logger: Logger) throws {
+         witnessKeys: PeerKeys?, pairedPeer: PairedPeer, logger: Logger) throws {
         guard let peer = config.peerURL, let peerComponents = URLComponents(string: peer), let index = config.selfIndex,
               let secret = config.clusterSecret else {
             preconditionFailure("a main_standby config names the peer, this node's index and the secret")
@@ -133,6 +134,7 @@ final class ClusterDriver: ReplicaHost {
         shell = ReplicaShell(replica: replica, host: self)
         link = ReplicationLink(loop: loop, peerURL: peerComponents, tls: peerTLS, clusterSecret: secret, nodeUUID: nodeUUID,
                                logger: logger) { [unowned self] message in self.shell.receive(message) }
+        link.pairedPeer = pairedPeer
         link.certificateRefusedHint = { [config] presented in Self.certificateRefusedHint(presented, config: config) }
         if let peerKeys {
             let pinned = config.peerFingerprint

@@ -183,6 +183,9 @@ final class ReplicationLink {
     /// with the TLS context that verified it (nil for plain HTTP).
     var onPeerProven: ((TLSClientContext?) -> Void)?
 
+    /// The peer this node paired with (nil: any node that proves the secret).
+    var pairedPeer: PairedPeer?
+
     /// What to say when the peer's certificate was refused: gets its
     /// SHA-256, returns the sentence naming the setting to fix.
     var certificateRefusedHint: (([UInt8]) -> String)?
@@ -475,6 +478,10 @@ final class ReplicationLink {
             }
             guard auth.nodeUUID != nodeUUID else {
                 logger.warning("refused a replication stream from \(connection.peer): it comes from this node itself; the peer URL in servers must name the other node")
+                return shut(connection, reason: nil, byPeer: false)
+            }
+            if let pairedPeer, !pairedPeer.admits(auth.nodeUUID) {
+                warnRefusal("refused a replication stream from \(connection.peer) (node \(auth.nodeUUID)): this node is paired with node \(pairedPeer.uuid ?? "?") (\(pairedPeer.path)); another node holds the cluster secret, or the peer was rebuilt with a new data dir: if so, delete that file and restart this node")
                 return shut(connection, reason: nil, byPeer: false)
             }
             inboundOpened(connection, auth: auth, serverNonce: serverNonce)

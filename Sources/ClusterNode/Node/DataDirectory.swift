@@ -17,6 +17,8 @@ final class DataDirectory {
     var certificatePath: String { path + Self.certificateFile }
     /// The keys of the peer's certificates this node verified (`PeerKeys`).
     var peerKeysPath: String { path + "/tls/peer-keys" }
+    /// The node UUID of the peer this node paired with (`PairedPeer`).
+    var pairedPeerPath: String { path + "/peer-node" }
     /// The keys of the witness's certificates this node verified.
     var witnessKeysPath: String { path + "/tls/witness-keys" }
     var keyPath: String { path + Self.keyFile }

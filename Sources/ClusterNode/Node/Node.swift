@@ -95,7 +95,8 @@ public final class Node {
                 witnessKeys = try PeerKeys(path: dataDirectory.witnessKeysPath, peer: "witness", pinSetting: "witness.fingerprint")
             }
             let driver = try ClusterDriver(loop: loop, config: config, service: service, nodeUUID: dataDirectory.nodeUUID,
-                                           peerTLS: peerTLS, peerKeys: peerKeys, witnessKeys: witnessKeys, logger: logger)
+                                           peerTLS: peerTLS, peerKeys: peerKeys, witnessKeys: witnessKeys,
+                                           pairedPeer: try PairedPeer(path: dataDirectory.pairedPeerPath), logger: logger)
             self.driver = driver
         } else {
             service.compaction = LogCompaction(everyRecords: UInt64(config.logCheckpointRecords),
