@@ -7,9 +7,10 @@ import XCTest
 /// pool that commits the log, so grants keep their pace; checks beyond the
 /// password queue are refused at once instead of piling up.
 ///
-/// The second test floods from 100 addresses over keep-alive connections
-/// (tests/attack/login_flood.py): 5 s in `make test`, 60 s in `make attack`,
-/// which holds authorize's p99 to 50 ms.
+/// The other two flood from 100 addresses over keep-alive connections
+/// (tests/attack/login_flood.py), a node, then a sync pair's standby while
+/// the primary grants: 5 s in `make test`, 60 s in `make attack`, which
+/// holds authorize's p99 to 50 ms.
 final class LoginFloodTests: XCTestCase {
     static let addresses = 60
     static let loginsPerAddress = 5
@@ -77,6 +78,38 @@ final class LoginFloodTests: XCTestCase {
         XCTAssertLessThan(sorted.last!, 1.0, "an authorize waited behind the flood")
         if long {
             XCTAssertLessThanOrEqual(p99, 0.050, "authorize p99 during a 60 s flood")
+        }
+    }
+
+    /// A flood on a sync pair's standby leaves the primary's grants (which
+    /// wait for the standby's acknowledgement) their pace.
+    func testAFloodOnTheStandbyLeavesThePrimarysGrantsTheirPace() throws {
+        let pair = try NodePair()
+        let primary = try pair.startBoth()
+        _ = try pair.waitForAttachedPair()
+        try pair.setUpAdmin(on: primary)
+        let code = try pair.importLicense(on: primary, items: ["itemId=s,product=dbr,chargeWay=scan,quantity=100000000,expires=2099-12-31"])
+        let long = AttackTests.scale > 1
+        let flood = try AttackTests.startAttack("login_flood.py", [String(pair.nodes[1 - primary].port), "100", long ? "60" : "5"])
+        var latencies: [Double] = []
+        var index = 0
+        while flood.process.isRunning {
+            index += 1
+            let started = Date()
+            let answer = try pair.client(primary).send("POST", pair.nodes[primary].url("/api/v1/authorize"),
+                                                       body: json(["handshakeCode": code, "clientUUID": "c", "product": "dbr", "requestId": "r\(index)"]))
+            latencies.append(Date().timeIntervalSince(started))
+            XCTAssertEqual(answer.status, 200, String(decoding: answer.body, as: UTF8.self))
+        }
+        let answers = try XCTUnwrap(try flood.finish()["answers"] as? [String: Int])
+        XCTAssertNil(answers["error"], "a login on the standby went unanswered: \(answers)")
+        let sorted = latencies.sorted()
+        let p99 = sorted[min(sorted.count - 1, sorted.count * 99 / 100)]
+        print("login flood on the standby (\(answers)): \(sorted.count) authorize calls on the primary, p50 \(Int(sorted[sorted.count / 2] * 1_000)) ms, "
+              + "p99 \(Int(p99 * 1_000)) ms, max \(Int(sorted.last! * 1_000)) ms")
+        XCTAssertLessThan(sorted.last!, 1.0, "a sync grant waited behind the standby's flood")
+        if long {
+            XCTAssertLessThanOrEqual(p99, 0.050, "the primary's authorize p99 during a 60 s flood on its standby")
         }
     }
 }
