@@ -14,8 +14,9 @@ import Transport
 final class CertificateReloader {
     static let checkIntervalMs: UInt64 = 3_600_000
 
-    private let setting: Config.TLSSetting
-    private let dataDirectory: DataDirectory
+    private let files: (certificate: String, key: String)
+    /// Whether the node made the certificate (and so renews it).
+    private let selfSigned: Bool
     private let hostNames: [String]
     private let http2: Bool
     private let logger: Logger
@@ -29,8 +30,8 @@ final class CertificateReloader {
           logger: Logger, install: @escaping (TLSServerContext) -> Void) {
         guard let files = ServerCertificate.files(for: setting, dataDirectory: dataDirectory),
               let served = try? SelfSignedCertificate.fingerprint(certificatePath: files.certificate) else { return nil }
-        self.setting = setting
-        self.dataDirectory = dataDirectory
+        self.files = files
+        selfSigned = setting == .selfSigned
         self.hostNames = hostNames
         self.http2 = http2
         self.logger = logger
@@ -49,9 +50,8 @@ final class CertificateReloader {
     }
 
     private func check() {
-        guard let files = ServerCertificate.files(for: setting, dataDirectory: dataDirectory) else { return }
         do {
-            if setting == .selfSigned {
+            if selfSigned {
                 try ServerCertificate.renewIfDue(certificatePath: files.certificate, keyPath: files.key, hostNames: hostNames,
                                                  nowSeconds: WallClock.nowSeconds(), logger: logger)
             }

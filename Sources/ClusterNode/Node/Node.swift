@@ -90,8 +90,9 @@ public final class Node {
             let peerIsHTTPS = config.peerURL.flatMap { URLComponents(string: $0)?.scheme } == "https"
             let peerKeys = peerIsHTTPS ? try PeerKeys(path: dataDirectory.peerKeysPath) : nil
             let peerTLS = try peerKeys.map { try TLSClientContext(trust: config.peerTrust, keyPins: $0.keys) }
+            // An `lts witness` URL is always https (Config checks it).
             var witnessKeys: PeerKeys?
-            if case .lts(let url, _)? = config.witness, url.hasPrefix("https:") {
+            if case .lts? = config.witness {
                 witnessKeys = try PeerKeys(path: dataDirectory.witnessKeysPath, peer: "witness", pinSetting: "witness.fingerprint")
             }
             let driver = try ClusterDriver(loop: loop, config: config, service: service, nodeUUID: dataDirectory.nodeUUID,
