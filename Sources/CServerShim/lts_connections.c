@@ -241,13 +241,26 @@ static void on_refused_closed(uv_handle_t *handle)
     on_empty_check(table);
 }
 
-static lts_connection_t *least_active_where(lts_connection_table_t *table, int fresh_only)
+/* The connection to close to make room: among those that may be closed
+ * (idle, and fresh when `fresh_only`), one from the address holding the most
+ * such connections, the least recently active of its address. A flood from a
+ * few addresses so closes its own connections, not a client's from another
+ * address that arrived in the middle of it. */
+static lts_connection_t *eviction_victim(lts_connection_table_t *table, int fresh_only)
 {
-    for (lts_connection_t *conn = table->least_active; conn != NULL; conn = conn->more_active)
-        if (conn->counted && conn->in_flight == 0 && !conn->upgraded && (!fresh_only || conn->fresh) &&
-            !uv_is_closing((uv_handle_t *)&conn->tcp))
-            return conn;
-    return NULL;
+    lts_connection_t *victim = NULL;
+    size_t victim_share = 0;
+    for (lts_connection_t *conn = table->least_active; conn != NULL; conn = conn->more_active) {
+        if (!conn->counted || conn->in_flight != 0 || conn->upgraded || (fresh_only && !conn->fresh) ||
+            uv_is_closing((uv_handle_t *)&conn->tcp))
+            continue;
+        size_t share = fresh_only ? conn->address->fresh : conn->address->live;
+        if (victim == NULL || share > victim_share) {
+            victim = conn;
+            victim_share = share;
+        }
+    }
+    return victim;
 }
 
 /* Makes room for one more connection of `slot`. Returns the event that
@@ -260,16 +273,16 @@ static int make_room(lts_connection_table_t *table, lts_address_slot_t *slot)
     if (limits->fresh_per_address != 0 && slot->fresh >= limits->fresh_per_address)
         return LTS_LIMIT_FRESH_PER_ADDRESS_REFUSED;
     while (limits->total != 0 && table->live >= limits->total) {
-        lts_connection_t *idle = least_active_where(table, 0);
+        lts_connection_t *idle = eviction_victim(table, 0);
         if (idle == NULL)
             return LTS_LIMIT_TOTAL_REFUSED;
         close_by_limit(table, idle, LTS_LIMIT_IDLE_EVICTED);
     }
     while (limits->fresh != 0 && table->fresh >= limits->fresh) {
-        lts_connection_t *oldest = least_active_where(table, 1);
-        if (oldest == NULL)
+        lts_connection_t *fresh = eviction_victim(table, 1);
+        if (fresh == NULL)
             break;
-        close_by_limit(table, oldest, LTS_LIMIT_FRESH_EVICTED);
+        close_by_limit(table, fresh, LTS_LIMIT_FRESH_EVICTED);
     }
     return -1;
 }

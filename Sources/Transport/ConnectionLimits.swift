@@ -7,10 +7,11 @@ import Foundation
 ///
 /// Invariant: every cap is at least 1. A connection is "fresh" from its
 /// accept until its first request (its TLS handshake included). Past
-/// `total`, the least recently active connection with no request in
-/// flight is closed to make room (a new one is refused only when every
-/// connection is busy); past `fresh`, the oldest fresh one; past a
-/// per-address cap, the new connection is refused.
+/// `total`, a connection with no request in flight is closed to make room
+/// (a new one is refused only when every connection is busy); past
+/// `fresh`, a fresh one. The one closed comes from the address holding the
+/// most such connections, its least recently active. Past a per-address
+/// cap, the new connection is refused.
 public struct ConnectionLimits: Equatable {
     public var total: Int
     public var perAddress: Int
