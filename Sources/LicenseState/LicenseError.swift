@@ -55,8 +55,9 @@ public struct LicenseError: Error, Equatable, CustomStringConvertible {
     public static func unknownIssuer() -> LicenseError {
         LicenseError(code: -20301, status: 422, message: "The license file is signed by a vendor key this server does not trust (see trustedIssuers).")
     }
-    public static func wrongBinding(_ boundTo: String, _ cluster: String) -> LicenseError {
-        LicenseError(code: -20302, status: 422, message: "The license file is bound to server \(boundTo), not to this server (\(cluster)).")
+    public static func wrongBinding(_ boundTo: String, clusterUUID: String?, nodeUUID: String) -> LicenseError {
+        let accepted = clusterUUID.map { "the cluster \($0) or this node \(nodeUUID)" } ?? "this node \(nodeUUID)"
+        return LicenseError(code: -20302, status: 422, message: "The license file is bound to server \(boundTo), not to \(accepted).")
     }
     public static func malformedLicense(_ reason: String) -> LicenseError {
         LicenseError(code: -20303, status: 422, message: "The license file is malformed: \(reason).")

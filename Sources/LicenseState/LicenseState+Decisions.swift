@@ -139,9 +139,9 @@ extension LicenseState {
 
     /// Checks a signature-verified license file against the state: binding,
     /// re-import, item IDs, expiry. Returns the record that imports it.
-    public func decideImport(_ file: LicenseFile, bytes: [UInt8], clusterUUID: String, now: Int64) -> Result<LogRecord, LicenseError> {
-        if file.boundTo != "*", file.boundTo.lowercased() != clusterUUID.lowercased() {
-            return .failure(.wrongBinding(file.boundTo, clusterUUID))
+    public func decideImport(_ file: LicenseFile, bytes: [UInt8], nodeUUID: String, now: Int64) -> Result<LogRecord, LicenseError> {
+        guard ClusterIdentity.accepts(boundTo: file.boundTo, clusterUUID: clusterUUID, nodeUUID: nodeUUID) else {
+            return .failure(.wrongBinding(file.boundTo, clusterUUID: clusterUUID, nodeUUID: nodeUUID))
         }
         if licenses[file.licenseId] != nil { return .failure(.alreadyImported(file.licenseId)) }
         for item in file.items {
@@ -149,6 +149,12 @@ extension LicenseState {
             if item.expiresAt <= now { return .failure(.itemAlreadyExpired(item.itemId)) }
         }
         return .success(.importLicense(file: bytes, handshakeCode: nextHandshakeCode(for: file.organizationId), at: now))
+    }
+
+    /// The record that gives the cluster its UUID, or nil when it has one.
+    public func decideClusterIdentity(uuid: String, now: Int64) -> LogRecord? {
+        precondition(ClusterIdentity.isWellFormed(uuid), "a cluster UUID is a lowercase UUID")
+        return clusterUUID == nil ? .clusterIdentity(uuid: uuid, at: now) : nil
     }
 
     /// `{organizationId}-{n}` with the smallest n ≥ 1 not taken.

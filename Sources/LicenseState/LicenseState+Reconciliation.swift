@@ -58,6 +58,9 @@ public extension LicenseState {
             return licenses[file.licenseId] == nil ? [record] : []
         case .putHandshake, .deleteHandshake:
             return [record]
+        case .clusterIdentity:
+            // The identity this log gave the cluster stays.
+            return clusterUUID == nil ? [record] : []
         case .expire, .setAdminPassword, .tallyCalls, .alerts, .alertDelivery, .setAlertSettings, .voidGrant:
             return []
         }

@@ -52,13 +52,15 @@ public struct LicenseState: Equatable {
     public private(set) var alerts = AlertBook()
     /// Alert settings saved in the portal; nil until the admin saves some.
     public private(set) var alertSettings: AlertSettings?
+    /// The cluster's UUID (`LogRecord.clusterIdentity`); nil until logged.
+    public private(set) var clusterUUID: String?
 
     public init() {}
 
     /// A state restored from a snapshot (`StateSnapshotCodec`).
     init(licenses: [String: LicenseFile], items: [String: ItemUsage], handshakes: [String: Handshake], leases: [String: Lease],
          adminPassword: PasswordHash?, grantsTotal: Int64,
-         usage: UsageStatistics, recentCalls: RecentCalls, alerts: AlertBook, alertSettings: AlertSettings?) {
+         usage: UsageStatistics, recentCalls: RecentCalls, alerts: AlertBook, alertSettings: AlertSettings?, clusterUUID: String?) {
         self.licenses = licenses
         self.items = items
         self.handshakes = handshakes
@@ -69,6 +71,7 @@ public struct LicenseState: Equatable {
         self.recentCalls = recentCalls
         self.alerts = alerts
         self.alertSettings = alertSettings
+        self.clusterUUID = clusterUUID
     }
 
     // MARK: Apply
@@ -112,6 +115,8 @@ public struct LicenseState: Equatable {
             alertSettings = settings
         case .voidGrant(let grant, _):
             voidGrant(grant)
+        case .clusterIdentity(let uuid, _):
+            if clusterUUID == nil { clusterUUID = uuid }
         case .refusal, .grantAnsweredAgain:
             // They change only a remembered answer (`RequestBook`).
             break
@@ -205,6 +210,6 @@ public struct LicenseState: Equatable {
         lhs.licenses == rhs.licenses && lhs.items == rhs.items && lhs.handshakes == rhs.handshakes && lhs.leases == rhs.leases
             && lhs.adminPassword == rhs.adminPassword && lhs.grantsTotal == rhs.grantsTotal
             && lhs.usage == rhs.usage && lhs.recentCalls == rhs.recentCalls && lhs.alerts == rhs.alerts
-            && lhs.alertSettings == rhs.alertSettings
+            && lhs.alertSettings == rhs.alertSettings && lhs.clusterUUID == rhs.clusterUUID
     }
 }

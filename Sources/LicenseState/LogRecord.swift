@@ -33,6 +33,10 @@ public enum LogRecord: Equatable {
     /// A remembered grant answered again, to a later attempt of its request
     /// (`grant.attempt`); nothing is charged.
     case grantAnsweredAgain(Grant, at: Int64)
+    /// The cluster's UUID, logged once by the first node to write the log:
+    /// the "server UUID" a license file may be bound to, the same on both
+    /// nodes. Applied only while the state has none.
+    case clusterIdentity(uuid: String, at: Int64)
 
     /// A short name for logs and the `wal.kind` column.
     public var kind: String {
@@ -52,6 +56,7 @@ public enum LogRecord: Equatable {
         case .refusal: return "refusal"
         case .voidGrant: return "void"
         case .grantAnsweredAgain: return "answered-again"
+        case .clusterIdentity: return "cluster-identity"
         }
     }
 
@@ -60,7 +65,8 @@ public enum LogRecord: Equatable {
         switch self {
         case .importLicense(_, _, let at), .putHandshake(_, let at), .deleteHandshake(_, let at), .renewLease(_, _, let at),
              .releaseLease(_, let at), .expire(let at), .setAdminPassword(_, let at), .tallyCalls(_, let at), .alerts(_, let at),
-             .alertDelivery(_, _, let at), .setAlertSettings(_, let at), .voidGrant(_, let at), .grantAnsweredAgain(_, let at):
+             .alertDelivery(_, _, let at), .setAlertSettings(_, let at), .voidGrant(_, let at), .grantAnsweredAgain(_, let at),
+             .clusterIdentity(_, let at):
             return at
         case .grant(let grant):
             return grant.at

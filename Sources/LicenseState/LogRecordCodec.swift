@@ -43,6 +43,8 @@ public enum LogRecordCodec {
         case .grantAnsweredAgain(let grant, let at):
             precondition(grant.attempt != nil && grant.requestId != nil, "a grant is answered again to a known attempt of its request")
             writer.unsigned(17); write(grant, into: &writer); writer.signed(at)
+        case .clusterIdentity(let uuid, let at):
+            writer.unsigned(18); writer.string(uuid); writer.signed(at)
         }
         return writer.bytes
     }
@@ -78,6 +80,10 @@ public enum LogRecordCodec {
             let grant = try readGrant(&reader, withAttempt: true)
             guard grant.requestId != nil else { throw BinaryReader.Malformed() }
             record = .grantAnsweredAgain(grant, at: try reader.signed())
+        case 18:
+            let uuid = try reader.string()
+            guard ClusterIdentity.isWellFormed(uuid) else { throw BinaryReader.Malformed() }
+            record = .clusterIdentity(uuid: uuid, at: try reader.signed())
         default: throw BinaryReader.Malformed()
         }
         guard reader.isAtEnd else { throw BinaryReader.Malformed() }

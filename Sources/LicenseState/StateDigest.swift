@@ -30,6 +30,7 @@ extension LicenseState {
         if let password = adminPassword { writer.data(password.hash) }
         writer.signed(grantsTotal)
         StateSnapshotCodec.writeAlertParts(self, into: &writer)
+        writer.optionalString(clusterUUID)
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in writer.bytes {
             hash ^= UInt64(byte)

@@ -17,10 +17,12 @@ import WireFormat
 /// a grant record or, from version 3 on, a refusal record), the admin
 /// password (a presence flag and a record) and `grantsTotal`; from version 2
 /// on, the usage statistics, the recent calls, the alert book and the alert
-/// settings. Version 1 snapshots (written before statistics and alerts
+/// settings; from version 5 on, the cluster UUID (a presence flag and the
+/// string). Version 1 snapshots (written before statistics and alerts
 /// existed) still decode, with those parts empty; version 2 ones (before
 /// logged refusals) and version 3 ones (which held remembered requests,
-/// kept apart since: `decodeWithRequests` gives them back) too.
+/// kept apart since: `decodeWithRequests` gives them back) and version 4 ones
+/// (before the cluster identity) too.
 ///
 /// The state keeps a license as parsed, not its original bytes, so a license
 /// is written as its signed bytes plus its signature and decoded by parsing the
@@ -30,7 +32,7 @@ import WireFormat
 /// caller should decode a checkpoint once before truncating the log behind it.
 public enum StateSnapshotCodec {
     /// The first byte of every snapshot; `decode` refuses any other.
-    public static let formatVersion: UInt8 = 4
+    public static let formatVersion: UInt8 = 5
 
     /// The snapshot bytes of `state`.
     public static func encode(_ state: LicenseState) -> [UInt8] {
@@ -79,6 +81,7 @@ public enum StateSnapshotCodec {
         if let password = state.adminPassword { writer.data(LogRecordCodec.encode(.setAdminPassword(password, at: 0))) }
         writer.signed(state.grantsTotal)
         writeAlertParts(state, into: &writer)
+        writer.optionalString(state.clusterUUID)
         return writer.bytes
     }
 
@@ -155,11 +158,13 @@ public enum StateSnapshotCodec {
         let grantsTotal = try reader.signed()
         guard grantsTotal >= 0 else { throw BinaryReader.Malformed() }
         let parts = version == 1 ? AlertParts() : try readAlertParts(&reader)
+        let clusterUUID = version >= 5 ? try reader.optionalString() : nil
+        if let clusterUUID, !ClusterIdentity.isWellFormed(clusterUUID) { throw BinaryReader.Malformed() }
         guard reader.isAtEnd else { throw BinaryReader.Malformed() }
 
         let state = LicenseState(licenses: licenses, items: items, handshakes: handshakes, leases: leases,
                                  adminPassword: adminPassword, grantsTotal: grantsTotal, usage: parts.usage, recentCalls: parts.recentCalls,
-                                 alerts: parts.alerts, alertSettings: parts.alertSettings)
+                                 alerts: parts.alerts, alertSettings: parts.alertSettings, clusterUUID: clusterUUID)
         return (state, requests)
     }
 

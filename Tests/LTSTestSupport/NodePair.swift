@@ -201,17 +201,22 @@ public final class NodePair {
     }
 
     /// Mints a license with `lts license issue` and imports it on `index`; returns the handshake code.
-    public func importLicense(on index: Int, items: [String]) throws -> String {
-        let path = directory + "/\(UUID().uuidString).json"
-        var arguments = ["license", "issue", "--key", vendorDirectory + "/issuer.key", "--org", "acme", "--bound-to", "*", "--out", path]
-        for item in items { arguments += ["--item", item] }
-        let issued = try NodeProcess.run(arguments)
-        guard issued.status == 0 else { throw TransportError("issue failed: \(issued.error)") }
-        let response = try admin(index, "POST", "/api/admin/licenses", body: try Data(contentsOf: URL(fileURLWithPath: path)))
+    public func importLicense(on index: Int, items: [String], boundTo: String = "*") throws -> String {
+        let response = try importLicenseAnswer(on: index, items: items, boundTo: boundTo)
         guard let code = response.json?["handshakeCode"] as? String else {
             throw TransportError("import failed: \(response.status) \(String(decoding: response.body, as: UTF8.self))")
         }
         return code
+    }
+
+    /// Mints a license bound to `boundTo` and sends it to `index`; returns the answer, whatever it is.
+    public func importLicenseAnswer(on index: Int, items: [String], boundTo: String) throws -> HTTPClient.Response {
+        let path = directory + "/\(UUID().uuidString).json"
+        var arguments = ["license", "issue", "--key", vendorDirectory + "/issuer.key", "--org", "acme", "--bound-to", boundTo, "--out", path]
+        for item in items { arguments += ["--item", item] }
+        let issued = try NodeProcess.run(arguments)
+        guard issued.status == 0 else { throw TransportError("issue failed: \(issued.error)") }
+        return try admin(index, "POST", "/api/admin/licenses", body: try Data(contentsOf: URL(fileURLWithPath: path)))
     }
 
     /// Every grant node `index` lists.

@@ -81,7 +81,7 @@ struct Harness {
     @discardableResult
     mutating func importLicense(_ bytes: [UInt8], now: Int64 = Fixture.importTime, cluster: String = Fixture.cluster) throws -> String {
         let file = try LicenseFile.parse(bytes)
-        let record = try state.decideImport(file, bytes: bytes, clusterUUID: cluster, now: now).get()
+        let record = try state.decideImport(file, bytes: bytes, nodeUUID: cluster, now: now).get()
         guard case .importLicense(_, let code, _) = record else { throw FixtureError(description: "not an import record: \(record)") }
         apply(record)
         return code

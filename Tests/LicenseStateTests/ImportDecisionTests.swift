@@ -7,7 +7,7 @@ final class ImportDecisionTests: XCTestCase {
 
     private func decide(_ state: LicenseState, _ bytes: [UInt8], cluster: String = Fixture.cluster,
                         now: Int64 = Fixture.importTime) throws -> Result<LogRecord, LicenseError> {
-        state.decideImport(try LicenseFile.parse(bytes), bytes: bytes, clusterUUID: cluster, now: now)
+        state.decideImport(try LicenseFile.parse(bytes), bytes: bytes, nodeUUID: cluster, now: now)
     }
 
     /// Asserts the import is refused and that the state is unchanged.
@@ -60,6 +60,53 @@ final class ImportDecisionTests: XCTestCase {
         assertSuccess(try decide(h.state, Fixture.licenseBytes(boundTo: Fixture.cluster.lowercased(), items: [Fixture.item("scan-1")])))
         assertSuccess(try decide(h.state, Fixture.licenseBytes(boundTo: Fixture.cluster, items: [Fixture.item("scan-1")]),
                                  cluster: Fixture.cluster.lowercased()))
+    }
+
+    func testAFileBoundToTheClusterUUIDImportsOnEitherNode() throws {
+        var h = Harness()
+        let clusterUUID = "0f6c3a52-98e1-4c1e-a9a4-3b1f0d6e2c7d"
+        let identity = try XCTUnwrap(h.state.decideClusterIdentity(uuid: clusterUUID, now: now))
+        XCTAssertEqual(identity.kind, "cluster-identity")
+        h.apply(identity)
+        XCTAssertEqual(h.state.clusterUUID, clusterUUID)
+        XCTAssertNil(h.state.decideClusterIdentity(uuid: "11111111-2222-4333-8444-555555555555", now: now), "logged once")
+        h.apply(.clusterIdentity(uuid: "11111111-2222-4333-8444-555555555555", at: now))
+        XCTAssertEqual(h.state.clusterUUID, clusterUUID, "a second identity record changes nothing")
+
+        let bound = Fixture.licenseBytes(boundTo: clusterUUID.uppercased(), items: [Fixture.item("scan-1")])
+        assertSuccess(try decide(h.state, bound, cluster: "aaaaaaaa-0000-4000-8000-000000000001"), "on the main")
+        assertSuccess(try decide(h.state, bound, cluster: "bbbbbbbb-0000-4000-8000-000000000002"), "on the standby")
+        assertSuccess(try decide(h.state, Fixture.licenseBytes(boundTo: "bbbbbbbb-0000-4000-8000-000000000002", items: [Fixture.item("scan-1")]),
+                                 cluster: "bbbbbbbb-0000-4000-8000-000000000002"), "bound to this node, as before")
+        let other = Fixture.licenseBytes(boundTo: "00000000-0000-4000-8000-000000000000", items: [Fixture.item("scan-1")])
+        try assertImportRefused(h, other, code: -20302, "bound to another server")
+        guard case .failure(let error) = try decide(h.state, other) else { return XCTFail("accepted") }
+        XCTAssertTrue(error.message.contains(clusterUUID) && error.message.contains(Fixture.cluster), error.message)
+    }
+
+    func testTheClusterIdentityIsWellFormedSurvivesSnapshotsAndReconciliationKeepsTheFirst() throws {
+        XCTAssertTrue(ClusterIdentity.isWellFormed("0f6c3a52-98e1-4c1e-a9a4-3b1f0d6e2c7d"))
+        for bad in ["", "0F6C3A52-98E1-4C1E-A9A4-3B1F0D6E2C7D", "0f6c3a52-98e1-4c1e-a9a4-3b1f0d6e2c7", "0f6c3a52x98e1-4c1e-a9a4-3b1f0d6e2c7d",
+                    "0f6c3a52-98e1-4c1e-a9a4-3b1f0d6e2c7g"] {
+            XCTAssertFalse(ClusterIdentity.isWellFormed(bad), bad)
+        }
+        var h = Harness()
+        let record = LogRecord.clusterIdentity(uuid: "0f6c3a52-98e1-4c1e-a9a4-3b1f0d6e2c7d", at: now)
+        XCTAssertEqual(try LogRecordCodec.decode(LogRecordCodec.encode(record)), record)
+        var malformed = LogRecordCodec.encode(.clusterIdentity(uuid: "0f6c3a52-98e1-4c1e-a9a4-3b1f0d6e2c7d", at: now))
+        malformed[2] = UInt8(ascii: "F")
+        XCTAssertThrowsError(try LogRecordCodec.decode(malformed), "an identity not in lowercase UUID form")
+
+        let before = h.state.digest
+        XCTAssertEqual(h.reconciliation(of: record, grantIsKnown: { _ in false }), [record], "a log without one takes it")
+        h.apply(record)
+        XCTAssertNotEqual(h.state.digest, before)
+        XCTAssertEqual(h.reconciliation(of: .clusterIdentity(uuid: "11111111-2222-4333-8444-555555555555", at: now),
+                                               grantIsKnown: { _ in false }), [], "the identity this log gave stays")
+        let decoded = try StateSnapshotCodec.decode(StateSnapshotCodec.encode(h.state))
+        XCTAssertEqual(decoded, h.state)
+        XCTAssertEqual(decoded.clusterUUID, "0f6c3a52-98e1-4c1e-a9a4-3b1f0d6e2c7d")
+        XCTAssertNil(try StateSnapshotCodec.decode(StateSnapshotCodec.encode(LicenseState())).clusterUUID)
     }
 
     func testReimportIsRefused() throws {

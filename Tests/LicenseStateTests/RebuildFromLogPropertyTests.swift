@@ -241,6 +241,10 @@ final class PropertyRun {
             default:
                 operation = "password"
                 h.apply(.setAdminPassword(Fixture.password(UInt8(truncatingIfNeeded: rng.below(256))), at: now))
+                // The first node to write a log gives the cluster its identity
+                // (from the time: no draw, so the runs' other choices stay).
+                let uuid = String(format: "%08x-0000-4000-8000-000000000000", UInt32(truncatingIfNeeded: now))
+                if let record = h.state.decideClusterIdentity(uuid: uuid, now: now) { h.apply(record) }
             }
         }
     }
@@ -460,7 +464,7 @@ final class PropertyRun {
         let bytes = rng.pick(Self.later)
         guard let file = try? LicenseFile.parse(bytes) else { return check(false, "a fixture license does not parse") }
         operation = "import \(file.licenseId)"
-        switch h.state.decideImport(file, bytes: bytes, clusterUUID: Fixture.cluster, now: now) {
+        switch h.state.decideImport(file, bytes: bytes, nodeUUID: Fixture.cluster, now: now) {
         case .success(let record):
             check(h.state.licenses[file.licenseId] == nil, "re-import accepted")
             h.apply(record)

@@ -76,7 +76,7 @@ final class StateSnapshotCodecTests: XCTestCase {
         XCTAssertEqual(try StateSnapshotCodec.decode(old), decoded.state)
         let encoded = StateSnapshotCodec.encode(decoded.state)
         XCTAssertEqual(encoded.first, StateSnapshotCodec.formatVersion)
-        XCTAssertEqual(try StateSnapshotCodec.decodeWithRequests(encoded).requests, [], "version 4 holds no requests")
+        XCTAssertEqual(try StateSnapshotCodec.decodeWithRequests(encoded).requests, [], "from version 4 on, no requests")
         XCTAssertEqual(try StateSnapshotCodec.decode(encoded), decoded.state)
     }
 
@@ -129,7 +129,7 @@ final class StateSnapshotCodecTests: XCTestCase {
     // MARK: Refusals
 
     /// Every strict prefix of a snapshot holding something of every kind, a
-    /// version other than 1 to 4 and trailing bytes are refused.
+    /// version other than 1 to 5 and trailing bytes are refused.
     func testTruncationsOtherVersionsAndTrailingBytesAreRefused() throws {
         guard let state = Self.stateWithEverything() else { return XCTFail("no short run filled every part of the state") }
         let bytes = StateSnapshotCodec.encode(state)
@@ -137,7 +137,7 @@ final class StateSnapshotCodecTests: XCTestCase {
         for length in 0..<bytes.count {
             assertMalformed(Array(bytes.prefix(length)), "the first \(length) of \(bytes.count) bytes")
         }
-        for version: UInt8 in [0, 5] {
+        for version: UInt8 in [0, StateSnapshotCodec.formatVersion + 1] {
             assertMalformed([version] + bytes.dropFirst(), "version \(version)")
         }
         assertMalformed(bytes + [0], "a trailing zero byte")
@@ -195,8 +195,9 @@ final class StateSnapshotCodecTests: XCTestCase {
     func testEmptyStateRoundTrips() throws {
         let bytes = StateSnapshotCodec.encode(LicenseState())
         // Version, four empty counts, no password, a zero total; no buckets,
-        // minutes, alerted keys or emails, next email ID 1, no alert settings.
-        XCTAssertEqual(bytes, [4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0])
+        // minutes, alerted keys or emails, next email ID 1, no alert settings,
+        // no cluster UUID.
+        XCTAssertEqual(bytes, [5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0])
         let decoded = try StateSnapshotCodec.decode(bytes)
         XCTAssertEqual(decoded, LicenseState())
         XCTAssertEqual(decoded.digest, LicenseState().digest)
@@ -213,7 +214,7 @@ final class StateSnapshotCodecTests: XCTestCase {
             run.execute(steps: 80)
             let state = run.h.state
             if !run.failed, !state.licenses.isEmpty, !state.items.isEmpty, !state.handshakes.isEmpty, !state.leases.isEmpty,
-               state.adminPassword != nil {
+               state.adminPassword != nil, state.clusterUUID != nil {
                 return state
             }
         }

@@ -23,8 +23,10 @@ final class NodeProcessTests: XCTestCase {
             let health = try XCTUnwrap(response.json)
             XCTAssertEqual(health["role"] as? String, "standalone")
             XCTAssertEqual(health["term"] as? Int, 1)
-            XCTAssertEqual(health["lsn"] as? Int, 0)
+            XCTAssertEqual(health["lsn"] as? Int, 1, "a new node logs the cluster's identity first")
             XCTAssertEqual(health["uuid"] as? String, uuid)
+            let clusterUUID = try XCTUnwrap(health["clusterUuid"] as? String)
+            XCTAssertNotEqual(clusterUUID, uuid)
             XCTAssertEqual(health["version"] as? String, try NodeProcess.run(["--version"]).output.trimmingCharacters(in: .whitespacesAndNewlines))
         }
         XCTAssertEqual(node.stop(), 0)

@@ -262,8 +262,12 @@ class PortalTest(unittest.TestCase):
         self.click("setup-submit")
         self.type("login-password", PASSWORD)
         self.click("login-submit")
-        uuid = self.text_of("server-uuid")
-        self.assertRegex(uuid, r"^[0-9a-fA-F-]{36}$")
+        uuid_form = r"^[0-9a-f-]{36}$"
+        self.wait_until("the cluster UUID", lambda: re.match(uuid_form, self.text_of("server-uuid")))
+        cluster_uuid = self.text_of("server-uuid")
+        main_uuid = self.text_of("node-uuid")
+        self.assertRegex(main_uuid, uuid_form)
+        self.assertNotEqual(cluster_uuid, main_uuid, "the server UUID is the cluster's, not the node's")
         self.wait_until("the main to show it is primary", lambda: self.text_of("role") == "primary")
         self.screenshot("home")
         self.screenshot("home", 390)
@@ -384,6 +388,9 @@ class PortalTest(unittest.TestCase):
         # The standby: read-only banner with a link to the primary.
         self.login(1)
         self.wait_until("the standby banner", lambda: self.wait_for(self.hook("standby-banner")).is_displayed())
+        self.wait_until("the standby to show the one cluster UUID", lambda: self.text_of("server-uuid") == cluster_uuid)
+        self.wait_until("the standby's own UUID", lambda: re.match(uuid_form, self.text_of("node-uuid")))
+        self.assertNotEqual(self.text_of("node-uuid"), main_uuid)
         link = self.wait_for(self.hook("primary-link")).get_attribute("href")
         self.assertIn("127.0.0.1:%d" % pair.port, link)
 

@@ -23,7 +23,7 @@ public final class AdminAPI {
     private let loop: EventLoop
     private let service: LicenseService
     private let issuers: TrustedIssuers
-    private let clusterUUID: String
+    private let nodeUUID: String
     private let secureCookie: Bool
     private let logger: Logger
     private var sessions: AdminSessions
@@ -43,7 +43,7 @@ public final class AdminAPI {
     /// The key of keyed session password hashes.
     private let sessionPasswordKey: [UInt8]
 
-    init(loop: EventLoop, service: LicenseService, issuers: TrustedIssuers, clusterUUID: String, secureCookie: Bool, passwords: PasswordWork,
+    init(loop: EventLoop, service: LicenseService, issuers: TrustedIssuers, nodeUUID: String, secureCookie: Bool, passwords: PasswordWork,
          setupToken: SetupToken, sessionPasswordKey: [UInt8], logger: Logger) {
         self.loop = loop
         self.logger = logger
@@ -52,9 +52,9 @@ public final class AdminAPI {
         self.passwords = passwords
         self.service = service
         self.issuers = issuers
-        self.clusterUUID = clusterUUID
+        self.nodeUUID = nodeUUID
         self.secureCookie = secureCookie
-        sessions = AdminSessions(nodeUUID: clusterUUID)
+        sessions = AdminSessions(nodeUUID: nodeUUID)
         sessionsPassword = service.state.adminPassword
         reader = StoreReader(loop: loop, path: service.store.path)
     }
@@ -280,7 +280,7 @@ public final class AdminAPI {
             let bytes = Array(request.body)
             let file = try LicenseFile.parse(bytes)
             try issuers.verify(file)
-            let record = try service.state.decideImport(file, bytes: bytes, clusterUUID: clusterUUID, now: WallClock.nowSeconds()).get()
+            let record = try service.state.decideImport(file, bytes: bytes, nodeUUID: nodeUUID, now: WallClock.nowSeconds()).get()
             guard case .importLicense(_, let code, _) = record else { return }
             service.commit(record, request: request) { [weak self] _ in
                 guard let self else { return }

@@ -23,7 +23,11 @@ struct HealthReport: Codable, Equatable {
     var role: String
     var term: UInt64
     var lsn: UInt64
+    /// This node's own UUID.
     var uuid: String
+    /// The pair's UUID (the same on both nodes; the one license files are
+    /// bound to); absent until the first node to write the log logged it.
+    var clusterUuid: String?
     var version: String
     /// A sync primary answering without its standby.
     var degraded: Bool?

@@ -39,6 +39,7 @@ public final class Node {
     private var alertsAPI: AlertsAPI?
     private var alertMonitor: AlertMonitor?
     private var expiryTimer: LoopTimer?
+    private var identityTimer: LoopTimer?
     private var passwordReset: PendingPasswordReset?
     /// The thread every password hash runs on.
     private var passwords: PasswordWork?
@@ -80,7 +81,7 @@ public final class Node {
         let sessionPasswordKey = Crypto.hmacSHA256(key: tokenKey, message: Array("lts session password key".utf8))
         clientAPI = ClientAPI(loop: loop, service: service, tokens: GrantToken(key: tokenKey), passwords: passwords,
                               sessionPasswordKey: sessionPasswordKey)
-        let adminAPI = AdminAPI(loop: loop, service: service, issuers: issuers, clusterUUID: dataDirectory.nodeUUID,
+        let adminAPI = AdminAPI(loop: loop, service: service, issuers: issuers, nodeUUID: dataDirectory.nodeUUID,
                                 secureCookie: config.tls != .off, passwords: passwords,
                                 setupToken: try SetupToken(dataDirectory: dataDirectory.path, passwordSet: service.state.adminPassword != nil,
                                                            logger: logger),
@@ -99,6 +100,12 @@ public final class Node {
                                            peerTLS: peerTLS, peerKeys: peerKeys, witnessKeys: witnessKeys,
                                            pairedPeer: try PairedPeer(path: dataDirectory.pairedPeerPath), logger: logger)
             self.driver = driver
+            // A new primary gives the cluster its identity at once if it has none
+            // (after the effects of its promotion, not inside them).
+            driver.onChange = { [weak self] in
+                guard let self else { return }
+                self.identityTimer = LoopTimer(loop: self.loop, delayMs: 0) { [weak self] in self?.logClusterIdentity() }
+            }
         } else {
             service.compaction = LogCompaction(everyRecords: UInt64(config.logCheckpointRecords),
                                                retainedRecords: UInt64(config.logRetainedRecords),
@@ -124,7 +131,9 @@ public final class Node {
         if let clientAPI {
             metricsAPI = MetricsAPI(service: service, clientAPI: clientAPI, driver: driver, alerts: alertMonitor, lagProbe: lagProbe)
         }
+        logClusterIdentity()
         expiryTimer = LoopTimer(loop: loop, delayMs: Self.expiryCheckMs, repeatMs: Self.expiryCheckMs) { [weak self] in
+            self?.logClusterIdentity()
             self?.expireLeases()
         }
         passwordReset = PendingPasswordReset(loop: loop, service: service, dataDirectory: dataDirectory.path, logger: logger,
@@ -166,6 +175,7 @@ public final class Node {
             self?.loop.stop()
         }
         expiryTimer?.cancel()
+        identityTimer?.cancel()
         lagProbe?.cancel()
         passwordReset?.cancel()
         alertMonitor?.cancel()
@@ -193,6 +203,16 @@ public final class Node {
         guard let service, acceptsWrites else { return }
         let now = WallClock.nowSeconds()
         if service.state.needsExpiry(now: now) || service.answers.needsExpiry(now: now) { service.commit(.expire(at: now), request: nil) { _ in } }
+    }
+
+    /// Gives the cluster its UUID: the first node to write the log (a
+    /// standalone node at start, a pair's first primary) logs a new one.
+    private func logClusterIdentity() {
+        guard let service, acceptsWrites,
+              let record = service.state.decideClusterIdentity(uuid: UUID().uuidString.lowercased(), now: WallClock.nowSeconds()) else { return }
+        service.commit(record, request: nil) { [logger] entry in
+            logger.notice("cluster UUID \(service.state.clusterUUID ?? "") logged at lsn \(entry.lsn): license files bound to it are valid on either node")
+        }
     }
 
     /// The key of grant tokens: derived from the cluster secret in a pair (both
@@ -253,7 +273,7 @@ public final class Node {
     /// the report, not once per request.
     private func health(_ request: HTTPRequest) {
         var report = HealthReport(role: "standalone", term: service?.term ?? 0, lsn: service?.lastLsn ?? 0,
-                                  uuid: dataDirectory.nodeUUID, version: Version.current)
+                                  uuid: dataDirectory.nodeUUID, clusterUuid: service?.state.clusterUUID, version: Version.current)
         if let driver, let clusterAPI {
             report.role = driver.replica.role.rawValue
             report.term = driver.replica.term

@@ -53,6 +53,7 @@ export const homePage = {
     copy.addEventListener('click', () => copyText(uuid.textContent, uuid, 'The server UUID'));
     const cell = (dataTest) => h('span', { 'data-test': dataTest }, '…');
     const values = {
+      nodeUUID: h('code', { class: 'uuid', 'data-test': 'node-uuid' }, '…'),
       version: h('span', null, '…'),
       role: cell('role'),
       term: cell('term'),
@@ -72,6 +73,7 @@ export const homePage = {
           h('h2', null, 'This server'),
           facts([
             ['Server UUID', h('span', { class: 'uuid-row' }, uuid, copy)],
+            ['This node', values.nodeUUID],
             ['Version', values.version],
             ['Role', values.role],
             ['Term', values.term],
@@ -90,7 +92,9 @@ export const homePage = {
       updated);
 
     pollStatus(ctx, updated, (health, cluster) => {
-      if (uuid.textContent !== health.uuid) uuid.textContent = dash(health.uuid);
+      // The cluster's UUID is the one license files are bound to: the same on both nodes.
+      if (uuid.textContent !== dash(health.clusterUuid)) uuid.textContent = dash(health.clusterUuid);
+      values.nodeUUID.textContent = dash(health.uuid);
       values.version.textContent = dash(health.version);
       replace(values.role, roleBadge(health.role));
       values.term.textContent = dash(health.term);
