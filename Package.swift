@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "lts",
             dependencies: [
-                "ClusterNode", "OperatorTools", "Transport", "LicenseClient",
+                "ClusterNode", "OperatorTools", "Transport", "Platform", "LicenseClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

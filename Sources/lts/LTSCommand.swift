@@ -15,6 +15,6 @@ struct LTSCommand: ParsableCommand {
         """,
         version: Version.current,
         subcommands: [ServeCommand.self, PairCommand.self, HealthCommand.self, LicenseCommand.self, ClientCommand.self, DrillCommand.self, BenchCommand.self,
-                      AdminCommand.self, AlertsCommand.self, WitnessCommand.self, TLSCommand.self]
+                      AdminCommand.self, AlertsCommand.self, WitnessCommand.self, TLSCommand.self, ClusterCommand.self]
     )
 }

@@ -3,6 +3,7 @@ import ClusterNode
 import Foundation
 import Logging
 import OperatorTools
+import Platform
 
 /// `lts serve`: runs one node until SIGINT or SIGTERM.
 struct ServeCommand: ParsableCommand {
@@ -44,6 +45,11 @@ struct ServeCommand: ParsableCommand {
         do {
             let node = try Node(config: settings, logger: logger)
             try node.run()
+            if node.restartRequested {
+                logger.notice("starting again on \(path)")
+                printError("lts: cannot start again: \(ProcessImage.restart(arguments: CommandLine.arguments)); start it with lts serve --config \(path)")
+                throw ExitCode(1)
+            }
         } catch let error as ConfigError {
             printError("lts: \(path): \(error)")
             throw ExitCode(2)

@@ -88,6 +88,9 @@ public struct Config: Equatable {
     /// Caps on connections, as set in `"connections"` (a key left out takes
     /// its default from the open-file limit at start).
     var connections: ConnectionCaps = ConnectionCaps()
+    /// The file this configuration was read from (`load`), which pairing
+    /// rewrites; nil for one parsed from bytes.
+    var sourcePath: String?
 
     /// `"connections": {"max", "perAddress", "handshakesMax", "handshakesPerAddress"}`.
     struct ConnectionCaps: Equatable {
@@ -127,7 +130,8 @@ public struct Config: Equatable {
             throw ConfigError(key: "", reason: "cannot read \(path)")
         }
         let base = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        let config = try parse(data, baseDirectory: base)
+        var config = try parse(data, baseDirectory: base)
+        config.sourcePath = path
         try config.checkFiles()
         return config
     }

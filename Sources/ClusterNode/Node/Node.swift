@@ -45,6 +45,10 @@ public final class Node {
     private var passwords: PasswordWork?
     private var limitLog = ConnectionLimitLog()
     private var certificateReloader: CertificateReloader?
+    private var joinAPI: JoinAPI?
+    /// A standby joined (`JoinAPI`): the process should start again on the
+    /// configuration file, now the main's of a pair, once `run` returns.
+    public private(set) var restartRequested = false
 
     public init(config: Config, logger: Logger) throws {
         self.config = config
@@ -143,6 +147,10 @@ public final class Node {
         let ownFingerprint = config.tls == .selfSigned
             ? SelfSignedCertificate.parseFingerprint(try SelfSignedCertificate.fingerprint(certificatePath: dataDirectory.certificatePath)) : nil
         let ownURL = ownURL()
+        joinAPI = JoinAPI(loop: loop, config: config, dataDirectory: dataDirectory, logger: logger) { [weak self] in
+            self?.restartRequested = true
+            self?.stop(because: "a standby joined: restarting as the main of the pair")
+        }
         clientKeyAPI = ClientKeyAPI(service: service, admin: adminAPI,
                                     servers: ClientKeyAPI.servers(of: config, ownURL: ownURL, ownFingerprint: ownFingerprint))
         let routes = makeRoutes()
@@ -163,12 +171,12 @@ public final class Node {
         let scheme = tls == nil ? "http" : "https"
         logger.info("node \(dataDirectory.nodeUUID) listening on \(scheme)://\(config.listenHost):\(port)/dls/ (portal: /dls/page/#/index.html)")
         for signum in [SIGINT, SIGTERM] {
-            signals.append(SignalWatcher(loop: loop, signal: signum) { [weak self] signum in self?.stop(signal: signum) })
+            signals.append(SignalWatcher(loop: loop, signal: signum) { [weak self] signum in self?.stop(because: "received signal \(signum)") })
         }
     }
 
-    private func stop(signal signum: Int32) {
-        logger.info("received signal \(signum): no new connections, finishing requests in flight")
+    private func stop(because reason: String) {
+        logger.info("\(reason): no new connections, finishing requests in flight")
         signals.forEach { $0.cancel() }
         let deadline = LoopTimer(loop: loop, delayMs: Self.drainTimeoutMs) { [weak self] in
             self?.logger.warning("requests still in flight after \(Self.drainTimeoutMs) ms; stopping anyway")
@@ -245,6 +253,7 @@ public final class Node {
             ("GET", "/page/*", HTTPServer.Route { [unowned self] request in self.portalFile(request) }),
         ]
         var all = routes + (clientAPI?.routes ?? []).map(gated) + (adminAPI?.routes ?? []).map(gated) + (clientKeyAPI?.routes ?? []) + (clusterAPI?.routes ?? [])
+            + (joinAPI?.routes ?? [])
             + (statsAPI?.routes ?? []) + (alertsAPI?.routes ?? []).map(gated) + (metricsAPI?.routes ?? [])
         if let driver {
             all.append(("GET", "/cluster/stream", HTTPServer.Route { request in driver.accept(request) }))
