@@ -47,12 +47,13 @@ public final class NodeProcess {
         return directory.appendingPathComponent("lts").path
     }
 
-    /// Runs `lts ARGS` to completion.
+    /// Runs `lts ARGS` to completion (under `launcher`, e.g. in a namespace).
     /// - Returns: the exit status, standard output and standard error.
-    public static func run(_ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+    public static func run(_ arguments: [String], launcher: [String] = []) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
+        let command = launcher + [binary] + arguments
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         let output = Pipe()
         let error = Pipe()
         process.standardOutput = output

@@ -9,11 +9,28 @@ import XCTest
 final class ClusterPairingTests: XCTestCase {
     func testInitAndJoinFormAnAttachedPairWithNoFileEditedByHand() throws {
         let ports = [try NodePair.freePort(), try NodePair.freePort()]
-        let urls = ports.map { "https://127.0.0.1:\($0)/dls/" }
-        // What a fresh install holds: a standalone configuration.
-        let nodes = try ports.map { try NodeProcess(config: ["serverMode": "standalone", "listen": "127.0.0.1:\($0)", "dataDir": "data"]) }
+        try formPair(hosts: ["127.0.0.1", "127.0.0.1"], ports: ports, launchers: [[], []])
+    }
 
-        let initRun = try NodeProcess.run(["cluster", "init", "--config", nodes[0].configPath, "--public-url", urls[0]])
+    /// The same on two network namespaces standing for two hosts: each
+    /// command runs on its own host, and the main reaches the standby only
+    /// by the URL the standby gave.
+    func testInitAndJoinAcrossTwoHosts() throws {
+        if let reason = NetworkNamespaces.unavailableReason { throw XCTSkip(reason) }
+        let network = try NetworkNamespaces()
+        defer { network.remove() }
+        try formPair(hosts: [network.address(0), network.address(1)], ports: [48_443, 48_443], launchers: [network.launcher(0), network.launcher(1)])
+    }
+
+    private func formPair(hosts: [String], ports: [Int], launchers: [[String]]) throws {
+        let urls = (0..<2).map { "https://\(hosts[$0]):\(ports[$0])/dls/" }
+        // What a fresh install holds: a standalone configuration.
+        let nodes = try (0..<2).map {
+            try NodeProcess(config: ["serverMode": "standalone", "listen": "\(hosts[$0]):\(ports[$0])", "dataDir": "data"], host: hosts[$0],
+                            launcher: launchers[$0])
+        }
+
+        let initRun = try NodeProcess.run(["cluster", "init", "--config", nodes[0].configPath, "--public-url", urls[0]], launcher: launchers[0])
         XCTAssertEqual(initRun.status, 0, initRun.error)
         let token = try XCTUnwrap(initRun.output.split(separator: "\n").last.map(String.init))
         XCTAssertTrue(token.hasPrefix("lts-join-1."), initRun.output)
@@ -21,12 +38,12 @@ final class ClusterPairingTests: XCTestCase {
 
         let standbyBefore = try Data(contentsOf: URL(fileURLWithPath: nodes[1].configPath))
         let forged = try NodeProcess.run(["cluster", "join", try Self.withAnotherSecret(token), "--config", nodes[1].configPath,
-                                          "--public-url", urls[1]])
+                                          "--public-url", urls[1]], launcher: launchers[1])
         XCTAssertEqual(forged.status, 1)
         XCTAssertTrue(forged.error.contains("-20420"), forged.error)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: nodes[1].configPath)), standbyBefore, "a refused join writes nothing")
 
-        let join = try NodeProcess.run(["cluster", "join", token, "--config", nodes[1].configPath, "--public-url", urls[1]])
+        let join = try NodeProcess.run(["cluster", "join", token, "--config", nodes[1].configPath, "--public-url", urls[1]], launcher: launchers[1])
         XCTAssertEqual(join.status, 0, join.error)
         XCTAssertNotNil(nodes[0].waitForLogLine(containing: "restarting as the main of the pair", timeoutSeconds: 10))
         try nodes[1].start()
@@ -51,7 +68,7 @@ final class ClusterPairingTests: XCTestCase {
         }
 
         let again = try NodeProcess.run(["cluster", "join", token, "--config", nodes[1].configPath + ".again", "--public-url",
-                                         "https://127.0.0.1:1/dls/"])
+                                         "https://\(hosts[1]):1/dls/"], launcher: launchers[1])
         XCTAssertEqual(again.status, 1, "a token opens one join")
         XCTAssertTrue(again.error.contains("-20420"), again.error)
     }
