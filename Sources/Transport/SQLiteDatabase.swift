@@ -53,10 +53,11 @@ public final class SQLiteDatabase {
     /// Runs one or more statements that take no parameters.
     public func execute(_ sql: String) throws {
         var error: UnsafeMutablePointer<CChar>?
-        guard sqlite3_exec(handle, sql, nil, nil, &error) == SQLITE_OK else {
+        let status = sqlite3_exec(handle, sql, nil, nil, &error)
+        guard status == SQLITE_OK else {
             let message = error.map { String(cString: $0) } ?? "unknown error"
             sqlite3_free(error)
-            throw TransportError("SQL failed in \(path): \(message)")
+            throw SQLiteFailure(description: "SQL failed in \(path): \(message)", code: status & 0xFF)
         }
     }
 
@@ -148,7 +149,8 @@ public final class SQLiteDatabase {
         }
     }
 
-    private func failure(_ sql: String) -> TransportError {
-        TransportError("SQL failed in \(path): \(String(cString: sqlite3_errmsg(handle))) (\(sql.prefix(80)))")
+    private func failure(_ sql: String) -> SQLiteFailure {
+        SQLiteFailure(description: "SQL failed in \(path): \(String(cString: sqlite3_errmsg(handle))) (\(sql.prefix(80)))",
+                      code: sqlite3_extended_errcode(handle) & 0xFF)
     }
 }

@@ -31,6 +31,8 @@ struct HealthReport: Codable, Equatable {
     var version: String
     /// A sync primary answering without its standby.
     var degraded: Bool?
+    /// Present (true) while the data dir's disk is full: writes are refused.
+    var diskFull: Bool?
     var peer: Peer?
     /// Present when the pair has a witness.
     var witness: Witness?

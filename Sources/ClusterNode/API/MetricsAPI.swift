@@ -45,6 +45,7 @@ final class MetricsAPI {
                ["primary", "standby", "standalone"].map { ("{role=\"\($0)\"}", $0 == role ? "1" : "0") })
         metric("lts_term", "The current term.", [("", "\(driver?.replica.term ?? service.term)")])
         metric("lts_lsn", "The last log sequence number on this node.", [("", "\(service.lastLsn)")])
+        metric("lts_store_disk_full", "1 while the data dir's disk is full and writes are refused.", [("", service.diskFull ? "1" : "0")])
         metric("lts_event_loop_lag_max_ms", "The longest the event loop was held (a timer ran late), since the node started.",
                [("", "\(lagProbe.maxLagMs)")])
         metric("lts_event_loop_stalls_total", "Times the event loop was held \(LoopLagProbe.stallMs) ms or more.", type: "counter",

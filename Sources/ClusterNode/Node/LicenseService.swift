@@ -79,12 +79,27 @@ final class LicenseService {
 
     var lastLsn: UInt64 { history.lastLsn }
 
+    /// The full disk refused the store's last write: new writes are refused
+    /// until a retry commits (reads go on).
+    var diskFull: Bool { writer.diskFullSinceMs != nil }
+
+    /// Called when the disk fills (true) and when writes commit again (false).
+    var onDiskFull: ((Bool) -> Void)? {
+        get { writer.onDiskFull }
+        set { writer.onDiskFull = newValue }
+    }
+
+    static func diskFullRefusal() -> APIError {
+        APIError(status: 507, code: -20006, message: "The node's disk is full: it takes no write until space is freed in its data dir (reads go on); retry later or on the other node.")
+    }
+
     /// Work queued for the store and not yet durable.
     var pendingCount: Int { writer.pendingCount }
 
     /// Why new writes are refused for now: the store is behind by more than
     /// the writer's queue may hold (nil: it is not).
     var backlogRefusal: APIError? {
+        if diskFull { return Self.diskFullRefusal() }
         guard writer.isBacklogged else { return nil }
         return APIError.unavailable("The store is \(writer.queuedPayloadBytes >> 20) MiB behind; retry in a moment.")
     }

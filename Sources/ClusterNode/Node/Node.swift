@@ -77,6 +77,13 @@ public final class Node {
         service.onCheckpointRefused = { [logger] lsn in
             logger.error("the state at lsn \(lsn) does not decode again, so no checkpoint was written and the log is kept; please report this")
         }
+        service.onDiskFull = { [logger] full in
+            if full {
+                logger.error("the data dir's disk is full: writes are refused (-20006) and the store's write is retried every second until space is freed; reads and health go on")
+            } else {
+                logger.notice("the data dir's disk has room again: the store caught up and writes are taken")
+            }
+        }
         logger.info("log replayed: term \(service.term), lsn \(service.lastLsn) (checkpoint at \(service.checkpointLsn)), \(service.state.items.count) license items")
         let passwords = PasswordWork(loop: loop)
         self.passwords = passwords
@@ -283,6 +290,7 @@ public final class Node {
     private func health(_ request: HTTPRequest) {
         var report = HealthReport(role: "standalone", term: service?.term ?? 0, lsn: service?.lastLsn ?? 0,
                                   uuid: dataDirectory.nodeUUID, clusterUuid: service?.state.clusterUUID, version: Version.current)
+        if service?.diskFull == true { report.diskFull = true }
         if let driver, let clusterAPI {
             report.role = driver.replica.role.rawValue
             report.term = driver.replica.term

@@ -18,7 +18,9 @@ import Transport
 /// connection is used by one thread at a time; at most one WAL checkpoint is
 /// in flight, and none while an exclusive task runs; work is committed in
 /// the order it was queued; no completion runs before its work is durable.
-/// A failed write calls `onFailure` and nothing after it completes.
+/// A write the full disk refused is queued again first and retried every
+/// `diskFullRetryMs` (`diskFullSinceMs` says since when) until it commits;
+/// any other failed write calls `onFailure` and nothing after it completes.
 final class LogWriter {
     /// Most entries in one transaction.
     static let batchEntriesMax = 4096
@@ -30,6 +32,8 @@ final class LogWriter {
     /// How often SQLite's WAL file is copied into the database file while
     /// entries are committed.
     static let walCheckpointIntervalMs: UInt64 = 250
+    /// How often a write the full disk refused is tried again.
+    static let diskFullRetryMs: UInt64 = 1_000
 
     /// One piece of queued work.
     private enum Work {
@@ -58,6 +62,12 @@ final class LogWriter {
     private var lastWALCheckpointMs: UInt64 = 0
     /// The WAL file is long: the writer finishes a checkpoint before its next commit.
     private var walRestartDue = false
+    /// When the full disk first refused the work now retried (nil: it did not).
+    private(set) var diskFullSinceMs: UInt64?
+    private var diskFullRetry: LoopTimer?
+    /// Called on the loop when the disk fills (true) and when a write
+    /// commits again after that (false).
+    var onDiskFull: ((Bool) -> Void)?
 
     init(loop: EventLoop, store: LicenseStore, lastLsn: UInt64, onDurable: @escaping (LogEntry, UInt64) -> Void,
          onFailure: @escaping (Error) -> Void) {
@@ -112,7 +122,7 @@ final class LogWriter {
     }
 
     private func flush() {
-        guard !committing, !failed, let first = queued.first else { return }
+        guard !committing, !failed, diskFullRetry == nil, let first = queued.first else { return }
         committing = true
         let store = self.store
         switch first {
@@ -123,10 +133,10 @@ final class LogWriter {
                 return
             }
             queued.removeFirst()
-            run({ try work(store) }, then: done)
+            run({ try work(store) }, requeue: { [unowned self] in self.queued.insert(first, at: 0) }, then: done)
         case .entry where walRestartDue:
             walRestartDue = false
-            run({ try store.finishSQLiteWALCheckpoint() }, then: {})
+            run({ try store.finishSQLiteWALCheckpoint() }, requeue: { [unowned self] in self.walRestartDue = true }, then: {})
         case .entry:
             var entries: [(entry: LogEntry, payload: [UInt8], answer: StoredAnswer?)] = []
             var lastSequence: UInt64 = 0
@@ -136,8 +146,12 @@ final class LogWriter {
                 lastSequence = sequence
                 queuedPayloadBytes -= payload.count
             }
+            let batch = queued.prefix(entries.count)
             queued.removeFirst(entries.count)
-            run({ try store.append(entries) }, then: { [unowned self] in
+            run({ try store.append(entries) }, requeue: { [unowned self] in
+                self.queued.insert(contentsOf: batch, at: 0)
+                self.queuedPayloadBytes += entries.reduce(0) { $0 + $1.payload.count }
+            }, then: { [unowned self] in
                 self.checkpointWALIfDue()
                 self.onDurable(entries.last!.entry, lastSequence)
             })
@@ -151,20 +165,29 @@ final class LogWriter {
         lastWALCheckpointMs = now
         let store = self.store
         var restartDue = false
+        // A full disk only postpones this copy to the next interval.
         onPool({ restartDue = try store.checkpointSQLiteWAL() }, ended: { [unowned self] in
             self.walCheckpointing = false
             if restartDue { self.walRestartDue = true }
+        }, requeue: {})
+    }
+
+    private func run(_ work: @escaping () throws -> Void, requeue: @escaping () -> Void, then completion: @escaping () -> Void) {
+        onPool(work, ended: { [unowned self] in self.committing = false }, requeue: requeue, then: { [unowned self] in
+            if self.diskFullSinceMs != nil {
+                self.diskFullSinceMs = nil
+                self.onDiskFull?(false)
+            }
+            completion()
         })
     }
 
-    private func run(_ work: @escaping () throws -> Void, then completion: @escaping () -> Void) {
-        onPool(work, ended: { [unowned self] in self.committing = false }, then: completion)
-    }
-
-    /// Runs `work` on a pool thread; back on the loop, `ended`, then either
-    /// `onFailure` (nothing after it completes) or `completion` and the
-    /// next queued work.
-    private func onPool(_ work: @escaping () throws -> Void, ended: @escaping () -> Void, then completion: @escaping () -> Void = {}) {
+    /// Runs `work` on a pool thread; back on the loop, `ended`, then
+    /// `requeue` and a retry later when the disk was full, `onFailure`
+    /// (nothing after it completes) on any other error, or `completion` and
+    /// the next queued work.
+    private func onPool(_ work: @escaping () throws -> Void, ended: @escaping () -> Void, requeue: @escaping () -> Void,
+                        then completion: @escaping () -> Void = {}) {
         ThreadPoolWork.submit(on: loop, work: { () -> Error? in
             do {
                 try work()
@@ -175,6 +198,11 @@ final class LogWriter {
         }, completion: { [weak self] error in
             guard let self else { return }
             ended()
+            if let error, error.isDiskFull {
+                requeue()
+                self.diskFull()
+                return
+            }
             if let error {
                 self.failed = true
                 self.onFailure(error)
@@ -185,8 +213,23 @@ final class LogWriter {
         })
     }
 
+    /// The full disk refused a write: it waits for the retry.
+    private func diskFull() {
+        if diskFullSinceMs == nil {
+            diskFullSinceMs = loop.nowMs
+            onDiskFull?(true)
+        }
+        guard diskFullRetry == nil else { return }
+        diskFullRetry = LoopTimer(loop: loop, delayMs: Self.diskFullRetryMs) { [unowned self] in
+            self.diskFullRetry = nil
+            self.flush()
+        }
+    }
+
     func close() {
         check?.cancel()
         check = nil
+        diskFullRetry?.cancel()
+        diskFullRetry = nil
     }
 }
