@@ -10,7 +10,8 @@ import XCTest
 /// call, the client API, and a client key that names nginx and pins
 /// nginx's certificate, used by `lts client`; five bad logins from one
 /// client behind nginx lock out that client only. Direct clients cannot
-/// pose as others by sending X-Forwarded-For themselves.
+/// pose as others by sending X-Forwarded-For themselves. A pair's client
+/// keys and redirects name the public URLs.
 final class ProxyTests: XCTestCase {
     private let scanItem = "itemId=s,product=dbr,chargeWay=scan,quantity=100,expires=2099-12-31"
 
@@ -116,5 +117,31 @@ final class ProxyTests: XCTestCase {
         XCTAssertEqual(proxied.json?["code"] as? Int, -20207, String(decoding: proxied.body, as: UTF8.self))
         XCTAssertEqual(try node.client.send("POST", node.url("/api/admin/password"), body: json(["password": "a long enough password"])).status,
                        201, "from this machine itself")
+    }
+
+    /// A pair behind two proxies: the client key of either node names both
+    /// public URLs with what clients meet there, and a standby's 421 sends
+    /// clients to the primary's public URL, not to the URL the nodes
+    /// replicate over.
+    func testAPairBehindProxiesNamesThePublicURLs() throws {
+        let siteA = "https://lts-a.corp.test/dls/", siteB = "https://lts-b.corp.test/dls/"
+        let pinB = String(repeating: "B0", count: 32)
+        let pair = try NodePair(perNode: [
+            0: ["publicUrl": siteA, "publicTrust": "system", "peerPublicUrl": siteB, "peerPublicTrust": pinB],
+            1: ["publicUrl": siteB, "publicTrust": pinB, "peerPublicUrl": siteA, "peerPublicTrust": "system"],
+        ])
+        XCTAssertEqual(try pair.startBoth(), 0)
+        try pair.setUpAdmin(on: 0)
+        let code = try pair.importLicense(on: 0, items: [scanItem])
+        let expected = [ClientKey.Server(url: siteA, fingerprint: nil), ClientKey.Server(url: siteB, fingerprint: [UInt8](repeating: 0xB0, count: 32))]
+        for index in 0..<2 {
+            let answer = try pair.admin(index, "GET", "/api/admin/handshakes/\(code)/client-key")
+            let key = try ClientKey(parsing: try XCTUnwrap(answer.json?["clientKey"] as? String, String(decoding: answer.body, as: UTF8.self)))
+            XCTAssertEqual(key.servers, expected, "node \(index)")
+        }
+        let redirect = try pair.client(1).send("POST", pair.nodes[1].url("/api/v1/authorize"),
+                                               body: json(["handshakeCode": code, "clientUUID": "proxy-client-2", "product": "dbr"]))
+        XCTAssertEqual(redirect.status, 421)
+        XCTAssertEqual(redirect.json?["primary"] as? String, siteA)
     }
 }
