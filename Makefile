@@ -8,8 +8,10 @@ APT_PACKAGES := pkg-config libuv1-dev libh2o-dev libssl-dev libsqlite3-dev libcu
 # namespaces; Chromium, its WebDriver and Python (Selenium comes from PyPI into
 # .build/portal-venv) for the portal in a real browser; etcd for the etcd
 # witness (the tests start their own on free ports; on a machine with
-# systemd, Debian's package also starts its own service on port 2379).
-TEST_PACKAGES := iptables chromium chromium-driver python3 python3-venv etcd-server
+# systemd, Debian's package also starts its own service on port 2379); nginx
+# in front of a node, as deploy/nginx/lts.conf puts it (the tests run their
+# own as the test's user on a free port; Debian's service takes port 80).
+TEST_PACKAGES := iptables chromium chromium-driver python3 python3-venv etcd-server nginx-light
 BENCH_PACKAGES := wrk
 
 .PHONY: deps build run test nemesis attack fuzz sanitize sanitize-thread sanitize-address bench bench-compare clean

@@ -215,6 +215,15 @@ h2o_iovec_t lts_req_header(h2o_req_t *req, const char *name)
     return req->headers.entries[index].value;
 }
 
+h2o_iovec_t lts_req_header_next(h2o_req_t *req, const char *name, ssize_t *cursor)
+{
+    ssize_t index = h2o_find_header_by_str(&req->headers, name, strlen(name), *cursor);
+    if (index == -1)
+        return h2o_iovec_init(NULL, 0);
+    *cursor = index;
+    return req->headers.entries[index].value;
+}
+
 void lts_req_peer_address(h2o_req_t *req, char *buf, size_t buflen)
 {
     struct sockaddr_storage sa;

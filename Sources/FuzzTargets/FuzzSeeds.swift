@@ -19,7 +19,11 @@ public enum FuzzSeeds {
         case .config:
             return [#"{"serverMode":"main_standby","servers":["self","https://standby.corp.test:48080/dls/"],"listen":"0.0.0.0:48080","#
                     + #""clusterSecret":"a-long-enough-secret","connections":{"max":100},"alerts":{"recipients":["ops@example.com"]}}"#,
-                    #"{"serverMode":"standalone","listen":"127.0.0.1:0","dataDir":"data","http2":true}"#].map { Array($0.utf8) }
+                    #"{"serverMode":"standalone","listen":"127.0.0.1:0","dataDir":"data","http2":true}"#,
+                    #"{"servers":["self","https://10.0.0.2:48080/dls/"],"clusterSecret":"a-long-enough-secret","#
+                    + #""trustedProxies":["127.0.0.1","10.0.0.0/8","2001:db8::/32"],"publicUrl":"https://lts-a.corp.test/dls/","#
+                    + #""publicTrust":"system","peerPublicUrl":"https://lts-b.corp.test/dls/","peerPublicTrust":"AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:88"}"#]
+                .map { Array($0.utf8) }
         case .replicationFrames:
             return [messages.flatMap { ReplicationMessageCodec.encode($0).encoded() }]
         case .replicationMessage:

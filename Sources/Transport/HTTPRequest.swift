@@ -22,9 +22,32 @@ public final class HTTPRequest {
     /// Largest body the matched route accepts.
     public internal(set) var bodyLimitBytes: Int = HTTPServer.defaultBodyLimitBytes
 
-    init(raw: UnsafeMutablePointer<h2o_req_t>, onFinished: @escaping (HTTPRequest) -> Void) {
+    /// The address of the client behind the request: the TCP peer, or,
+    /// when the peer is a trusted proxy that sent X-Forwarded-For, the
+    /// client it names (`TrustedProxies`). Rate limits, lockouts and logs
+    /// key on this; `peerAddress` stays the TCP peer.
+    public let clientAddress: String
+    /// Why a trusted proxy's X-Forwarded-For could not be read (the server
+    /// answers 400 before any route), or nil.
+    let forwardingProblem: TrustedProxies.MalformedHeader?
+    /// True when the request carries X-Forwarded-For from a peer that is no
+    /// trusted proxy: it came through a proxy this server does not know, so
+    /// its peer's address says nothing of where it came from.
+    public let isForwardedByUntrustedPeer: Bool
+
+    init(raw: UnsafeMutablePointer<h2o_req_t>, trustedProxies: TrustedProxies, onFinished: @escaping (HTTPRequest) -> Void) {
         self.raw = raw
         self.onFinished = onFinished
+        let peer = Self.peerAddress(of: raw)
+        let forwardedFor = Self.headerValues(Self.forwardedForHeader, of: raw)
+        do {
+            clientAddress = try trustedProxies.clientAddress(peer: peer, forwardedFor: forwardedFor)
+            forwardingProblem = nil
+        } catch {
+            clientAddress = peer
+            forwardingProblem = error as? TrustedProxies.MalformedHeader
+        }
+        isForwardedByUntrustedPeer = !forwardedFor.isEmpty && !trustedProxies.contains(peer)
         method = Self.string(raw.pointee.method)
         let fullPath = Self.string(raw.pointee.path)
         if let question = fullPath.firstIndex(of: "?") {
@@ -59,12 +82,31 @@ public final class HTTPRequest {
         return Data(bytes: base, count: raw.pointee.entity.len)
     }
 
-    /// The numeric address of the client, or "".
+    /// The numeric address of the TCP peer (a proxy, when one is in
+    /// front), or "". See `clientAddress` for the client behind it.
     public var peerAddress: String {
         guard let raw else { return "" }
+        return Self.peerAddress(of: raw)
+    }
+
+    /// The header that names the clients behind proxies.
+    static let forwardedForHeader = "x-forwarded-for"
+
+    private static func peerAddress(of raw: UnsafeMutablePointer<h2o_req_t>) -> String {
         var buffer = [CChar](repeating: 0, count: 64)
         lts_req_peer_address(raw, &buffer, buffer.count)
         return String(cString: buffer)
+    }
+
+    /// The values of every header `name` (lower case), in order.
+    private static func headerValues(_ name: String, of raw: UnsafeMutablePointer<h2o_req_t>) -> [String] {
+        var values: [String] = []
+        var cursor = -1
+        while true {
+            let value = lts_req_header_next(raw, name, &cursor)
+            guard value.base != nil else { return values }
+            values.append(string(value))
+        }
     }
 
     /// The query parameters, percent-decoded; a repeated key keeps its last value.

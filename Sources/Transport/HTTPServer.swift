@@ -66,6 +66,14 @@ public final class HTTPServer {
     /// Called each time a connection limit bites, with the peer's address.
     public var onLimit: ((ConnectionLimitEvent, String) -> Void)?
 
+    /// The proxies whose X-Forwarded-For names a request's client
+    /// (`HTTPRequest.clientAddress`); none by default.
+    public var trustedProxies = TrustedProxies()
+
+    /// Called with the reason each time a trusted proxy's X-Forwarded-For
+    /// is refused (the request is answered 400).
+    public var onForwardingProblem: ((String) -> Void)?
+
     /// - Parameters:
     ///   - tls: the server context, or nil for plain HTTP (`"tls": false`).
     ///   - http2: offer HTTP/2 (ALPN h2) besides HTTP/1.1.
@@ -167,7 +175,7 @@ public final class HTTPServer {
     private func dispatch(_ raw: UnsafeMutablePointer<h2o_req_t>) {
         inFlight += 1
         let startedNs = MonotonicClock.nanoseconds()
-        let request = HTTPRequest(raw: raw) { [weak self] _ in
+        let request = HTTPRequest(raw: raw, trustedProxies: trustedProxies) { [weak self] _ in
             guard let self else { return }
             self.inFlight -= 1
             self.latency.record(nanoseconds: MonotonicClock.nanoseconds() - startedNs)
@@ -175,6 +183,15 @@ public final class HTTPServer {
         }
         if stopping {
             request.respond(error: .unavailable("The server is stopping."), headers: [("connection", "close")])
+            return
+        }
+        if let problem = request.forwardingProblem {
+            // Only a trusted proxy can send this (the rule never reads what
+            // its clients wrote): its configuration is wrong, which a 400
+            // shows at once, where the proxy's own address would quietly
+            // put every client behind it under one rate limit.
+            onForwardingProblem?(problem.description)
+            request.respond(error: .badRequest("\(problem); check the proxy's configuration."))
             return
         }
         switch router.match(method: request.method, path: request.path) {

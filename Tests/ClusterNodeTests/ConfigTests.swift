@@ -1,5 +1,6 @@
 @testable import ClusterNode
 import Foundation
+import LicenseClient
 import Platform
 import XCTest
 
@@ -259,5 +260,63 @@ final class WitnessConfigTests: XCTestCase {
         let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Config/witness.json.sample").path
         XCTAssertNoThrow(try WitnessConfig.load(path: sample))
+    }
+}
+
+// MARK: Behind a proxy
+
+extension ConfigTests {
+    func testTrustedProxiesAreCIDRsAndABadEntryIsRefusedByName() throws {
+        XCTAssertEqual(try parse("{}").trustedProxies.networks, [], "none by default")
+        let config = try parse(#"{"trustedProxies": ["127.0.0.1", "10.0.0.0/8", "2001:db8::/32"]}"#)
+        XCTAssertEqual(config.trustedProxies.networks.map(\.description), ["127.0.0.1/32", "10.0.0.0/8", "2001:db8::/32"])
+        assertRefused(#"{"trustedProxies": ["10.0.0.0/8", "10.0.0.0/33"]}"#, key: "trustedProxies", "\"10.0.0.0/33\" is no IPv4 or IPv6 address")
+        assertRefused(#"{"trustedProxies": ["nginx.corp.test"]}"#, key: "trustedProxies", "\"nginx.corp.test\"")
+        assertRefused(#"{"trustedProxies": ["10.1.2.3/8"]}"#, key: "trustedProxies", "host bits")
+        assertRefused(#"{"trustedProxies": "10.0.0.0/8"}"#, key: "trustedProxies", "list of strings")
+    }
+
+    func testPublicTrustIsSystemAFingerprintOrACertificateFile() throws {
+        let url = #""publicUrl": "https://lts.corp.test/dls/""#
+        XCTAssertNil(try parse("{\(url)}").publicTrust, "unset: the node's own certificate, as before")
+        XCTAssertEqual(try parse(#"{\#(url), "publicTrust": "system"}"#).publicTrust, .system)
+        let hex = String(repeating: "AB", count: 32)
+        XCTAssertEqual(try parse(#"{\#(url), "publicTrust": "\#(hex)"}"#).publicTrust, .pinnedSHA256([UInt8](repeating: 0xAB, count: 32)))
+        XCTAssertEqual(try parse(#"{\#(url), "publicTrust": "nginx/lts.crt"}"#).publicTrust, .certificateFile("/etc/lts/nginx/lts.crt"))
+        assertRefused(#"{\#(url), "publicTrust": "ABCD:EF"}"#, key: "publicTrust", "no SHA-256 fingerprint")
+        assertRefused(#"{\#(url), "publicTrust": ""}"#, key: "publicTrust", "\"system\"")
+        assertRefused(#"{"publicTrust": "system"}"#, key: "publicTrust", "publicUrl, which is not set")
+        let pair = #""servers": ["self", "https://b.corp.test:48080/dls/"], "clusterSecret": "0123456789abcdef""#
+        let config = try parse(#"{\#(pair), "peerPublicUrl": "https://b.example.org/dls/", "peerPublicTrust": "system"}"#)
+        XCTAssertEqual(config.peerPublicUrl, "https://b.example.org/dls/")
+        XCTAssertEqual(config.peerPublicTrust, .system)
+        assertRefused(#"{\#(pair), "peerPublicTrust": "system"}"#, key: "peerPublicTrust", "peerPublicUrl, which is not set")
+        assertRefused(#"{\#(pair), "peerPublicUrl": "b.example.org"}"#, key: "peerPublicUrl", "is not a URL")
+        assertRefused(#"{"peerPublicUrl": "https://b.example.org/dls/"}"#, key: "peerPublicUrl", "main_standby")
+    }
+
+    func testClientKeysNameWhatClientsMeetBehindAProxy() throws {
+        let directory = NSTemporaryDirectory() + "lts-config-public-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try SelfSignedCertificate.ensure(certificatePath: directory + "/proxy.crt", keyPath: directory + "/proxy.key", hostNames: ["lts.corp.test"])
+        let proxyPin = try XCTUnwrap(SelfSignedCertificate.parseFingerprint(try SelfSignedCertificate.fingerprint(certificatePath: directory + "/proxy.crt")))
+        let own = [UInt8](repeating: 1, count: 32)
+        let peerPin = String(repeating: "02", count: 32)
+        let pair = #""servers": ["self", "https://10.0.0.2:48080/dls/"], "clusterSecret": "0123456789abcdef", "peerFingerprint": "\#(peerPin)""#
+        func servers(_ extra: String) throws -> [ClientKey.Server] {
+            try ClientKeyAPI.servers(of: try Config.parse(Data("{\(pair)\(extra)}".utf8), baseDirectory: directory),
+                                     ownURL: "https://lts-a.corp.test/dls/", ownFingerprint: own)
+        }
+        XCTAssertEqual(try servers(""), [ClientKey.Server(url: "https://lts-a.corp.test/dls/", fingerprint: own),
+                                         ClientKey.Server(url: "https://10.0.0.2:48080/dls/", fingerprint: [UInt8](repeating: 2, count: 32))],
+                       "no trust settings: the node's own certificate and the peer's fingerprint, as before")
+        XCTAssertEqual(try servers(#", "publicUrl": "https://lts-a.corp.test/dls/", "publicTrust": "proxy.crt", "peerPublicUrl": "https://lts-b.corp.test/dls/", "peerPublicTrust": "system""#),
+                       [ClientKey.Server(url: "https://lts-a.corp.test/dls/", fingerprint: proxyPin),
+                        ClientKey.Server(url: "https://lts-b.corp.test/dls/", fingerprint: nil)])
+        try Data(#"{\#(pair), "publicUrl": "https://lts-a.corp.test/dls/", "publicTrust": "none.crt"}"#.utf8)
+            .write(to: URL(fileURLWithPath: directory + "/lts.json"))
+        XCTAssertThrowsError(try Config.load(path: directory + "/lts.json")) { error in
+            XCTAssertEqual((error as? ConfigError)?.key, "publicTrust", "\(error)")
+        }
     }
 }

@@ -115,6 +115,12 @@ void lts_http_server_stats(lts_http_server_t *server, lts_connection_stats_t *st
 /** Value of the first request header `name` (lower case), or {NULL, 0}. */
 h2o_iovec_t lts_req_header(h2o_req_t *req, const char *name);
 
+/** Value of the next request header `name` (lower case) after index
+ *  `*cursor` (start at -1), which it advances; {NULL, 0} when there is no
+ *  more. For a header that may be repeated (X-Forwarded-For), whose values
+ *  count in order. */
+h2o_iovec_t lts_req_header_next(h2o_req_t *req, const char *name, ssize_t *cursor);
+
 /** Copies the peer's numeric address into `buf` ("" when unknown). */
 void lts_req_peer_address(h2o_req_t *req, char *buf, size_t buflen);
 

@@ -115,8 +115,8 @@ public final class AdminAPI {
             let token = try body.optional("setupToken", maxBytes: 64)
             try body.rejectUnknownKeys()
             guard service.state.adminPassword == nil else { throw Self.passwordAlreadySet() }
-            guard setupToken.accepts(token, from: request.peerAddress) else {
-                logger.warning("first admin password from \(request.peerAddress) refused: \(token == nil ? "no" : "a wrong") setup token")
+            guard setupToken.accepts(token, from: request.clientAddress, forwardedByUntrustedPeer: request.isForwardedByUntrustedPeer) else {
+                logger.warning("first admin password from \(request.clientAddress) refused: \(token == nil ? "no" : "a wrong") setup token")
                 throw Self.setupTokenNeeded(path: setupToken.path)
             }
             guard PasswordHasher.isAcceptable(password) else { throw Self.weakPassword() }
@@ -126,7 +126,7 @@ public final class AdminAPI {
                 guard self.service.state.adminPassword == nil else { return request.respond(error: Self.passwordAlreadySet()) }
                 self.service.commit(.setAdminPassword(hash, at: WallClock.nowSeconds()), request: request) { [logger, setupToken] _ in
                     setupToken.used()
-                    logger.notice("admin password set (the first one) from \(request.peerAddress)")
+                    logger.notice("admin password set (the first one) from \(request.clientAddress)")
                     request.respondJSON(status: 201, ["passwordSet": true])
                 }
             }
@@ -138,7 +138,7 @@ public final class AdminAPI {
             var body = try request.jsonObject()
             let password = try body.required("password", maxBytes: PasswordHasher.passwordLengthMax)
             try body.rejectUnknownKeys()
-            let address = request.peerAddress
+            let address = request.clientAddress
             try checkLimit(address, action: "login")
             guard let stored = service.state.adminPassword else { throw Self.noPasswordYet() }
             // Counted as a failure until it verifies, so parallel guesses cannot pass the limit.
@@ -186,7 +186,7 @@ public final class AdminAPI {
             try body.rejectUnknownKeys()
             guard PasswordHasher.isAcceptable(new) else { throw Self.weakPassword() }
             guard let stored = service.state.adminPassword else { throw Self.noPasswordYet() }
-            let address = request.peerAddress
+            let address = request.clientAddress
             try checkLimit(address, action: "password change")
             // As for a login: a failure until the old password verifies.
             limiter.recordFailure(address, nowMs: loop.nowMs)
@@ -284,7 +284,7 @@ public final class AdminAPI {
             guard case .importLicense(_, let code, _) = record else { return }
             service.commit(record, request: request) { [weak self] _ in
                 guard let self else { return }
-                self.logger.notice("license \(file.licenseId) imported from \(request.peerAddress): \(file.items.count) item(s), handshake code \(code)")
+                self.logger.notice("license \(file.licenseId) imported from \(request.clientAddress): \(file.items.count) item(s), handshake code \(code)")
                 let now = WallClock.nowSeconds()
                 request.respondJSON(status: 201, ["licenseId": file.licenseId, "handshakeCode": code,
                                                   "items": file.items.map { self.describe($0.itemId, now: now) }])

@@ -57,7 +57,7 @@ final class ClientAPI {
             let body = try ClientCallBody.read(request.body, kind: kind)
             let call = body.call
             let password = body.sessionPassword
-            try checkSessionPassword(call.handshakeCode, password, from: request.peerAddress, for: request) { [weak self] ok in
+            try checkSessionPassword(call.handshakeCode, password, from: request.clientAddress, for: request) { [weak self] ok in
                 guard let self else { return }
                 guard ok else {
                     self.outcomes[kind, default: [:]][String(LicenseError.badSessionPassword().code), default: 0] += 1

@@ -5,8 +5,8 @@ import Transport
 
 /// `GET /dls/api/admin/handshakes/{code}/client-key`: the client key of a
 /// handshake code (`lts client key`), for the portal to show: the servers
-/// as `servers` names them ("self" as this node's URL), each pinned by the
-/// SHA-256 of its self-signed certificate where this node knows it.
+/// as `servers` names them ("self" as this node's URL), each at the URL and
+/// with the pin clients will really meet there (see `servers(of:…)`).
 ///
 /// Invariant: the key names exactly the configured servers, in order.
 final class ClientKeyAPI {
@@ -33,14 +33,24 @@ final class ClientKeyAPI {
         request.respondJSON(["code": code, "clientKey": ClientKey(handshakeCode: code, servers: servers).text])
     }
 
-    /// The servers of this node's client keys.
+    /// The servers of this node's client keys: this node at its
+    /// `publicUrl` (else its listen address), the peer at its
+    /// `peerPublicUrl` (else its `servers` URL), each pinned as
+    /// `publicTrust`/`peerPublicTrust` say, or, when they say nothing, by
+    /// the certificate the node itself serves (`ownFingerprint`) and the
+    /// peer's `peerFingerprint`.
     /// - Parameter ownFingerprint: the SHA-256 of this node's certificate
     ///   when it is self-signed (clients pin it), else nil (CA-verified).
-    static func servers(of config: Config, ownURL: String, ownFingerprint: [UInt8]?) -> [ClientKey.Server] {
+    /// - Throws: a `ConfigError` when a certificate file named by a trust
+    ///   setting can no longer be read.
+    static func servers(of config: Config, ownURL: String, ownFingerprint: [UInt8]?) throws -> [ClientKey.Server] {
         let configured = config.servers.isEmpty ? ["self"] : config.servers
-        return configured.map { url in
-            url == "self" ? ClientKey.Server(url: ownURL, fingerprint: ownFingerprint)
-                          : ClientKey.Server(url: url, fingerprint: config.peerFingerprint)
+        return try configured.map { url in
+            if url == "self" {
+                return ClientKey.Server(url: ownURL, fingerprint: try config.publicTrust.map { try $0.pin(key: "publicTrust") } ?? ownFingerprint)
+            }
+            return ClientKey.Server(url: config.peerPublicUrl ?? url,
+                                    fingerprint: try config.peerPublicTrust.map { try $0.pin(key: "peerPublicTrust") } ?? config.peerFingerprint)
         }
     }
 }

@@ -18,6 +18,9 @@ final class ClusterDriver: ReplicaHost {
     private let logger: Logger
     /// The other node's URL, as `servers` names it.
     let peerURL: String
+    /// The other node's URL as clients reach it (`peerPublicUrl`, else
+    /// `peerURL`): where a standby's 421 sends them.
+    private let peerClientURL: String
     private var shell: ReplicaShell!
     private var link: ReplicationLink!
     /// The connection to the witness, when the pair has one.
@@ -98,6 +101,7 @@ final class ClusterDriver: ReplicaHost {
         self.service = service
         self.logger = logger
         peerURL = peer
+        peerClientURL = config.peerPublicUrl ?? peer
         let replicaConfig = ReplicaConfig(heartbeatMs: UInt64(config.heartbeatMs), failoverTimeoutMs: UInt64(config.failoverTimeoutMs),
                                           degradeAfterMs: UInt64(config.degradeAfterMs),
                                           mode: config.replication == .sync ? .sync : .async,
@@ -185,7 +189,7 @@ final class ClusterDriver: ReplicaHost {
             return APIError(status: 503, code: -20101, message: "A switchover is in progress; retry in a moment.")
         }
         return APIError(status: 421, code: -20100, message: "This node is the standby; send this call to the primary.",
-                        extra: ["primary": peerURL])
+                        extra: ["primary": peerClientURL])
     }
 
     /// Starts a planned switchover; false when there is no standby to take over.

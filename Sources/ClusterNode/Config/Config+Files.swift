@@ -17,6 +17,8 @@ extension Config {
             }
         }
         if let peerCaFile { try Self.requireCertificate(peerCaFile, key: "peerCaFile") }
+        if case .certificateFile(let path)? = publicTrust { try Self.requireCertificate(path, key: "publicTrust") }
+        if case .certificateFile(let path)? = peerPublicTrust { try Self.requireCertificate(path, key: "peerPublicTrust") }
         switch witness {
         case .lts(_, .caFile(let path))?, .etcd(_, _, .caFile(let path))?: try Self.requireCertificate(path, key: "witness.caFile")
         default: break

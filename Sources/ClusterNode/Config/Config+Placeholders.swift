@@ -19,6 +19,7 @@ extension Config {
         if clusterSecret == Self.placeholderSecret { throw refuse("clusterSecret", "\"\(Self.placeholderSecret)\"") }
         if let url = servers.first(where: Self.placeholderURLs.contains) { throw refuse("servers", "\"\(url)\"") }
         if let publicUrl, Self.placeholderURLs.contains(publicUrl) { throw refuse("publicUrl", "\"\(publicUrl)\"") }
+        if let peerPublicUrl, Self.placeholderURLs.contains(peerPublicUrl) { throw refuse("peerPublicUrl", "\"\(peerPublicUrl)\"") }
         if peerFingerprint == Self.placeholderFingerprint { throw refuse("peerFingerprint", "AB:CD:EF:01:23:45:67:89:…") }
         if case .lts(let url, let trust)? = witness {
             if Self.placeholderURLs.contains(url) { throw refuse("witness.url", "\"\(url)\"") }

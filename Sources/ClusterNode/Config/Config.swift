@@ -64,6 +64,18 @@ public struct Config: Equatable {
     var tls: TLSSetting
     var http2: Bool
     var publicUrl: String?
+    /// How clients verify `publicUrl` (nil: by this node's own certificate,
+    /// pinned when self-signed).
+    var publicTrust: PublicTrust?
+    /// The other node's URL as clients see it, for client keys (nil: its
+    /// URL in `servers`).
+    var peerPublicUrl: String?
+    /// How clients verify `peerPublicUrl` (nil: as this node verifies the
+    /// peer, pinned by `peerFingerprint` when set).
+    var peerPublicTrust: PublicTrust?
+    /// The proxies in front of this node whose X-Forwarded-For names the
+    /// client (none by default: every request's client is its TCP peer).
+    var trustedProxies = TrustedProxies()
     var clusterSecret: String?
     var heartbeatMs: Int
     var failoverTimeoutMs: Int
@@ -170,6 +182,12 @@ public struct Config: Equatable {
             tls: tls,
             http2: try reader.bool("http2") ?? false,
             publicUrl: try reader.string("publicUrl"),
+            publicTrust: try reader.string("publicTrust").map { try PublicTrust.parse($0, key: "publicTrust", baseDirectory: baseDirectory) },
+            peerPublicUrl: try reader.string("peerPublicUrl"),
+            peerPublicTrust: try reader.string("peerPublicTrust").map {
+                try PublicTrust.parse($0, key: "peerPublicTrust", baseDirectory: baseDirectory)
+            },
+            trustedProxies: try parseTrustedProxies(&reader),
             clusterSecret: try reader.string("clusterSecret"),
             heartbeatMs: try reader.integer("heartbeatMs", in: 10...60_000) ?? 100,
             failoverTimeoutMs: try reader.integer("failoverTimeoutMs", in: 50...600_000) ?? 1000,
@@ -222,6 +240,20 @@ public struct Config: Equatable {
                 throw ConfigError(key: "publicUrl", reason: "\"\(publicUrl)\" is not a URL like https://www.example.com:48080/dls/")
             }
         }
+        if publicTrust != nil, publicUrl == nil {
+            throw ConfigError(key: "publicTrust", reason: "says how clients verify publicUrl, which is not set")
+        }
+        if let peerPublicUrl {
+            guard serverMode == .mainStandby else {
+                throw ConfigError(key: "peerPublicUrl", reason: "is the other node's URL in a pair (main_standby mode)")
+            }
+            guard let url = URLComponents(string: peerPublicUrl), ["http", "https"].contains(url.scheme ?? ""), url.host?.isEmpty == false else {
+                throw ConfigError(key: "peerPublicUrl", reason: "\"\(peerPublicUrl)\" is not a URL like https://standby.example.com/dls/")
+            }
+        }
+        if peerPublicTrust != nil, peerPublicUrl == nil {
+            throw ConfigError(key: "peerPublicTrust", reason: "says how clients verify peerPublicUrl, which is not set")
+        }
         if peerFingerprint != nil, peerCaFile != nil {
             throw ConfigError(key: "peerCaFile", reason: "and peerFingerprint both say how to trust the peer; keep one")
         }
@@ -265,6 +297,14 @@ public struct Config: Equatable {
             return .files(certificate: resolve(certificate, against: baseDirectory), key: resolve(key, against: baseDirectory))
         case (nil, _): throw ConfigError(key: "tls.certificate", reason: "is needed together with tls.key")
         case (_, nil): throw ConfigError(key: "tls.key", reason: "is needed together with tls.certificate")
+        }
+    }
+
+    private static func parseTrustedProxies(_ reader: inout JSONObjectReader) throws -> TrustedProxies {
+        do {
+            return try TrustedProxies(parsing: try reader.stringArray("trustedProxies") ?? [])
+        } catch let error as TrustedProxies.BadEntry {
+            throw ConfigError(key: "trustedProxies", reason: "\"\(error.entry)\" is no IPv4 or IPv6 address or network like 10.0.0.0/8, 2001:db8::/32 or 127.0.0.1 (host bits after the prefix must be 0)")
         }
     }
 

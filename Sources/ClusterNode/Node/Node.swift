@@ -44,6 +44,8 @@ public final class Node {
     /// The thread every password hash runs on.
     private var passwords: PasswordWork?
     private var limitLog = ConnectionLimitLog()
+    /// One line a minute at most for trusted proxies' malformed X-Forwarded-For.
+    private var forwardingProblemLog = LoginRateLimiter(failuresMax: 1)
     private var certificateReloader: CertificateReloader?
     private var joinAPI: JoinAPI?
     /// A standby joined (`JoinAPI`): the process should start again on the
@@ -159,7 +161,7 @@ public final class Node {
             self?.stop(because: "a standby joined: restarting as the main of the pair")
         }
         clientKeyAPI = ClientKeyAPI(service: service, admin: adminAPI,
-                                    servers: ClientKeyAPI.servers(of: config, ownURL: ownURL, ownFingerprint: ownFingerprint))
+                                    servers: try ClientKeyAPI.servers(of: config, ownURL: ownURL, ownFingerprint: ownFingerprint))
         let routes = makeRoutes()
         let descriptors = ConnectionLimits.raiseDescriptorLimit()
         let server = HTTPServer(loop: loop, router: routes.router, tls: tls, http2: config.http2,
@@ -167,6 +169,12 @@ public final class Node {
         server.onLimit = { [weak self] event, address in
             guard let self, let line = self.limitLog.note(event, address: address, nowMs: self.loop.nowMs) else { return }
             self.logger.warning("\(line)")
+        }
+        server.trustedProxies = config.trustedProxies
+        server.onForwardingProblem = { [weak self] problem in
+            guard let self, self.forwardingProblemLog.allows("x-forwarded-for", nowMs: self.loop.nowMs) else { return }
+            self.forwardingProblemLog.recordFailure("x-forwarded-for", nowMs: self.loop.nowMs)
+            self.logger.warning("a request answered 400: \(problem) (one line a minute at most)")
         }
         self.server = server
         certificateReloader = CertificateReloader(loop: loop, setting: config.tls, dataDirectory: dataDirectory, hostNames: config.hostNames,

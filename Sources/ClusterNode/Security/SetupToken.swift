@@ -3,8 +3,9 @@ import Logging
 import Platform
 
 /// What stands between a fresh node and whoever reaches it first: the first
-/// admin password may be set from this machine (a loopback address) as it
-/// is, but from anywhere else only with this token, which the node makes on
+/// admin password may be set from this machine (a loopback client address,
+/// not passed on by a proxy the node does not trust) as it is, but from
+/// anywhere else only with this token, which the node makes on
 /// the start that finds no password, logs, and keeps in `setup-token` in its
 /// data dir (0600): only someone who can read the node's log or its data
 /// dir can use it.
@@ -36,8 +37,12 @@ final class SetupToken {
     }
 
     /// Whether a first password sent from `address` with `given` may be set.
-    func accepts(_ given: String?, from address: String) -> Bool {
-        if Self.isLoopback(address) { return true }
+    /// - Parameter forwardedByUntrustedPeer: the request carries
+    ///   X-Forwarded-For from a peer that is no trusted proxy: a proxy on
+    ///   this machine passed it on, so a loopback peer does not mean it was
+    ///   sent from here.
+    func accepts(_ given: String?, from address: String, forwardedByUntrustedPeer: Bool) -> Bool {
+        if Self.isLoopback(address), !forwardedByUntrustedPeer { return true }
         guard let token, let given else { return false }
         return Crypto.constantTimeEqual(Array(given.utf8), token)
     }

@@ -82,7 +82,7 @@ public final class WitnessServer {
         do {
             claim = try WitnessWire.decodeClaim(body, mac: request.header(WitnessWire.macHeader), key: key)
         } catch let error as JSONFieldError {
-            logger.warning("claim from \(request.peerAddress) refused: \(error.key) \(error.reason)")
+            logger.warning("claim from \(request.clientAddress) refused: \(error.key) \(error.reason)")
             return request.respond(error: APIError(status: error.key == WitnessWire.macHeader ? 403 : 400, code: -20410,
                                                    message: "The claim is refused: \(error.key) \(error.reason)."))
         } catch {
