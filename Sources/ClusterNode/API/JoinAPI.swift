@@ -52,7 +52,7 @@ final class JoinAPI {
             let fingerprintText = try body.required("fingerprint", maxBytes: 64)
             let standbyUUID = try body.required("nodeUuid", maxBytes: 36)
             try body.rejectUnknownKeys()
-            let address = request.peerAddress
+            let address = request.clientAddress
             guard limiter.allows(address, nowMs: loop.nowMs) else { throw Self.tooManyAttempts() }
             guard let secret = SelfSignedCertificate.parseFingerprint(secretText),
                   JoinInvitation.refusal(dataDir: dataDirectory.path, secret: secret, nowSeconds: WallClock.nowSeconds()) == nil, !joined else {
@@ -75,10 +75,10 @@ final class JoinAPI {
             guard let path = config.sourcePath else { throw Self.cannotTakeAStandby("it was not started from a configuration file") }
             var file = try ConfigFile.read(path: path)
             guard !file.isStandby else { throw Self.cannotTakeAStandby("it is itself a standby (\(path))") }
-            guard let ownURL = file.object["publicUrl"] as? String, let clusterSecret = file.object["clusterSecret"] as? String else {
-                throw Self.cannotTakeAStandby("\(path) has no publicUrl or clusterSecret; run lts cluster init here")
+            guard let clusterSecret = file.object["clusterSecret"] as? String else {
+                throw Self.cannotTakeAStandby("\(path) has no clusterSecret; run lts cluster init here")
             }
-            guard standbyURL != ownURL else { throw APIError.badRequest("The standby's publicUrl is this node's own.") }
+            guard standbyURL != file.object["publicUrl"] as? String else { throw APIError.badRequest("The standby's publicUrl is this node's own.") }
             file.object["serverMode"] = "main_standby"
             file.object["servers"] = ["self", standbyURL]
             file.object["peerFingerprint"] = SelfSignedCertificate.formatFingerprint(fingerprint)
@@ -99,7 +99,7 @@ final class JoinAPI {
             joined = true
             limiter.recordSuccess(address)
             logger.notice("standby \(standbyUUID) at \(standbyURL) joined from \(address), certificate SHA-256 \(SelfSignedCertificate.formatFingerprint(fingerprint)); wrote \(path); restarting as the main of the pair")
-            request.respondJSON(["clusterSecret": clusterSecret, "servers": [ownURL, standbyURL], "nodeUuid": dataDirectory.nodeUUID,
+            request.respondJSON(["clusterSecret": clusterSecret, "nodeUuid": dataDirectory.nodeUUID,
                                  "heartbeatMs": written.heartbeatMs, "failoverTimeoutMs": written.failoverTimeoutMs,
                                  "degradeAfterMs": written.degradeAfterMs, "replication": written.replication.rawValue])
             onJoined()

@@ -4,7 +4,8 @@ import Platform
 
 /// `lts cluster join TOKEN`: makes this node the standby of the main the
 /// token names. It checks the main by the token's fingerprint, registers
-/// its own certificate and URL there (authenticated by the token's secret),
+/// its own certificate and the URL the main reaches it at directly there
+/// (authenticated by the token's secret),
 /// and writes its configuration: the main's URL first in `servers`, the
 /// cluster secret and timings the main sent, the main's fingerprint pinned.
 ///
@@ -25,7 +26,8 @@ public enum ClusterJoin {
         var file = try ConfigFile.read(path: configPath ?? ConfigFile.defaultPath(among: defaultPaths))
         let url = try PublicURL.normalized(publicURL, setting: "--public-url")
         guard url != token.url else { throw PairingError("--public-url is the main's own URL; give this node's") }
-        file.object["publicUrl"] = url
+        // A publicUrl the file has already (a proxy's, for clients) stays.
+        if file.object["publicUrl"] == nil { file.object["publicUrl"] = url }
         let provisional = try file.validated()
         let dataDirectory: DataDirectory
         do {
