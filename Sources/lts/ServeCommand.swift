@@ -24,6 +24,9 @@ struct ServeCommand: ParsableCommand {
     @Option(name: .long, help: "The configuration file (default: the first of \(ServeCommand.defaultConfigPaths.joined(separator: ", ")) that exists).")
     var config: String?
 
+    @Flag(name: .long, help: "Serve a log that ends before what this data dir last held (its database was deleted or rolled back), losing the rest.")
+    var acceptDataLoss = false
+
     func run() throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -43,7 +46,7 @@ struct ServeCommand: ParsableCommand {
             throw ExitCode(2)
         }
         do {
-            let node = try Node(config: settings, logger: logger)
+            let node = try Node(config: settings, logger: logger, acceptDataLoss: acceptDataLoss)
             try node.run()
             if node.restartRequested {
                 logger.notice("starting again on \(path)")
@@ -52,6 +55,9 @@ struct ServeCommand: ParsableCommand {
             }
         } catch let error as ConfigError {
             printError("lts: \(path): \(error)")
+            throw ExitCode(2)
+        } catch let error as DataLossRefusal {
+            printError("lts: \(error)")
             throw ExitCode(2)
         } catch {
             printError("lts: \(error)")

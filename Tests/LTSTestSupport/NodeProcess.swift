@@ -47,9 +47,11 @@ public final class NodeProcess {
         return directory.appendingPathComponent("lts").path
     }
 
-    /// Runs `lts ARGS` to completion (under `launcher`, e.g. in a namespace).
+    /// Runs `lts ARGS` to completion (under `launcher`, e.g. in a namespace);
+    /// one still running after `timeoutSeconds` is killed (status SIGKILL).
     /// - Returns: the exit status, standard output and standard error.
-    public static func run(_ arguments: [String], launcher: [String] = []) throws -> (status: Int32, output: String, error: String) {
+    public static func run(_ arguments: [String], launcher: [String] = [], timeoutSeconds: Double = 120) throws
+        -> (status: Int32, output: String, error: String) {
         let process = Process()
         let command = launcher + [binary] + arguments
         process.executableURL = URL(fileURLWithPath: command[0])
@@ -59,6 +61,10 @@ public final class NodeProcess {
         process.standardOutput = output
         process.standardError = error
         try process.run()
+        let pid = process.processIdentifier
+        let deadline = DispatchWorkItem { kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds, execute: deadline)
+        defer { deadline.cancel() }
         let outData = output.fileHandleForReading.readDataToEndOfFile()
         let errData = error.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

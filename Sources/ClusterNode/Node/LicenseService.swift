@@ -42,6 +42,10 @@ final class LicenseService {
     /// Grows whenever the log is cut back or replaced (truncation, discard,
     /// snapshot install): a checkpoint encoded before is not stored.
     private var logGeneration: UInt64 = 0
+    /// The data dir holding the store (and its `LogMark`).
+    let dataDir: String
+    /// When the `LogMark` was last queued for writing.
+    private var logMarkQueuedMs: UInt64?
 
     /// Loads the checkpoint and replays the log after it from `store`, and
     /// starts the writer.
@@ -51,6 +55,7 @@ final class LicenseService {
         self.loop = loop
         self.store = store
         self.onStoreFailure = onStoreFailure
+        dataDir = URL(fileURLWithPath: store.path).deletingLastPathComponent().path
         let loaded = try store.loadState()
         let terms = loaded.history
         state = loaded.state
@@ -66,6 +71,7 @@ final class LicenseService {
         }
         writer = LogWriter(loop: loop, store: store, lastLsn: terms.lastLsn, onDurable: { [unowned self] entry, sequence in
             self.answers.durable(throughSequence: sequence)
+            self.markDurable()
             if let onDurable = self.onDurable {
                 onDurable(entry)
             } else {
@@ -78,6 +84,19 @@ final class LicenseService {
     }
 
     var lastLsn: UInt64 { history.lastLsn }
+
+    /// Queues the `LogMark` write of the last LSN, at most once an
+    /// interval. The writer runs it after every entry appended so far has
+    /// committed (and after a truncation queued before, which wrote its own
+    /// lower mark), so the mark is durable when written.
+    private func markDurable() {
+        let now = loop.nowMs
+        if let queued = logMarkQueuedMs, now < queued + LogMark.intervalMs { return }
+        logMarkQueuedMs = now
+        let lsn = lastLsn
+        let dataDir = self.dataDir
+        writer.perform({ _ in LogMark.write(dataDir: dataDir, lsn: lsn) }, done: {})
+    }
 
     /// The full disk refused the store's last write: new writes are refused
     /// until a retry commits (reads go on).
@@ -219,7 +238,9 @@ final class LicenseService {
         recent.truncate(after: lsn)
         answers.cutting(after: lsn)
         var rebuilt = LicenseState()
+        let dataDir = self.dataDir
         writer.perform(nextLsn: lsn + 1, { store in
+            LogMark.write(dataDir: dataDir, lsn: lsn)
             try store.truncate(after: lsn)
             rebuilt = try store.loadState().state
         }, done: { [unowned self] in
@@ -293,7 +314,11 @@ final class LicenseService {
         recent.removeAll()
         state = LicenseState()
         answers.cutting(after: 0)
-        writer.perform(nextLsn: 1, { store in try store.discard(queueAfter: lsn) }, done: { [unowned self] in
+        let dataDir = self.dataDir
+        writer.perform(nextLsn: 1, { store in
+            LogMark.write(dataDir: dataDir, lsn: 0)
+            try store.discard(queueAfter: lsn)
+        }, done: { [unowned self] in
             self.answers.cutDone()
             self.checkpointLsn = 0
             self.compactedLsn = 0

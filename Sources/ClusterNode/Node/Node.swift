@@ -52,9 +52,14 @@ public final class Node {
     /// configuration file, now the main's of a pair, once `run` returns.
     public private(set) var restartRequested = false
 
-    public init(config: Config, logger: Logger) throws {
+    /// Serve a log that ends before this data dir's `LogMark` (the operator
+    /// accepted that what came after is gone).
+    let acceptDataLoss: Bool
+
+    public init(config: Config, logger: Logger, acceptDataLoss: Bool = false) throws {
         self.config = config
         self.logger = logger
+        self.acceptDataLoss = acceptDataLoss
         dataDirectory = try DataDirectory(path: config.dataDir)
     }
 
@@ -76,6 +81,7 @@ public final class Node {
             exit(1)
         }
         self.service = service
+        try checkLogMark(service)
         service.onCheckpointRefused = { [logger] lsn in
             logger.error("the state at lsn \(lsn) does not decode again, so no checkpoint was written and the log is kept; please report this")
         }
@@ -226,6 +232,19 @@ public final class Node {
         guard let service, acceptsWrites else { return }
         let now = WallClock.nowSeconds()
         if service.state.needsExpiry(now: now) || service.answers.needsExpiry(now: now) { service.commit(.expire(at: now), request: nil) { _ in } }
+    }
+
+    /// Refuses a log that ends before the mark this data dir wrote (its
+    /// database was deleted, or replaced by an older copy), unless the
+    /// operator accepted the loss.
+    private func checkLogMark(_ service: LicenseService) throws {
+        guard let marked = LogMark.read(dataDir: dataDirectory.path), service.lastLsn < marked else { return }
+        let database = service.store.path
+        guard acceptDataLoss else {
+            throw DataLossRefusal(description: "the log of \(database) ends at lsn \(service.lastLsn), but this data dir held lsn \(marked) (\(LogMark.path(dataDir: dataDirectory.path))): the database was deleted, rolled back or replaced by an older copy. Restore the newest copy of \(database) (with its -wal file) and start again. In a pair, the other node may hold the rest: make it the primary first, then start this one with --accept-data-loss, and it catches up from its peer. To serve from lsn \(service.lastLsn) and lose what came after, start it with lts serve --accept-data-loss")
+        }
+        logger.warning("the log ends at lsn \(service.lastLsn), before lsn \(marked) this data dir held: serving from it, as --accept-data-loss asks; records \(service.lastLsn + 1) to \(marked) are lost here")
+        LogMark.write(dataDir: dataDirectory.path, lsn: service.lastLsn)
     }
 
     /// Gives the cluster its UUID: the first node to write the log (a
