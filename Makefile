@@ -11,8 +11,11 @@ APT_PACKAGES := pkg-config libuv1-dev libh2o-dev libssl-dev libsqlite3-dev libcu
 # systemd, Debian's package also starts its own service on port 2379).
 TEST_PACKAGES := iptables chromium chromium-driver python3 python3-venv etcd-server
 BENCH_PACKAGES := wrk
+# What `make package` needs besides: dpkg-shlibdeps (dpkg-dev, which brings
+# strip) computes the package's dependencies.
+PACKAGE_PACKAGES := dpkg-dev
 
-.PHONY: deps build run test nemesis attack fuzz sanitize sanitize-thread sanitize-address bench bench-compare clean
+.PHONY: deps build run test package nemesis attack fuzz sanitize sanitize-thread sanitize-address bench bench-compare clean
 
 ## deps: install the missing Debian packages (with sudo when not root).
 deps:
@@ -38,6 +41,17 @@ test: deps
 	tests/client-link/check.sh
 	tests/fuzz/run.sh $(FUZZ_SECONDS_SHORT)
 	tests/portal/run.sh
+
+## package: the Debian 12 package and a tarball for other Linux systems, in
+## .build-package/dist/: a release build (scratch path .build-package) with
+## the Swift runtime linked in, so the binary needs only Debian's libuv,
+## libh2o, OpenSSL, SQLite and libcurl. See deploy/package/build.sh.
+PACKAGE_SCRATCH := .build-package
+
+package: deps
+	@APT_PACKAGES="$(PACKAGE_PACKAGES)" deploy/install-packages.sh
+	$(SWIFT) build -c release --static-swift-stdlib --product lts --scratch-path $(PACKAGE_SCRATCH)
+	deploy/package/build.sh $(PACKAGE_SCRATCH)
 
 ## nemesis: the real-process fault suite (needs root: network
 ## namespaces and iptables) for MINUTES minutes of random fault runs on a
@@ -145,4 +159,4 @@ bench-compare: build
 	bench/compare.sh
 
 clean:
-	rm -rf .build .build-tsan .build-asan lts-data lts-pair
+	rm -rf .build .build-tsan .build-asan .build-package lts-data lts-pair
