@@ -12,9 +12,16 @@
 # and --version answer, a node started as the user lts from the installed
 # configuration (its port and data directory moved into the root) answers
 # health over HTTPS and serves the installed portal, and systemd-analyze
-# verifies the installed units against the root (--root). Last, the tarball
-# holds what INSTALL names and its binary runs.
+# verifies the installed units against the root (--root). A reinstall keeps
+# an edited configuration; a purge removes the binary and keeps the data and
+# the user. Last, the tarball holds what INSTALL names and its binary runs.
 # Every step stops the check with a message naming what failed.
+#
+# A root of its own keeps this machine's users, systemd and dpkg database as
+# they were, and works where lts is installed or running. What it leaves
+# unrun are the maintainer scripts' branches for the machine's own root:
+# the owner given by name, adduser where systemd-sysusers is missing, and
+# the systemctl calls.
 set -euo pipefail
 
 dist="$(cd "${1:?usage: tests/package/check.sh DIST}" && pwd)"
