@@ -64,11 +64,16 @@ package: deps
 ## answering health and serving the installed portal, systemd-analyze verify
 ## of the installed units, a reinstall keeping an edited configuration, a
 ## purge keeping the data; then the tarball. Needs root (through sudo when not
-## root). `make test` leaves it out: its release build takes about 2½ minutes
-## from a clean .build-package on two cores. See tests/package/check.sh.
+## root). Then two sites from the package: two network namespaces, the .deb
+## installed for each, lts cluster init and join forming an attached pair, a
+## license bound to the cluster UUID imported before and after a kill -9 of
+## the main (tests/package/pair.sh). `make test` leaves it out: its release
+## build takes about 2½ minutes from a clean .build-package on two cores.
+## See tests/package/check.sh.
 package-check: package
 	@APT_PACKAGES="$(PACKAGE_CHECK_PACKAGES)" deploy/install-packages.sh
 	tests/package/check.sh $(PACKAGE_SCRATCH)/dist
+	tests/package/pair.sh $(PACKAGE_SCRATCH)/dist
 
 ## nemesis: the real-process fault suite (needs root: network
 ## namespaces and iptables) for MINUTES minutes of random fault runs on a

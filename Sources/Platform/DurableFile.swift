@@ -10,11 +10,13 @@ import Foundation
 public enum DurableFile {
     /// Writes `bytes` to `path` atomically with `mode`: a temporary file
     /// beside it (never following a symbolic link), synced, renamed over
-    /// it, and the directory synced.
-    public static func write(_ bytes: Data, to path: String, mode: mode_t = 0o600) throws {
+    /// it, and the directory synced. With `owner`, the file gets that user
+    /// and group as far as this process may give them (root may).
+    public static func write(_ bytes: Data, to path: String, mode: mode_t = 0o600, owner: (user: uid_t, group: gid_t)? = nil) throws {
         let temporary = path + ".tmp-\(getpid())"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
         guard descriptor >= 0 else { throw Failure("cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        if let owner { _ = fchown(descriptor, owner.user, owner.group) }
         // O_TRUNC keeps the mode of a file an earlier crashed run left: set it.
         let written = fchmod(descriptor, mode) == 0
             && bytes.withUnsafeBytes { buffer in Foundation.write(descriptor, buffer.baseAddress, buffer.count) == buffer.count }

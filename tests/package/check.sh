@@ -74,7 +74,9 @@ gid="$(awk -F: '$1 == "lts" { print $3 }' "$root/etc/group")"
     fail "/var/lib/lts is $(stat -c '%a %u:%g' "$root/var/lib/lts"), not 700 lts:lts ($uid:$gid)"
 [ "$(stat -c '%a %u:%g' "$root/etc/lts/lts.json")" = "640 0:$gid" ] ||
     fail "/etc/lts/lts.json is $(stat -c '%a %u:%g' "$root/etc/lts/lts.json"), not 640 root:lts"
-echo "lts: uid $uid, gid $gid; /var/lib/lts 700 lts:lts; /etc/lts/lts.json 640 root:lts"
+[ "$(stat -c '%a %u:%g' "$root/etc/lts")" = "2770 0:$gid" ] ||
+    fail "/etc/lts is $(stat -c '%a %u:%g' "$root/etc/lts"), not 2770 root:lts (a main rewrites its lts.json when a standby joins)"
+echo "lts: uid $uid, gid $gid; /var/lib/lts 700 lts:lts; /etc/lts 2770 root:lts; /etc/lts/lts.json 640 root:lts"
 
 step "the libraries the binary links"
 binary="$root/usr/bin/lts"

@@ -37,6 +37,7 @@ public enum ClusterInit {
                               expiresAt: nowSeconds + validSeconds)
         try file.write()
         try JoinInvitation.open(dataDir: config.dataDir, token: token)
+        DataDirectoryOwner.restore(config.dataDir)
         return [
             "wrote \(file.path): publicUrl \(clientURL)\(secretIsNew ? ", a new cluster secret" : ", its cluster secret kept")",
             clientURL == url ? "the standby will reach this node at that URL" : "the standby will reach this node directly at \(url) (clients at the publicUrl)",

@@ -46,6 +46,7 @@ public enum ClusterJoin {
         for key in sharedSettings { file.object[key] = answer.settings[key] }
         try file.write()
         withExtendedLifetime(dataDirectory) {}
+        DataDirectoryOwner.restore(provisional.dataDir)
         return [
             "the main at \(token.url) took this node (\(dataDirectory.nodeUUID)) as its standby and restarts as the main of the pair",
             "wrote \(file.path): servers [\(token.url), self], the cluster secret, the main's certificate pinned (SHA-256 \(SelfSignedCertificate.formatFingerprint(token.fingerprint)))",

@@ -5,8 +5,9 @@ import Platform
 /// Keys it does not touch keep their values, so a hand-written file keeps
 /// its settings.
 ///
-/// Invariant: `write` writes only what `Config.parse` accepts, atomically
-/// and with mode 0600 (the file holds the cluster secret).
+/// Invariant: `write` writes only what `Config.parse` accepts, atomically,
+/// with the owner and group the file had and its mode without access for
+/// others (a new file: 0600), since the file holds the cluster secret.
 struct ConfigFile {
     let path: String
     var object: [String: Any]
@@ -45,7 +46,13 @@ struct ConfigFile {
     func write() throws -> Config {
         let config = try validated()
         try FileManager.default.createDirectory(atPath: baseDirectory, withIntermediateDirectories: true)
-        try DurableFile.write(try bytes() + Data("\n".utf8), to: path, mode: 0o600)
+        var status = stat()
+        if stat(path, &status) == 0 {
+            try DurableFile.write(try bytes() + Data("\n".utf8), to: path, mode: (status.st_mode & 0o660) | 0o600,
+                                  owner: (status.st_uid, status.st_gid))
+        } else {
+            try DurableFile.write(try bytes() + Data("\n".utf8), to: path, mode: 0o600)
+        }
         return config
     }
 
