@@ -60,6 +60,11 @@ public struct ValidationRules: Equatable, Hashable {
         return nil
     }
 
+    /// Whether a page of web domain `domain` may call under this code.
+    public func allowsDomain(_ domain: String) -> Bool {
+        Self.allows(domains, domain, caseInsensitive: true)
+    }
+
     static func allows(_ patterns: [String], _ value: String?, caseInsensitive: Bool) -> Bool {
         guard !patterns.isEmpty else { return true }
         guard let value, !value.isEmpty else { return false }

@@ -15,12 +15,18 @@ public final class HTTPRequest {
     public let method: String
     /// The path without the query string, e.g. `/dls/api/health`.
     public let path: String
+    /// The host (and port) the client asked for: HTTP/1's `Host` header,
+    /// HTTP/2's `:authority`.
+    public let authority: String
     /// The raw query string (without `?`), or "".
     public let queryString: String
     /// Path parameters bound by the router (`{code}` → value).
     public internal(set) var parameters: [String: String] = [:]
     /// Largest body the matched route accepts.
     public internal(set) var bodyLimitBytes: Int = HTTPServer.defaultBodyLimitBytes
+    /// Headers every answer to this request carries besides its own (a
+    /// route wrapper sets them before the handler runs: CORS, say).
+    public var responseHeaders: [(String, String)] = []
 
     /// The address of the client behind the request: the TCP peer, or,
     /// when the peer is a trusted proxy that sent X-Forwarded-For, the
@@ -49,6 +55,7 @@ public final class HTTPRequest {
         }
         isForwardedByUntrustedPeer = !forwardedFor.isEmpty && !trustedProxies.contains(peer)
         method = Self.string(raw.pointee.method)
+        authority = Self.string(raw.pointee.input.authority)
         let fullPath = Self.string(raw.pointee.path)
         if let question = fullPath.firstIndex(of: "?") {
             path = String(fullPath[..<question])
@@ -129,7 +136,7 @@ public final class HTTPRequest {
     public func respond(status: Int, headers: [(String, String)] = [], body: Data) {
         guard let raw, !answered else { return }
         answered = true
-        for (name, value) in headers { Self.add(name, value, to: raw) }
+        for (name, value) in responseHeaders + headers { Self.add(name, value, to: raw) }
         for (name, value) in HTTPServer.securityHeaders { Self.add(name, value, to: raw) }
         if !headers.contains(where: { $0.0.lowercased() == "cache-control" }) {
             Self.add("cache-control", HTTPServer.defaultCacheControl, to: raw)

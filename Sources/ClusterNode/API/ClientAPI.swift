@@ -55,7 +55,7 @@ final class ClientAPI {
     private func call(_ request: HTTPRequest, kind: Grant.Kind) {
         request.handling {
             let body = try ClientCallBody.read(request.body, kind: kind)
-            let call = body.call
+            let call = try CrossOrigin.call(body.call, origin: request.header("origin"))
             let password = body.sessionPassword
             try checkSessionPassword(call.handshakeCode, password, from: request.clientAddress, for: request) { [weak self] ok in
                 guard let self else { return }

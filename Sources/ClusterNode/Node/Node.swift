@@ -286,9 +286,15 @@ public final class Node {
             }),
             ("GET", "/page/*", HTTPServer.Route { [unowned self] request in self.portalFile(request) }),
         ]
-        var all = routes + (clientAPI?.routes ?? []).map(gated) + (adminAPI?.routes ?? []).map(gated) + (clientKeyAPI?.routes ?? []) + (clusterAPI?.routes ?? [])
-            + (joinAPI?.routes ?? [])
-            + (statsAPI?.routes ?? []) + (alertsAPI?.routes ?? []).map(gated) + (metricsAPI?.routes ?? [])
+        let clientRoutes = (clientAPI?.routes ?? []).map(gated).map(crossOriginClient)
+        let preflights: [RouteSpec] = clientRoutes.map { spec in
+            ("OPTIONS", spec.pattern, HTTPServer.Route { [unowned self] request in
+                CrossOrigin.answerPreflight(request, state: self.service?.state ?? LicenseState())
+            })
+        }
+        let adminRoutes = (adminAPI?.routes ?? []).map(gated) + (clientKeyAPI?.routes ?? []) + (clusterAPI?.routes ?? [])
+            + (statsAPI?.routes ?? []) + (alertsAPI?.routes ?? []).map(gated)
+        var all = routes + clientRoutes + preflights + adminRoutes.map(sameOriginAdmin) + (joinAPI?.routes ?? []) + (metricsAPI?.routes ?? [])
         if let driver {
             all.append(("GET", "/cluster/stream", HTTPServer.Route { request in driver.accept(request) }))
         }
@@ -307,6 +313,26 @@ public final class Node {
         let route = spec.route
         return (spec.method, spec.pattern, HTTPServer.Route(bodyLimitBytes: route.bodyLimitBytes) { [unowned self] request in
             if let refusal = self.driver?.writeRefusal() ?? self.service?.backlogRefusal { return request.respond(error: refusal) }
+            route.handler(request)
+        })
+    }
+
+    /// A client route answers web pages of the origins handshake codes
+    /// allow, every answer (refusals and redirects included).
+    private func crossOriginClient(_ spec: RouteSpec) -> RouteSpec {
+        let route = spec.route
+        return (spec.method, spec.pattern, HTTPServer.Route(bodyLimitBytes: route.bodyLimitBytes) { [unowned self] request in
+            request.responseHeaders = CrossOrigin.clientHeaders(for: request, state: self.service?.state ?? LicenseState())
+            route.handler(request)
+        })
+    }
+
+    /// An admin route answers only the node's own pages.
+    private func sameOriginAdmin(_ spec: RouteSpec) -> RouteSpec {
+        guard spec.pattern.hasPrefix("/api/admin/") else { return spec }
+        let route = spec.route
+        return (spec.method, spec.pattern, HTTPServer.Route(bodyLimitBytes: route.bodyLimitBytes) { request in
+            guard CrossOrigin.isSameOrigin(request) else { return request.respond(error: CrossOrigin.crossOriginAdmin(request.header("origin") ?? "")) }
             route.handler(request)
         })
     }
