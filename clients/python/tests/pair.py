@@ -104,13 +104,13 @@ class Pair:
             headers["Authorization"] = f"Bearer {token}"
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.urls[node] + path, data=data, method=method, headers=headers)
-        context = ssl.create_default_context(cafile=self.cert_file(node))
         try:
+            context = ssl.create_default_context(cafile=self.cert_file(node))
             with urllib.request.urlopen(request, context=context, timeout=5) as response:
                 return response.status, json.loads(response.read())
         except urllib.error.HTTPError as error:
             return error.code, json.loads(error.read() or b"null")
-        except OSError:
+        except OSError:  # not listening yet, or no certificate file yet
             return 0, None
 
     def role(self, node: str) -> str | None:
