@@ -40,7 +40,8 @@ class ClientKey:
     Invariant: `ClientKey.parse(k.text) == k`; parsing refuses anything else
     (another prefix, bad base64 or JSON, unknown keys, an empty code, no
     server or more than two, a fingerprint that is not 32 bytes, a server
-    named twice).
+    named twice) and, unlike ClientKey.swift, a fingerprint on an http://
+    URL, which has no certificate to pin.
     """
 
     handshake_code: str
@@ -92,6 +93,8 @@ class ClientKey:
                 fingerprint = parse_fingerprint(hex_text) if isinstance(hex_text, str) else None
                 if fingerprint is None:
                     raise MalformedKey("a server's sha256 is 64 hex digits")
+            if url.startswith("http://") and fingerprint is not None:
+                raise MalformedKey("a server with a sha256 has an https url")
             servers.append(Server(url, sha256=fingerprint))
         if len({server.url for server in servers}) != len(servers):
             raise MalformedKey("a client key names a server twice")

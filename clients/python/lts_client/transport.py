@@ -29,7 +29,8 @@ class Server:
 
     Invariant: at most one of `sha256` (32 bytes: the pinned certificate's
     SHA-256) and `ca_file`; with neither, the system's CAs and the host name
-    are checked.
+    are checked. An `http://` URL (plain HTTP, as a client key may name
+    one) has neither: there is no certificate to check.
     """
 
     url: str
@@ -43,6 +44,8 @@ class Server:
             raise ValueError(f"{self.url}: a SHA-256 fingerprint is 32 bytes")
         if not self.url.startswith(("https://", "http://")):
             raise ValueError(f"{self.url}: a server URL starts with https:// or http://")
+        if self.url.startswith("http://") and (self.sha256 is not None or self.ca_file is not None):
+            raise ValueError(f"{self.url}: plain HTTP has no certificate to pin or verify; use https://")
 
 
 @dataclass(frozen=True)

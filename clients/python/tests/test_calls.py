@@ -73,6 +73,11 @@ class CallTests(unittest.TestCase):
         self.assertIn("CERTIFICATE_VERIFY_FAILED", raised.exception.last_errors[fake.url])
         self.assertEqual(fake.requests, [])
 
+    def test_plain_http_cannot_be_pinned(self) -> None:
+        for trust in ({"sha256": certificate.sha256}, {"ca_file": certificate.cert_file}):
+            with self.subTest(trust=trust), self.assertRaises(ValueError):
+                Server("http://127.0.0.1:1/dls/", **trust)
+
     # MARK: failover
 
     def test_one_request_id_numbered_attempts_and_the_answering_server_first(self) -> None:

@@ -63,6 +63,7 @@ class ClientKeyTests(unittest.TestCase):
             "a short fingerprint": key_of({"code": "c", "servers": [{"url": "https://a/", "sha256": PIN_A.hex()[:62]}]}),
             "a fingerprint with a non-hex digit": key_of({"code": "c", "servers": [{"url": "https://a/", "sha256": "g" + PIN_A.hex()[1:]}]}),
             "a fingerprint that is no string": key_of({"code": "c", "servers": [{"url": "https://a/", "sha256": 5}]}),
+            "a fingerprint on a plain HTTP url": key_of({"code": "c", "servers": [{"url": "http://a/", "sha256": PIN_A.hex()}]}),
             "a server named twice": key_of({"code": "c", "servers": [good_server, good_server]}),
             "a key that is too long": key_of({"code": "c" * TEXT_BYTES_MAX, "servers": [good_server]}),
         }
