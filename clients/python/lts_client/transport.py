@@ -110,6 +110,7 @@ def post_json(server: Server, url: str, body: dict[str, Any], connect_timeout_ms
     # The connection sends over the socket made and verified above instead
     # of opening its own.
     connection.sock = sock
+    response: http.client.HTTPResponse | None = None
     try:
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         data = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
@@ -126,4 +127,8 @@ def post_json(server: Server, url: str, body: dict[str, Any], connect_timeout_ms
     except http.client.HTTPException as error:
         raise OSError(f"a broken HTTP answer: {error!r}") from error
     finally:
+        # The response reads through its own file on the socket: the socket
+        # closes once both are closed, also when reading it failed.
+        if response is not None:
+            response.close()
         connection.close()
