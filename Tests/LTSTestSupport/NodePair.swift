@@ -210,9 +210,9 @@ public final class NodePair {
     }
 
     /// Mints a license bound to `boundTo` and sends it to `index`; returns the answer, whatever it is.
-    public func importLicenseAnswer(on index: Int, items: [String], boundTo: String) throws -> HTTPClient.Response {
+    public func importLicenseAnswer(on index: Int, items: [String], boundTo: String, org: String = "acme") throws -> HTTPClient.Response {
         let path = directory + "/\(UUID().uuidString).json"
-        var arguments = ["license", "issue", "--key", vendorDirectory + "/issuer.key", "--org", "acme", "--bound-to", boundTo, "--out", path]
+        var arguments = ["license", "issue", "--key", vendorDirectory + "/issuer.key", "--org", org, "--bound-to", boundTo, "--out", path]
         for item in items { arguments += ["--item", item] }
         let issued = try NodeProcess.run(arguments)
         guard issued.status == 0 else { throw TransportError("issue failed: \(issued.error)") }
