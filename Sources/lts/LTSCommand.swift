@@ -11,6 +11,7 @@ struct LTSCommand: ParsableCommand {
         discussion: """
         Start a node:      lts serve --config /etc/lts/lts.json
         Check a node:      lts health --server https://127.0.0.1:48080/dls/ --fingerprint SHA256
+        Pair two sites:    lts cluster init --public-url URL (on the main), lts cluster join TOKEN --public-url URL (on the standby)
         The portal is at https://HOST:PORT/dls/page/#/index.html once a node runs.
         """,
         version: Version.current,
