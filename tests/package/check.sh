@@ -23,19 +23,16 @@
 # the owner given by name, adduser where systemd-sysusers is missing, and
 # the systemctl calls.
 set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 dist="$(cd "${1:?usage: tests/package/check.sh DIST}" && pwd)"
-if [ "$(id -u)" -ne 0 ]; then
-    # dpkg installs files owned by root and by the user lts.
-    exec sudo "$0" "$dist"
-fi
+as_root "$0" "$dist"
 
 fail() { echo "package check FAILED: $*" >&2; exit 1; }
 step() { echo "== $*"; }
 
-debs=("$dist"/lts_*.deb)
-[ ${#debs[@]} -eq 1 ] && [ -f "${debs[0]}" ] || fail "expected one lts_*.deb in $dist (run make package)"
-deb="${debs[0]}"
+deb="$(package_deb "$dist")"
 version="$(dpkg-deb -f "$deb" Version)"
 
 work="$(mktemp -d /tmp/lts-package-check.XXXXXX)"
@@ -50,12 +47,7 @@ cleanup() {
 trap cleanup EXIT
 
 step "install $(basename "$deb") into a throwaway root"
-mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/var/log"
-touch "$root/var/lib/dpkg/status" "$root/var/lib/dpkg/available"
-if ! dpkg --root="$root" --force-depends --force-script-chrootless -i "$deb" >"$work/dpkg.log" 2>&1; then
-    cat "$work/dpkg.log" >&2
-    fail "dpkg could not install the package"
-fi
+install_into "$root" "$deb" "$work/dpkg.log"
 dpkg-query --root="$root" -W -f='${Status}' lts | grep -qx "install ok installed" || fail "dpkg does not list lts as installed"
 dpkg-query --root="$root" -W -f='${Conffiles}' lts | grep -q "^ /etc/lts/lts.json " || fail "/etc/lts/lts.json is not a conffile"
 for file in usr/bin/lts usr/lib/lts/lts_ClusterNode.resources/Portal/index.html lib/systemd/system/lts.service \

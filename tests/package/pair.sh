@@ -14,18 +14,16 @@
 # it on the main, and after a kill -9 of the main import another on the
 # standby, now primary. Every step stops the check with a message.
 set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 dist="$(cd "${1:?usage: tests/package/pair.sh DIST}" && pwd)"
-if [ "$(id -u)" -ne 0 ]; then
-    exec sudo "$0" "$dist"
-fi
+as_root "$0" "$dist"
 
 fail() { echo "package pair check FAILED: $*" >&2; exit 1; }
 step() { echo "== $*"; }
 
-debs=("$dist"/lts_*.deb)
-[ ${#debs[@]} -eq 1 ] && [ -f "${debs[0]}" ] || fail "expected one lts_*.deb in $dist (run make package)"
-deb="${debs[0]}"
+deb="$(package_deb "$dist")"
 
 # Apart from the tests' (10.231.x) and deploy/netns's (10.232.0.x) networks.
 subnet=10.233.0
@@ -83,11 +81,7 @@ done
 
 step "the package installed on each host"
 for host in "${hosts[@]}"; do
-    root="$work/$host"
-    mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/var/log"
-    touch "$root/var/lib/dpkg/status" "$root/var/lib/dpkg/available"
-    dpkg --root="$root" --force-depends --force-script-chrootless -i "$deb" >"$work/dpkg-$host.log" 2>&1 ||
-        { cat "$work/dpkg-$host.log" >&2; fail "dpkg could not install the package for $host"; }
+    install_into "$work/$host" "$deb" "$work/dpkg-$host.log"
 done
 lts="$work/main/usr/bin/lts"
 "$lts" license keygen --out "$work/vendor" >/dev/null
