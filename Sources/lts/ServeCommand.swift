@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import OperatorTools
 import Platform
+import Transport
 
 /// `lts serve`: runs one node until SIGINT or SIGTERM.
 struct ServeCommand: ParsableCommand {
@@ -28,6 +29,10 @@ struct ServeCommand: ParsableCommand {
     var acceptDataLoss = false
 
     func run() throws {
+        guard SupervisorLink.endWithSupervisor() else {
+            printError("lts: the supervisor that started it is gone")
+            throw ExitCode(1)
+        }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info

@@ -3,6 +3,7 @@ import ClusterNode
 import Foundation
 import Logging
 import OperatorTools
+import Transport
 
 /// `lts witness`: runs the third party that decides a pair's terms.
 struct WitnessCommand: ParsableCommand {
@@ -22,6 +23,10 @@ struct WitnessCommand: ParsableCommand {
     var config: String
 
     func run() throws {
+        guard SupervisorLink.endWithSupervisor() else {
+            printError("lts witness: the supervisor that started it is gone")
+            throw ExitCode(1)
+        }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .info
