@@ -33,12 +33,6 @@ struct ServeCommand: ParsableCommand {
             printError("lts: the supervisor that started it is gone")
             throw ExitCode(1)
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
-        let logger = Logger(label: "lts")
         guard let path = config ?? Self.defaultConfigPaths.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             printError("lts: no configuration file; pass --config FILE (see Config/lts.json.sample)")
             throw ExitCode(2)
@@ -50,6 +44,8 @@ struct ServeCommand: ParsableCommand {
             printError("lts: \(path): \(error)")
             throw ExitCode(2)
         }
+        LoggingSystem.bootstrap(settings.logFormat.handler)
+        let logger = Logger(label: "lts")
         do {
             let node = try Node(config: settings, logger: logger, acceptDataLoss: acceptDataLoss)
             try node.run()

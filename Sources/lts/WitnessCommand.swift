@@ -27,11 +27,6 @@ struct WitnessCommand: ParsableCommand {
             printError("lts witness: the supervisor that started it is gone")
             throw ExitCode(1)
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
         let settings: WitnessConfig
         do {
             settings = try WitnessConfig.load(path: config)
@@ -39,6 +34,7 @@ struct WitnessCommand: ParsableCommand {
             printError("lts witness: \(config): \(error)")
             throw ExitCode(2)
         }
+        LoggingSystem.bootstrap(settings.logFormat.handler)
         do {
             try WitnessServer(config: settings, logger: Logger(label: "lts-witness")).run()
         } catch {
