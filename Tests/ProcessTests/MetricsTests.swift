@@ -37,5 +37,24 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(lead["lts_degraded"], 0)
         XCTAssertEqual(lead["lts_failovers_total"], 1)
         XCTAssertNotNil(lead["lts_replication_lag_records"])
+        // A fresh self-signed certificate runs 825 days.
+        XCTAssertEqual(lead["lts_tls_certificate_expiry_seconds"] ?? 0, 825 * 86_400, accuracy: 86_400)
+        try assertServed(metricsOf: deploy("prometheus/lts-rules.yml"), in: lead)
+    }
+
+    /// Issue 20: deploy/prometheus/lts-rules.yml names only metrics a primary serves.
+    private func assertServed(metricsOf rules: String, in values: [String: Double]) throws {
+        let text = try String(contentsOfFile: rules, encoding: .utf8)
+        let used = Set(text.split { !($0.isLetter || $0.isNumber || $0 == "_") }.filter { $0.hasPrefix("lts_") }.map(String.init))
+        XCTAssertTrue(used.contains("lts_role") && used.contains("lts_tls_certificate_expiry_seconds"), "\(used)")
+        let served = Set(values.keys.map { String($0.prefix { $0 != "{" }) })
+        for name in used.sorted() {
+            XCTAssertTrue(served.contains(name), "\(rules) uses \(name), which the node does not serve")
+        }
+    }
+
+    private func deploy(_ path: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("deploy/" + path).path
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import LicenseState
+import Platform
 import Replication
 import Transport
 
@@ -19,6 +20,8 @@ final class MetricsAPI {
     var server: HTTPServer?
     /// The password thread's queue.
     var passwords: PasswordWork?
+    /// What knows the TLS certificate served (nil without TLS).
+    var certificate: CertificateReloader?
 
     init(service: LicenseService, clientAPI: ClientAPI, driver: ClusterDriver?, alerts: AlertMonitor, lagProbe: LoopLagProbe) {
         self.lagProbe = lagProbe
@@ -99,6 +102,10 @@ final class MetricsAPI {
                    [("", "\(passwords.refusedTotal)")])
             metric("lts_password_checks_dropped_total", "Queued password checks dropped unrun because their request went away.",
                    type: "counter", [("", "\(passwords.droppedTotal)")])
+        }
+        if let certificate {
+            metric("lts_tls_certificate_expiry_seconds", "Seconds until the served TLS certificate's notAfter (negative once expired).",
+                   [("", "\(certificate.servedNotAfter - WallClock.nowSeconds())")])
         }
         if let server {
             let connections = server.connectionStats
