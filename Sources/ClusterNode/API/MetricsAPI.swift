@@ -113,8 +113,8 @@ final class MetricsAPI {
                    [("{state=\"open\"}", "\(connections.open)"), ("{state=\"fresh\"}", "\(connections.fresh)")])
             metric("lts_http_connection_limit_events_total", "Times a connection limit bit, by what the node did.", type: "counter",
                    ConnectionLimitEvent.allCases.map { ("{event=\"\($0.label)\"}", "\(connections.events[$0] ?? 0)") })
-            lines.append(server.latency.prometheus(name: "lts_http_request_duration_seconds",
-                                                   help: "Time from a request's arrival to its answer."))
+            lines.append(server.latencies.prometheus(name: "lts_http_request_duration_seconds",
+                                                     help: "Time from a request's arrival to its answer, by route pattern and status class."))
         }
         return lines.joined(separator: "\n") + "\n"
     }
