@@ -10,8 +10,10 @@ APT_PACKAGES := pkg-config libuv1-dev libh2o-dev libssl-dev libsqlite3-dev libcu
 # witness (the tests start their own on free ports; on a machine with
 # systemd, Debian's package also starts its own service on port 2379); nginx
 # in front of a node, as deploy/nginx/lts.conf puts it (the tests run their
-# own as the test's user on a free port; Debian's service takes port 80).
-TEST_PACKAGES := iptables chromium chromium-driver python3 python3-venv etcd-server nginx-light
+# own as the test's user on a free port; Debian's service takes port 80);
+# prometheus for promtool, which checks the alert rules offline (Debian's
+# service takes port 9090, which no test uses).
+TEST_PACKAGES := iptables chromium chromium-driver python3 python3-venv etcd-server nginx-light prometheus
 BENCH_PACKAGES := wrk
 # What `make package` needs besides: dpkg-shlibdeps (dpkg-dev, which brings
 # strip) computes the package's dependencies; its check installs the package
@@ -45,6 +47,7 @@ test: deps
 	tests/client-link/check.sh
 	tests/fuzz/run.sh $(FUZZ_SECONDS_SHORT)
 	tests/portal/run.sh
+	tests/prometheus/check.sh
 	clients/python/run-tests.sh
 
 ## package: the Debian 12 package and a tarball for other Linux systems, in

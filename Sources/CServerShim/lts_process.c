@@ -2,6 +2,8 @@
 #include "lts_server_shim.h"
 
 #include <malloc.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -13,4 +15,11 @@ int lts_allocator_fix_mmap_threshold(int bytes)
 int lts_thread_set_niceness(int niceness)
 {
     return setpriority(PRIO_PROCESS, (id_t)gettid(), niceness);
+}
+
+int lts_process_end_with_parent(pid_t supervisor)
+{
+    if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0)
+        return -1;
+    return getppid() == supervisor ? 0 : 1;
 }

@@ -24,6 +24,10 @@ public final class HTTPRequest {
     public internal(set) var parameters: [String: String] = [:]
     /// Largest body the matched route accepts.
     public internal(set) var bodyLimitBytes: Int = HTTPServer.defaultBodyLimitBytes
+    /// The router's number for the route that took the request (nil: none).
+    var route: Int?
+    /// The status answered (0 until then, and for one never answered).
+    private(set) var status = 0
     /// Headers every answer to this request carries besides its own (a
     /// route wrapper sets them before the handler runs: CORS, say).
     public var responseHeaders: [(String, String)] = []
@@ -136,6 +140,7 @@ public final class HTTPRequest {
     public func respond(status: Int, headers: [(String, String)] = [], body: Data) {
         guard let raw, !answered else { return }
         answered = true
+        self.status = status
         for (name, value) in responseHeaders + headers { Self.add(name, value, to: raw) }
         for (name, value) in HTTPServer.securityHeaders { Self.add(name, value, to: raw) }
         if !headers.contains(where: { $0.0.lowercased() == "cache-control" }) {
@@ -211,6 +216,7 @@ public final class HTTPRequest {
             then(nil)
             return
         }
+        status = 101
         finish()
     }
 

@@ -83,6 +83,7 @@ public final class HTTPServer {
                 limits: ConnectionLimits? = nil) {
         self.loop = loop
         self.router = router
+        latencies = RequestLatencies(patterns: router.patterns)
         self.tls = tls
         server = lts_http_server_new(loop.uv, tls?.ctx, http2 ? 1 : 0, bodyLimitBytesMax, Self.idleTimeoutMs, { owner, raw in
             guard let owner, let raw else { return }
@@ -118,7 +119,7 @@ public final class HTTPServer {
     }
 
     private func bodyLimit(method: String, path: String) -> Int {
-        if case .found(let route, _) = router.match(method: method, path: path) { return route.bodyLimitBytes }
+        if case .found(let route, _, _) = router.match(method: method, path: path) { return route.bodyLimitBytes }
         return Self.unroutedBodyLimitBytes
     }
 
@@ -134,8 +135,8 @@ public final class HTTPServer {
     /// Number of requests received and not yet answered.
     public var requestsInFlight: Int { inFlight }
 
-    /// How long requests took, from their arrival to their answer.
-    public private(set) var latency = LatencyHistogram()
+    /// How long requests took, from their arrival to their answer, by route and status class.
+    public private(set) var latencies: RequestLatencies
 
     /// Binds `host:port` (port 0 = any free port).
     /// - Returns: the bound port.
@@ -175,10 +176,11 @@ public final class HTTPServer {
     private func dispatch(_ raw: UnsafeMutablePointer<h2o_req_t>) {
         inFlight += 1
         let startedNs = MonotonicClock.nanoseconds()
-        let request = HTTPRequest(raw: raw, trustedProxies: trustedProxies) { [weak self] _ in
+        let request = HTTPRequest(raw: raw, trustedProxies: trustedProxies) { [weak self] request in
             guard let self else { return }
             self.inFlight -= 1
-            self.latency.record(nanoseconds: MonotonicClock.nanoseconds() - startedNs)
+            self.latencies.record(route: request.route ?? self.latencies.unmatchedRoute, status: request.status,
+                                  nanoseconds: MonotonicClock.nanoseconds() - startedNs)
             self.drainIfIdle()
         }
         if stopping {
@@ -199,7 +201,8 @@ public final class HTTPServer {
             request.respond(error: .notFound(request.path))
         case .methodNotAllowed(let allowed):
             request.respond(error: .methodNotAllowed(request.method, allowed: allowed), headers: [("allow", allowed.joined(separator: ", "))])
-        case .found(let route, let parameters):
+        case .found(let route, let parameters, let number):
+            request.route = number
             request.parameters = parameters
             request.bodyLimitBytes = route.bodyLimitBytes
             if raw.pointee.entity.len > route.bodyLimitBytes {

@@ -21,18 +21,21 @@ public struct LatencyHistogram: Equatable {
         sumMs += ms
     }
 
-    /// The histogram in Prometheus text format under `name` (in seconds, as
-    /// Prometheus names durations).
-    public func prometheus(name: String, help: String) -> String {
-        var lines = ["# HELP \(name) \(help)", "# TYPE \(name) histogram"]
+    /// The histogram's sample lines in Prometheus text format under `name`
+    /// (in seconds, as Prometheus names durations), each with `labels`
+    /// (`route="/api/health",status="2xx"`, or "") besides `le`.
+    public func samples(name: String, labels: String) -> [String] {
+        let before = labels.isEmpty ? "" : labels + ","
+        let own = labels.isEmpty ? "" : "{\(labels)}"
+        var lines: [String] = []
         var cumulative: UInt64 = 0
         for (index, bound) in Self.boundsMs.enumerated() {
             cumulative += counts[index]
-            lines.append("\(name)_bucket{le=\"\(bound / 1000)\"} \(cumulative)")
+            lines.append("\(name)_bucket{\(before)le=\"\(bound / 1000)\"} \(cumulative)")
         }
-        lines.append("\(name)_bucket{le=\"+Inf\"} \(count)")
-        lines.append("\(name)_sum \(sumMs / 1000)")
-        lines.append("\(name)_count \(count)")
-        return lines.joined(separator: "\n")
+        lines.append("\(name)_bucket{\(before)le=\"+Inf\"} \(count)")
+        lines.append("\(name)_sum\(own) \(sumMs / 1000)")
+        lines.append("\(name)_count\(own) \(count)")
+        return lines
     }
 }

@@ -10,7 +10,8 @@ public struct Router<Handler> {
 
     /// What the router decided for one request.
     public enum Match {
-        case found(Handler, parameters: [String: String])
+        /// `route` numbers the pattern in `patterns`.
+        case found(Handler, parameters: [String: String], route: Int)
         case methodNotAllowed(allowed: [String])
         case notFound
     }
@@ -25,9 +26,12 @@ public struct Router<Handler> {
         let method: String
         let segments: [Segment]
         let handler: Handler
+        let route: Int
     }
 
     private let prefixes: [String]
+    /// The patterns as added (one entry for all methods of a pattern).
+    public private(set) var patterns: [String] = []
     /// Patterns with parameters or `*`, tried in order.
     private var entries: [Entry] = []
     /// Patterns made of literals only, by their path: found without splitting
@@ -49,7 +53,9 @@ public struct Router<Handler> {
         if let restIndex = segments.firstIndex(of: .rest) {
             precondition(restIndex == segments.count - 1, "`*` must end the pattern \(pattern)")
         }
-        let entry = Entry(method: method, segments: segments, handler: handler)
+        let route = patterns.firstIndex(of: pattern) ?? patterns.count
+        if route == patterns.count { patterns.append(pattern) }
+        let entry = Entry(method: method, segments: segments, handler: handler, route: route)
         let literalPath = Self.literalPath(segments)
         let existing = literalPath.map { literals[$0] ?? [] } ?? entries
         precondition(!existing.contains { $0.method == method && $0.segments == segments }, "duplicate route \(method) \(pattern)")
@@ -65,7 +71,7 @@ public struct Router<Handler> {
         guard let relative = stripPrefix(path) else { return .notFound }
         var allowed: [String] = []
         for entry in literals[String(relative)] ?? [] {
-            if Self.accepts(entry, method) { return .found(entry.handler, parameters: [:]) }
+            if Self.accepts(entry, method) { return .found(entry.handler, parameters: [:], route: entry.route) }
             allowed.append(entry.method)
         }
         let parts = Self.split(relative)
@@ -74,7 +80,7 @@ public struct Router<Handler> {
         for entry in entries where !trailingSlash || entry.segments.last == .rest {
             guard let parameters = Self.bind(entry.segments, to: parts) else { continue }
             if Self.accepts(entry, method) {
-                return .found(entry.handler, parameters: parameters)
+                return .found(entry.handler, parameters: parameters, route: entry.route)
             }
             if !allowed.contains(entry.method) { allowed.append(entry.method) }
         }

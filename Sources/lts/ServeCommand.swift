@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import OperatorTools
 import Platform
+import Transport
 
 /// `lts serve`: runs one node until SIGINT or SIGTERM.
 struct ServeCommand: ParsableCommand {
@@ -28,12 +29,10 @@ struct ServeCommand: ParsableCommand {
     var acceptDataLoss = false
 
     func run() throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
+        guard SupervisorLink.endWithSupervisor() else {
+            printError("lts: the supervisor that started it is gone")
+            throw ExitCode(1)
         }
-        let logger = Logger(label: "lts")
         guard let path = config ?? Self.defaultConfigPaths.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
             printError("lts: no configuration file; pass --config FILE (see Config/lts.json.sample)")
             throw ExitCode(2)
@@ -45,6 +44,8 @@ struct ServeCommand: ParsableCommand {
             printError("lts: \(path): \(error)")
             throw ExitCode(2)
         }
+        LoggingSystem.bootstrap(settings.logFormat.handler)
+        let logger = Logger(label: "lts")
         do {
             let node = try Node(config: settings, logger: logger, acceptDataLoss: acceptDataLoss)
             try node.run()

@@ -3,6 +3,7 @@ import ClusterNode
 import Foundation
 import Logging
 import OperatorTools
+import Transport
 
 /// `lts witness`: runs the third party that decides a pair's terms.
 struct WitnessCommand: ParsableCommand {
@@ -22,10 +23,9 @@ struct WitnessCommand: ParsableCommand {
     var config: String
 
     func run() throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
+        guard SupervisorLink.endWithSupervisor() else {
+            printError("lts witness: the supervisor that started it is gone")
+            throw ExitCode(1)
         }
         let settings: WitnessConfig
         do {
@@ -34,6 +34,7 @@ struct WitnessCommand: ParsableCommand {
             printError("lts witness: \(config): \(error)")
             throw ExitCode(2)
         }
+        LoggingSystem.bootstrap(settings.logFormat.handler)
         do {
             try WitnessServer(config: settings, logger: Logger(label: "lts-witness")).run()
         } catch {

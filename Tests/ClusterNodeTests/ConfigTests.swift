@@ -245,12 +245,14 @@ final class WitnessConfigTests: XCTestCase {
         let config = try WitnessConfig.parse(Data(#"{"clusterSecret": "0123456789abcdef0123"}"#.utf8), baseDirectory: "/srv")
         XCTAssertEqual(config, WitnessConfig(listenHost: "0.0.0.0", listenPort: 48090, dataDir: "/srv/lts-witness",
                                              clusterSecret: "0123456789abcdef0123", tls: .selfSigned))
+        XCTAssertEqual(try WitnessConfig.parse(Data(#"{"clusterSecret": "0123456789abcdef0123", "logFormat": "json"}"#.utf8), baseDirectory: "/srv").logFormat, .json)
         let refusals: [(json: String, key: String)] = [
             (#"{}"#, "clusterSecret"),
             (#"{"clusterSecret": "short"}"#, "clusterSecret"),
             (#"{"clusterSecret": "0123456789abcdef0123", "tls": false}"#, "tls"),
             (#"{"clusterSecret": "0123456789abcdef0123", "servers": []}"#, "servers"),
             (#"{"clusterSecret": "0123456789abcdef0123", "listen": "nowhere"}"#, "listen"),
+            (#"{"clusterSecret": "0123456789abcdef0123", "logFormat": "JSON"}"#, "logFormat"),
         ]
         for (json, key) in refusals {
             XCTAssertThrowsError(try WitnessConfig.parse(Data(json.utf8), baseDirectory: "/srv"), json) { error in

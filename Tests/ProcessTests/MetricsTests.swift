@@ -22,8 +22,22 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(values["lts_client_calls_total{call=\"authorize\",result=\"-20110\"}"], 1)
         XCTAssertEqual(values["lts_grants_total"], 3)
         XCTAssertEqual(values["lts_role{role=\"standalone\"}"], 1)
-        XCTAssertGreaterThanOrEqual(values["lts_http_request_duration_seconds_count"] ?? 0, 6)
-        XCTAssertEqual(values["lts_http_request_duration_seconds_bucket{le=\"+Inf\"}"], values["lts_http_request_duration_seconds_count"])
+        // Issue 20: requests by route pattern (never the raw path) and status class.
+        func requests(_ route: String, _ status: String) -> Double? {
+            values["lts_http_request_duration_seconds_count{route=\"\(route)\",status=\"\(status)\"}"]
+        }
+        XCTAssertEqual(requests("/api/v1/authorize", "2xx"), 4)
+        XCTAssertEqual(requests("/api/v1/authorize", "4xx"), 2)
+        XCTAssertEqual(values["lts_http_request_duration_seconds_bucket{route=\"/api/v1/authorize\",status=\"4xx\",le=\"+Inf\"}"], 2)
+        XCTAssertNil(requests("/api/v1/authorize", "5xx"), "a class that counted nothing has no series")
+        XCTAssertEqual(try licensed.node.client.send("GET", licensed.node.url("/api/handshakes/acme-1/nothing")).status, 404)
+        XCTAssertEqual(try licensed.node.client.send("DELETE", licensed.node.url("/api/health")).status, 405)
+        _ = try licensed.health()
+        let after = try licensed.node.metrics()
+        XCTAssertEqual(after["lts_http_request_duration_seconds_count{route=\"unmatched\",status=\"4xx\"}"], 2)
+        XCTAssertEqual(after["lts_http_request_duration_seconds_count{route=\"/metrics\",status=\"2xx\"}"], 1, "the first scrape")
+        XCTAssertGreaterThanOrEqual(after["lts_http_request_duration_seconds_count{route=\"/api/health\",status=\"2xx\"}"] ?? 0, 1)
+        XCTAssertFalse(after.keys.contains { $0.contains("acme-1") }, "no raw path is a label")
     }
 
     func testAPairReportsRolesTermsAndReplication() throws {
@@ -37,5 +51,24 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(lead["lts_degraded"], 0)
         XCTAssertEqual(lead["lts_failovers_total"], 1)
         XCTAssertNotNil(lead["lts_replication_lag_records"])
+        // A fresh self-signed certificate runs 825 days.
+        XCTAssertEqual(lead["lts_tls_certificate_expiry_seconds"] ?? 0, 825 * 86_400, accuracy: 86_400)
+        try assertServed(metricsOf: deploy("prometheus/lts-rules.yml"), in: lead)
+    }
+
+    /// Issue 20: deploy/prometheus/lts-rules.yml names only metrics a primary serves.
+    private func assertServed(metricsOf rules: String, in values: [String: Double]) throws {
+        let text = try String(contentsOfFile: rules, encoding: .utf8)
+        let used = Set(text.split { !($0.isLetter || $0.isNumber || $0 == "_") }.filter { $0.hasPrefix("lts_") }.map(String.init))
+        XCTAssertTrue(used.contains("lts_role") && used.contains("lts_tls_certificate_expiry_seconds"), "\(used)")
+        let served = Set(values.keys.map { String($0.prefix { $0 != "{" }) })
+        for name in used.sorted() {
+            XCTAssertTrue(served.contains(name), "\(rules) uses \(name), which the node does not serve")
+        }
+    }
+
+    private func deploy(_ path: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("deploy/" + path).path
     }
 }

@@ -156,6 +156,7 @@ final class NodeProcessTests: XCTestCase {
             (["servers": ["https://a.example.com/dls/", "https://b.example.com/dls/"], "clusterSecret": "0123456789abcdef"], "\"servers\""),
             (standalone(["heartbeatMs": "fast"]), "\"heartbeatMs\""),
             (standalone(["heartbeatMs": 500]), "\"failoverTimeoutMs\""),
+            (standalone(["logFormat": "xml"]), "\"logFormat\": must be \"text\" or \"json\""),
             // Issue 19: placeholders and the files a setting names.
             (["servers": ["self", "https://b.example.com/dls/"], "clusterSecret": "replace-with-the-same-long-random-secret-on-both-nodes"],
              "\"clusterSecret\": still holds the sample's placeholder"),
@@ -207,6 +208,30 @@ final class NodeProcessTests: XCTestCase {
         XCTAssertEqual(again.fingerprint, fingerprint, "the certificate must be reused, not made anew")
         XCTAssertEqual(try again.client.send("GET", again.url("/api/health")).json?["uuid"] as? String, uuid)
         XCTAssertEqual(again.stop(signal: SIGINT), 0)
+    }
+
+    /// Issue 20: `"logFormat": "json"` makes every line the node writes one JSON object with stable keys.
+    func testJSONLogFormatWritesOneObjectPerLine() throws {
+        let node = try NodeProcess(config: standalone(["logFormat": "json"]))
+        try node.start()
+        let client = HTTPClient(trust: .caFile(node.directory + "/data/tls/node.crt"), timeoutMs: 2_000)
+        XCTAssertEqual(try client.send("GET", node.url("/api/health")).status, 200)
+        XCTAssertEqual(node.stop(signal: SIGTERM), 0)
+        let lines = node.logText.split(separator: "\n")
+        XCTAssertGreaterThan(lines.count, 2, node.logText)
+        var messages: [String] = []
+        for line in lines {
+            let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            XCTAssertNotNil(object, "not a JSON object: \(line)")
+            guard let object else { continue }
+            XCTAssertNotNil((object["at"] as? String)?.range(of: #"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"#, options: .regularExpression), String(line))
+            XCTAssertNotNil(["info", "notice", "warning", "error", "critical"].firstIndex(of: object["level"] as? String ?? ""), String(line))
+            XCTAssertEqual(object["label"] as? String, "lts", String(line))
+            XCTAssertTrue(line.hasPrefix(#"{"at":"#), "the keys keep their order: \(line)")
+            messages.append(object["message"] as? String ?? "")
+        }
+        XCTAssertTrue(messages.contains { $0.contains(" listening on https://127.0.0.1:\(node.port)/dls/") }, node.logText)
+        XCTAssertTrue(messages.contains("stopped"), node.logText)
     }
 
     func testOperatorCertificateIsUsedWhenConfigured() throws {

@@ -42,6 +42,43 @@ final class PairCommandTests: XCTestCase {
         XCTAssertNil(try? standby.send("GET", "https://127.0.0.1:\(port + 1)/dls/api/health"), "the standby must be stopped")
     }
 
+    /// Issue 20: the nodes end with `lts pair` however it ends, SIGKILL included (no orphans).
+    func testChildrenEndWhenThePairIsKilled() throws {
+        let directory = NSTemporaryDirectory() + "lts-pair-kill-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let port = try NodePair.freeAdjacentPorts(count: 3)
+        let pair = try NodeProcess(config: [:], directory: directory)
+        try pair.start(arguments: ["pair", "--dir", directory + "/p", "--port", String(port), "--witness"])
+        XCTAssertNotNil(pair.waitForLogLine(containing: "demo license imported; handshake code", timeoutSeconds: 30), pair.logText)
+        let supervisor = try XCTUnwrap(pair.process?.processIdentifier)
+        let children = Self.livingProcesses().filter { $0.parent == supervisor }.map(\.pid)
+        XCTAssertEqual(children.count, 3, "the witness, the main and the standby:\n\(pair.logText)")
+        kill(supervisor, SIGKILL)
+        let deadline = Date().addingTimeInterval(5)
+        var left = Set(children)
+        while !left.isEmpty, Date() < deadline {
+            left.formIntersection(Self.livingProcesses().map(\.pid))
+            if !left.isEmpty { usleep(50_000) }
+        }
+        XCTAssertEqual(left, [], "children still running 5 s after lts pair was killed")
+        left.forEach { kill($0, SIGKILL) }
+    }
+
+    /// The processes of this machine that run (zombies left out: a dead
+    /// child whose new parent has not reaped it yet is gone all the same).
+    private static func livingProcesses() -> [(pid: Int32, parent: Int32)] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry in
+            guard let pid = Int32(entry),
+                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let end = stat.lastIndex(of: ")") else { return nil }
+            // After "pid (name)": the state, then the parent's pid.
+            let fields = stat[stat.index(after: end)...].split(separator: " ")
+            guard fields.count > 1, fields[0] != "Z", let parent = Int32(fields[1]) else { return nil }
+            return (pid, parent)
+        }
+    }
+
     func testBenchFailoverLosesNothing() throws {
         let port = try NodePair.freeAdjacentPorts()
         let run = try NodeProcess.run(["bench", "failover", "--rounds", "1", "--clients", "4", "--port", String(port), "--json"])

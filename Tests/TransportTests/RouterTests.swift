@@ -14,8 +14,17 @@ final class RouterTests: XCTestCase {
     }
 
     private func handler(_ match: Router<String>.Match) -> String? {
-        if case .found(let handler, _) = match { return handler }
+        if case .found(let handler, _, _) = match { return handler }
         return nil
+    }
+
+    func testRoutesAreNumberedByPattern() {
+        let router = makeRouter()
+        XCTAssertEqual(router.patterns, ["/api/health", "/api/admin/handshakes", "/api/admin/handshakes/{code}", "/page/*"])
+        guard case .found(_, _, let route) = router.match(method: "DELETE", path: "/lts/api/admin/handshakes/x") else { return XCTFail("no match") }
+        XCTAssertEqual(route, 2, "one number for every method of a pattern")
+        guard case .found(_, _, let portal) = router.match(method: "GET", path: "/dls/page/js/app.js") else { return XCTFail("no match") }
+        XCTAssertEqual(portal, 3)
     }
 
     func testEveryRouteIsServedUnderBothPrefixes() {
@@ -32,7 +41,7 @@ final class RouterTests: XCTestCase {
     }
 
     func testPathParametersArePercentDecoded() {
-        guard case .found(let name, let parameters) = makeRouter().match(method: "PUT", path: "/dls/api/admin/handshakes/acme-%E2%9C%93") else {
+        guard case .found(let name, let parameters, _) = makeRouter().match(method: "PUT", path: "/dls/api/admin/handshakes/acme-%E2%9C%93") else {
             return XCTFail("no match")
         }
         XCTAssertEqual(name, "update")
@@ -52,9 +61,9 @@ final class RouterTests: XCTestCase {
 
     func testRestPatternTakesTheRemainderIncludingEmpty() {
         let router = makeRouter()
-        guard case .found(_, let deep) = router.match(method: "GET", path: "/dls/page/js/app.js") else { return XCTFail("no match") }
+        guard case .found(_, let deep, _) = router.match(method: "GET", path: "/dls/page/js/app.js") else { return XCTFail("no match") }
         XCTAssertEqual(deep["*"], "js/app.js")
-        guard case .found(_, let root) = router.match(method: "GET", path: "/dls/page/") else { return XCTFail("no match") }
+        guard case .found(_, let root, _) = router.match(method: "GET", path: "/dls/page/") else { return XCTFail("no match") }
         XCTAssertEqual(root["*"], "")
     }
 

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <uv.h>
 #include <h2o.h>
 #include <h2o/http1.h>
@@ -158,6 +159,13 @@ int lts_allocator_fix_mmap_threshold(int bytes);
 /** Sets the calling thread's own nice value (Linux keeps one per thread).
  *  Returns 0, or -1 with errno. */
 int lts_thread_set_niceness(int niceness);
+
+/** Asks the kernel to send SIGTERM to this process when the thread that
+ *  started it ends (its supervisor killed, even by SIGKILL), then checks
+ *  that the parent is still `supervisor`: one that died before the request
+ *  is caught too. Returns 0, 1 when the parent is already another process,
+ *  or -1 with errno when the request failed. */
+int lts_process_end_with_parent(pid_t supervisor);
 
 /* ---- TLS -------------------------------------------------------------- */
 

@@ -1,5 +1,6 @@
 import Foundation
 import LicenseState
+import Platform
 import Replication
 import Transport
 
@@ -19,6 +20,8 @@ final class MetricsAPI {
     var server: HTTPServer?
     /// The password thread's queue.
     var passwords: PasswordWork?
+    /// What knows the TLS certificate served (nil without TLS).
+    var certificate: CertificateReloader?
 
     init(service: LicenseService, clientAPI: ClientAPI, driver: ClusterDriver?, alerts: AlertMonitor, lagProbe: LoopLagProbe) {
         self.lagProbe = lagProbe
@@ -100,14 +103,18 @@ final class MetricsAPI {
             metric("lts_password_checks_dropped_total", "Queued password checks dropped unrun because their request went away.",
                    type: "counter", [("", "\(passwords.droppedTotal)")])
         }
+        if let certificate {
+            metric("lts_tls_certificate_expiry_seconds", "Seconds until the served TLS certificate's notAfter (negative once expired).",
+                   [("", "\(certificate.servedNotAfter - WallClock.nowSeconds())")])
+        }
         if let server {
             let connections = server.connectionStats
             metric("lts_http_connections", "Open client connections, and those that have not sent a request yet (TLS handshakes included).",
                    [("{state=\"open\"}", "\(connections.open)"), ("{state=\"fresh\"}", "\(connections.fresh)")])
             metric("lts_http_connection_limit_events_total", "Times a connection limit bit, by what the node did.", type: "counter",
                    ConnectionLimitEvent.allCases.map { ("{event=\"\($0.label)\"}", "\(connections.events[$0] ?? 0)") })
-            lines.append(server.latency.prometheus(name: "lts_http_request_duration_seconds",
-                                                   help: "Time from a request's arrival to its answer."))
+            lines.append(server.latencies.prometheus(name: "lts_http_request_duration_seconds",
+                                                     help: "Time from a request's arrival to its answer, by route pattern and status class."))
         }
         return lines.joined(separator: "\n") + "\n"
     }

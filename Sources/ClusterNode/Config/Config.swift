@@ -100,6 +100,8 @@ public struct Config: Equatable {
     /// Caps on connections, as set in `"connections"` (a key left out takes
     /// its default from the open-file limit at start).
     var connections: ConnectionCaps = ConnectionCaps()
+    /// How the process writes its log (`"logFormat"`: `text` or `json`).
+    public var logFormat: LogFormat = .text
     /// The file this configuration was read from (`load`), which pairing
     /// rewrites; nil for one parsed from bytes.
     var sourcePath: String?
@@ -201,7 +203,8 @@ public struct Config: Equatable {
             peerFingerprint: try parsePeerFingerprint(&reader),
             peerCaFile: try reader.string("peerCaFile").map { resolve($0, against: baseDirectory) },
             witness: try parseWitness(&reader, baseDirectory: baseDirectory),
-            connections: try parseConnections(&reader)
+            connections: try parseConnections(&reader),
+            logFormat: try LogFormat.parse(&reader)
         )
         try reader.rejectUnknownKeys()
         try config.validate()

@@ -22,6 +22,8 @@ final class CertificateReloader {
     private let logger: Logger
     private let install: (TLSServerContext) -> Void
     private var served: String
+    /// When the certificate served expires (Unix seconds), for the metrics.
+    private(set) var servedNotAfter: Int64
     private var timer: LoopTimer?
     private var hangup: SignalWatcher?
 
@@ -29,7 +31,9 @@ final class CertificateReloader {
     init?(loop: EventLoop, setting: Config.TLSSetting, dataDirectory: DataDirectory, hostNames: [String], http2: Bool,
           logger: Logger, install: @escaping (TLSServerContext) -> Void) {
         guard let files = ServerCertificate.files(for: setting, dataDirectory: dataDirectory),
-              let served = try? SelfSignedCertificate.fingerprint(certificatePath: files.certificate) else { return nil }
+              let served = try? SelfSignedCertificate.fingerprint(certificatePath: files.certificate),
+              let (_, notAfter) = try? SelfSignedCertificate.keyAndExpiry(certificatePath: files.certificate) else { return nil }
+        servedNotAfter = notAfter
         self.files = files
         selfSigned = setting == .selfSigned
         self.hostNames = hostNames
@@ -57,7 +61,9 @@ final class CertificateReloader {
             }
             let onDisk = try SelfSignedCertificate.fingerprint(certificatePath: files.certificate)
             guard onDisk != served else { return }
+            let (_, notAfter) = try SelfSignedCertificate.keyAndExpiry(certificatePath: files.certificate)
             install(try TLSServerContext(certificatePath: files.certificate, keyPath: files.key, http2: http2))
+            servedNotAfter = notAfter
             logger.info("now serving the TLS certificate \(files.certificate), SHA-256 fingerprint \(onDisk) (was \(served))")
             served = onDisk
         } catch {

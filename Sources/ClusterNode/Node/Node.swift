@@ -186,6 +186,7 @@ public final class Node {
         certificateReloader = CertificateReloader(loop: loop, setting: config.tls, dataDirectory: dataDirectory, hostNames: config.hostNames,
                                                   http2: config.http2, logger: logger) { [weak server] in server?.replaceTLS($0) }
         metricsAPI?.server = server
+        metricsAPI?.certificate = certificateReloader
         metricsAPI?.passwords = passwords
         let port = try server.listen(host: config.listenHost, port: config.listenPort)
         alertMonitor.start()

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The validated configuration of `lts witness`:
-/// `{"listen": "HOST:PORT", "dataDir": DIR, "clusterSecret": S, "tls": …}`
+/// `{"listen": "HOST:PORT", "dataDir": DIR, "clusterSecret": S, "tls": …, "logFormat": …}`
 /// (TLS as for a node: a self-signed certificate in the data dir unless
 /// `tls.certificate` and `tls.key` are given).
 ///
@@ -15,6 +15,8 @@ public struct WitnessConfig: Equatable {
     var dataDir: String
     var clusterSecret: String
     var tls: Config.TLSSetting
+    /// How the process writes its log, as for a node.
+    public var logFormat: LogFormat = .text
 
     /// Reads and validates a witness configuration file.
     public static func load(path: String) throws -> WitnessConfig {
@@ -36,11 +38,12 @@ public struct WitnessConfig: Equatable {
             guard tls != .off else {
                 throw ConfigError(key: "tls", reason: "cannot be false for a witness: the nodes pin its certificate")
             }
+            let logFormat = try LogFormat.parse(&reader)
             try reader.rejectUnknownKeys()
-            return WitnessConfig(listenHost: host, listenPort: port, dataDir: dataDir, clusterSecret: secret, tls: tls)
+            return WitnessConfig(listenHost: host, listenPort: port, dataDir: dataDir, clusterSecret: secret, tls: tls, logFormat: logFormat)
         } catch let error as JSONFieldError {
             if error.key.isEmpty { throw ConfigError(key: "", reason: "the file is not a JSON object") }
-            throw ConfigError(key: error.key, reason: error.reason == "is not a known field" ? "is not a known setting of a witness (listen, dataDir, clusterSecret, tls)" : error.reason)
+            throw ConfigError(key: error.key, reason: error.reason == "is not a known field" ? "is not a known setting of a witness (listen, dataDir, clusterSecret, tls, logFormat)" : error.reason)
         }
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
+import Transport
 
 /// One process of a local pair: a child `lts serve` (or `lts witness`) whose output is copied,
 /// each line prefixed with the node's name, to this process's standard
-/// error or to a log file.
+/// error or to a log file. It ends with this process (`SupervisorLink`).
 ///
 /// Invariant: `listening` is set once, when the child logs "listening on".
 final class PairChild {
@@ -21,6 +22,7 @@ final class PairChild {
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0].contains("/")
             ? CommandLine.arguments[0] : "/proc/self/exe")
         process.arguments = [command, "--config", config]
+        process.environment = SupervisorLink.childEnvironment()
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
