@@ -45,6 +45,7 @@ test: deps
 	tests/client-link/check.sh
 	tests/fuzz/run.sh $(FUZZ_SECONDS_SHORT)
 	tests/portal/run.sh
+	tests/openapi/run.sh
 	clients/python/run-tests.sh
 
 ## package: the Debian 12 package and a tarball for other Linux systems, in
