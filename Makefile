@@ -48,6 +48,7 @@ test: deps
 	tests/fuzz/run.sh $(FUZZ_SECONDS_SHORT)
 	tests/portal/run.sh
 	tests/prometheus/check.sh
+	tests/openapi/run.sh
 	clients/python/run-tests.sh
 
 ## package: the Debian 12 package and a tarball for other Linux systems, in

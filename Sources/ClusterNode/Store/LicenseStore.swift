@@ -333,10 +333,12 @@ final class LicenseStore {
     /// Grants with `lsn > since` and not voided, oldest first, at most `limit`, read
     /// through `database` (a read-only connection of the store).
     static func grants(in database: SQLiteDatabase, since: UInt64, limit: Int) throws -> [GrantRow] {
+        // SQLite holds LSNs as signed 64-bit integers, so none exceeds Int64.max:
+        // a larger `since` (a caller's) asks for nothing, and must not trap.
         try database.query("""
             SELECT grant_id, request_id, handshake_code, client_uuid, item_id, amount, grace, at, lsn, term
             FROM grants WHERE lsn > ? AND voided_lsn IS NULL ORDER BY lsn LIMIT ?
-            """, [.integer(Int64(since)), .integer(Int64(limit))]).map { row in
+            """, [.integer(Int64(clamping: since)), .integer(Int64(limit))]).map { row in
             GrantRow(grantId: row[0].text ?? "", requestId: row[1].text, handshakeCode: row[2].text ?? "",
                      clientUUID: row[3].text ?? "", itemId: row[4].text ?? "", amount: row[5].integer ?? 0,
                      grace: row[6].integer == 1, at: row[7].integer ?? 0, lsn: UInt64(row[8].integer ?? 0),
