@@ -11,7 +11,7 @@ APT_PACKAGES := pkg-config libuv1-dev libh2o-dev libssl-dev libsqlite3-dev libcu
 # systemd, Debian's package also starts its own service on port 2379); nginx
 # in front of a node, as deploy/nginx/lts.conf puts it (the tests run their
 # own as the test's user on a free port; Debian's service takes port 80).
-TEST_PACKAGES := iptables chromium chromium-driver python3 python3-venv etcd-server nginx-light
+TEST_PACKAGES := iptables chromium chromium-driver python3 python3-venv etcd-server nginx-light nodejs node-typescript
 BENCH_PACKAGES := wrk
 # What `make package` needs besides: dpkg-shlibdeps (dpkg-dev, which brings
 # strip) computes the package's dependencies; its check installs the package
@@ -46,6 +46,7 @@ test: deps
 	tests/fuzz/run.sh $(FUZZ_SECONDS_SHORT)
 	tests/portal/run.sh
 	clients/python/run-tests.sh
+	clients/js/run-tests.sh
 
 ## package: the Debian 12 package and a tarball for other Linux systems, in
 ## .build-package/dist/: a release build (scratch path .build-package) with
