@@ -14,6 +14,8 @@
 // there (a self-signed node must be trusted by the browser).
 
 const isNode = typeof process !== "undefined" && typeof process.versions?.node === "string";
+/** Web Crypto: a global in browsers and Node 19+, node:crypto's in Node 18. */
+const webCrypto = globalThis.crypto ?? (await import("node:crypto")).webcrypto;
 
 /** Node's transport, file buffer and identity file, loaded only in Node so browsers never fetch them. */
 let nodeModule = null;
@@ -264,7 +266,7 @@ export const ATTEMPT_COUNTS_MAX = 10_000;
 export const UNKNOWN_GRANT_CODE = -20130;
 
 export function newRequestId() {
-  return crypto.randomUUID();
+  return webCrypto.randomUUID();
 }
 
 function sleep(ms) {
@@ -746,7 +748,7 @@ export async function loadClientUUID(directory) {
     if (!UUID_PATTERN.test(kept)) throw new Error(`${IDENTITY_STORAGE_KEY} in localStorage holds no UUID; remove it to make a new client identity`);
     return kept;
   }
-  const made = crypto.randomUUID();
+  const made = webCrypto.randomUUID();
   localStorage.setItem(IDENTITY_STORAGE_KEY, made);
   return made;
 }
