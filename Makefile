@@ -12,8 +12,9 @@ APT_PACKAGES := pkg-config libuv1-dev libh2o-dev libssl-dev libsqlite3-dev libcu
 # in front of a node, as deploy/nginx/lts.conf puts it (the tests run their
 # own as the test's user on a free port; Debian's service takes port 80);
 # prometheus for promtool, which checks the alert rules offline (Debian's
-# service takes port 9090, which no test uses).
-TEST_PACKAGES := iptables chromium chromium-driver python3 python3-venv etcd-server nginx-light prometheus
+# service takes port 9090, which no test uses); nodejs and node-typescript
+# for the JavaScript client's tests and type check.
+TEST_PACKAGES := iptables chromium chromium-driver python3 python3-venv etcd-server nginx-light prometheus nodejs node-typescript
 BENCH_PACKAGES := wrk
 # What `make package` needs besides: dpkg-shlibdeps (dpkg-dev, which brings
 # strip) computes the package's dependencies; its check installs the package
@@ -50,6 +51,7 @@ test: deps
 	tests/prometheus/check.sh
 	tests/openapi/run.sh
 	clients/python/run-tests.sh
+	clients/js/run-tests.sh
 
 ## package: the Debian 12 package and a tarball for other Linux systems, in
 ## .build-package/dist/: a release build (scratch path .build-package) with

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The JavaScript client's tests: tsc --noEmit on its declarations, the Node
+# tests (unit tests, calls against fake servers, and against real `lts pair`s
+# with a kill -9 of the primary under load), and the browser test (headless
+# Chromium via Selenium from .build/portal-venv, a page of another origin
+# authorizing through a pair across a kill -9 of the primary). No npm package.
+# Called by `make test`. Usage: clients/js/run-tests.sh [lts binary]
+# (default .build/debug/lts)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+lts=$(realpath "${1:-.build/debug/lts}")
+tsc --noEmit -p clients/js
+LTS_BINARY="$lts" node --test clients/js/tests/unit.test.mjs clients/js/tests/calls.test.mjs clients/js/tests/pair.test.mjs
+venv=.build/portal-venv
+if [ ! -x "$venv/bin/python" ]; then
+    /usr/bin/python3 -m venv "$venv"
+fi
+"$venv/bin/python" -c 'import selenium' 2>/dev/null || "$venv/bin/pip" install --quiet --disable-pip-version-check 'selenium>=4.20,<5'
+LTS_BINARY="$lts" PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" clients/js/tests/browser/test_browser.py
