@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 lts=$(realpath "${1:-.build/debug/lts}")
 tsc --noEmit -p clients/js
-LTS_BINARY="$lts" node --test clients/js/tests/unit.test.mjs clients/js/tests/calls.test.mjs clients/js/tests/pair.test.mjs
+LTS_BINARY="$lts" node --test clients/js/tests/unit.test.mjs clients/js/tests/calls.test.mjs clients/js/tests/pair.test.mjs \
+    clients/js/tests/conformance.test.mjs
 venv=.build/portal-venv
 if [ ! -x "$venv/bin/python" ]; then
     /usr/bin/python3 -m venv "$venv"
