@@ -35,12 +35,12 @@ public struct JSONLogHandler: LogHandler {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, call in call } }
         if let own = event.metadata { merged.merge(own) { _, call in call } }
-        var line = "{\"at\":\(Self.quoted(Self.timestamp())),\"level\":\(Self.quoted(event.level.rawValue))"
-        line += ",\"label\":\(Self.quoted(label)),\"message\":\(Self.quoted(event.message.description))"
+        var line = "{\"at\":\(JSONText.quote(Self.timestamp())),\"level\":\(JSONText.quote(event.level.rawValue))"
+        line += ",\"label\":\(JSONText.quote(label)),\"message\":\(JSONText.quote(event.message.description))"
         if !merged.isEmpty {
             var flat: [(String, String)] = []
             Self.flatten(merged, prefix: "", into: &flat)
-            line += ",\"meta\":{" + flat.sorted { $0.0 < $1.0 }.map { "\(Self.quoted($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+            line += ",\"meta\":{" + flat.sorted { $0.0 < $1.0 }.map { "\(JSONText.quote($0.0)):\($0.1)" }.joined(separator: ",") + "}"
         }
         line += "}\n"
         Self.lock.lock()
@@ -58,9 +58,9 @@ public struct JSONLogHandler: LogHandler {
     private static func flatten(_ metadata: Logger.Metadata, prefix: String, into flat: inout [(String, String)]) {
         for (key, value) in metadata {
             switch value {
-            case .string(let text): flat.append((prefix + key, quoted(text)))
-            case .stringConvertible(let item): flat.append((prefix + key, quoted(item.description)))
-            case .array(let items): flat.append((prefix + key, "[" + items.map { quoted($0.description) }.joined(separator: ",") + "]"))
+            case .string(let text): flat.append((prefix + key, JSONText.quote(text)))
+            case .stringConvertible(let item): flat.append((prefix + key, JSONText.quote(item.description)))
+            case .array(let items): flat.append((prefix + key, "[" + items.map { JSONText.quote($0.description) }.joined(separator: ",") + "]"))
             case .dictionary(let nested): flatten(nested, prefix: prefix + key + ".", into: &flat)
             }
         }
@@ -75,23 +75,5 @@ public struct JSONLogHandler: LogHandler {
         gmtime_r(&seconds, &parts)
         return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
                       parts.tm_hour, parts.tm_min, parts.tm_sec, Int32(now.tv_nsec / 1_000_000))
-    }
-
-    /// A JSON string literal: quotes, backslashes and control characters escaped.
-    private static func quoted(_ text: String) -> String {
-        var out = "\""
-        out.reserveCapacity(text.utf8.count + 2)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
