@@ -85,6 +85,8 @@ public struct ClientKey: Equatable {
                 guard let hex = hex as? String, let bytes = SelfSignedCertificate.parseFingerprint(hex) else {
                     throw Malformed(description: "a server's sha256 is 64 hex digits")
                 }
+                // A plain http:// server has no certificate: a pin there would be skipped without a word.
+                guard url.hasPrefix("https://") else { throw Malformed(description: "an http:// server has no certificate to pin (sha256)") }
                 fingerprint = bytes
             }
             servers.append(Server(url: url, fingerprint: fingerprint))

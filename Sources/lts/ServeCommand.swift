@@ -46,14 +46,10 @@ struct ServeCommand: ParsableCommand {
         }
         LoggingSystem.bootstrap(settings.logFormat.handler)
         let logger = Logger(label: "lts")
+        let node: Node
         do {
-            let node = try Node(config: settings, logger: logger, acceptDataLoss: acceptDataLoss)
+            node = try Node(config: settings, logger: logger, acceptDataLoss: acceptDataLoss)
             try node.run()
-            if node.restartRequested {
-                logger.notice("starting again on \(path)")
-                printError("lts: cannot start again: \(ProcessImage.restart(arguments: CommandLine.arguments)); start it with lts serve --config \(path)")
-                throw ExitCode(1)
-            }
         } catch let error as ConfigError {
             printError("lts: \(path): \(error)")
             throw ExitCode(2)
@@ -62,6 +58,11 @@ struct ServeCommand: ParsableCommand {
             throw ExitCode(2)
         } catch {
             printError("lts: \(error)")
+            throw ExitCode(1)
+        }
+        if node.restartRequested {
+            logger.notice("starting again on \(path)")
+            printError("lts: cannot start again: \(ProcessImage.restart(arguments: CommandLine.arguments)); start it with lts serve --config \(path)")
             throw ExitCode(1)
         }
     }

@@ -24,12 +24,15 @@ final class ClientKeyTests: XCTestCase {
                 .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         }
         XCTAssertNoThrow(try ClientKey(parsing: encoded(#"{"code":"c","servers":[{"url":"https://a/dls/"}]}"#)), "the helper builds valid keys")
+        XCTAssertNoThrow(try ClientKey(parsing: encoded(#"{"code":"c","servers":[{"url":"https://a/","sha256":"\#(String(repeating: "ab", count: 32))"}]}"#)),
+                         "a pinned https server")
         for json in [#"{"code":"","servers":[{"url":"https://a/dls/"}]}"#,
                      #"{"code":"c","servers":[]}"#,
                      #"{"code":"c","servers":[{"url":"https://a/"},{"url":"https://b/"},{"url":"https://c/"}]}"#,
                      #"{"code":"c","servers":[{"url":"https://a/"},{"url":"https://a/"}]}"#,
                      #"{"code":"c","servers":[{"url":"ftp://a/"}]}"#,
                      #"{"code":"c","servers":[{"url":"https://a/","sha256":"abcd"}]}"#,
+                     #"{"code":"c","servers":[{"url":"http://a/","sha256":"\#(String(repeating: "ab", count: 32))"}]}"#,
                      #"{"code":"c","servers":[{"url":"https://a/","extra":1}]}"#,
                      #"{"code":"c","servers":[{"url":"https://a/"}],"more":true}"#] {
             XCTAssertThrowsError(try ClientKey(parsing: encoded(json)), "accepted \(json)")
