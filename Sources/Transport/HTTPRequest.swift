@@ -16,8 +16,9 @@ public final class HTTPRequest {
     /// The path without the query string, e.g. `/dls/api/health`.
     public let path: String
     /// The host (and port) the client asked for: HTTP/1's `Host` header,
-    /// HTTP/2's `:authority`.
-    public let authority: String
+    /// HTTP/2's `:authority` (empty once the request is answered). Read on
+    /// demand: few routes need it.
+    public var authority: String { raw.map { Self.string($0.pointee.input.authority) } ?? "" }
     /// The raw query string (without `?`), or "".
     public let queryString: String
     /// Path parameters bound by the router (`{code}` → value).
@@ -59,7 +60,6 @@ public final class HTTPRequest {
         }
         isForwardedByUntrustedPeer = !forwardedFor.isEmpty && !trustedProxies.contains(peer)
         method = Self.string(raw.pointee.method)
-        authority = Self.string(raw.pointee.input.authority)
         let fullPath = Self.string(raw.pointee.path)
         if let question = fullPath.firstIndex(of: "?") {
             path = String(fullPath[..<question])
@@ -141,7 +141,8 @@ public final class HTTPRequest {
         guard let raw, !answered else { return }
         answered = true
         self.status = status
-        for (name, value) in responseHeaders + headers { Self.add(name, value, to: raw) }
+        for (name, value) in responseHeaders { Self.add(name, value, to: raw) }
+        for (name, value) in headers { Self.add(name, value, to: raw) }
         for (name, value) in HTTPServer.securityHeaders { Self.add(name, value, to: raw) }
         if !headers.contains(where: { $0.0.lowercased() == "cache-control" }) {
             Self.add("cache-control", HTTPServer.defaultCacheControl, to: raw)

@@ -12,9 +12,7 @@ lts=$(realpath "${1:-.build/debug/lts}")
 tsc --noEmit -p clients/js
 LTS_BINARY="$lts" node --test clients/js/tests/unit.test.mjs clients/js/tests/calls.test.mjs clients/js/tests/pair.test.mjs \
     clients/js/tests/conformance.test.mjs
-venv=.build/portal-venv
-if [ ! -x "$venv/bin/python" ]; then
-    /usr/bin/python3 -m venv "$venv"
-fi
-"$venv/bin/python" -c 'import selenium' 2>/dev/null || "$venv/bin/pip" install --quiet --disable-pip-version-check 'selenium>=4.20,<5'
-LTS_BINARY="$lts" PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" clients/js/tests/browser/test_browser.py
+# shellcheck source=../../tests/python-venv.sh
+source tests/python-venv.sh
+python=$(venv_python .build/portal-venv selenium 'selenium>=4.20,<5')
+LTS_BINARY="$lts" PYTHONDONTWRITEBYTECODE=1 "$python" clients/js/tests/browser/test_browser.py

@@ -8,11 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 lts=$(realpath "${1:-.build/debug/lts}")
-venv=.build/openapi-venv
-if [ ! -x "$venv/bin/python" ]; then
-    /usr/bin/python3 -m venv "$venv"
-fi
-"$venv/bin/python" -c 'import schemathesis, openapi_spec_validator' 2>/dev/null \
-    || "$venv/bin/pip" install --quiet --disable-pip-version-check 'schemathesis>=4.32,<5' 'openapi-spec-validator>=0.7,<0.8'
-"$venv/bin/python" tests/openapi/validate_spec.py docs/openapi.yaml Sources/ClusterNode
-"$venv/bin/python" tests/openapi/live_test.py "$lts" docs/openapi.yaml
+# shellcheck source=../python-venv.sh
+source tests/python-venv.sh
+python=$(venv_python .build/openapi-venv "schemathesis, openapi_spec_validator" 'schemathesis>=4.32,<5' 'openapi-spec-validator>=0.7,<0.8')
+"$python" tests/openapi/validate_spec.py docs/openapi.yaml Sources/ClusterNode
+"$python" tests/openapi/live_test.py "$lts" docs/openapi.yaml

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by check.sh and pair.sh (sourced, not run): finding the package in
 # DIST and installing it into a throwaway root. Each script defines fail().
 

@@ -7,11 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 lts=$(realpath "${1:-.build/debug/lts}")
-venv=.build/portal-venv
-if [ ! -x "$venv/bin/python" ]; then
-    /usr/bin/python3 -m venv "$venv"
-fi
-"$venv/bin/python" -c 'import selenium, aiosmtpd' 2>/dev/null || "$venv/bin/pip" install --quiet --disable-pip-version-check 'selenium>=4.20,<5' 'aiosmtpd>=1.4,<2'
+# shellcheck source=../python-venv.sh
+source tests/python-venv.sh
+python=$(venv_python .build/portal-venv "selenium, aiosmtpd" 'selenium>=4.20,<5' 'aiosmtpd>=1.4,<2')
 shots=.build/portal-screenshots
 rm -rf "$shots"
-LTS_BINARY="$lts" LTS_SCREENSHOTS="$PWD/$shots" "$venv/bin/python" tests/portal/test_portal.py
+LTS_BINARY="$lts" LTS_SCREENSHOTS="$PWD/$shots" "$python" tests/portal/test_portal.py

@@ -55,7 +55,7 @@ final class JoinAPI {
             let address = request.clientAddress
             guard limiter.allows(address, nowMs: loop.nowMs) else { throw Self.tooManyAttempts() }
             guard let secret = SelfSignedCertificate.parseFingerprint(secretText),
-                  JoinInvitation.refusal(dataDir: dataDirectory.path, secret: secret, nowSeconds: WallClock.nowSeconds()) == nil, !joined else {
+                  JoinInvitation.opens(dataDir: dataDirectory.path, secret: secret, nowSeconds: WallClock.nowSeconds()), !joined else {
                 limiter.recordFailure(address, nowMs: loop.nowMs)
                 logger.warning("join from \(address) refused: wrong, used or expired token")
                 throw Self.refused()

@@ -30,7 +30,7 @@ final class CertificateReloader {
     /// - Parameter install: hands the new context to the server.
     init?(loop: EventLoop, setting: Config.TLSSetting, dataDirectory: DataDirectory, hostNames: [String], http2: Bool,
           logger: Logger, install: @escaping (TLSServerContext) -> Void) {
-        guard let files = ServerCertificate.files(for: setting, dataDirectory: dataDirectory),
+        guard let files = ServerCertificate.files(for: setting, dataDir: dataDirectory.path),
               let served = try? SelfSignedCertificate.fingerprint(certificatePath: files.certificate),
               let (_, notAfter) = try? SelfSignedCertificate.keyAndExpiry(certificatePath: files.certificate) else { return nil }
         servedNotAfter = notAfter

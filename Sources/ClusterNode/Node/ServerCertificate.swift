@@ -16,11 +16,11 @@ public enum ServerCertificate {
     static let renewBeforeSeconds: Int64 = 30 * 86_400
 
     /// The certificate and key files a setting serves (nil with TLS off).
-    static func files(for setting: Config.TLSSetting, dataDirectory: DataDirectory) -> (certificate: String, key: String)? {
+    static func files(for setting: Config.TLSSetting, dataDir: String) -> (certificate: String, key: String)? {
         switch setting {
         case .off: return nil
         case .files(let certificate, let key): return (certificate, key)
-        case .selfSigned: return (dataDirectory.certificatePath, dataDirectory.keyPath)
+        case .selfSigned: return (dataDir + DataDirectory.certificateFile, dataDir + DataDirectory.keyFile)
         }
     }
 

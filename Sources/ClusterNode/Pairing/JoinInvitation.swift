@@ -10,13 +10,6 @@ import Platform
 enum JoinInvitation {
     static let fileName = "join-invitation"
 
-    /// Why a join was refused (none of them says whether a token was ever open).
-    enum Refusal: Equatable {
-        case none
-        case wrongSecret
-        case expired
-    }
-
     static func path(dataDir: String) -> String { dataDir + "/" + fileName }
 
     /// Opens the invitation `token` stands for, replacing any other.
@@ -26,17 +19,15 @@ enum JoinInvitation {
         try DurableFile.write(data, to: path(dataDir: dataDir), mode: 0o600)
     }
 
-    /// Whether `secret` opens the invitation now; nil when it does.
-    static func refusal(dataDir: String, secret: [UInt8], nowSeconds: Int64) -> Refusal? {
+    /// Whether `secret` opens the open invitation now (none open: false).
+    static func opens(dataDir: String, secret: [UInt8], nowSeconds: Int64) -> Bool {
         guard let data = FileManager.default.contents(atPath: path(dataDir: dataDir)),
               let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
               let digestText = object["secretSha256"] as? String, let digest = SelfSignedCertificate.parseFingerprint(digestText),
               let expiresAt = object["expiresAt"] as? Int else {
-            return Refusal.none
+            return false
         }
-        guard Crypto.constantTimeEqual(Crypto.sha256(secret), digest) else { return .wrongSecret }
-        guard nowSeconds <= Int64(expiresAt) else { return .expired }
-        return nil
+        return Crypto.constantTimeEqual(Crypto.sha256(secret), digest) && nowSeconds <= Int64(expiresAt)
     }
 
     /// Ends the invitation: a token opens one join.

@@ -9,20 +9,16 @@ import Platform
 /// presents with this configuration.
 enum NodeCertificate {
     static func fingerprint(_ config: Config) throws -> [UInt8] {
-        let path: String
-        switch config.tls {
-        case .off:
+        guard let files = ServerCertificate.files(for: config.tls, dataDir: config.dataDir) else {
             throw PairingError("TLS is off (\"tls\": false) in \(config.sourcePath ?? "the configuration"): a pair authenticates with TLS; remove the setting")
-        case .files(let certificate, _):
-            path = certificate
-        case .selfSigned:
-            let tls = config.dataDir + "/tls"
-            try FileManager.default.createDirectory(atPath: tls, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            path = config.dataDir + DataDirectory.certificateFile
-            try SelfSignedCertificate.ensure(certificatePath: path, keyPath: config.dataDir + DataDirectory.keyFile, hostNames: config.hostNames)
         }
-        guard let fingerprint = SelfSignedCertificate.parseFingerprint(try SelfSignedCertificate.fingerprint(certificatePath: path)) else {
-            throw PairingError("cannot read the certificate \(path)")
+        if config.tls == .selfSigned {
+            try FileManager.default.createDirectory(atPath: URL(fileURLWithPath: files.certificate).deletingLastPathComponent().path,
+                                                    withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try SelfSignedCertificate.ensure(certificatePath: files.certificate, keyPath: files.key, hostNames: config.hostNames)
+        }
+        guard let fingerprint = SelfSignedCertificate.parseFingerprint(try SelfSignedCertificate.fingerprint(certificatePath: files.certificate)) else {
+            throw PairingError("cannot read the certificate \(files.certificate)")
         }
         return fingerprint
     }
