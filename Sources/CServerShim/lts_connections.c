@@ -16,6 +16,12 @@
 #define LTS_STUCK_SWEEPS 2
 /* Connections unstuck per sweep at most (the rest wait for the next). */
 #define LTS_STUCK_PER_SWEEP 64
+/* Connections closed to make room that may still hold their descriptors
+ * before accepting waits for them: a burst of accepts in one loop pass
+ * would otherwise run out of descriptors (and libuv then drops every
+ * connection still waiting, a client's among them) before h2o has closed
+ * any. Well inside ConnectionLimits.reservedDescriptorsMin. */
+#define LTS_CLOSING_MAX 16
 
 struct lts_address_slot {
     lts_address_slot_t *next;
@@ -46,6 +52,8 @@ struct lts_connection {
     unsigned char upgraded;
     unsigned char http2;
     unsigned char closed;
+    /* Shut by a limit: counted in the table's `closing` until closed. */
+    unsigned char shut;
     unsigned char stuck_sweeps;
     unsigned resets;
     uint64_t resets_since_ms;
@@ -200,6 +208,8 @@ static void close_by_limit(lts_connection_table_t *table, lts_connection_t *conn
     if (uv_is_closing((uv_handle_t *)&conn->tcp))
         return;
     shutdown(conn->fd, SHUT_RDWR);
+    conn->shut = 1;
+    table->closing++;
     report(table, event, conn->address->text);
 }
 
@@ -215,10 +225,26 @@ static void on_empty_check(lts_connection_table_t *table)
         table->on_empty(table->on_empty_data);
 }
 
+/* Accepts again once the connections closed to make room have given
+ * enough descriptors back. */
+static void resume_accepting(lts_connection_table_t *table)
+{
+    uv_stream_t *listener = table->paused;
+    if (listener == NULL || table->closing >= LTS_CLOSING_MAX)
+        return;
+    table->paused = NULL;
+    if (!uv_is_closing((uv_handle_t *)listener))
+        listener->connection_cb(listener, 0);
+}
+
 static void on_closed(uv_handle_t *handle)
 {
     lts_connection_t *conn = (lts_connection_t *)handle;
     lts_connection_table_t *table = conn->table;
+    if (conn->shut) {
+        conn->shut = 0;
+        table->closing--;
+    }
     uncount(table, conn);
     unlink_activity(table, conn);
     if ((size_t)conn->fd < table->by_fd_len && table->by_fd[conn->fd] == conn)
@@ -228,6 +254,7 @@ static void on_closed(uv_handle_t *handle)
     conn->closed = 1;
     table->open--;
     free_if_done(conn);
+    resume_accepting(table);
     on_empty_check(table);
 }
 
@@ -289,6 +316,10 @@ static int make_room(lts_connection_table_t *table, lts_address_slot_t *slot)
 
 h2o_socket_t *lts_connections_accept(lts_connection_table_t *table, uv_stream_t *listener)
 {
+    if (table->closing >= LTS_CLOSING_MAX) {
+        table->paused = listener;
+        return NULL;
+    }
     lts_connection_t *conn = calloc(1, sizeof(*conn));
     if (conn == NULL)
         return NULL;

@@ -34,6 +34,12 @@ typedef struct lts_connection_table {
     size_t open;
     size_t live;
     size_t fresh;
+    /* Connections closed to make room whose descriptors h2o has not yet
+     * given back. */
+    size_t closing;
+    /* The listener while accepting waits for `closing` to drop: libuv
+     * holds its next connection and watches it no more until then. */
+    uv_stream_t *paused;
     uint64_t events[LTS_LIMIT_EVENT_COUNT];
     uv_timer_t sweeper;
     int sweeping;
@@ -47,7 +53,10 @@ void lts_connections_init(lts_connection_table_t *table, uv_loop_t *loop);
 
 /** Accepts the next connection of `listener` and applies the caps (closing
  *  others to make room, or refusing this one). Returns its h2o socket, or
- *  NULL when refused or failed (nothing left open). */
+ *  NULL when refused, failed (nothing left open) or put off: while too many
+ *  connections closed to make room still hold their descriptors, the
+ *  connection waits in libuv and the listener's callback runs again once
+ *  they are given back. */
 h2o_socket_t *lts_connections_accept(lts_connection_table_t *table, uv_stream_t *listener);
 
 /** Counts `req` against its connection until h2o frees it. */

@@ -46,11 +46,17 @@ final class AttackTests: XCTestCase {
         // 300 open files: the node keeps at most 225 connections. 400 idle
         // ones from eight addresses would take every descriptor. A client's
         // TLS connection opened before them, still without a request, is
-        // the oldest fresh one: the node closes the flood's, not it.
+        // the oldest fresh one: the node closes the flood's, not it. The
+        // node is paused while the flood and one more client queue up, so
+        // it meets them in one pass of its loop: closing the flood's
+        // connections must not run it out of descriptors first (libuv then
+        // drops every connection still queued, the late client's too).
         let node = try NodeProcess(config: ["serverMode": "standalone", "listen": "127.0.0.1:0", "dataDir": "data"],
                                    launcher: ["/bin/sh", "-c", "ulimit -n 300 && exec \"$@\"", "sh"])
         try node.start()
-        let idle = try Self.startAttack("idle_connections.py", [String(node.port), "\(400 * Self.scale)", "2", "8", "\(3 * Self.scale)", "--probe"])
+        let pid = try XCTUnwrap(node.process?.processIdentifier)
+        let idle = try Self.startAttack("idle_connections.py", [String(node.port), "\(400 * Self.scale)", "2", "8", "\(3 * Self.scale)",
+                                                                "--probe", "--burst-of", String(pid)])
         XCTAssertNotNil(idle.waitForLine(containing: "\"opened\"", timeoutSeconds: 30))
         for _ in 0..<5 {
             let health = try node.client.send("GET", node.url("/api/health"))
@@ -59,6 +65,7 @@ final class AttackTests: XCTestCase {
         let result = try idle.finish()
         XCTAssertGreaterThan(try XCTUnwrap(result["closedByNode"] as? Int), 100, "\(result)")
         XCTAssertEqual(result["probe"] as? String, "HTTP/1.1 200", "\(result)")
+        XCTAssertEqual(result["late"] as? String, "HTTP/1.1 200", "\(result)")
         XCTAssertNotNil(node.waitForLogLine(containing: "to make room", timeoutSeconds: 5))
         let evicted = try node.metrics()["lts_http_connection_limit_events_total{event=\"handshake_evicted\"}"]
         XCTAssertGreaterThan(try XCTUnwrap(evicted), 100)
