@@ -15,7 +15,10 @@ import WireFormat
 /// - Appends (`write`, and records the host logs on its own) are reported
 ///   durable through `ReplicaShell.flushed(through:)`, in log order.
 public protocol ReplicaHost: AnyObject {
-    /// Local time, from the clock the ticks come from.
+    /// Local time, from the clock the ticks come from, read at each call:
+    /// not a loop's time cached when its pass began, which callbacks
+    /// earlier in the pass may have made stale (a lease then looks held
+    /// after it ran out).
     var nowMs: UInt64 { get }
     /// The highest LSN in this node's log, durable or not. It grows when
     /// the node logs records of its own (client writes, reconciliation),

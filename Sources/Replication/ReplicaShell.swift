@@ -148,7 +148,8 @@ public final class ReplicaShell {
 
     private func step(_ input: Input) -> [ReplicaEffect] {
         switch input {
-        case .tick(let nowMs): return replica.tick(nowMs: nowMs)
+        // The host's clock, read for this input, may be ahead of the tick's.
+        case .tick(let nowMs): return replica.tick(nowMs: max(nowMs, replica.nowMs))
         case .receive(let message): return replica.receive(message)
         case .flushed(let position): return replica.flushed(through: position)
         case .logged, .switchover, .installedSnapshot, .reconciled: return []

@@ -37,6 +37,15 @@ public final class EventLoop {
     /// current loop iteration.
     public var nowMs: UInt64 { uv_now(uv) }
 
+    /// Milliseconds on the same clock read now: callbacks earlier in this
+    /// iteration may have held the loop since `nowMs` was cached. Time-bound
+    /// promises (leases) are decided by it. The loop's cached time moves
+    /// to it too.
+    public var freshNowMs: UInt64 {
+        uv_update_time(uv)
+        return uv_now(uv)
+    }
+
     /// Traps when called from a thread other than the loop's.
     public func assertInLoop(file: StaticString = #fileID, line: UInt = #line) {
         if let owner {

@@ -16,6 +16,21 @@ final class LoopPrimitivesTests: XCTestCase {
         }
     }
 
+    func testTheFreshClockSeesTimeACallbackHeldTheLoop() {
+        let harness = LoopHarness()
+        harness.run { h in
+            let cached = h.loop.nowMs
+            // A callback holding the loop: the cached time stays where the
+            // pass began, the fresh one has moved past the hold.
+            usleep(40_000)
+            XCTAssertEqual(h.loop.nowMs, cached)
+            let fresh = h.loop.freshNowMs
+            XCTAssertGreaterThanOrEqual(fresh, cached + 30, "the clock ticks at least every 10 ms")
+            XCTAssertEqual(h.loop.nowMs, fresh, "the loop's cached time moves with it")
+            h.finish()
+        }
+    }
+
     func testRepeatingTimerFiresUntilCancelled() {
         let harness = LoopHarness()
         harness.run { h in

@@ -111,7 +111,7 @@ final class ClusterDriver: ReplicaHost {
         let incarnation = Crypto.randomBytes(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         let replica = Replica(config: replicaConfig, nodeIndex: index, term: service.term, history: service.history,
                               incarnation: incarnation, hasReconcileQueue: !(try service.store.reconcileQueue().isEmpty),
-                              nowMs: loop.nowMs, checkpointLsn: service.checkpointLsn, compactedLsn: service.compactedLsn)
+                              nowMs: loop.freshNowMs, checkpointLsn: service.checkpointLsn, compactedLsn: service.compactedLsn)
         // Snapshots of an earlier run are of no use now (nor the files
         // SQLite may have left beside one being checked).
         for path in [outgoingSnapshotPath, incomingSnapshotPath] {
@@ -151,7 +151,7 @@ final class ClusterDriver: ReplicaHost {
         }
         let tickMs = max(5, UInt64(config.heartbeatMs) / 4)
         ticker = LoopTimer(loop: loop, delayMs: tickMs, repeatMs: tickMs) { [unowned self] in
-            self.shell.tick(nowMs: self.loop.nowMs)
+            self.shell.tick(nowMs: self.nowMs)
         }
         appendCheck = LoopCheck(loop: loop) { [unowned self] in self.shell.logged() }
         if let witness {
@@ -223,7 +223,8 @@ final class ClusterDriver: ReplicaHost {
 
     // MARK: ReplicaHost: time and the log
 
-    var nowMs: UInt64 { loop.nowMs }
+    /// Read fresh: the replica decides leases and acknowledgements by it.
+    var nowMs: UInt64 { loop.freshNowMs }
 
     var loggedLsn: UInt64 { service.lastLsn }
 

@@ -89,7 +89,7 @@ public final class WitnessServer {
             return request.respond(error: .badRequest("The claim is refused: \(error)."))
         }
         guard var book else { return request.respond(error: .unavailable("The witness is starting.")) }
-        let (answer, persist) = book.answer(claim, nowMs: loop.nowMs)
+        let (answer, persist) = book.answer(claim, nowMs: loop.freshNowMs)
         if persist {
             do {
                 try WitnessRecordFile.write(book.record, dataDir: config.dataDir)
