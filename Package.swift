@@ -40,7 +40,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             exclude: ["README.md", "Node/README.md", "Config/README.md", "Store/README.md", "Cluster/README.md", "API/README.md",
-                      "Alerts/README.md", "Security/README.md"],
+                      "Alerts/README.md", "Security/README.md", "Pairing/README.md"],
             resources: [.copy("Portal")]
         ),
         .target(
