@@ -40,7 +40,7 @@ export const auditPage = {
       h('option', { value: '', selected: true }, 'All actions'),
       actions.map((action) => h('option', { value: action }, action)));
     const actorInput = h('input', { type: 'text', id: 'audit-actor', 'data-test': 'audit-actor', maxlength: 256, autocomplete: 'off' });
-    const textInput = h('input', { type: 'search', id: 'audit-text', 'data-test': 'audit-text', maxlength: 256, autocomplete: 'off' });
+    const textInput = h('input', { type: 'text', id: 'audit-text', 'data-test': 'audit-text', maxlength: 256, autocomplete: 'off' });
     const apply = h('button', { type: 'submit', class: 'button button-primary', 'data-test': 'audit-apply' }, 'Apply');
     const csvLink = h('a', { class: 'button', 'data-test': 'audit-csv', download: 'lts-audit.csv' }, 'Export CSV');
     const jsonLink = h('a', { class: 'button', 'data-test': 'audit-json', download: 'lts-audit.json' }, 'Export JSON');
