@@ -89,6 +89,26 @@ final class AuditAPITests: XCTestCase {
         XCTAssertNotNil(node.waitForLogLine(containing: "audit: login refused -20201 by anonymous from 198.51.100.7", timeoutSeconds: 5), node.logText)
     }
 
+    /// Failed logins from many addresses (each under its own limit) become
+    /// records at most `AuditTrail.failuresPerMinuteMax` (20) times a minute;
+    /// the rest are log lines only.
+    func testFailedLoginsBeyondTheMinutesBudgetAreLogLinesOnly() throws {
+        let licensed = try LicensedNode(extraConfig: ["trustedProxies": ["127.0.0.1"]])
+        let node = licensed.node
+        for address in 1...25 {
+            let wrong = try node.client.send("POST", node.url("/api/admin/login"), body: json(["password": "not the password"]),
+                                             headers: ["X-Forwarded-For": "198.51.100.\(address)"])
+            XCTAssertEqual(wrong.json?["code"] as? Int, -20201)
+        }
+        let refused = entries(try licensed.admin("GET", "/api/admin/audit?action=login&text=refused&limit=1000"))
+        XCTAssertEqual(refused.count, 20, "\(summary(refused))")
+        XCTAssertEqual(refused.last?["address"] as? String, "198.51.100.1", "the first 20 are recorded")
+        XCTAssertNotNil(node.waitForLogLine(containing: "more than 20 failed admin logins or password changes within a minute", timeoutSeconds: 5),
+                        node.logText)
+        XCTAssertNotNil(node.waitForLogLine(containing: "from 198.51.100.25 (not in the audit log: too many failures this minute)", timeoutSeconds: 5),
+                        node.logText)
+    }
+
     /// The standby holds the entries its primary logged; a login there is a
     /// log line of the standby only (it writes no log).
     func testTheStandbyShowsTheReplicatedAuditLog() throws {
