@@ -52,7 +52,9 @@ public enum FuzzSeeds {
                                      itemId: "s", amount: 1, domain: nil, leaseExpiresAt: nil, grace: false, at: 1_780_000_000)
 
     private static let records: [LogRecord] = [.grant(grant), .deleteHandshake(code: "acme-1", at: 1_780_000_000),
-                                               .expire(at: 1_780_000_001)]
+                                               .expire(at: 1_780_000_001),
+                                               .audit(AuditEntry(at: 1_780_000_002, actor: "anonymous", address: "192.0.2.1", action: .login,
+                                                                 object: "", refusalCode: -20201))]
 
     private static let messages: [ReplicationMessage] = [
         .hello(term: 2, session: 7, nodeIndex: 1, history: TermHistory()),

@@ -36,7 +36,8 @@ public extension LicenseState {
     /// refusal tallies are a rate estimate, and alert bookkeeping is redone
     /// by this node's own checks (a reconciled alert email could only be
     /// sent a second time). Nor are voids: the answers they make way for
-    /// follow them in the other log, and are weighed here again.
+    /// follow them in the other log, and are weighed here again. Audit
+    /// entries are: they say what an admin did on the other node.
     /// - Parameters:
     ///   - remembered: the answer this log remembers for the record's
     ///     request (`LogRecord.answeredRequest`), if there is one.
@@ -57,6 +58,9 @@ public extension LicenseState {
             guard let file = try? LicenseFile.parse(bytes) else { return [] }
             return licenses[file.licenseId] == nil ? [record] : []
         case .putHandshake, .deleteHandshake:
+            return [record]
+        case .audit:
+            // What an admin did on the other node happened: the audit log keeps it.
             return [record]
         case .clusterIdentity:
             // The identity this log gave the cluster stays.

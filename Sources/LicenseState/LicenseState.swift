@@ -1,5 +1,5 @@
 /// The whole domain state of a node: imported licenses, item usage, handshake
-/// codes, open leases and the admin password. Remembered answers to request
+/// codes, open leases, the admin password and the audit log. Remembered answers to request
 /// IDs are kept apart (`RequestBook`, or a node's store), so that the state
 /// stays small however many requests a node remembers.
 ///
@@ -54,13 +54,16 @@ public struct LicenseState: Equatable {
     public private(set) var alertSettings: AlertSettings?
     /// The cluster's UUID (`LogRecord.clusterIdentity`); nil until logged.
     public private(set) var clusterUUID: String?
+    /// Admin actions of the last 400 days (`AuditLog` states its bounds).
+    public private(set) var audit = AuditLog()
 
     public init() {}
 
     /// A state restored from a snapshot (`StateSnapshotCodec`).
     init(licenses: [String: LicenseFile], items: [String: ItemUsage], handshakes: [String: Handshake], leases: [String: Lease],
          adminPassword: PasswordHash?, grantsTotal: Int64,
-         usage: UsageStatistics, recentCalls: RecentCalls, alerts: AlertBook, alertSettings: AlertSettings?, clusterUUID: String?) {
+         usage: UsageStatistics, recentCalls: RecentCalls, alerts: AlertBook, alertSettings: AlertSettings?, clusterUUID: String?,
+         audit: AuditLog) {
         self.licenses = licenses
         self.items = items
         self.handshakes = handshakes
@@ -72,6 +75,7 @@ public struct LicenseState: Equatable {
         self.alerts = alerts
         self.alertSettings = alertSettings
         self.clusterUUID = clusterUUID
+        self.audit = audit
     }
 
     // MARK: Apply
@@ -103,6 +107,7 @@ public struct LicenseState: Equatable {
         case .expire(let at):
             leases = leases.filter { $0.value.expiresAt > at }
             usage.prune(before: at - UsageStatistics.retentionSeconds)
+            audit.expire(now: at)
         case .setAdminPassword(let hash, _):
             adminPassword = hash
         case .tallyCalls(let tally, let at):
@@ -117,6 +122,8 @@ public struct LicenseState: Equatable {
             voidGrant(grant)
         case .clusterIdentity(let uuid, _):
             if clusterUUID == nil { clusterUUID = uuid }
+        case .audit(let entry):
+            audit.append(entry)
         case .refusal, .grantAnsweredAgain:
             // They change only a remembered answer (`RequestBook`).
             break
@@ -190,7 +197,7 @@ public struct LicenseState: Equatable {
     /// keeper of remembered answers says apart whether it would forget one).
     public func needsExpiry(now: Int64) -> Bool {
         if leases.values.contains(where: { $0.expiresAt <= now }) { return true }
-        return usage.hasBuckets(endingBy: now - UsageStatistics.retentionSeconds)
+        return usage.hasBuckets(endingBy: now - UsageStatistics.retentionSeconds) || audit.needsExpiry(now: now)
     }
 
     /// The items of a handshake code in the order grants try them: as the
@@ -210,6 +217,6 @@ public struct LicenseState: Equatable {
         lhs.licenses == rhs.licenses && lhs.items == rhs.items && lhs.handshakes == rhs.handshakes && lhs.leases == rhs.leases
             && lhs.adminPassword == rhs.adminPassword && lhs.grantsTotal == rhs.grantsTotal
             && lhs.usage == rhs.usage && lhs.recentCalls == rhs.recentCalls && lhs.alerts == rhs.alerts
-            && lhs.alertSettings == rhs.alertSettings && lhs.clusterUUID == rhs.clusterUUID
+            && lhs.alertSettings == rhs.alertSettings && lhs.clusterUUID == rhs.clusterUUID && lhs.audit == rhs.audit
     }
 }

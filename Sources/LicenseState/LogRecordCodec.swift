@@ -45,6 +45,8 @@ public enum LogRecordCodec {
             writer.unsigned(17); write(grant, into: &writer); writer.signed(at)
         case .clusterIdentity(let uuid, let at):
             writer.unsigned(18); writer.string(uuid); writer.signed(at)
+        case .audit(let entry):
+            writer.unsigned(19); write(entry, into: &writer)
         }
         return writer.bytes
     }
@@ -84,6 +86,7 @@ public enum LogRecordCodec {
             let uuid = try reader.string()
             guard ClusterIdentity.isWellFormed(uuid) else { throw BinaryReader.Malformed() }
             record = .clusterIdentity(uuid: uuid, at: try reader.signed())
+        case 19: record = .audit(try readAuditEntry(&reader))
         default: throw BinaryReader.Malformed()
         }
         guard reader.isAtEnd else { throw BinaryReader.Malformed() }
@@ -165,6 +168,32 @@ public enum LogRecordCodec {
         let hash = try reader.data()
         guard salt.count == 16, hash.count == 32, iterations > 0, iterations < 100_000_000 else { throw BinaryReader.Malformed() }
         return PasswordHash(salt: salt, iterations: Int(iterations), hash: hash)
+    }
+
+    // MARK: Audit
+
+    /// Also the form of an entry in a snapshot's audit section.
+    static func write(_ entry: AuditEntry, into writer: inout BinaryWriter) {
+        writer.signed(entry.at)
+        writer.string(entry.actor)
+        writer.string(entry.address)
+        writer.string(entry.action.rawValue)
+        writer.string(entry.object)
+        writer.bool(entry.refusalCode != nil)
+        if let code = entry.refusalCode { writer.signed(Int64(code)) }
+    }
+
+    static func readAuditEntry(_ reader: inout BinaryReader) throws -> AuditEntry {
+        let at = try reader.signed()
+        let actor = try reader.string(), address = try reader.string()
+        guard let action = AuditEntry.Action(rawValue: try reader.string()) else { throw BinaryReader.Malformed() }
+        let object = try reader.string()
+        let code = try reader.bool() ? try reader.signed() : nil
+        guard actor.utf8.count <= AuditEntry.actorBytesMax, address.utf8.count <= AuditEntry.addressBytesMax,
+              object.utf8.count <= AuditEntry.objectBytesMax, code.map({ $0 < 0 && $0 >= Int64(Int32.min) }) ?? true else {
+            throw BinaryReader.Malformed()
+        }
+        return AuditEntry(at: at, actor: actor, address: address, action: action, object: object, refusalCode: code.map { Int($0) })
     }
 
     // MARK: Alerts

@@ -18,11 +18,13 @@ import WireFormat
 /// password (a presence flag and a record) and `grantsTotal`; from version 2
 /// on, the usage statistics, the recent calls, the alert book and the alert
 /// settings; from version 5 on, the cluster UUID (a presence flag and the
-/// string). Version 1 snapshots (written before statistics and alerts
-/// existed) still decode, with those parts empty; version 2 ones (before
-/// logged refusals) and version 3 ones (which held remembered requests,
-/// kept apart since: `decodeWithRequests` gives them back) and version 4 ones
-/// (before the cluster identity) too.
+/// string); from version 6 on, at the end, the audit section (`writeAudit`).
+/// Version 1 snapshots (written before statistics and alerts existed) still
+/// decode, with those parts empty; version 2 ones (before logged refusals)
+/// and version 3 ones (which held remembered requests, kept apart since:
+/// `decodeWithRequests` gives them back), version 4 ones (before the cluster
+/// identity) and version 5 ones (before the audit log, which comes back
+/// empty) too.
 ///
 /// The state keeps a license as parsed, not its original bytes, so a license
 /// is written as its signed bytes plus its signature and decoded by parsing the
@@ -32,7 +34,7 @@ import WireFormat
 /// caller should decode a checkpoint once before truncating the log behind it.
 public enum StateSnapshotCodec {
     /// The first byte of every snapshot; `decode` refuses any other.
-    public static let formatVersion: UInt8 = 5
+    public static let formatVersion: UInt8 = 6
 
     /// The snapshot bytes of `state`.
     public static func encode(_ state: LicenseState) -> [UInt8] {
@@ -82,6 +84,7 @@ public enum StateSnapshotCodec {
         writer.signed(state.grantsTotal)
         writeAlertParts(state, into: &writer)
         writer.optionalString(state.clusterUUID)
+        writeAudit(state.audit, into: &writer)
         return writer.bytes
     }
 
@@ -160,12 +163,37 @@ public enum StateSnapshotCodec {
         let parts = version == 1 ? AlertParts() : try readAlertParts(&reader)
         let clusterUUID = version >= 5 ? try reader.optionalString() : nil
         if let clusterUUID, !ClusterIdentity.isWellFormed(clusterUUID) { throw BinaryReader.Malformed() }
+        let audit = version >= 6 ? try readAudit(&reader) : AuditLog()
         guard reader.isAtEnd else { throw BinaryReader.Malformed() }
 
         let state = LicenseState(licenses: licenses, items: items, handshakes: handshakes, leases: leases,
                                  adminPassword: adminPassword, grantsTotal: grantsTotal, usage: parts.usage, recentCalls: parts.recentCalls,
-                                 alerts: parts.alerts, alertSettings: parts.alertSettings, clusterUUID: clusterUUID)
+                                 alerts: parts.alerts, alertSettings: parts.alertSettings, clusterUUID: clusterUUID,
+                                 audit: audit)
         return (state, requests)
+    }
+
+    // MARK: Audit log (version 6)
+
+    /// The audit section: the count of entries, each entry oldest first as
+    /// its `audit` record holds it (without the tag), then `appendedTotal`.
+    /// Also part of `LicenseState.digest`.
+    static func writeAudit(_ audit: AuditLog, into writer: inout BinaryWriter) {
+        writer.unsigned(UInt64(audit.entries.count))
+        for entry in audit.entries { LogRecordCodec.write(entry, into: &writer) }
+        writer.signed(audit.appendedTotal)
+    }
+
+    /// Reads what `writeAudit` wrote; refuses more than `AuditLog.entriesMax`
+    /// entries or a total below their count.
+    private static func readAudit(_ reader: inout BinaryReader) throws -> AuditLog {
+        let count = try reader.unsigned()
+        guard count <= UInt64(AuditLog.entriesMax) else { throw BinaryReader.Malformed() }
+        var entries: [AuditEntry] = []
+        for _ in 0..<count { entries.append(try LogRecordCodec.readAuditEntry(&reader)) }
+        let appendedTotal = try reader.signed()
+        guard appendedTotal >= Int64(entries.count) else { throw BinaryReader.Malformed() }
+        return AuditLog(entries: entries, appendedTotal: appendedTotal)
     }
 
     // MARK: Statistics and alerts (version 2)

@@ -49,6 +49,9 @@ final class LogRecordCodecTests: XCTestCase {
             .setAlertSettings(AlertSettings(recipients: [], mailServer: AlertSettings.MailServer(
                 host: "h", port: 65535, security: "none", username: nil, sealedPassword: nil, from: nil)), at: 10),
             .setAlertSettings(AlertSettings(recipients: [], mailServer: nil), at: 11),
+            .audit(AuditEntry(at: 1_780_000_000, actor: "admin session 1a2b3c4d", address: "2001:db8::1", action: .licenseImport,
+                              object: "L-ü", refusalCode: nil)),
+            .audit(AuditEntry(at: -1, actor: "", address: "", action: .login, object: "", refusalCode: Int(Int32.min))),
         ]
     }
 
@@ -61,7 +64,7 @@ final class LogRecordCodecTests: XCTestCase {
             kinds.insert(record.kind)
         }
         XCTAssertEqual(kinds, ["import", "handshake", "handshake-delete", "grant", "renew", "release", "expire", "password", "tally",
-                               "alerts", "alert-delivery", "alert-settings"])
+                               "alerts", "alert-delivery", "alert-settings", "audit"])
     }
 
     func testRecordTimes() {

@@ -241,6 +241,9 @@ final class PropertyRun {
             default:
                 operation = "password"
                 h.apply(.setAdminPassword(Fixture.password(UInt8(truncatingIfNeeded: rng.below(256))), at: now))
+                // Its audit entry (from the time: no draw, so the runs' other choices stay).
+                h.apply(.audit(AuditEntry(at: now, actor: "admin session \(now % 7)", address: "192.0.2.\(now % 250)",
+                                          action: .passwordChange, object: "", refusalCode: now % 3 == 0 ? -20201 : nil)))
                 // The first node to write a log gives the cluster its identity
                 // (from the time: no draw, so the runs' other choices stay).
                 let uuid = String(format: "%08x-0000-4000-8000-000000000000", UInt32(truncatingIfNeeded: now))

@@ -2,7 +2,8 @@ import Foundation
 import LTSTestSupport
 import XCTest
 
-/// Every refused license file answers its code and changes nothing.
+/// Every refused license file answers its code and changes nothing but
+/// the audit log, which records the refusal.
 final class LicenseImportRefusalTests: XCTestCase {
     private let item = "itemId=s1,product=dbr,chargeWay=scan,quantity=10,expires=2099-12-31"
 
@@ -12,7 +13,11 @@ final class LicenseImportRefusalTests: XCTestCase {
         let response = try licensed.admin("POST", "/api/admin/licenses", body: body)
         XCTAssertEqual(response.json?["code"] as? Int, code, String(decoding: response.body, as: UTF8.self), file: file, line: line)
         XCTAssertGreaterThanOrEqual(response.status, 400, file: file, line: line)
-        XCTAssertEqual(try licensed.health()["lsn"] as? Int, lsn, "a refused import must log nothing", file: file, line: line)
+        // Its audit entry is all it logs.
+        XCTAssertEqual(try licensed.health()["lsn"] as? Int, lsn.map { $0 + 1 }, "a refused import logs its audit entry only", file: file, line: line)
+        let newest = (try JSONSerialization.jsonObject(with: try licensed.admin("GET", "/api/admin/audit?limit=1").body) as? [[String: Any]])?.first
+        XCTAssertEqual(newest?["action"] as? String, "license-import", file: file, line: line)
+        XCTAssertEqual(newest?["result"] as? String, "refused \(code)", file: file, line: line)
         XCTAssertEqual(try licensed.items().keys.sorted(), items, file: file, line: line)
     }
 

@@ -385,6 +385,20 @@ class PortalTest(unittest.TestCase):
         self.wait_until("the saved recipient", lambda: self.wait_for(self.hook("alerts-recipients")).get_attribute("value") == ALERTS_TO)
         self.assertEqual(self.wait_for(self.hook("smtp-port")).get_attribute("value"), str(self.mailbox.port))
 
+        # Audit: what the admin did, newest first; the action filter narrows it.
+        self.click("nav-audit")
+        self.wait_until("the audit entries", lambda: len(self.rows("audit-table")) > 0)
+        actions = [row.get_attribute("data-action") for row in self.rows("audit-table")]
+        for action in ("password-set", "login", "license-import", "handshake-create", "handshake-update", "handshake-delete", "alert-settings"):
+            self.assertIn(action, actions)
+        self.assertEqual(actions[0], "alert-settings", "the refused alert settings are the newest entry")
+        self.assertTrue(self.rows("audit-table")[0].get_attribute("data-result").startswith("refused -"))
+        self.choose("audit-action", "license-import")
+        self.wait_until("the two imports", lambda: {row.get_attribute("data-action") for row in self.rows("audit-table")} == {"license-import"})
+        self.assertEqual(sorted(row.get_attribute("data-result")[:7] for row in self.rows("audit-table")), ["ok", "refused"])
+        self.assertIn("format=csv", self.wait_for(self.hook("audit-csv")).get_attribute("href"))
+        self.screenshot("audit")
+
         # The standby: read-only banner with a link to the primary.
         self.login(1)
         self.wait_until("the standby banner", lambda: self.wait_for(self.hook("standby-banner")).is_displayed())

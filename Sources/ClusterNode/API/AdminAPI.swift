@@ -11,9 +11,11 @@ import Transport
 /// needs a live session; a state-changing call authenticated by the session
 /// cookie also carries the session's CSRF token; a session lives only while
 /// the password it was opened under is the current one; a refused change
-/// logs nothing. Every authentication event (a login, a failed one with its
-/// address, a lockout, the password set or changed) and every license
-/// import leaves a line in the node's log.
+/// logs nothing but its audit entry. Every authentication event (a login,
+/// a failed one with its address, a lockout, the password set or changed)
+/// and every license import leaves a line in the node's log; these and
+/// every handshake code change are recorded by the `AuditTrail`, refusals
+/// of a logged-in admin's changes included.
 public final class AdminAPI {
     /// Largest license file upload.
     static let licenseBodyLimitBytes = LicenseFile.fileBytesMax
@@ -42,10 +44,13 @@ public final class AdminAPI {
     private let setupToken: SetupToken
     /// The key of keyed session password hashes.
     private let sessionPasswordKey: [UInt8]
+    /// Where admin actions are recorded (this API's and the others' that pass through `authorized`).
+    let trail: AuditTrail
 
     init(loop: EventLoop, service: LicenseService, issuers: TrustedIssuers, nodeUUID: String, secureCookie: Bool, passwords: PasswordWork,
-         setupToken: SetupToken, sessionPasswordKey: [UInt8], logger: Logger) {
+         setupToken: SetupToken, sessionPasswordKey: [UInt8], trail: AuditTrail, logger: Logger) {
         self.loop = loop
+        self.trail = trail
         self.logger = logger
         self.setupToken = setupToken
         self.sessionPasswordKey = sessionPasswordKey
@@ -117,7 +122,9 @@ public final class AdminAPI {
             guard service.state.adminPassword == nil else { throw Self.passwordAlreadySet() }
             guard setupToken.accepts(token, from: request.clientAddress, forwardedByUntrustedPeer: request.isForwardedByUntrustedPeer) else {
                 logger.warning("first admin password from \(request.clientAddress) refused: \(token == nil ? "no" : "a wrong") setup token")
-                throw Self.setupTokenNeeded(path: setupToken.path)
+                let refusal = Self.setupTokenNeeded(path: setupToken.path)
+                trail.record(.passwordSet, actor: AuditTrail.anonymous, address: request.clientAddress, refusalCode: refusal.code, isFailure: true)
+                throw refusal
             }
             guard PasswordHasher.isAcceptable(password) else { throw Self.weakPassword() }
             try hashing(for: request, { PasswordHasher.hash(password, iterations: PasswordHash.adminIterations) }) { [weak self] hash in
@@ -129,6 +136,7 @@ public final class AdminAPI {
                     logger.notice("admin password set (the first one) from \(request.clientAddress)")
                     request.respondJSON(status: 201, ["passwordSet": true])
                 }
+                self.trail.record(.passwordSet, actor: "setup", address: request.clientAddress)
             }
         }
     }
@@ -139,7 +147,7 @@ public final class AdminAPI {
             let password = try body.required("password", maxBytes: PasswordHasher.passwordLengthMax)
             try body.rejectUnknownKeys()
             let address = request.clientAddress
-            try checkLimit(address, action: "login")
+            try checkLimit(address, action: "login", actor: AuditTrail.anonymous)
             guard let stored = service.state.adminPassword else { throw Self.noPasswordYet() }
             // Counted as a failure until it verifies, so parallel guesses cannot pass the limit.
             limiter.recordFailure(address, nowMs: loop.nowMs)
@@ -147,6 +155,7 @@ public final class AdminAPI {
                 guard let self else { return }
                 guard ok else {
                     self.logger.warning("admin login failed from \(address): wrong password")
+                    self.trail.record(.login, actor: AuditTrail.anonymous, address: address, refusalCode: Self.wrongPassword().code, isFailure: true)
                     return request.respond(error: Self.wrongPassword())
                 }
                 self.limiter.recordSuccess(address)
@@ -155,6 +164,7 @@ public final class AdminAPI {
                 // The password may have been changed or reset while this one was checked.
                 guard self.sessionsPassword == stored else { return request.respond(error: Self.wrongPassword()) }
                 let session = self.sessions.open(nowMs: self.loop.nowMs)
+                self.trail.record(.login, actor: AdminSessions.actor(token: session.token), address: address)
                 request.respondJSON(["token": session.token, "csrf": session.csrf],
                                     headers: [("set-cookie", self.cookie(session.token, maxAgeSeconds: nil))])
             }
@@ -163,7 +173,10 @@ public final class AdminAPI {
 
     private func logout(_ request: HTTPRequest) {
         guard authorized(request) else { return }
-        if let token = sessions.token(of: request) { sessions.close(token) }
+        if let token = sessions.token(of: request) {
+            audit(.logout, request)
+            sessions.close(token)
+        }
         request.respondJSON(["loggedOut": true], headers: [("set-cookie", cookie("", maxAgeSeconds: 0))])
     }
 
@@ -187,16 +200,18 @@ public final class AdminAPI {
             guard PasswordHasher.isAcceptable(new) else { throw Self.weakPassword() }
             guard let stored = service.state.adminPassword else { throw Self.noPasswordYet() }
             let address = request.clientAddress
-            try checkLimit(address, action: "password change")
+            try checkLimit(address, action: "password change", actor: actor(of: request))
             // As for a login: a failure until the old password verifies.
             limiter.recordFailure(address, nowMs: loop.nowMs)
             let token = sessions.token(of: request)
+            let actor = actor(of: request)
             try hashing(for: request, { () -> PasswordHash? in
                 PasswordHasher.verify(old, against: stored) ? PasswordHasher.hash(new, iterations: PasswordHash.adminIterations) : nil
             }) { [weak self] hash in
                 guard let self else { return }
                 guard let hash else {
                     self.logger.warning("admin password change from \(address) refused: wrong old password")
+                    self.trail.record(.passwordChange, actor: actor, address: address, refusalCode: Self.wrongPassword().code, isFailure: true)
                     return request.respond(error: Self.wrongPassword())
                 }
                 self.limiter.recordSuccess(address)
@@ -206,6 +221,7 @@ public final class AdminAPI {
                 self.service.commit(.setAdminPassword(hash, at: WallClock.nowSeconds()), request: request) { _ in
                     request.respondJSON(["passwordChanged": true])
                 }
+                self.trail.record(.passwordChange, actor: actor, address: address)
                 // Ended as the change applies (not when acknowledged), so no
                 // other session is used under the new password meanwhile.
                 self.sessions.closeAll(keeping: token)
@@ -272,13 +288,28 @@ public final class AdminAPI {
         return ended
     }
 
+    // MARK: Audit
+
+    /// Who sent `request`: its session (`AdminSessions.actor`), else `anonymous`.
+    func actor(of request: HTTPRequest) -> String {
+        sessions.token(of: request).map(AdminSessions.actor(token:)) ?? AuditTrail.anonymous
+    }
+
+    /// Records `action` by the request's session from its address (`AuditTrail`).
+    /// - Parameter refusal: the code it was refused with; nil when it was done.
+    func audit(_ action: AuditEntry.Action, _ request: HTTPRequest, object: String = "", refusal: Int? = nil) {
+        trail.record(action, actor: actor(of: request), address: request.clientAddress, object: object, refusalCode: refusal)
+    }
+
     // MARK: Licenses and items
 
     private func importLicense(_ request: HTTPRequest) {
         guard authorized(request) else { return }
-        request.handling {
+        var licenseId = ""
+        request.handling(onRefusal: { self.audit(.licenseImport, request, object: licenseId, refusal: $0) }) {
             let bytes = Array(request.body)
             let file = try LicenseFile.parse(bytes)
+            licenseId = file.licenseId
             try issuers.verify(file)
             let record = try service.state.decideImport(file, bytes: bytes, nodeUUID: nodeUUID, now: WallClock.nowSeconds()).get()
             guard case .importLicense(_, let code, _) = record else { return }
@@ -289,6 +320,7 @@ public final class AdminAPI {
                 request.respondJSON(status: 201, ["licenseId": file.licenseId, "handshakeCode": code,
                                                   "items": file.items.map { self.describe($0.itemId, now: now) }])
             }
+            audit(.licenseImport, request, object: file.licenseId)
         }
     }
 
@@ -341,12 +373,15 @@ public final class AdminAPI {
 
     private func putHandshake(_ request: HTTPRequest, code pathCode: String?) {
         guard authorized(request) else { return }
-        request.handling {
+        let action: AuditEntry.Action = pathCode == nil ? .handshakeCreate : .handshakeUpdate
+        var object = pathCode ?? ""
+        request.handling(onRefusal: { self.audit(action, request, object: object, refusal: $0) }) {
             var body = try request.jsonObject()
             let bodyCode = try body.optional("code", maxBytes: Handshake.codeLengthMax)
             guard let code = pathCode ?? bodyCode, bodyCode == nil || bodyCode == code else {
                 throw APIError.badRequest(pathCode == nil ? "The field \"code\" is required." : "The code in the body differs from the path.")
             }
+            object = code
             guard let items = try body.stringArray("items") else { throw JSONFieldError(key: "items", reason: "is required") }
             let explicitOrder = try body.bool("explicitOrder") ?? false
             var validation = ValidationRules()
@@ -369,9 +404,10 @@ public final class AdminAPI {
                 guard let self else { return }
                 var handshake = draft
                 if let password { handshake.sessionPassword = password.isEmpty ? nil : hash }
-                request.handling {
+                request.handling(onRefusal: { self.audit(action, request, object: code, refusal: $0) }) {
                     let record = try self.service.state.decidePutHandshake(handshake, creating: pathCode == nil, now: WallClock.nowSeconds()).get()
                     self.service.commit(record, request: request) { _ in request.respondJSON(status: pathCode == nil ? 201 : 200, self.describe(handshake)) }
+                    self.audit(action, request, object: code)
                 }
             }
         }
@@ -383,14 +419,15 @@ public final class AdminAPI {
         then(PasswordHasher.keyedHash(password, key: sessionPasswordKey))
     }
 
-    /// Throws 429 (and logs the lockout) when `address` failed too often in the last minute.
-    private func checkLimit(_ address: String, action: String) throws {
+    /// Throws 429 (and logs and audits the lockout) when `address` failed too often in the last minute.
+    private func checkLimit(_ address: String, action: String, actor: String) throws {
         guard limiter.allows(address, nowMs: loop.nowMs) else {
             // One line per action and address a minute: a flood of refusals is no flood of lines.
             let logKey = action + " " + address
             guard refusalsLogged.allows(logKey, nowMs: loop.nowMs) else { throw Self.tooManyAttempts() }
             refusalsLogged.recordFailure(logKey, nowMs: loop.nowMs)
             logger.warning("admin \(action) from \(address) refused: \(LoginRateLimiter.failuresPerMinuteMax) failures within a minute (locked out for up to a minute)")
+            trail.record(.lockout, actor: actor, address: address, object: action, refusalCode: Self.tooManyAttempts().code, isFailure: true)
             throw Self.tooManyAttempts()
         }
     }
@@ -409,10 +446,11 @@ public final class AdminAPI {
 
     private func deleteHandshake(_ request: HTTPRequest) {
         guard authorized(request) else { return }
-        request.handling {
-            let code = request.parameters["code"] ?? ""
+        let code = request.parameters["code"] ?? ""
+        request.handling(onRefusal: { self.audit(.handshakeDelete, request, object: code, refusal: $0) }) {
             let record = try service.state.decideDeleteHandshake(code: code, now: WallClock.nowSeconds()).get()
             service.commit(record, request: request) { _ in request.respondJSON(["code": code, "deleted": true]) }
+            audit(.handshakeDelete, request, object: code)
         }
     }
 

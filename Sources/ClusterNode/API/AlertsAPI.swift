@@ -89,13 +89,14 @@ final class AlertsAPI {
 
     private func saveSettings(_ request: HTTPRequest) {
         guard admin.authorized(request) else { return }
-        request.handling {
+        request.handling(onRefusal: { self.admin.audit(.alertSettings, request, refusal: $0) }) {
             let settings = try parseSettings(request)
             service.commit(.setAlertSettings(settings, at: WallClock.nowSeconds()), request: request) { [weak self] _ in
                 guard let self else { return }
                 self.monitor.settingsChanged()
                 request.respondJSON(self.describe(self.configuration()))
             }
+            admin.audit(.alertSettings, request, object: settings.recipients.joined(separator: ", "))
         }
     }
 
@@ -181,7 +182,7 @@ final class AlertsAPI {
 
     private func sendTest(_ request: HTTPRequest) {
         guard admin.authorized(request) else { return }
-        request.handling {
+        request.handling(onRefusal: { self.admin.audit(.alertTest, request, refusal: $0) }) {
             var body = try request.jsonObject()
             try body.rejectUnknownKeys()
             let settings = configuration()
@@ -192,6 +193,7 @@ final class AlertsAPI {
             let email = AlertUpdate.Email(subject: "[lts] Test email", lines: [], recipients: settings.recipients, isTest: true)
             let emailId = service.state.alerts.nextEmailId
             let mailer = monitor.mailer
+            admin.audit(.alertTest, request, object: settings.recipients.joined(separator: ", "))
             service.commit(.alerts(AlertUpdate(raised: [], cleared: [], email: email), at: WallClock.nowSeconds()), request: request) { _ in
                 mailer.whenAttempted(emailId) { sent in
                     switch sent.status {

@@ -7,7 +7,8 @@ import Transport
 /// /dls/api/admin/cluster/drills` where `lts drill` leaves its last report.
 ///
 /// Invariant: status is read from the driver's replica as it is now;
-/// nothing here changes the log except through the replica. The last drill
+/// nothing here changes the log except through the replica and the audit
+/// entries of a switchover and of a drill report (`AdminAPI.audit`). The last drill
 /// report is a JSON object of at most `drillReportBytesMax`, kept in memory
 /// on the node it was sent to (the primary at the drill's end).
 final class ClusterAPI {
@@ -97,19 +98,34 @@ final class ClusterAPI {
 
     private func switchover(_ request: HTTPRequest) {
         guard admin.authorized(request) else { return }
-        if let refusal = driver.writeRefusal() { return request.respond(error: refusal) }
+        if let refusal = driver.writeRefusal() {
+            admin.audit(.switchover, request, object: driver.peerURL, refusal: refusal.code)
+            return request.respond(error: refusal)
+        }
+        // Audited before it starts: a switchover soon stops this node writing the log.
+        guard driver.replica.peer != nil else {
+            let refusal = APIError(status: 409, code: -20102, message: "No standby is attached: a switchover needs a standby that holds the log.")
+            admin.audit(.switchover, request, object: driver.peerURL, refusal: refusal.code)
+            return request.respond(error: refusal)
+        }
+        admin.audit(.switchover, request, object: driver.peerURL)
         guard driver.requestSwitchover() else {
-            return request.respond(error: APIError(status: 409, code: -20102,
-                                                   message: "No standby is attached: a switchover needs a standby that holds the log."))
+            // The replica refused after all (its standby fell silent, or a durable step is under way): a second entry says so.
+            let refusal = APIError(status: 409, code: -20102, message: "No standby is attached: a switchover needs a standby that holds the log.")
+            admin.audit(.switchover, request, object: driver.peerURL, refusal: refusal.code)
+            return request.respond(error: refusal)
         }
         request.respondJSON(status: 202, ["switchover": "started", "term": driver.replica.term, "lsn": driver.replica.lastLsn])
     }
 
     private func keepDrillReport(_ request: HTTPRequest) {
         guard admin.authorized(request) else { return }
-        guard let report = (try? JSONSerialization.jsonObject(with: request.body)) as? [String: Any], report["kind"] is String else {
-            return request.respond(error: APIError.badRequest("A drill report is a JSON object with a \"kind\"."))
+        guard let report = (try? JSONSerialization.jsonObject(with: request.body)) as? [String: Any], let kind = report["kind"] as? String else {
+            let refusal = APIError.badRequest("A drill report is a JSON object with a \"kind\".")
+            admin.audit(.drillReport, request, refusal: refusal.code)
+            return request.respond(error: refusal)
         }
+        admin.audit(.drillReport, request, object: kind)
         lastDrill = report
         request.respondJSON(status: 201, ["kept": true])
     }

@@ -22,17 +22,24 @@ extension HTTPRequest {
 
     /// Runs `body`, answering any `APIError`, `JSONFieldError` or
     /// `LicenseError` it throws.
-    func handling(_ body: () throws -> Void) {
+    /// - Parameter onRefusal: called with the code of the answer to an error `body` threw, before it is sent.
+    func handling(onRefusal: ((Int) -> Void)? = nil, _ body: () throws -> Void) {
         do {
             try body()
-        } catch let error as APIError {
-            respond(error: error)
-        } catch let error as JSONFieldError {
-            respond(error: .badRequest("The field \"\(error.key)\" \(error.reason)."))
-        } catch let error as LicenseError {
-            respond(licenseError: error)
         } catch {
-            respond(error: APIError(status: 500, code: -20009, message: "Internal error: \(error)"))
+            let answer = Self.answer(to: error)
+            onRefusal?(answer.code)
+            respond(error: answer)
+        }
+    }
+
+    /// The error answer to an error a handler threw.
+    static func answer(to error: Error) -> APIError {
+        switch error {
+        case let error as APIError: return error
+        case let error as JSONFieldError: return .badRequest("The field \"\(error.key)\" \(error.reason).")
+        case let error as LicenseError: return APIError(status: error.status, code: error.code, message: error.message)
+        default: return APIError(status: 500, code: -20009, message: "Internal error: \(error)")
         }
     }
 }

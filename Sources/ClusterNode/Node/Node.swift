@@ -35,6 +35,7 @@ public final class Node {
     /// How long callbacks hold the loop (a metric).
     private var lagProbe: LoopLagProbe?
     private var clientKeyAPI: ClientKeyAPI?
+    private var auditAPI: AuditAPI?
     private var statsAPI: StatsAPI?
     private var alertsAPI: AlertsAPI?
     private var alertMonitor: AlertMonitor?
@@ -95,6 +96,9 @@ public final class Node {
         logger.info("log replayed: term \(service.term), lsn \(service.lastLsn) (checkpoint at \(service.checkpointLsn)), \(service.state.items.count) license items")
         let passwords = PasswordWork(loop: loop)
         self.passwords = passwords
+        let trail = AuditTrail(loop: loop, service: service, logger: logger) { [weak self] in
+            (self?.acceptsWrites ?? false) && service.backlogRefusal == nil
+        }
         let tokenKey = try tokenKey()
         // Both nodes of a pair derive it from the cluster secret: each checks what the other hashed.
         let sessionPasswordKey = Crypto.hmacSHA256(key: tokenKey, message: Array("lts session password key".utf8))
@@ -104,8 +108,9 @@ public final class Node {
                                 secureCookie: config.tls != .off, passwords: passwords,
                                 setupToken: try SetupToken(dataDirectory: dataDirectory.path, passwordSet: service.state.adminPassword != nil,
                                                            logger: logger),
-                                sessionPasswordKey: sessionPasswordKey, logger: logger)
+                                sessionPasswordKey: sessionPasswordKey, trail: trail, logger: logger)
         self.adminAPI = adminAPI
+        auditAPI = AuditAPI(loop: loop, service: service, admin: adminAPI)
         if config.serverMode == .mainStandby {
             let peerIsHTTPS = config.peerURL.flatMap { URLComponents(string: $0)?.scheme } == "https"
             let peerKeys = peerIsHTTPS ? try PeerKeys(path: dataDirectory.peerKeysPath) : nil
@@ -155,7 +160,7 @@ public final class Node {
             self?.logClusterIdentity()
             self?.expireLeases()
         }
-        passwordReset = PendingPasswordReset(loop: loop, service: service, dataDirectory: dataDirectory.path, logger: logger,
+        passwordReset = PendingPasswordReset(loop: loop, service: service, dataDirectory: dataDirectory.path, logger: logger, trail: trail,
                                              canWrite: { [weak self] in self?.acceptsWrites ?? false },
                                              endSessions: { adminAPI.endAllSessions() })
         let tls = try makeTLS()
@@ -294,7 +299,7 @@ public final class Node {
             })
         }
         let adminRoutes = (adminAPI?.routes ?? []).map(gated) + (clientKeyAPI?.routes ?? []) + (clusterAPI?.routes ?? [])
-            + (statsAPI?.routes ?? []) + (alertsAPI?.routes ?? []).map(gated)
+            + (statsAPI?.routes ?? []) + (alertsAPI?.routes ?? []).map(gated) + (auditAPI?.routes ?? [])
         var all = routes + clientRoutes + preflights + adminRoutes.map(sameOriginAdmin) + (joinAPI?.routes ?? []) + (metricsAPI?.routes ?? [])
         if let driver {
             all.append(("GET", "/cluster/stream", HTTPServer.Route { request in driver.accept(request) }))

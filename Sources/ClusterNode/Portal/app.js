@@ -12,6 +12,7 @@ import { handshakesPage } from './handshakes.js';
 import { clusterPage } from './cluster.js';
 import { statsPage } from './stats.js';
 import { alertsPage } from './alerts.js';
+import { auditPage } from './audit.js';
 
 const routes = {
   '/index.html': homePage,
@@ -22,6 +23,7 @@ const routes = {
   '/statistics': statsPage,
   '/alerts': alertsPage,
   '/cluster': clusterPage,
+  '/audit': auditPage,
   '/password': passwordPage,
 };
 

@@ -67,6 +67,13 @@ struct AdminSessions {
         return session.csrf
     }
 
+    /// How the audit log names the session of `token`: `admin session` and
+    /// the first 8 hex digits of its SHA-256 (the session's token stays secret).
+    static func actor(token: String) -> String {
+        let digits = Array("0123456789abcdef")
+        return "admin session " + String(Crypto.sha256(Array(token.utf8)).prefix(4).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] })
+    }
+
     /// Ends the session of `token`.
     mutating func close(_ token: String) {
         sessions[Crypto.sha256(Array(token.utf8))] = nil

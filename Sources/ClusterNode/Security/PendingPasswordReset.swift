@@ -8,8 +8,9 @@ import Transport
 /// `DATADIR/admin-password.reset` (written by `lts admin reset-password`)
 /// and, once this node can write (standalone, or primary), logs the usual
 /// `setAdminPassword` record, so that replication carries the new password
-/// to the standby like any change; ends every admin session; and deletes
-/// the file once the record is acknowledged.
+/// to the standby like any change, and its audit entry (actor `operator`);
+/// ends every admin session; and deletes the file once the record is
+/// acknowledged.
 ///
 /// Why a file and not the command writing the log itself: the log of a pair
 /// is written by its primary only, and a record written beside it would
@@ -29,6 +30,7 @@ public final class PendingPasswordReset {
     private let path: String
     private let canWrite: () -> Bool
     private let endSessions: () -> Int
+    private let trail: AuditTrail
     private var timer: LoopTimer?
     /// The attempt whose record awaits its acknowledgement, if any.
     private var inFlight: UInt64?
@@ -43,8 +45,9 @@ public final class PendingPasswordReset {
     /// - Parameters:
     ///   - canWrite: true when this node may log a record now.
     ///   - endSessions: ends every admin session; returns how many there were.
-    init(loop: EventLoop, service: LicenseService, dataDirectory: String, logger: Logger, canWrite: @escaping () -> Bool,
+    init(loop: EventLoop, service: LicenseService, dataDirectory: String, logger: Logger, trail: AuditTrail, canWrite: @escaping () -> Bool,
          endSessions: @escaping () -> Int) {
+        self.trail = trail
         self.loop = loop
         self.service = service
         self.logger = logger
@@ -99,6 +102,7 @@ public final class PendingPasswordReset {
             if FileManager.default.contents(atPath: self.path) == bytes { DurableFile.remove(self.path) }
             self.logger.notice("the admin password reset from \(self.path) is logged at lsn \(entry.lsn) in term \(entry.term); the file is deleted")
         }
+        trail.record(.passwordReset, actor: "operator", address: "", object: PasswordResetFile.fileName)
         // Ended as the new password applies, not when acknowledged: no
         // session opened under the old one may act meanwhile.
         let ended = endSessions()
