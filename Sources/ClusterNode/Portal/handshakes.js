@@ -104,7 +104,7 @@ function handshakeForm(ctx, { handshake, items, organizations, onDone }) {
     ? h('input', { type: 'checkbox', id: 'handshake-remove-password', 'data-test': 'handshake-remove-password' })
     : null;
 
-  const save = h('button', { type: 'submit', class: 'button button-primary', 'data-test': 'save-handshake' }, editing ? 'Save changes' : 'Add handshake code');
+  const save = h('button', { type: 'submit', class: 'button button-primary', 'data-test': 'save-handshake' }, editing ? 'Save changes' : 'Save the new code');
   const cancel = h('button', { type: 'button', class: 'button', 'data-test': 'cancel-handshake', onclick: () => onDone(null, editing ? handshake.code : null) }, 'Cancel');
 
   const field = (label, input, hint) => h('div', { class: 'field' }, h('label', { for: input.id }, label), input, hint ? h('p', { class: 'hint' }, hint) : null);
