@@ -587,6 +587,12 @@ class PortalTest(unittest.TestCase):
         self.screenshot("alerts", whole=True)
         self.screenshot("alerts", 390, whole=True)
         self.audit("Usage Alerts")
+        # A refresh that redraws the thresholds leaves the focus where the admin was.
+        summary = self.browser.find_element(By.CSS_SELECTOR, self.hook("conditions-folded") + " > summary")
+        self.browser.execute_script("arguments[0].focus()", summary)
+        self.assertIn("grantId", pair.authorize("demo-1", "dbr", 1))
+        WebDriverWait(self.browser, WAIT_SECONDS).until(ready.staleness_of(summary), "the refresh to redraw the thresholds")
+        self.expect_focus("a refresh of the thresholds", self.hook("conditions-folded") + " > summary")
         # A bad recipient: the server's refusal with its code beside the form, nothing saved.
         self.type("alerts-recipients", "not-an-address")
         self.click("save-alerts")

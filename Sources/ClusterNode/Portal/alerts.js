@@ -5,7 +5,7 @@
 // only while the admin has not started editing.
 
 import * as api from './api.js';
-import { h, replace, table, field, facts, badge, dash, plural, unixUTC, safeURL, portalURL, refresher, focusOn } from './dom.js';
+import { h, replace, refill, table, field, facts, badge, dash, plural, unixUTC, safeURL, portalURL, refresher, focusOn } from './dom.js';
 
 export const pollIntervalMs = 5000;
 
@@ -242,7 +242,7 @@ export const alertsPage = {
         h('td', { class: 'nowrap' }, typeof condition.alertedAt === 'number' ? unixUTC(condition.alertedAt) : 'not alerted'))));
       // A refresh keeps the fold as the admin left it.
       const wasOpen = Boolean(conditionsArea.querySelector('details[data-test=conditions-folded][open]'));
-      replace(conditionsArea,
+      refill(conditionsArea,
         h('p', { class: 'muted', 'data-test': 'conditions-summary' }, `${crossed.length} of ${plural(conditions.length, 'threshold')} crossed.`),
         crossed.length > 0 ? conditionsTable(crossed) : null,
         others.length > 0
@@ -263,7 +263,7 @@ export const alertsPage = {
       // A refresh keeps the lines the admin unfolded.
       const open = new Set(Array.from(emailsArea.querySelectorAll('tr[data-email-id]'))
         .filter((row) => row.querySelector('details[open]')).map((row) => row.dataset.emailId));
-      replace(emailsArea, table({ 'data-test': 'emails-table' }, emailColumns, emails.map((email) => h('tr', { 'data-email-id': email.id, 'data-status': email.status },
+      refill(emailsArea, table({ 'data-test': 'emails-table' }, emailColumns, emails.map((email) => h('tr', { 'data-email-id': email.id, 'data-status': email.status },
         h('td', { class: 'nowrap' }, unixUTC(email.at)),
         h('td', { class: 'break' }, dash(email.subject), email.test ? [' ', badge('test', 'info')] : null),
         h('td', { class: 'break' }, Array.isArray(email.recipients) ? email.recipients.join('; ') : '—'),

@@ -51,6 +51,18 @@ export function focusOn(element) {
   element.focus();
 }
 
+/// Replaces an area's content as `replace` does; when the focus was in it
+/// (a refresh while the admin reads), it goes to the control at the same
+/// place in the new content, not back to the top of the page.
+export function refill(area, ...children) {
+  const focusables = () => Array.from(area.querySelectorAll('a[href], button, input, select, textarea, summary, [tabindex]'));
+  const index = area.contains(document.activeElement) ? focusables().indexOf(document.activeElement) : -1;
+  replace(area, ...children);
+  if (index < 0) return;
+  const now = focusables();
+  focusOn(now[Math.min(index, now.length - 1)] || area);
+}
+
 // MARK: Messages
 
 const errorArea = () => $('error');

@@ -29,7 +29,7 @@ function itemsCell(handshake, itemsById) {
       // The item's usage is counted over every code that draws on it, and
       // says so: it is not this code's own share.
       return h('li', { title: id }, itemLabel(item), ' ',
-        h('span', { class: 'muted small', 'data-test': 'handshake-item-usage' }, `item total, all codes: ${count(item.used)} of ${count(item.quantity)} used`));
+        h('span', { class: 'muted small item-usage', 'data-test': 'handshake-item-usage' }, `item total, all codes: ${count(item.used)} of ${count(item.quantity)} used`));
     })),
     h('p', { class: 'muted small' }, handshake.explicitOrder ? 'Tried in this order.' : 'Closest expiry first.'));
 }
