@@ -17,7 +17,7 @@ Accessibility, on the way: every page (and the handshake form, the client
 key, the standby's banner) is audited at 1280, 390 and 320 px wide with
 axe-core (vendor/axe.min.js, the WCAG 2.0 and 2.1 A and AA rules; any
 violation fails) and must not scroll sideways (the document is no wider
-than the window). After each page change the focus is on the page's
+than the window, no table wider than its box). After each page change the focus is on the page's
 heading, after each action on what the action changed or its message; the
 skip link leads to the page, the focus ring has 3:1 contrast against its
 background, and no two controls share a name.
@@ -285,6 +285,14 @@ class PortalTest(unittest.TestCase):
                           .filter((e) => e.getBoundingClientRect().right > limit + 1 && e.getClientRects().length)
                           .slice(-5).map((e) => e.tagName + '.' + e.className + ' ' + (e.dataset.test || '') + ' → ' + Math.round(e.getBoundingClientRect().right));""")
                     problems.append("%d px: the page is %d px wide and scrolls sideways (%s)" % (width, overflow[0], "; ".join(wide)))
+                # A table may scroll in its own box between phone and desktop widths, not at these.
+                clipped = self.browser.execute_script("""
+                    return Array.from(document.querySelectorAll('.table-wrap'))
+                      .filter((e) => e.getClientRects().length && e.scrollWidth > e.clientWidth + 1)
+                      .map((e) => (e.firstElementChild.dataset.test || e.closest('[data-test]')?.dataset.test || 'a table')
+                                  + ' ' + e.scrollWidth + ' in ' + e.clientWidth);""")
+                if clipped:
+                    problems.append("%d px: tables wider than their box: %s" % (width, "; ".join(clipped)))
                 if not self.browser.execute_script("return typeof axe === 'object'"):
                     self.browser.execute_script(self.axe_source)
                 result = self.browser.execute_async_script("""
@@ -616,8 +624,20 @@ class PortalTest(unittest.TestCase):
         self.assertIn("127.0.0.1:%d" % pair.port, link)
         self.audit("the standby's Home")
 
-        # Cluster: the switchover moves the primary.
+        # Cluster: a drill's report (POSTed as `lts drill` does, with the session's
+        # CSRF token), then the switchover moves the primary.
         self.go(pair.url(0, "#/cluster"))
+        kept = self.browser.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            const report = {kind: 'failover', passed: true, faultAt: '2026-12-07T10:00:00Z', detectionMs: 1510, promotionMs: 230,
+              outageMs: 1840, rejoinMs: 5200, newPrimary: arguments[0], clients: 4,
+              acknowledged: {before: 1200, during: 35, after: 1300}, lost: 0, duplicated: 0};
+            fetch('../api/admin/cluster/drills', {method: 'POST', credentials: 'same-origin', body: JSON.stringify(report),
+                headers: {'Content-Type': 'application/json', 'X-CSRF-Token': sessionStorage.getItem('lts.csrf') || ''}})
+              .then((answer) => done(answer.status), (error) => done(String(error)));
+        """, "https://127.0.0.1:%d/dls/" % (pair.port + 1))
+        self.assertEqual(kept, 201)
+        self.wait_until("the drill report", lambda: "failover" in self.text_of("last-drill"))
         self.wait_until("the cluster page", lambda: self.text_of("cluster-role") == "primary")
         # The witness: reached by this node, the lease held by this primary.
         self.wait_until("the witness card", lambda: self.text_of("cluster-witness-state") == "reachable")
