@@ -107,6 +107,7 @@ public enum AlertRules {
     private static func itemConditions(_ state: LicenseState, itemId: String, item: LicenseItem, now: Int64) -> [Condition] {
         var result: [Condition] = []
         let used = state.used(itemId, now: now)
+        let name = item.displayName
         let live = now >= item.startsAt && now <= item.expiresAt + LicenseItem.graceSeconds
         let (percents, period): ([Int64], String) = {
             guard item.chargeWay == .device, let window = item.activeWindow else { return (usagePercents, "") }
@@ -115,8 +116,8 @@ public enum AlertRules {
         for percent in percents {
             result.append(Condition(
                 key: "item:\(itemId):usage:\(percent)\(period)",
-                title: "\(itemId) reached \(percent) % of its quantity",
-                text: "License item \(itemId) (\(item.product)): \(used) of \(item.quantity) used (\(used * 100 / item.quantity) %); alert at \(percent) %.",
+                title: "\(name) reached \(percent) % of its quantity",
+                text: "\(name): \(used) of \(item.quantity) used (\(used * 100 / item.quantity) %); alert at \(percent) %.",
                 crossed: live && used * 100 >= item.quantity * percent))
         }
         if item.chargeWay.isConcurrent {
@@ -124,27 +125,27 @@ public enum AlertRules {
             for percent in overusePercents {
                 result.append(Condition(
                     key: "item:\(itemId):overuse:\(percent)",
-                    title: "\(itemId) overused (\(percent) % of its tolerance)",
-                    text: "License item \(itemId) (\(item.product)): \(overuse) calls in the last hour refused for lack of seats or granted in grace; alert at \(percent) % of its tolerance of \(item.quantity).",
+                    title: "\(name) overused (\(percent) % of its tolerance)",
+                    text: "\(name): \(overuse) calls in the last hour refused for lack of seats or granted in grace; alert at \(percent) % of its tolerance of \(item.quantity).",
                     crossed: overuse * 100 >= item.quantity * percent))
             }
         }
         for days in expiryWarningDays {
             result.append(Condition(
                 key: "item:\(itemId):expiry:\(days)d",
-                title: "\(itemId) expires within \(days) days",
-                text: "License item \(itemId) (\(item.product)) expires at \(UTCTime.format(item.expiresAt)); alert \(days) days before.",
+                title: "\(name) expires within \(days) days",
+                text: "\(name) expires at \(UTCTime.format(item.expiresAt)); alert \(days) days before.",
                 crossed: now >= item.expiresAt - days * UTCTime.secondsPerDay))
         }
         result.append(Condition(
             key: "item:\(itemId):expiry:grace",
-            title: "\(itemId) expired and is in its grace period",
-            text: "License item \(itemId) (\(item.product)) expires at \(UTCTime.format(item.expiresAt)) and works in grace until \(UTCTime.format(item.expiresAt + LicenseItem.graceSeconds)); alert when it expires.",
+            title: "\(name) expired and is in its grace period",
+            text: "\(name) expires at \(UTCTime.format(item.expiresAt)) and works in grace until \(UTCTime.format(item.expiresAt + LicenseItem.graceSeconds)); alert when it expires.",
             crossed: now > item.expiresAt))
         result.append(Condition(
             key: "item:\(itemId):overrun",
-            title: "\(itemId) is used beyond its quantity and grace",
-            text: "License item \(itemId) (\(item.product)): \(used) in use, \(item.limitWithGrace) allowed with grace; alert when more are in use (reconciled grants after a failover can cause this).",
+            title: "\(name) is used beyond its quantity and grace",
+            text: "\(name): \(used) in use, \(item.limitWithGrace) allowed with grace; alert when more are in use (reconciled grants after a failover can cause this).",
             crossed: used > item.limitWithGrace))
         return result
     }

@@ -31,6 +31,18 @@ public struct LicenseItem: Equatable, Hashable {
         self.leaseSeconds = leaseSeconds
     }
 
+    /// Characters of the item ID a display name shows.
+    public static let shortIdLength = 8
+
+    /// The one name people read for the item, in alert emails and in the
+    /// portal: its product, its edition when it has one, and the start of
+    /// its ID, which tells apart two items of one product:
+    /// "dbr js (item 3f2a1b9c)".
+    public var displayName: String {
+        let name = edition.map { "\(product) \($0)" } ?? product
+        return "\(name) (item \(itemId.prefix(Self.shortIdLength)))"
+    }
+
     /// The most that may be used, grace included.
     public var limitWithGrace: Int64 {
         quantity + quantity * chargeWay.graceOverrunPerMille / 1000

@@ -28,14 +28,25 @@ final class AlertRulesTests: XCTestCase {
         let update = try XCTUnwrap(check(&h, at: t + 2))
         XCTAssertEqual(update.raised, ["item:scan-1:usage:60"])
         let email = try XCTUnwrap(update.email)
-        XCTAssertEqual(email.subject, "[lts] scan-1 reached 60 % of its quantity")
-        XCTAssertEqual(email.lines, ["License item scan-1 (scans): 6 of 10 used (60 %); alert at 60 %."])
+        XCTAssertEqual(email.subject, "[lts] scans (item scan-1) reached 60 % of its quantity")
+        XCTAssertEqual(email.lines, ["scans (item scan-1): 6 of 10 used (60 %); alert at 60 %."])
         XCTAssertEqual(email.recipients, ops)
         XCTAssertEqual(h.state.alerts.emails.map(\.status), [.pending])
         XCTAssertEqual(h.state.alerts.alerted["item:scan-1:usage:60"], t + 2)
 
         assertGranted(h.call(code, client: "a", kind: .report, scans: 1, at: t + 3))
         XCTAssertNil(check(&h, at: t + 4), "still past 60 %, below 80 %: nothing new")
+    }
+
+    func testAnItemIsNamedByProductEditionAndTheStartOfItsID() throws {
+        var h = Harness()
+        let code = try h.importItems([Fixture.item("3f2a1b9c-0d4e-4f60-8a7b-c1d2e3f40516", product: "dcv", quantity: 10, edition: "js"),
+                                      Fixture.item("9e8d7c6b-0d4e-4f60-8a7b-c1d2e3f40516", product: "dcv", quantity: 10)])
+        let items = h.state.items.values.map(\.item).sorted { $0.itemId < $1.itemId }
+        XCTAssertEqual(items.map(\.displayName), ["dcv js (item 3f2a1b9c)", "dcv (item 9e8d7c6b)"])
+        assertGranted(h.call(code, client: "a", kind: .report, scans: 6, at: t))
+        let email = try XCTUnwrap(check(&h, at: t + 1)?.email)
+        XCTAssertTrue(email.lines.contains("dcv js (item 3f2a1b9c): 6 of 10 used (60 %); alert at 60 %."), "\(email.lines)")
     }
 
     func testAJumpPastSeveralThresholdsListsThemInOneEmail() throws {
@@ -45,7 +56,7 @@ final class AlertRulesTests: XCTestCase {
         let update = try XCTUnwrap(check(&h, at: t))
         XCTAssertEqual(update.raised, ["item:scan-1:usage:60", "item:scan-1:usage:80", "item:scan-1:usage:100"])
         XCTAssertEqual(update.email?.lines.count, 3)
-        XCTAssertEqual(update.email?.subject, "[lts] 3 alerts: scan-1 reached 60 % of its quantity, and 2 more")
+        XCTAssertEqual(update.email?.subject, "[lts] 3 alerts: scans (item scan-1) reached 60 % of its quantity, and 2 more")
         XCTAssertEqual(h.state.alerts.emails.count, 1)
     }
 
@@ -173,7 +184,7 @@ final class AlertRulesTests: XCTestCase {
         }
         let update = try XCTUnwrap(check(&h, at: t + 1))
         XCTAssertTrue(update.raised.contains("item:scan-1:overrun"))
-        XCTAssertTrue(update.email?.lines.contains("License item scan-1 (scans): 40 in use, 21 allowed with grace; alert when more are in use (reconciled grants after a failover can cause this).") ?? false)
+        XCTAssertTrue(update.email?.lines.contains("scans (item scan-1): 40 in use, 21 allowed with grace; alert when more are in use (reconciled grants after a failover can cause this).") ?? false)
     }
 
     // MARK: The alert book

@@ -59,8 +59,8 @@ final class AlertEmailTests: XCTestCase {
 
         try report(pair, 0, code, scans: 1)
         let first = try XCTUnwrap(try smtp.waitForMessages(count: 1, timeout: Self.mailTimeout).first)
-        XCTAssertEqual(first.subject, "[lts] scan-10 reached 60 % of its quantity")
-        XCTAssertTrue(first.body.contains("- License item scan-10 (dbr): 6 of 10 used (60 %); alert at 60 %."), first.body)
+        XCTAssertEqual(first.subject, "[lts] dbr (item scan-10) reached 60 % of its quantity")
+        XCTAssertTrue(first.body.contains("- dbr (item scan-10): 6 of 10 used (60 %); alert at 60 %."), first.body)
         XCTAssertEqual(first.rcptTos, Self.recipients)
         XCTAssertEqual(first.mailFrom, "lts@example.com")
         XCTAssertTrue(first.tls, "STARTTLS was used")
@@ -73,7 +73,7 @@ final class AlertEmailTests: XCTestCase {
 
         try report(pair, 0, code, scans: 1)
         let both = try smtp.waitForMessages(count: 2, timeout: Self.mailTimeout)
-        XCTAssertEqual(both.last?.subject, "[lts] scan-10 reached 80 % of its quantity")
+        XCTAssertEqual(both.last?.subject, "[lts] dbr (item scan-10) reached 80 % of its quantity")
         try pair.wait(for: "both emails logged as sent") { ((try? self.emails(pair, 0)) ?? []).filter { $0["status"] as? String == "sent" }.count == 2 }
 
         // The standby holds the same alert book.
@@ -90,7 +90,7 @@ final class AlertEmailTests: XCTestCase {
         let smtp = try SMTPTestServer(security: .starttls, auth: (user: "alice", password: "s3cret"))
         let (pair, code) = try startPair(smtp: smtp)
         try report(pair, 0, code, scans: 6)
-        XCTAssertEqual(try smtp.waitForMessages(count: 1, timeout: Self.mailTimeout).first?.subject, "[lts] scan-10 reached 60 % of its quantity")
+        XCTAssertEqual(try smtp.waitForMessages(count: 1, timeout: Self.mailTimeout).first?.subject, "[lts] dbr (item scan-10) reached 60 % of its quantity")
         try pair.wait(for: "the standby to hold the sent email") {
             (try? pair.login(1)) != nil && ((try? self.emails(pair, 1)) ?? []).first?["status"] as? String == "sent"
         }
@@ -101,7 +101,7 @@ final class AlertEmailTests: XCTestCase {
         XCTAssertEqual(takeover.subject, "[lts] the primary changed")
         try report(pair, 1, code, scans: 2)
         let all = try smtp.waitForMessages(count: 3, timeout: Self.mailTimeout)
-        XCTAssertEqual(all[2].subject, "[lts] scan-10 reached 80 % of its quantity")
+        XCTAssertEqual(all[2].subject, "[lts] dbr (item scan-10) reached 80 % of its quantity")
         try waitForCheck(pair, 1)
         let subjects = smtp.received.map(\.subject)
         XCTAssertEqual(subjects.filter { $0.contains("60 %") }.count, 1, "the 60 % alert is not repeated by the new primary: \(subjects)")
@@ -134,7 +134,7 @@ final class AlertEmailTests: XCTestCase {
         ]))
         XCTAssertEqual(saved.status, 200, String(decoding: saved.body, as: UTF8.self))
         let delivered = try smtp.waitForMessages(count: 2, timeout: Self.mailTimeout)
-        XCTAssertEqual(Set(delivered.map(\.subject)), ["[lts] scan-10 reached 60 % of its quantity", "[lts] the primary changed"])
+        XCTAssertEqual(Set(delivered.map(\.subject)), ["[lts] dbr (item scan-10) reached 60 % of its quantity", "[lts] the primary changed"])
         try waitForCheck(pair, 1)
         XCTAssertEqual(smtp.received.count, 2, "nothing is mailed twice")
         let first = try XCTUnwrap(try emails(pair, 1).last)

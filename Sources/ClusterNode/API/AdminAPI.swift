@@ -346,7 +346,7 @@ public final class AdminAPI {
             graceState = "none"
         }
         var object: [String: Any] = [
-            "itemId": item.itemId, "product": item.product, "chargeWay": item.chargeWay.rawValue, "quantity": item.quantity,
+            "itemId": item.itemId, "displayName": item.displayName, "product": item.product, "chargeWay": item.chargeWay.rawValue, "quantity": item.quantity,
             "used": used, "remaining": max(0, item.quantity - used), "startsAt": UTCTime.format(item.startsAt),
             "expiresAt": UTCTime.format(item.expiresAt), "graceState": graceState, "licenseId": usage.licenseId,
             "alias": service.state.licenses[usage.licenseId]?.alias ?? "",

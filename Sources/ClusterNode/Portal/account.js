@@ -95,7 +95,7 @@ export const setupPage = {
         ctx.passwordWasSet();
       } catch (error) {
         if (!ctx.current) return;
-        showError(error);
+        showError(error, { focus: true });
         if (error.code === api.codes.passwordSet) {
           document.getElementById('error').append(' ', h('a', { href: '#/login' }, 'Go to the login page'));
         }
@@ -191,9 +191,9 @@ export const passwordPage = {
         if (!ctx.current) return;
         old.value = fresh.value = again.value = '';
         updateHint();
-        showNotice('The password is changed.');
+        showNotice('The password is changed.', { focus: true });
       } catch (error) {
-        ctx.fail(error);
+        ctx.fail(error, { focus: true });
       }
     });
     ctx.page.append(form);

@@ -1,11 +1,11 @@
 // Usage Alerts: the email settings (GET /api/admin/alerts, saved with PUT
 // /api/admin/alerts/settings), a test email (POST /api/admin/alerts/test),
-// the thresholds watched with whether each is crossed, and the last 50
-// emails. The page data refreshes every 5 s; the form is refilled from it
+// the thresholds watched (the crossed ones first, the others folded away)
+// and the last 50 emails. The page data refreshes every 5 s; the form is refilled from it
 // only while the admin has not started editing.
 
 import * as api from './api.js';
-import { h, replace, table, field, facts, badge, dash, plural, unixUTC, safeURL, portalURL, refresher } from './dom.js';
+import { h, replace, refill, table, field, facts, badge, dash, plural, unixUTC, safeURL, portalURL, refresher, focusOn } from './dom.js';
 
 export const pollIntervalMs = 5000;
 
@@ -157,10 +157,13 @@ export const alertsPage = {
     let conditionsJSON = null;
     let emailsJSON = null;
 
+    /// Says how the admin's action went beside the form, and moves the
+    /// focus there (the button that was pressed is busy meanwhile).
     const say = (tone, message) => {
       formStatus.className = `message message-${tone}`;
       formStatus.textContent = message;
       formStatus.hidden = false;
+      focusOn(formStatus);
     };
     /// Shows a failure beside the form (a standby's refusal with a link to
     /// the primary's portal); a lost session goes to the login page.
@@ -229,15 +232,24 @@ export const alertsPage = {
         replace(conditionsArea, h('p', { class: 'empty' }, 'No thresholds to watch: they come with the license items.'));
         return;
       }
-      // Crossed thresholds first, each group in the server's order.
+      // The crossed thresholds in sight; the others (most of them) folded
+      // under a summary, so the page stays short. Each in the server's order.
       const crossed = conditions.filter((condition) => condition.crossed);
-      const sorted = crossed.concat(conditions.filter((condition) => !condition.crossed));
-      replace(conditionsArea,
+      const others = conditions.filter((condition) => !condition.crossed);
+      const conditionsTable = (list) => table({ 'data-test': 'conditions-table' }, conditionColumns, list.map((condition) => h('tr', { 'data-key': condition.key, 'data-crossed': condition.crossed ? 'yes' : 'no' },
+        h('td', { class: 'break' }, dash(condition.text)),
+        h('td', null, condition.crossed ? badge('crossed', 'warn') : badge('not crossed', 'good')),
+        h('td', { class: 'nowrap' }, typeof condition.alertedAt === 'number' ? unixUTC(condition.alertedAt) : 'not alerted'))));
+      // A refresh keeps the fold as the admin left it.
+      const wasOpen = Boolean(conditionsArea.querySelector('details[data-test=conditions-folded][open]'));
+      refill(conditionsArea,
         h('p', { class: 'muted', 'data-test': 'conditions-summary' }, `${crossed.length} of ${plural(conditions.length, 'threshold')} crossed.`),
-        table({ 'data-test': 'conditions-table' }, conditionColumns, sorted.map((condition) => h('tr', { 'data-key': condition.key, 'data-crossed': condition.crossed ? 'yes' : 'no' },
-          h('td', { class: 'break' }, dash(condition.text)),
-          h('td', null, condition.crossed ? badge('crossed', 'warn') : badge('not crossed', 'good')),
-          h('td', { class: 'nowrap' }, typeof condition.alertedAt === 'number' ? unixUTC(condition.alertedAt) : 'not alerted')))));
+        crossed.length > 0 ? conditionsTable(crossed) : null,
+        others.length > 0
+          ? h('details', { class: 'folded', 'data-test': 'conditions-folded', open: wasOpen },
+            h('summary', null, `${plural(others.length, 'threshold')} not crossed`),
+            conditionsTable(others))
+          : null);
     };
 
     const showEmails = (emails) => {
@@ -251,7 +263,7 @@ export const alertsPage = {
       // A refresh keeps the lines the admin unfolded.
       const open = new Set(Array.from(emailsArea.querySelectorAll('tr[data-email-id]'))
         .filter((row) => row.querySelector('details[open]')).map((row) => row.dataset.emailId));
-      replace(emailsArea, table({ 'data-test': 'emails-table' }, emailColumns, emails.map((email) => h('tr', { 'data-email-id': email.id, 'data-status': email.status },
+      refill(emailsArea, table({ 'data-test': 'emails-table' }, emailColumns, emails.map((email) => h('tr', { 'data-email-id': email.id, 'data-status': email.status },
         h('td', { class: 'nowrap' }, unixUTC(email.at)),
         h('td', { class: 'break' }, dash(email.subject), email.test ? [' ', badge('test', 'info')] : null),
         h('td', { class: 'break' }, Array.isArray(email.recipients) ? email.recipients.join('; ') : '—'),

@@ -1,10 +1,13 @@
 // The management portal: a single page app with hash routes
 // (#/index.html, #/items, …). It knows whether the admin is logged in from
 // GET /api/admin/session, renders one page at a time into #page, and stops
-// the page's polling when another page replaces it.
+// the page's polling when another page replaces it. After a page change the
+// focus goes to the new page's heading, unless the page put it on one of
+// its fields (a login form), so a keyboard or screen reader user starts
+// reading the new page instead of staying on the menu.
 
 import * as api from './api.js';
-import { $, h, replace, showError, clearError, showNotice, clearNotice, installDialog, closeDialog, safeURL, portalURL } from './dom.js';
+import { $, h, replace, showError, clearError, showNotice, clearNotice, installDialog, closeDialog, safeURL, portalURL, focusOn } from './dom.js';
 import { setupPage, loginPage, passwordPage } from './account.js';
 import { homePage } from './home.js';
 import { itemsPage } from './items.js';
@@ -202,15 +205,17 @@ async function render() {
       run();
     },
     onLeave(cleanup) { cleanups.push(cleanup); },
-    /// Shows an API error; a lost session sends the admin to the login page.
-    fail(error) {
+    /// Shows an API error; a lost session sends the admin to the login
+    /// page. `options.focus`: the error answers the admin's action, so the
+    /// focus moves to it.
+    fail(error, options) {
       if (myGeneration !== generation) return;
       if (error && error.code === api.codes.notLoggedIn && session.loggedIn) {
         try { sessionStorage.setItem(afterLoginKey, route); } catch (e) { /* Go home after login. */ }
         loggedOut({ error });
         return;
       }
-      showError(error);
+      showError(error, options);
     },
     navigate,
     loggedIn,
@@ -219,8 +224,15 @@ async function render() {
     showHealth,
   };
 
+  let pageRender;
   try {
-    await page.render(ctx);
+    pageRender = page.render(ctx);
+  } catch (error) {
+    pageRender = Promise.reject(error);
+  }
+  if (myGeneration === generation && !container.contains(document.activeElement)) focusOn($('page-title'));
+  try {
+    await pageRender;
   } catch (error) {
     ctx.fail(error);
   }
@@ -254,8 +266,19 @@ async function logout() {
   loggedOut({ notice: 'You are logged out.' });
 }
 
+/// The skip link jumps past the header and menu to the page (its target
+/// is not a route, so the router must not see it).
+function installSkipLink() {
+  $('skip-link').addEventListener('click', (event) => {
+    event.preventDefault();
+    focusOn($('page-title'));
+    $('main').scrollIntoView();
+  });
+}
+
 function start() {
   installDialog();
+  installSkipLink();
   $('logout').addEventListener('click', logout);
   window.addEventListener('hashchange', () => render());
   render();

@@ -126,9 +126,9 @@ export const clusterPage = {
       try {
         await api.post('admin/cluster/switchover', {});
         if (!ctx.current) return;
-        showNotice('The switchover has started: the standby takes over once it holds the whole log. This page follows the change.');
+        showNotice('The switchover has started: the standby takes over once it holds the whole log. This page follows the change.', { focus: true });
       } catch (error) {
-        ctx.fail(error);
+        ctx.fail(error, { focus: true });
       } finally {
         switchover.disabled = role !== 'primary';
       }

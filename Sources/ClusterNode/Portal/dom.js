@@ -39,6 +39,30 @@ export function replace(element, ...children) {
   append(element, children);
 }
 
+// MARK: Focus
+
+/// Moves the keyboard focus to `element` (a heading, a message, a table
+/// row: what an action changed), so a keyboard or screen reader user goes
+/// on from there instead of from the top of the page. An element that is
+/// not focusable of itself becomes focusable by script only (tabindex -1).
+export function focusOn(element) {
+  if (!element || !element.isConnected || element.hidden) return;
+  if (element.tabIndex < 0 && !element.hasAttribute('tabindex')) element.setAttribute('tabindex', '-1');
+  element.focus();
+}
+
+/// Replaces an area's content as `replace` does; when the focus was in it
+/// (a refresh while the admin reads), it goes to the control at the same
+/// place in the new content, not back to the top of the page.
+export function refill(area, ...children) {
+  const focusables = () => Array.from(area.querySelectorAll('a[href], button, input, select, textarea, summary, [tabindex]'));
+  const index = area.contains(document.activeElement) ? focusables().indexOf(document.activeElement) : -1;
+  replace(area, ...children);
+  if (index < 0) return;
+  const now = focusables();
+  focusOn(now[Math.min(index, now.length - 1)] || area);
+}
+
 // MARK: Messages
 
 const errorArea = () => $('error');
@@ -46,7 +70,8 @@ const noticeArea = () => $('notice');
 
 /// Shows an error in words: an ApiError as "message (code)", anything else
 /// by its message. A standby's refusal links to the primary's portal.
-export function showError(error) {
+/// `focus`: the answer to an action the admin took moves the focus there.
+export function showError(error, { focus = false } = {}) {
   const area = errorArea();
   const parts = [];
   if (error instanceof ApiError) {
@@ -64,6 +89,7 @@ export function showError(error) {
   area.hidden = false;
   clearNotice();
   revealIfHidden(area);
+  if (focus) focusOn(area);
 }
 
 /// Scrolls a message into sight when the page is scrolled past it (a long
@@ -79,12 +105,15 @@ export function clearError() {
   area.replaceChildren();
 }
 
-export function showNotice(text) {
+/// Shows what an action did; `focus` moves the focus to it (when the
+/// action's own control is gone or busy).
+export function showNotice(text, { focus = false } = {}) {
   const area = noticeArea();
   area.textContent = text;
   area.hidden = false;
   clearError();
   revealIfHidden(area);
+  if (focus) focusOn(area);
 }
 
 export function clearNotice() {
@@ -221,8 +250,8 @@ export function facts(rows) {
   ]));
 }
 
-/// A table in a horizontally scrolling container, so it stays readable on
-/// a narrow screen; on a phone its rows stack as cards, each cell under
+/// A table in a horizontally scrolling container (between phone and desktop
+/// widths the table scrolls, never the page); on a phone its rows stack as cards, each cell under
 /// its column's name (data-label). `columns`: [{label, class?}]; `rows`: tr
 /// elements.
 export function table(attrs, columns, rows) {

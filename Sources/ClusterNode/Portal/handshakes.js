@@ -4,7 +4,7 @@
 // each code's client key (GET /api/admin/handshakes/{code}/client-key).
 
 import * as api from './api.js';
-import { h, replace, table, utcDay, count, badge, splitList, showError, showNotice, clearError, confirmDialog, copyText } from './dom.js';
+import { $, h, replace, table, utcDay, count, badge, splitList, showError, showNotice, clearError, confirmDialog, copyText, focusOn } from './dom.js';
 import { itemLabel, chargeWayText } from './items.js';
 
 const columns = [
@@ -26,9 +26,10 @@ function itemsCell(handshake, itemsById) {
     h('ol', { class: 'item-list' }, ids.map((id) => {
       const item = itemsById.get(id);
       if (!item) return h('li', { title: id }, `${id} (no longer imported)`);
-      // The usage of the code: what its items have used of their quantity.
+      // The item's usage is counted over every code that draws on it, and
+      // says so: it is not this code's own share.
       return h('li', { title: id }, itemLabel(item), ' ',
-        h('span', { class: 'muted small', 'data-test': 'handshake-item-usage' }, `${count(item.used)} of ${count(item.quantity)} used`));
+        h('span', { class: 'muted small item-usage', 'data-test': 'handshake-item-usage' }, `item total, all codes: ${count(item.used)} of ${count(item.quantity)} used`));
     })),
     h('p', { class: 'muted small' }, handshake.explicitOrder ? 'Tried in this order.' : 'Closest expiry first.'));
 }
@@ -59,8 +60,11 @@ function handshakeForm(ctx, { handshake, items, organizations, onDone }) {
       else list.insertBefore(other, row);
       // Moving an item only matters with a fixed order: turn it on.
       explicitOrder.checked = true;
-      event.currentTarget.focus();
+      const button = event.currentTarget;
       updateMoveButtons();
+      // At the top or bottom the button is disabled: its twin keeps the focus.
+      const [up, down] = row.querySelectorAll('.order-buttons button');
+      focusOn(button.disabled ? (button === up ? down : up) : button);
     },
   }, direction < 0 ? '↑' : '↓');
 
@@ -100,8 +104,8 @@ function handshakeForm(ctx, { handshake, items, organizations, onDone }) {
     ? h('input', { type: 'checkbox', id: 'handshake-remove-password', 'data-test': 'handshake-remove-password' })
     : null;
 
-  const save = h('button', { type: 'submit', class: 'button button-primary', 'data-test': 'save-handshake' }, editing ? 'Save changes' : 'Add handshake code');
-  const cancel = h('button', { type: 'button', class: 'button', 'data-test': 'cancel-handshake', onclick: () => onDone(null) }, 'Cancel');
+  const save = h('button', { type: 'submit', class: 'button button-primary', 'data-test': 'save-handshake' }, editing ? 'Save changes' : 'Save the new code');
+  const cancel = h('button', { type: 'button', class: 'button', 'data-test': 'cancel-handshake', onclick: () => onDone(null, editing ? handshake.code : null) }, 'Cancel');
 
   const field = (label, input, hint) => h('div', { class: 'field' }, h('label', { for: input.id }, label), input, hint ? h('p', { class: 'hint' }, hint) : null);
   const form = h('form', { class: 'card form', novalidate: true, 'aria-labelledby': 'handshake-form-title' },
@@ -138,10 +142,11 @@ function handshakeForm(ctx, { handshake, items, organizations, onDone }) {
       codeInput.focus();
       return;
     }
-    const selected = Array.from(list.querySelectorAll('input[data-test=handshake-item]'))
-      .filter((box) => box.checked).map((box) => box.value);
+    const boxes = Array.from(list.querySelectorAll('input[data-test=handshake-item]'));
+    const selected = boxes.filter((box) => box.checked).map((box) => box.value);
     if (selected.length === 0) {
       showError('Check one or more license items.');
+      focusOn(boxes[0]);
       return;
     }
     const body = {
@@ -158,9 +163,9 @@ function handshakeForm(ctx, { handshake, items, organizations, onDone }) {
       if (editing) await api.put('admin/handshakes/' + encodeURIComponent(code), body);
       else await api.post('admin/handshakes', Object.assign({ code }, body));
       if (!ctx.current) return;
-      onDone(editing ? `The handshake code ${code} is saved.` : `The handshake code ${code} is added.`);
+      onDone(editing ? `The handshake code ${code} is saved.` : `The handshake code ${code} is added.`, code);
     } catch (error) {
-      ctx.fail(error);
+      ctx.fail(error, { focus: true });
     } finally {
       save.disabled = false;
     }
@@ -188,14 +193,25 @@ export const handshakesPage = {
       keySlot,
       h('section', { class: 'card' }, h('h2', null, 'Handshake codes'), listArea));
 
-    const closeForm = (message) => {
+    /// The control of a code's row (`selector`), or the row itself.
+    const rowOf = (code) => listArea.querySelector(`tr[data-code="${CSS.escape(code)}"]`);
+    const controlOf = (code, selector) => {
+      const row = code === null ? null : rowOf(code);
+      return row ? row.querySelector(selector) : null;
+    };
+    /// Closes the form; the focus goes to the row of the code saved (with
+    /// `message` said), or back to the button that opened the form.
+    const closeForm = async (message, code) => {
       formSlot.replaceChildren();
       formCode = null;
       add.disabled = false;
-      if (message) {
-        showNotice(message);
-        load();
+      if (!message) {
+        focusOn(controlOf(code, '[data-test=edit-handshake]') || add);
+        return;
       }
+      showNotice(message);
+      await load();
+      if (ctx.current) focusOn(rowOf(code) || $('notice'));
     };
     const openForm = (handshake) => {
       clearError();
@@ -221,11 +237,11 @@ export const handshakesPage = {
       try {
         await api.del('admin/handshakes/' + encodeURIComponent(handshake.code));
         if (!ctx.current) return;
-        if (formCode === handshake.code) closeForm(null);
-        showNotice(`The handshake code ${handshake.code} is deleted.`);
+        if (formCode === handshake.code) closeForm(null, null);
+        showNotice(`The handshake code ${handshake.code} is deleted.`, { focus: true });
         await load();
       } catch (error) {
-        ctx.fail(error);
+        ctx.fail(error, { focus: true });
       }
     };
 
@@ -235,20 +251,28 @@ export const handshakesPage = {
       try {
         answer = await api.get('admin/handshakes/' + encodeURIComponent(handshake.code) + '/client-key');
       } catch (error) {
-        ctx.fail(error);
+        ctx.fail(error, { focus: true });
         return;
       }
       if (!ctx.current) return;
       const key = h('code', { class: 'client-key', 'data-test': 'client-key' }, answer.clientKey);
       const copy = h('button', { type: 'button', class: 'button button-small', 'data-test': 'copy-client-key' }, 'Copy');
       copy.addEventListener('click', () => copyText(answer.clientKey, key, 'The client key'));
-      const close = h('button', { type: 'button', class: 'button button-small', onclick: () => keySlot.replaceChildren() }, 'Close');
+      const close = h('button', {
+        type: 'button', class: 'button button-small', 'aria-label': `Close the client key of ${handshake.code}`,
+        onclick: () => {
+          keySlot.replaceChildren();
+          focusOn(controlOf(handshake.code, '[data-test=show-client-key]') || add);
+        },
+      }, 'Close');
+      const title = h('h2', null, `Client key of ${handshake.code}`);
       keySlot.replaceChildren(h('section', { class: 'card' },
-        h('h2', null, `Client key of ${handshake.code}`),
+        title,
         h('p', { class: 'muted' }, 'One string with the servers, this code and the certificates to trust: give it to the client in place of separate settings (lts client authorize --key KEY …).'),
         key,
         h('div', { class: 'row-actions' }, copy, close)));
       keySlot.scrollIntoView({ block: 'start', behavior: 'smooth' });
+      focusOn(title);
     };
 
     const row = (handshake, itemsById) => h('tr', { 'data-code': handshake.code },

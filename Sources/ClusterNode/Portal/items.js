@@ -26,21 +26,22 @@ function graceBadge(state) {
   }
 }
 
-/// A short name of an item for lists: "dbr (js)".
+/// The item's name everywhere in the portal, the one alert emails use too
+/// (the API's displayName: product, edition and the start of the ID,
+/// "dbr js (item 3f2a1b9c)"), so two items of one product stay apart.
 export function itemLabel(item) {
-  return item.edition ? `${item.product} (${item.edition})` : item.product;
+  return item.displayName || item.itemId;
 }
 
 const columns = [
-  { label: 'Product' }, { label: 'Edition' }, { label: 'Charge way' },
+  { label: 'Item' }, { label: 'Charge way' },
   { label: 'Quantity', class: 'num' }, { label: 'Used', class: 'num' }, { label: 'Remaining', class: 'num' },
   { label: 'Starts' }, { label: 'Expires' }, { label: 'Grace state' }, { label: 'License alias' },
 ];
 
 function itemRow(item) {
-  return h('tr', { 'data-item-id': item.itemId },
-    h('td', { class: 'strong' }, dash(item.product)),
-    h('td', null, dash(item.edition)),
+  return h('tr', { 'data-item-id': item.itemId, 'data-product': item.product },
+    h('td', { class: 'strong', title: `Item ID ${item.itemId}` }, itemLabel(item)),
     h('td', null, chargeWayText(item)),
     h('td', { class: 'num' }, count(item.quantity)),
     h('td', { class: 'num' }, count(item.used)),
@@ -103,7 +104,7 @@ export const itemsPage = {
       clearError();
       const file = input.files && input.files[0];
       if (!file) {
-        showError('Select a license file first.');
+        showError('Select a license file first.', { focus: true });
         return;
       }
       importButton.disabled = true;
@@ -116,10 +117,10 @@ export const itemsPage = {
         form.reset();
         chosen.textContent = 'No file selected.';
         showNotice(`Imported license ${answer.licenseId}: ${count} item${count === 1 ? '' : 's'}. ` +
-          `The handshake code ${answer.handshakeCode} was created for it.`);
+          `The handshake code ${answer.handshakeCode} was created for it.`, { focus: true });
         await load();
       } catch (error) {
-        ctx.fail(error);
+        ctx.fail(error, { focus: true });
       } finally {
         importButton.disabled = false;
         importButton.textContent = 'Import';

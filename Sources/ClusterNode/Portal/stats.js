@@ -188,8 +188,7 @@ export const statsPage = {
       }
       if (!ctx.current || request !== requests) return;
       clearError();
-      // Two licenses may hold the same product: the start of the ID tells them apart.
-      fillSelect(itemSelect, 'All items', stats.items, (id) => (itemLabels.has(id) ? `${itemLabels.get(id)} · ${id.slice(0, 8)}` : id));
+      fillSelect(itemSelect, 'All items', stats.items, (id) => itemLabels.get(id) || id);
       fillSelect(codeSelect, 'All codes', stats.codes, (code) => code);
       query.set('format', 'csv');
       exportLink.href = `${api.prefix}/api/admin/stats?${query}`;
@@ -222,7 +221,7 @@ export const statsPage = {
     resized.observe(trendArea);
     ctx.onLeave(() => resized.disconnect());
 
-    // Items are named by product and edition when the list can be read; by ID otherwise.
+    // Items are named as everywhere (itemLabel) when the list can be read; by ID otherwise.
     const labels = api.get('admin/items').then((items) => {
       itemLabels = new Map((Array.isArray(items) ? items : []).map((item) => [item.itemId, itemLabel(item)]));
     }, () => {});
