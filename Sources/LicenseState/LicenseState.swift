@@ -1,5 +1,5 @@
-/// The whole domain state of a node: imported licenses, item usage, handshake
-/// codes, open leases, the admin password and the audit log. Remembered answers to request
+/// The whole domain state of a node: imported licenses, item usage (also
+/// split by handshake code), handshake codes, open leases, the admin password and the audit log. Remembered answers to request
 /// IDs are kept apart (`RequestBook`, or a node's store), so that the state
 /// stays small however many requests a node remembers.
 ///
@@ -17,6 +17,18 @@ public struct LicenseState: Equatable {
         public var windowStart: Int64 = 0
         public var devices: Set<String> = []
         public var domains: Set<String> = []
+
+        /// What the item counted, whatever the time: scans consumed, devices
+        /// of the stored window, domains; 0 for concurrent items, whose use
+        /// is their live leases. `CodeUsage` splits it by code.
+        var unitsCounted: Int64 {
+            switch item.chargeWay {
+            case .scan: return consumed
+            case .device: return Int64(devices.count)
+            case .domain: return Int64(domains.count)
+            case .concurrentInstance, .concurrentDevice: return 0
+            }
+        }
     }
 
     /// An open lease on a concurrent item.
@@ -56,6 +68,8 @@ public struct LicenseState: Equatable {
     public private(set) var clusterUUID: String?
     /// Admin actions of the last 400 days (`AuditLog` states its bounds).
     public private(set) var audit = AuditLog()
+    /// The counted use of items split by the code that brought it (read it with `usedByCode`).
+    public private(set) var codeUsage = CodeUsage()
 
     public init() {}
 
@@ -63,7 +77,7 @@ public struct LicenseState: Equatable {
     init(licenses: [String: LicenseFile], items: [String: ItemUsage], handshakes: [String: Handshake], leases: [String: Lease],
          adminPassword: PasswordHash?, grantsTotal: Int64,
          usage: UsageStatistics, recentCalls: RecentCalls, alerts: AlertBook, alertSettings: AlertSettings?, clusterUUID: String?,
-         audit: AuditLog) {
+         audit: AuditLog, codeUsage: CodeUsage) {
         self.licenses = licenses
         self.items = items
         self.handshakes = handshakes
@@ -76,6 +90,7 @@ public struct LicenseState: Equatable {
         self.alertSettings = alertSettings
         self.clusterUUID = clusterUUID
         self.audit = audit
+        self.codeUsage = codeUsage
     }
 
     // MARK: Apply
@@ -139,15 +154,23 @@ public struct LicenseState: Equatable {
         switch usage.item.chargeWay {
         case .scan:
             usage.consumed += grant.amount
+            codeUsage.add(grant.amount, itemId: grant.itemId, code: grant.handshakeCode)
         case .device:
             let window = usage.item.activeWindow!.start(containing: grant.at)
             if window > usage.windowStart {
                 usage.windowStart = window
                 usage.devices = []
+                codeUsage.reset(itemId: grant.itemId)
             }
-            usage.devices.insert(grant.clientUUID)
+            // A device counts under the code that first registered it in the window.
+            if usage.devices.insert(grant.clientUUID).inserted {
+                codeUsage.add(1, itemId: grant.itemId, code: grant.handshakeCode)
+            }
         case .domain:
-            if let domain = grant.domain { usage.domains.insert(domain) }
+            // A domain counts under the code that first brought it.
+            if let domain = grant.domain, usage.domains.insert(domain).inserted {
+                codeUsage.add(1, itemId: grant.itemId, code: grant.handshakeCode)
+            }
         case .concurrentInstance, .concurrentDevice:
             if let expiresAt = grant.leaseExpiresAt {
                 leases[grant.grantId] = Lease(grantId: grant.grantId, itemId: grant.itemId, device: grant.clientUUID,
@@ -164,7 +187,9 @@ public struct LicenseState: Equatable {
         guard var usage = items[grant.itemId] else { return }
         switch usage.item.chargeWay {
         case .scan:
-            usage.consumed = max(0, usage.consumed - grant.amount)
+            let left = max(0, usage.consumed - grant.amount)
+            codeUsage.take(usage.consumed - left, itemId: grant.itemId, preferring: grant.handshakeCode)
+            usage.consumed = left
         case .concurrentInstance, .concurrentDevice:
             leases[grant.grantId] = nil
         case .device, .domain:
@@ -186,6 +211,36 @@ public struct LicenseState: Equatable {
         case .domain: return Int64(usage.domains.count)
         case .concurrentInstance: return Int64(activeLeases(itemId, now: now).count)
         case .concurrentDevice: return Int64(Set(activeLeases(itemId, now: now).map(\.device)).count)
+        }
+    }
+
+    /// `used(itemId, now:)` split by handshake code: the scans each code
+    /// consumed, the devices (of the current window) and domains each code
+    /// registered first, the active leases each code holds (for
+    /// concurrentDevice, a device that leases under several codes counts
+    /// under the first of them in code order).
+    ///
+    /// Invariant: the split's `total` is `used(itemId, now:)`.
+    public func usedByCode(_ itemId: String, now: Int64) -> CodeUsage.Split {
+        guard let usage = items[itemId] else { return CodeUsage.Split() }
+        switch usage.item.chargeWay {
+        case .scan, .domain:
+            return codeUsage.splits[itemId] ?? CodeUsage.Split()
+        case .device:
+            guard usage.windowStart == usage.item.activeWindow!.start(containing: now) else { return CodeUsage.Split() }
+            return codeUsage.splits[itemId] ?? CodeUsage.Split()
+        case .concurrentInstance:
+            var byCode: [String: Int64] = [:]
+            for lease in activeLeases(itemId, now: now) { byCode[lease.handshakeCode, default: 0] += 1 }
+            return CodeUsage.Split(byCode: byCode)
+        case .concurrentDevice:
+            var codeOfDevice: [String: String] = [:]
+            for lease in activeLeases(itemId, now: now) {
+                codeOfDevice[lease.device] = min(codeOfDevice[lease.device] ?? lease.handshakeCode, lease.handshakeCode)
+            }
+            var byCode: [String: Int64] = [:]
+            for code in codeOfDevice.values { byCode[code, default: 0] += 1 }
+            return CodeUsage.Split(byCode: byCode)
         }
     }
 
@@ -218,5 +273,6 @@ public struct LicenseState: Equatable {
             && lhs.adminPassword == rhs.adminPassword && lhs.grantsTotal == rhs.grantsTotal
             && lhs.usage == rhs.usage && lhs.recentCalls == rhs.recentCalls && lhs.alerts == rhs.alerts
             && lhs.alertSettings == rhs.alertSettings && lhs.clusterUUID == rhs.clusterUUID && lhs.audit == rhs.audit
+            && lhs.codeUsage == rhs.codeUsage
     }
 }

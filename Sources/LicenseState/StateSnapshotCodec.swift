@@ -18,13 +18,15 @@ import WireFormat
 /// password (a presence flag and a record) and `grantsTotal`; from version 2
 /// on, the usage statistics, the recent calls, the alert book and the alert
 /// settings; from version 5 on, the cluster UUID (a presence flag and the
-/// string); from version 6 on, at the end, the audit section (`writeAudit`).
+/// string); from version 6 on, the audit section (`writeAudit`) and, at the
+/// end, the per-code usage section (`writeCodeUsage`).
 /// Version 1 snapshots (written before statistics and alerts existed) still
 /// decode, with those parts empty; version 2 ones (before logged refusals)
 /// and version 3 ones (which held remembered requests, kept apart since:
 /// `decodeWithRequests` gives them back), version 4 ones (before the cluster
 /// identity) and version 5 ones (before the audit log, which comes back
-/// empty) too.
+/// empty, and before usage was counted per code: each item's counted units
+/// come back unattributed to any code, `CodeUsage`) too.
 ///
 /// The state keeps a license as parsed, not its original bytes, so a license
 /// is written as its signed bytes plus its signature and decoded by parsing the
@@ -85,6 +87,7 @@ public enum StateSnapshotCodec {
         writeAlertParts(state, into: &writer)
         writer.optionalString(state.clusterUUID)
         writeAudit(state.audit, into: &writer)
+        writeCodeUsage(state.codeUsage, into: &writer)
         return writer.bytes
     }
 
@@ -164,13 +167,65 @@ public enum StateSnapshotCodec {
         let clusterUUID = version >= 5 ? try reader.optionalString() : nil
         if let clusterUUID, !ClusterIdentity.isWellFormed(clusterUUID) { throw BinaryReader.Malformed() }
         let audit = version >= 6 ? try readAudit(&reader) : AuditLog()
+        let codeUsage = version >= 6 ? try readCodeUsage(&reader, items: items) : CodeUsage.unattributed(items)
         guard reader.isAtEnd else { throw BinaryReader.Malformed() }
 
         let state = LicenseState(licenses: licenses, items: items, handshakes: handshakes, leases: leases,
                                  adminPassword: adminPassword, grantsTotal: grantsTotal, usage: parts.usage, recentCalls: parts.recentCalls,
                                  alerts: parts.alerts, alertSettings: parts.alertSettings, clusterUUID: clusterUUID,
-                                 audit: audit)
+                                 audit: audit, codeUsage: codeUsage)
         return (state, requests)
+    }
+
+    // MARK: Usage per code (version 6, the last section)
+
+    /// The per-code usage section: the count of item splits, then for each
+    /// in ascending item ID order the item ID, the unattributed units and
+    /// the count of codes, each code (ascending) with its units. Also part
+    /// of `LicenseState.digest`.
+    static func writeCodeUsage(_ usage: CodeUsage, into writer: inout BinaryWriter) {
+        writer.unsigned(UInt64(usage.splits.count))
+        for (itemId, split) in usage.splits.sorted(by: { $0.key < $1.key }) {
+            writer.string(itemId)
+            writer.signed(split.unattributed)
+            writer.unsigned(UInt64(split.byCode.count))
+            for (code, units) in split.byCode.sorted(by: { $0.key < $1.key }) {
+                writer.string(code)
+                writer.signed(units)
+            }
+        }
+    }
+
+    /// Reads what `writeCodeUsage` wrote; refuses a split of an unknown or
+    /// concurrent item, an empty split, a code with zero units, and splits
+    /// whose units differ from what their item counts (an item that counts
+    /// units without a split included).
+    private static func readCodeUsage(_ reader: inout BinaryReader, items: [String: LicenseState.ItemUsage]) throws -> CodeUsage {
+        var splits: [String: CodeUsage.Split] = [:]
+        var previousItem: String?
+        for _ in 0..<(try reader.unsigned()) {
+            let itemId = try reader.string()
+            guard previousItem.map({ $0 < itemId }) ?? true, let usage = items[itemId], !usage.item.chargeWay.isConcurrent else {
+                throw BinaryReader.Malformed()
+            }
+            previousItem = itemId
+            var split = CodeUsage.Split(unattributed: try reader.signed())
+            var total = split.unattributed
+            var previousCode: String?
+            for _ in 0..<(try reader.unsigned()) {
+                let code = try reader.string()
+                let units = try reader.signed()
+                let (sum, overflow) = total.addingReportingOverflow(units)
+                guard previousCode.map({ $0 < code }) ?? true, units != 0, !overflow else { throw BinaryReader.Malformed() }
+                previousCode = code
+                total = sum
+                split.byCode[code] = units
+            }
+            guard !split.isEmpty, total == usage.unitsCounted else { throw BinaryReader.Malformed() }
+            splits[itemId] = split
+        }
+        for (itemId, usage) in items where splits[itemId] == nil && usage.unitsCounted != 0 { throw BinaryReader.Malformed() }
+        return CodeUsage(splits: splits)
     }
 
     // MARK: Audit log (version 6)
