@@ -361,14 +361,26 @@ public final class AdminAPI {
 
     private func listHandshakes(_ request: HTTPRequest) {
         guard authorized(request) else { return }
-        request.respondJSON(service.state.handshakes.values.filter { !$0.deleted }.sorted { $0.code < $1.code }.map(describe))
+        let now = WallClock.nowSeconds()
+        request.respondJSON(service.state.handshakes.values.filter { !$0.deleted }.sorted { $0.code < $1.code }.map { describe($0, now: now) })
     }
 
-    private func describe(_ handshake: Handshake) -> [String: Any] {
-        ["code": handshake.code, "organizationId": handshake.organizationId, "items": handshake.items,
-         "explicitOrder": handshake.explicitOrder, "hasSessionPassword": handshake.sessionPassword != nil,
-         "validation": ["domains": handshake.validation.domains, "appIds": handshake.validation.appIds,
-                        "processes": handshake.validation.processes]]
+    /// A handshake code as the admin API shows it, with the use at `now` of
+    /// each of its items that is imported, in the code's order: what this
+    /// code brought (`usedByThisCode`), the item's whole use over every
+    /// code (`used`), and the part of it no code is known for
+    /// (`usedUnattributed`: counted before an upgrade to per-code counting).
+    private func describe(_ handshake: Handshake, now: Int64) -> [String: Any] {
+        let itemUsage: [[String: Any]] = handshake.items.filter { service.state.items[$0] != nil }.map { itemId in
+            let split = service.state.usedByCode(itemId, now: now)
+            return ["itemId": itemId, "usedByThisCode": split.byCode[handshake.code] ?? 0, "used": split.total,
+                    "usedUnattributed": split.unattributed]
+        }
+        return ["code": handshake.code, "organizationId": handshake.organizationId, "items": handshake.items,
+                "explicitOrder": handshake.explicitOrder, "hasSessionPassword": handshake.sessionPassword != nil,
+                "validation": ["domains": handshake.validation.domains, "appIds": handshake.validation.appIds,
+                               "processes": handshake.validation.processes],
+                "itemUsage": itemUsage]
     }
 
     private func putHandshake(_ request: HTTPRequest, code pathCode: String?) {
@@ -406,7 +418,9 @@ public final class AdminAPI {
                 if let password { handshake.sessionPassword = password.isEmpty ? nil : hash }
                 request.handling(onRefusal: { self.audit(action, request, object: code, refusal: $0) }) {
                     let record = try self.service.state.decidePutHandshake(handshake, creating: pathCode == nil, now: WallClock.nowSeconds()).get()
-                    self.service.commit(record, request: request) { _ in request.respondJSON(status: pathCode == nil ? 201 : 200, self.describe(handshake)) }
+                    self.service.commit(record, request: request) { _ in
+                        request.respondJSON(status: pathCode == nil ? 201 : 200, self.describe(handshake, now: WallClock.nowSeconds()))
+                    }
                     self.audit(action, request, object: code)
                 }
             }

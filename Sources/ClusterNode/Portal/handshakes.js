@@ -19,17 +19,29 @@ function validationCell(validation) {
   return h('dl', { class: 'mini-facts' }, rows.map(([label, list]) => [h('dt', null, label), h('dd', null, list.join(', '))]));
 }
 
+/// What this code uses of an item, beside the item's use over every code
+/// (both from the code's `itemUsage`, taken at one time), its quantity, and
+/// the part no code is known for (use counted before the server counted codes).
+function usageText(usage, item) {
+  const parts = [`this code: ${count(usage.usedByThisCode)} of the item's ${count(usage.used)} used (quantity ${count(item.quantity)})`];
+  if (usage.usedUnattributed > 0) parts.push(`${count(usage.usedUnattributed)} of them from before use was counted per code`);
+  return parts.join('; ');
+}
+
 function itemsCell(handshake, itemsById) {
   const ids = Array.isArray(handshake.items) ? handshake.items : [];
   if (ids.length === 0) return h('span', { class: 'muted' }, 'none');
+  const usageById = new Map((Array.isArray(handshake.itemUsage) ? handshake.itemUsage : []).map((usage) => [usage.itemId, usage]));
   return h('div', null,
     h('ol', { class: 'item-list' }, ids.map((id) => {
       const item = itemsById.get(id);
-      if (!item) return h('li', { title: id }, `${id} (no longer imported)`);
-      // The item's usage is counted over every code that draws on it, and
-      // says so: it is not this code's own share.
-      return h('li', { title: id }, itemLabel(item), ' ',
-        h('span', { class: 'muted small item-usage', 'data-test': 'handshake-item-usage' }, `item total, all codes: ${count(item.used)} of ${count(item.quantity)} used`));
+      const usage = usageById.get(id);
+      if (!item || !usage) return h('li', { title: id }, `${id} (no longer imported)`);
+      return h('li', { title: id, 'data-item-id': id }, itemLabel(item), ' ',
+        h('span', {
+          class: 'muted small item-usage', 'data-test': 'handshake-item-usage',
+          'data-used-by-code': String(usage.usedByThisCode), 'data-used': String(usage.used),
+        }, usageText(usage, item)));
     })),
     h('p', { class: 'muted small' }, handshake.explicitOrder ? 'Tried in this order.' : 'Closest expiry first.'));
 }
