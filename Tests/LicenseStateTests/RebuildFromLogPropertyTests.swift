@@ -5,7 +5,8 @@ import LTSTestSupport
 /// Property: the state is a deterministic function of its log. Random
 /// operations (seeded, so every failure can be replayed from its seed) are
 /// decided and applied to a live state; rebuilding a fresh state from the log
-/// gives the same state and digest, and quota invariants hold at every step.
+/// gives the same state and digest, and quota invariants hold at every step
+/// (the split of each item's use by code among them).
 final class RebuildFromLogPropertyTests: XCTestCase {
     static let seedCount: UInt64 = 200
     static let stepsPerSeed = 300
@@ -145,6 +146,9 @@ final class PropertyRun {
     var failed = false
     /// Refusals since the last alert check.
     var pendingTally = CallTally()
+    /// Scans granted per scan item and code (runs log no voids): what the
+    /// state's split by code must say.
+    var scansByItemAndCode: [String: [String: Int64]] = [:]
 
     init(seed: UInt64) {
         self.seed = seed
@@ -357,6 +361,7 @@ final class PropertyRun {
             coverage.grantsByWay[item.chargeWay, default: 0] += 1
             if grant.grace { coverage.graceGrants += 1 }
             if grant.leaseExpiresAt != nil { leaseGrants.append(grant.grantId) }
+            if item.chargeWay == .scan { scansByItemAndCode[grant.itemId, default: [:]][grant.handshakeCode, default: 0] += grant.amount }
             h.apply(.grant(grant))
             grantRecords += 1
             if let requestId {
@@ -486,6 +491,12 @@ final class PropertyRun {
             let item = usage.item
             let used = state.used(itemId, now: now)
             let active = state.leases.values.filter { $0.itemId == itemId && $0.expiresAt > now }
+            let split = state.usedByCode(itemId, now: now)
+            check(split.total == used, "\(itemId): the split by code \(split) does not add up to used \(used)")
+            check(split.unattributed == 0 && !split.byCode.values.contains { $0 <= 0 }, "\(itemId): split \(split) of a state built from its log")
+            if item.chargeWay == .scan {
+                check(split.byCode == scansByItemAndCode[itemId, default: [:]], "\(itemId): split \(split) ≠ the scans granted per code")
+            }
             switch item.chargeWay {
             case .scan:
                 check(usage.consumed <= item.limitWithGrace, "\(itemId) consumed \(usage.consumed) > \(item.limitWithGrace)")

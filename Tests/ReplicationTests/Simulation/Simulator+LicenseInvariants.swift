@@ -10,7 +10,7 @@ extension Simulator {
     /// - every grant a client took is live and is what a repeat returns;
     ///   no request whose client took a refusal holds a live grant;
     /// - the item's use is the sum of its live grants (voids gave back
-    ///   exactly what they voided);
+    ///   exactly what they voided), and so is each code's share of it;
     /// - every request with an answer in a reconciliation queue has an
     ///   answer in the final state (the queue was weighed, not lost).
     func checkLicenses(primary: SimulatedNode, standby: SimulatedNode) {
@@ -62,6 +62,12 @@ extension Simulator {
         let used = replayed.used(SimulatedClients.itemId, now: SimulatedClients.callTime)
         let charged = live.reduce(Int64(0)) { $0 + $1.amount }
         guard used == charged else { return fail("the item's use is \(used), its live grants charge \(charged)") }
+        let chargedByCode = Dictionary(grouping: live, by: \.handshakeCode).mapValues { $0.reduce(Int64(0)) { $0 + $1.amount } }
+            .filter { $0.value != 0 }
+        let split = replayed.usedByCode(SimulatedClients.itemId, now: SimulatedClients.callTime)
+        guard split.byCode == chargedByCode, split.unattributed == 0, split.total == used else {
+            return fail("the item's use by code is \(split.byCode) (\(split.unattributed) unattributed), its live grants charge \(chargedByCode)")
+        }
         if let item = replayed.items[SimulatedClients.itemId]?.item, used > item.limitWithGrace { stats.overruns += 1 }
         for key in everTruncatedRequests.sorted(by: { $0.requestId < $1.requestId }) where replayedRequests.answer(for: key) == nil {
             return fail("request \(key.requestId) had an answer in a reconciliation queue and has none in the final log")
