@@ -77,4 +77,56 @@ final class HandshakeAPITests: XCTestCase {
                                                    "-d", #"{"handshakeCode":"acme-s","clientUUID":"c2","product":"dbr","sessionPassword":"open sesame"}"#])
         XCTAssertTrue(other.contains("\"itemId\":\"a\""), other)
     }
+    /// Issue 20: two codes draw on one scan item and one concurrent item;
+    /// each code's `itemUsage` says what that code uses of them (the scans
+    /// it consumed, the leases it holds) beside the item's use over both,
+    /// the two shares add up to it, and a restart from a checkpoint (the
+    /// log is compacted every 5 records) keeps them.
+    func testEachCodeShowsItsOwnShareOfASharedItem() throws {
+        let licensed = try LicensedNode(extraConfig: ["logCheckpointRecords": 5, "logRetainedRecords": 2])
+        _ = try licensed.importLicense(try licensed.issue(items: [
+            "itemId=s,product=dbr,chargeWay=scan,quantity=100,expires=2099-12-31",
+            "itemId=c,product=cam,chargeWay=concurrentInstance,quantity=5,expires=2099-12-31",
+        ]))
+        let created = try licensed.admin("POST", "/api/admin/handshakes", body: json(["code": "acme-2", "items": ["s", "c"]]))
+        XCTAssertEqual(created.status, 201, String(decoding: created.body, as: UTF8.self))
+        let createdUsage = created.json?["itemUsage"] as? [[String: Any]]
+        XCTAssertEqual(createdUsage?.compactMap { $0["itemId"] as? String }, ["s", "c"], "the saved code shows its items' use, in its order")
+        XCTAssertEqual(createdUsage?.compactMap { $0["usedByThisCode"] as? Int }, [0, 0])
+
+        func grant(_ code: String, product: String, scans: Int = 1) throws -> String {
+            let answer = try licensed.client("authorize", ["handshakeCode": code, "clientUUID": "c-\(code)", "product": product, "scans": scans]).json
+            return try XCTUnwrap(answer?["grantId"] as? String, "\(answer ?? [:])")
+        }
+        _ = try grant("acme-1", product: "dbr", scans: 3)
+        _ = try grant("acme-2", product: "dbr", scans: 5)
+        _ = try grant("acme-2", product: "dbr", scans: 4)
+        _ = try grant("acme-1", product: "cam")
+        let lease = try grant("acme-2", product: "cam")
+        _ = try grant("acme-2", product: "cam")
+
+        /// (usedByThisCode, used, usedUnattributed) per code and item.
+        func usage() throws -> [String: [String: [Int]]] {
+            let list = try XCTUnwrap(try JSONSerialization.jsonObject(with: try licensed.admin("GET", "/api/admin/handshakes").body) as? [[String: Any]])
+            var result: [String: [String: [Int]]] = [:]
+            for handshake in list {
+                for entry in handshake["itemUsage"] as? [[String: Any]] ?? [] {
+                    result[handshake["code"] as! String, default: [:]][entry["itemId"] as! String] =
+                        [entry["usedByThisCode"], entry["used"], entry["usedUnattributed"]].map { $0 as? Int ?? -1 }
+                }
+            }
+            return result
+        }
+        XCTAssertEqual(try usage(), ["acme-1": ["s": [3, 12, 0], "c": [1, 3, 0]], "acme-2": ["s": [9, 12, 0], "c": [2, 3, 0]]])
+        XCTAssertEqual(try licensed.items()["s"]?["used"] as? Int, 12, "the items list agrees on the item's use")
+
+        XCTAssertEqual(try licensed.client("release", ["grantId": lease]).json?["released"] as? Bool, true)
+        XCTAssertEqual(try usage(), ["acme-1": ["s": [3, 12, 0], "c": [1, 2, 0]], "acme-2": ["s": [9, 12, 0], "c": [1, 2, 0]]],
+                       "a released lease leaves its code's share")
+        try licensed.restart()
+        let sqlite = try Transport.SQLiteDatabase(path: licensed.node.directory + "/data/lts.sqlite")
+        XCTAssertNotNil(try sqlite.query("SELECT lsn FROM checkpoint").first?.first?.integer, "no checkpoint written")
+        XCTAssertEqual(try usage(), ["acme-1": ["s": [3, 12, 0], "c": [1, 2, 0]], "acme-2": ["s": [9, 12, 0], "c": [1, 2, 0]]],
+                       "a restart keeps each code's share")
+    }
 }
