@@ -2,8 +2,9 @@
 
 One story, as an operator lives it: first visit (set the password), log in,
 import a license file, see its items, create, edit and delete a handshake
-code, refuse a bad license file without changing anything, show a code's
-client key, see the clients' grants as statistics (trend line, pies, buckets,
+code (two codes sharing an item each show their own use of it), refuse a bad
+license file without changing anything, show a code's client key, see the
+clients' grants as statistics (trend line, pies, buckets,
 CSV), set up usage alert emails against a local SMTP server and send a test
 email, refuse a bad recipient without saving anything, see the standby's
 read-only banner and its link to the primary, move the primary with the
@@ -383,6 +384,12 @@ class PortalTest(unittest.TestCase):
         rows = self.browser.find_elements(By.CSS_SELECTOR, '%s tbody tr[data-code="%s"]' % (self.hook("handshakes-table"), code))
         return rows[0] if rows else None
 
+    def expect_item_usage(self, code, item_id, by_code, used):
+        """The line under `code`'s item `item_id` says what the code uses of it, beside the item's use."""
+        line = self.handshake_row(code).find_element(By.CSS_SELECTOR, 'li[data-item-id="%s"] %s' % (item_id, self.hook("handshake-item-usage")))
+        self.assertEqual((int(line.get_attribute("data-used-by-code")), int(line.get_attribute("data-used"))), (by_code, used), code)
+        self.assertRegex(line.text, r"^this code: %d of the item's %d used \(quantity [\d,]+\)$" % (by_code, used), code)
+
     def rows(self, table, selector=""):
         return self.browser.find_elements(By.CSS_SELECTOR, "%s tbody tr%s" % (self.hook(table), selector))
 
@@ -496,18 +503,23 @@ class PortalTest(unittest.TestCase):
         self.wait_until("the new code in the list", lambda: self.handshake_row("demo-portal") is not None)
         self.expect_focus("adding a code", 'tr[data-code="demo-portal"]')
         # A client uses the new code once; the statistics keep its grant after the code is deleted.
-        self.assertIn("grantId", pair.authorize("demo-portal", product, 2))
+        self.assertEqual(pair.authorize("demo-portal", product, 2).get("itemId"), item_id)
         self.handshake_row("demo-portal").find_element(By.CSS_SELECTOR, self.hook("edit-handshake")).click()
         self.type("validation-domains", "example.com")
         self.click("save-handshake")
         self.wait_until("the edited code", lambda: "example.com" in (self.handshake_row("demo-portal").text if self.handshake_row("demo-portal") else ""))
         self.expect_focus("saving a code", 'tr[data-code="demo-portal"]')
+        # Two codes share the item: each shows its own use of it beside the item's
+        # (the grant's 2 scans on a scan item, else its device or lease).
+        share = 2 if product == "dbr" else 1
+        self.expect_item_usage("demo-portal", item_id, share, share)
+        self.expect_item_usage("demo-1", item_id, 0, share)
         self.handshake_row("demo-portal").find_element(By.CSS_SELECTOR, self.hook("delete-handshake")).click()
         self.click("confirm")
         self.wait_until("the code to be gone", lambda: self.handshake_row("demo-portal") is None)
         self.expect_focus("deleting a code", "notice")
-        self.assertRegex(self.handshake_row("demo-1").text, r"item total, all codes: \d+ of [\d,]+ used",
-                         "the usage under a code says it is the item's, over every code")
+        # The deleted code's use stays in the item's, and is not demo-1's.
+        self.expect_item_usage("demo-1", item_id, 0, share)
         self.screenshot("handshakes")
         self.screenshot("handshakes", 390, whole=True)
         self.audit("Handshake Codes")
