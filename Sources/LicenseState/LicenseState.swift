@@ -1,6 +1,7 @@
 /// The whole domain state of a node: imported licenses, item usage (also
-/// split by handshake code), handshake codes, open leases, the admin password and the audit log. Remembered answers to request
-/// IDs are kept apart (`RequestBook`, or a node's store), so that the state
+/// split by handshake code), handshake codes, open leases, the admin
+/// password and the audit log. Remembered answers to request IDs are kept
+/// apart (`RequestBook`, or a node's store), so that the state
 /// stays small however many requests a node remembers.
 ///
 /// Invariant: the state is a deterministic function of the records applied

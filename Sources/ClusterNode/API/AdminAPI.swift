@@ -362,17 +362,25 @@ public final class AdminAPI {
     private func listHandshakes(_ request: HTTPRequest) {
         guard authorized(request) else { return }
         let now = WallClock.nowSeconds()
-        request.respondJSON(service.state.handshakes.values.filter { !$0.deleted }.sorted { $0.code < $1.code }.map { describe($0, now: now) })
+        // Each item's split once, however many codes share the item (a concurrent item's walks its leases).
+        var splits: [String: CodeUsage.Split] = [:]
+        let split = { [service] (itemId: String) -> CodeUsage.Split in
+            if let known = splits[itemId] { return known }
+            let computed = service.state.usedByCode(itemId, now: now)
+            splits[itemId] = computed
+            return computed
+        }
+        request.respondJSON(service.state.handshakes.values.filter { !$0.deleted }.sorted { $0.code < $1.code }.map { describe($0, split: split) })
     }
 
-    /// A handshake code as the admin API shows it, with the use at `now` of
-    /// each of its items that is imported, in the code's order: what this
-    /// code brought (`usedByThisCode`), the item's whole use over every
-    /// code (`used`), and the part of it no code is known for
+    /// A handshake code as the admin API shows it, with the use of each of
+    /// its items that is imported (`split` gives it), in the code's order:
+    /// what this code brought (`usedByThisCode`), the item's whole use over
+    /// every code (`used`), and the part of it no code is known for
     /// (`usedUnattributed`: counted before an upgrade to per-code counting).
-    private func describe(_ handshake: Handshake, now: Int64) -> [String: Any] {
+    private func describe(_ handshake: Handshake, split: (String) -> CodeUsage.Split) -> [String: Any] {
         let itemUsage: [[String: Any]] = handshake.items.filter { service.state.items[$0] != nil }.map { itemId in
-            let split = service.state.usedByCode(itemId, now: now)
+            let split = split(itemId)
             return ["itemId": itemId, "usedByThisCode": split.byCode[handshake.code] ?? 0, "used": split.total,
                     "usedUnattributed": split.unattributed]
         }
@@ -419,7 +427,9 @@ public final class AdminAPI {
                 request.handling(onRefusal: { self.audit(action, request, object: code, refusal: $0) }) {
                     let record = try self.service.state.decidePutHandshake(handshake, creating: pathCode == nil, now: WallClock.nowSeconds()).get()
                     self.service.commit(record, request: request) { _ in
-                        request.respondJSON(status: pathCode == nil ? 201 : 200, self.describe(handshake, now: WallClock.nowSeconds()))
+                        request.respondJSON(status: pathCode == nil ? 201 : 200, self.describe(handshake) { [service = self.service] in
+                            service.state.usedByCode($0, now: WallClock.nowSeconds())
+                        })
                     }
                     self.audit(action, request, object: code)
                 }
