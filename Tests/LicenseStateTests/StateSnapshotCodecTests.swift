@@ -207,14 +207,15 @@ final class StateSnapshotCodecTests: XCTestCase {
     // MARK: Helpers
 
     /// The state after a short random run that holds a license, an item, a
-    /// handshake, a lease and an admin password.
+    /// handshake, a lease, an admin password, a cluster UUID, an audit entry
+    /// and an item's use split by code.
     static func stateWithEverything() -> LicenseState? {
         for seed in UInt64(30_000)..<30_200 {
             let run = PropertyRun(seed: seed)
             run.execute(steps: 80)
             let state = run.h.state
             if !run.failed, !state.licenses.isEmpty, !state.items.isEmpty, !state.handshakes.isEmpty, !state.leases.isEmpty,
-               state.adminPassword != nil, state.clusterUUID != nil, !state.audit.entries.isEmpty {
+               state.adminPassword != nil, state.clusterUUID != nil, !state.audit.entries.isEmpty, !state.codeUsage.splits.isEmpty {
                 return state
             }
         }
