@@ -54,13 +54,16 @@ public struct LicenseState: Equatable {
     public private(set) var alertSettings: AlertSettings?
     /// The cluster's UUID (`LogRecord.clusterIdentity`); nil until logged.
     public private(set) var clusterUUID: String?
+    /// The last drill reports (`LogRecord.drillReport`).
+    public private(set) var drills = DrillHistory()
 
     public init() {}
 
     /// A state restored from a snapshot (`StateSnapshotCodec`).
     init(licenses: [String: LicenseFile], items: [String: ItemUsage], handshakes: [String: Handshake], leases: [String: Lease],
          adminPassword: PasswordHash?, grantsTotal: Int64,
-         usage: UsageStatistics, recentCalls: RecentCalls, alerts: AlertBook, alertSettings: AlertSettings?, clusterUUID: String?) {
+         usage: UsageStatistics, recentCalls: RecentCalls, alerts: AlertBook, alertSettings: AlertSettings?, clusterUUID: String?,
+         drills: DrillHistory) {
         self.licenses = licenses
         self.items = items
         self.handshakes = handshakes
@@ -72,6 +75,7 @@ public struct LicenseState: Equatable {
         self.alerts = alerts
         self.alertSettings = alertSettings
         self.clusterUUID = clusterUUID
+        self.drills = drills
     }
 
     // MARK: Apply
@@ -117,6 +121,8 @@ public struct LicenseState: Equatable {
             voidGrant(grant)
         case .clusterIdentity(let uuid, _):
             if clusterUUID == nil { clusterUUID = uuid }
+        case .drillReport(let drill):
+            drills.add(drill)
         case .refusal, .grantAnsweredAgain:
             // They change only a remembered answer (`RequestBook`).
             break

@@ -37,6 +37,8 @@ public enum LogRecord: Equatable {
     /// the "server UUID" a license file may be bound to, the same on both
     /// nodes. Applied only while the state has none.
     case clusterIdentity(uuid: String, at: Int64)
+    /// A drill's report, kept in `LicenseState.drills` on both nodes.
+    case drillReport(DrillRecord)
 
     /// A short name for logs and the `wal.kind` column.
     public var kind: String {
@@ -57,6 +59,7 @@ public enum LogRecord: Equatable {
         case .voidGrant: return "void"
         case .grantAnsweredAgain: return "answered-again"
         case .clusterIdentity: return "cluster-identity"
+        case .drillReport: return "drill-report"
         }
     }
 
@@ -72,6 +75,8 @@ public enum LogRecord: Equatable {
             return grant.at
         case .refusal(let refusal):
             return refusal.at
+        case .drillReport(let drill):
+            return drill.at
         }
     }
 }

@@ -31,6 +31,7 @@ extension LicenseState {
         writer.signed(grantsTotal)
         StateSnapshotCodec.writeAlertParts(self, into: &writer)
         writer.optionalString(clusterUUID)
+        StateSnapshotCodec.writeDrills(drills, into: &writer)
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in writer.bytes {
             hash ^= UInt64(byte)

@@ -18,11 +18,14 @@ import WireFormat
 /// password (a presence flag and a record) and `grantsTotal`; from version 2
 /// on, the usage statistics, the recent calls, the alert book and the alert
 /// settings; from version 5 on, the cluster UUID (a presence flag and the
-/// string). Version 1 snapshots (written before statistics and alerts
+/// string); from version 6 on, the drills section: a count, then the
+/// drill records oldest first (`LogRecordCodec`'s drill form: ID, report,
+/// time), the last section of the snapshot. Version 1 snapshots (written before statistics and alerts
 /// existed) still decode, with those parts empty; version 2 ones (before
 /// logged refusals) and version 3 ones (which held remembered requests,
 /// kept apart since: `decodeWithRequests` gives them back) and version 4 ones
-/// (before the cluster identity) too.
+/// (before the cluster identity) too, and version 5 ones (before drill
+/// reports were logged) with no drills.
 ///
 /// The state keeps a license as parsed, not its original bytes, so a license
 /// is written as its signed bytes plus its signature and decoded by parsing the
@@ -32,7 +35,7 @@ import WireFormat
 /// caller should decode a checkpoint once before truncating the log behind it.
 public enum StateSnapshotCodec {
     /// The first byte of every snapshot; `decode` refuses any other.
-    public static let formatVersion: UInt8 = 5
+    public static let formatVersion: UInt8 = 6
 
     /// The snapshot bytes of `state`.
     public static func encode(_ state: LicenseState) -> [UInt8] {
@@ -82,6 +85,7 @@ public enum StateSnapshotCodec {
         writer.signed(state.grantsTotal)
         writeAlertParts(state, into: &writer)
         writer.optionalString(state.clusterUUID)
+        writeDrills(state.drills, into: &writer)
         return writer.bytes
     }
 
@@ -160,12 +164,36 @@ public enum StateSnapshotCodec {
         let parts = version == 1 ? AlertParts() : try readAlertParts(&reader)
         let clusterUUID = version >= 5 ? try reader.optionalString() : nil
         if let clusterUUID, !ClusterIdentity.isWellFormed(clusterUUID) { throw BinaryReader.Malformed() }
+        let drills = version >= 6 ? try readDrills(&reader) : DrillHistory()
         guard reader.isAtEnd else { throw BinaryReader.Malformed() }
 
         let state = LicenseState(licenses: licenses, items: items, handshakes: handshakes, leases: leases,
                                  adminPassword: adminPassword, grantsTotal: grantsTotal, usage: parts.usage, recentCalls: parts.recentCalls,
-                                 alerts: parts.alerts, alertSettings: parts.alertSettings, clusterUUID: clusterUUID)
+                                 alerts: parts.alerts, alertSettings: parts.alertSettings, clusterUUID: clusterUUID,
+                                 drills: drills)
         return (state, requests)
+    }
+
+    // MARK: Drills (version 6)
+
+    /// The drills section: a count, then each record oldest first.
+    static func writeDrills(_ drills: DrillHistory, into writer: inout BinaryWriter) {
+        writer.unsigned(UInt64(drills.records.count))
+        for drill in drills.records { LogRecordCodec.write(drill, into: &writer) }
+    }
+
+    /// Refuses more records than a history keeps and a repeated ID.
+    private static func readDrills(_ reader: inout BinaryReader) throws -> DrillHistory {
+        let count = try reader.unsigned()
+        guard count <= UInt64(DrillHistory.reportsMax) else { throw BinaryReader.Malformed() }
+        var records: [DrillRecord] = []
+        var ids = Set<String>()
+        for _ in 0..<count {
+            let drill = try LogRecordCodec.readDrill(&reader)
+            guard ids.insert(drill.id).inserted else { throw BinaryReader.Malformed() }
+            records.append(drill)
+        }
+        return DrillHistory(records: records)
     }
 
     // MARK: Statistics and alerts (version 2)
