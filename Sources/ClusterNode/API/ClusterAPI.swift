@@ -78,7 +78,7 @@ final class ClusterAPI {
                        "leaseRemainingMs": status.leaseRemainingMs, "standbyPromiseRemainingMs": status.standbyPromiseRemainingMs,
                        "highestTerm": status.highestTerm, "acceptsWrites": replica.acceptsWrites] as [String: Any]
         }
-        return ["uuid": nodeUUID, "clusterUuid": service.state.clusterUUID.map { $0 as Any } ?? NSNull(), "witness": witness, "role": replica.role.rawValue, "term": replica.term, "lsn": replica.lastLsn,
+        return ["uuid": nodeUUID, "pid": Int(getpid()), "clusterUuid": service.state.clusterUUID.map { $0 as Any } ?? NSNull(), "witness": witness, "role": replica.role.rawValue, "term": replica.term, "lsn": replica.lastLsn,
                 "flushedLsn": replica.flushedLsn, "commitLsn": replica.commitLsn, "mode": replica.config.mode.rawValue,
                 "degraded": replica.degraded, "switchoverInProgress": replica.handingOverSinceMs != nil,
                 "failoversTotal": replica.failoversTotal, "lastFailoverSilenceMs": replica.lastFailoverSilenceMs.map { $0 as Any } ?? NSNull(), "reconciledTotal": driver.reconciledTotal,
