@@ -49,6 +49,7 @@ final class LogRecordCodecTests: XCTestCase {
             .setAlertSettings(AlertSettings(recipients: [], mailServer: AlertSettings.MailServer(
                 host: "h", port: 65535, security: "none", username: nil, sealedPassword: nil, from: nil)), at: 10),
             .setAlertSettings(AlertSettings(recipients: [], mailServer: nil), at: 11),
+            .drillReport(DrillRecord(id: "0b9f3c1e-5a2d-4c7e-9f10-2b3c4d5e6f70", report: Array("{\"kind\":\"switchover\"}".utf8), at: 12)),
         ]
     }
 
@@ -61,7 +62,7 @@ final class LogRecordCodecTests: XCTestCase {
             kinds.insert(record.kind)
         }
         XCTAssertEqual(kinds, ["import", "handshake", "handshake-delete", "grant", "renew", "release", "expire", "password", "tally",
-                               "alerts", "alert-delivery", "alert-settings"])
+                               "alerts", "alert-delivery", "alert-settings", "drill-report"])
     }
 
     func testRecordTimes() {

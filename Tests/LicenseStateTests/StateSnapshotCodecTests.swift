@@ -129,7 +129,7 @@ final class StateSnapshotCodecTests: XCTestCase {
     // MARK: Refusals
 
     /// Every strict prefix of a snapshot holding something of every kind, a
-    /// version other than 1 to 5 and trailing bytes are refused.
+    /// version other than 1 to 6 and trailing bytes are refused.
     func testTruncationsOtherVersionsAndTrailingBytesAreRefused() throws {
         guard let state = Self.stateWithEverything() else { return XCTFail("no short run filled every part of the state") }
         let bytes = StateSnapshotCodec.encode(state)
@@ -196,8 +196,8 @@ final class StateSnapshotCodecTests: XCTestCase {
         let bytes = StateSnapshotCodec.encode(LicenseState())
         // Version, four empty counts, no password, a zero total; no buckets,
         // minutes, alerted keys or emails, next email ID 1, no alert settings,
-        // no cluster UUID.
-        XCTAssertEqual(bytes, [5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0])
+        // no cluster UUID, no drills.
+        XCTAssertEqual(bytes, [6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0])
         let decoded = try StateSnapshotCodec.decode(bytes)
         XCTAssertEqual(decoded, LicenseState())
         XCTAssertEqual(decoded.digest, LicenseState().digest)
