@@ -143,7 +143,7 @@ public final class Drill {
 
     /// `user@host` of whoever runs the drill.
     static var `operator`: String {
-        let user = ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "uid \(getuid())"
+        let user = getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) } ?? "uid \(getuid())"
         return "\(user)@\(ProcessInfo.processInfo.hostName)"
     }
 
@@ -260,12 +260,12 @@ public final class Drill {
             throw DrillFailure("\(options.urls[1 - primary]) is not an attached standby yet (role \(standby["role"] ?? "?"))")
         }
         guard health[primary]?["degraded"] as? Bool != true else { throw DrillFailure("the primary answers degraded: its standby is not in sync") }
-        do {
-            _ = try probe.cluster(primary)
-        } catch {
-            throw DrillFailure("cannot log in on the primary with the given password: \(error)", isFinal: true)
+        let login = try? probe.call(primary, "POST", "api/admin/login", body: ["password": options.password])
+        switch login?.status {
+        case 200?: return primary
+        case 401?: throw DrillFailure("cannot log in on the primary with the given password", isFinal: true)
+        default: throw DrillFailure("cannot log in on the primary yet: HTTP \(login?.status ?? 0) \(login.map { String(decoding: $0.body, as: UTF8.self) } ?? "")")
         }
-        return primary
     }
 
     /// Each node's UUID, version, role, pid and (on the primary) term, before or after the drill.

@@ -124,7 +124,7 @@ struct DrillReport {
         lines += [
             pad("term") + "\(termBefore.map(String.init) ?? "?") -> \(termAfter.map(String.init) ?? "?")",
             pad(kind == "switchover" ? "switchover" : "fault") + injection,
-            pad("at") + (faultAt.map { format.string(from: $0) } ?? "-"),
+            pad(kind == "switchover" ? "switchover at" : "fault at") + (faultAt.map { format.string(from: $0) } ?? "-"),
             pad("detection") + ms(detectionMs),
             pad("promotion") + ms(promotionMs) + (newPrimary.map { " (new primary \($0))" } ?? ""),
             pad("client outage") + ms(outageMs),
