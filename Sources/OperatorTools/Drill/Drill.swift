@@ -226,11 +226,11 @@ public final class Drill {
 
     /// The primary's index once the pair is fit for a drill: a pair still
     /// electing, or whose standby is still attaching or catching up, is
-    /// waited for (at most `readySeconds`, saying what it waits for every
-    /// `readyProgressSeconds`); a wrong password ends the wait at once.
+    /// waited for (at most `readySeconds`, saying what it waits for at once
+    /// and every `readyProgressSeconds`); a wrong password ends the wait at once.
     private func readyPrimary() throws -> Int {
         let start = Date()
-        var lastSaid = start
+        var lastSaid: Date?
         while true {
             do {
                 return try healthyPrimary()
@@ -239,7 +239,7 @@ public final class Drill {
                 guard Date().timeIntervalSince(start) < options.readySeconds else {
                     throw DrillFailure("after waiting \(Int(options.readySeconds)) s: \(failure)")
                 }
-                if Date().timeIntervalSince(lastSaid) >= Self.readyProgressSeconds {
+                if lastSaid.map({ Date().timeIntervalSince($0) >= Self.readyProgressSeconds }) ?? true {
                     printError("lts drill: waiting for the pair (\(Int(Date().timeIntervalSince(start))) s of \(Int(options.readySeconds)) s): \(failure)")
                     lastSaid = Date()
                 }
