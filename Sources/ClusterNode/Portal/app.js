@@ -10,6 +10,7 @@ import { homePage } from './home.js';
 import { itemsPage } from './items.js';
 import { handshakesPage } from './handshakes.js';
 import { clusterPage } from './cluster.js';
+import { drillPage } from './drills.js';
 import { statsPage } from './stats.js';
 import { alertsPage } from './alerts.js';
 
@@ -22,6 +23,7 @@ const routes = {
   '/statistics': statsPage,
   '/alerts': alertsPage,
   '/cluster': clusterPage,
+  '/drill': drillPage,
   '/password': passwordPage,
 };
 
