@@ -63,7 +63,8 @@ struct DrillOptions: ParsableArguments {
     func validate() throws {
         guard (1...256).contains(clients) else { throw ValidationError("--clients must be 1 to 256") }
         guard urls.count == 2, Set(urls).count == 2 else { throw ValidationError("--servers names the two nodes of the pair") }
-        guard (0.5...86_400).contains(seconds) else { throw ValidationError("--seconds must be 0.5 to 86400") }
+        // The load's drill pass lasts an hour, and each step may take --step-timeout besides.
+        guard (0.5...1_800).contains(seconds) else { throw ValidationError("--seconds must be 0.5 to 1800") }
         guard (0...3_600).contains(readyTimeout) else { throw ValidationError("--ready-timeout must be 0 to 3600") }
         guard product == nil || code != nil else { throw ValidationError("--product goes with --code") }
         guard password == nil || passwordFile == nil else { throw ValidationError("give --password or --password-file, not both") }

@@ -219,8 +219,17 @@ final class DrillCommandTests: XCTestCase {
         }
         XCTAssertEqual(listed.prefix(2), ids[...], "the restarted node replayed the reports from its log")
 
-        // The client key the portal shows holds both servers, pinned: a client needs nothing else.
+        // The drill code opens only with a drill pass, which only an admin gets.
         let view = try AdminView(started, node: primary)
+        for pass in [nil, "\(Int(Date().timeIntervalSince1970) + 600).00"] {
+            var call: [String: Any] = ["handshakeCode": DrillItem.handshakeCode, "clientUUID": "not-a-drill", "product": DrillItem.product]
+            call["sessionPassword"] = pass
+            let refused = try view.client.send("POST", view.base + "/api/v1/authorize", body: try JSONSerialization.data(withJSONObject: call))
+            XCTAssertEqual(refused.json?["code"] as? Int, -20112, String(decoding: refused.body, as: UTF8.self))
+        }
+        XCTAssertEqual(try view.client.send("POST", view.base + "/api/admin/cluster/drills/pass", body: Data("{}".utf8)).status, 401)
+
+        // The client key the portal shows holds both servers, pinned: a client needs nothing else.
         let keyAnswer = try view.get("/api/admin/handshakes/demo-1/client-key")
         let key = try XCTUnwrap(keyAnswer.json?["clientKey"] as? String, String(decoding: keyAnswer.body, as: UTF8.self))
         let byKey = try NodeProcess.run(["client", "authorize", "--key", key, "--product", "dbr", "--json", "--state-dir", directory + "/client"])

@@ -45,7 +45,7 @@ function drillTable(drill) {
     ['Promotion', ms(drill.promotionMs)],
     ['Client-visible outage', ms(drill.outageMs)],
     ['Old primary back', ms(drill.rejoinMs)],
-    ['New primary', drill.newPrimary ? urlCell(drill.newPrimary) : '—'],
+    ['Primary after the drill', drill.newPrimary ? urlCell(drill.newPrimary) : '—'],
   ];
   if (typeof drill.backPromotionMs === 'number') {
     rows.push(['Switch back', `promotion ${ms(drill.backPromotionMs)}, outage ${ms(drill.backOutageMs)}`]);

@@ -96,7 +96,7 @@ function reportView(drill) {
     [event, utc(eventAt(drill))],
     ['How', dash(drill.injection)],
     ['Term', `${dash(drill.termBefore)} → ${dash(drill.termAfter)}`],
-    ['New primary', urlText(drill.newPrimary)],
+    ['Primary after the drill', urlText(drill.newPrimary)],
     ['Load', `${dash(drill.clients)} clients on ${dash(load.handshakeCode)} for ${typeof drill.loadSeconds === 'number' ? drill.loadSeconds.toFixed(1) : '—'} s`
       + (load.drillItem === true ? ' (the drill item: no customer quota used)' : load.drillItem === false ? ' (a customer\'s handshake code: its quota was used)' : '')],
   ], { 'data-test': 'drill-summary' });
@@ -132,7 +132,7 @@ function reportView(drill) {
     h('section', { class: 'card' }, h('h2', null, 'Measures'), measuresTable),
     h('section', { class: 'card' }, h('h2', null, 'Nodes'), nodesTable),
     h('section', { class: 'card' }, h('h2', null, 'Grants'),
-      h('p', { class: 'hint' }, 'Checked against the grant list of the new primary, by the request IDs the clients were answered.'), grants),
+      h('p', { class: 'hint' }, 'Checked against the grant list of the primary after the drill, by the request IDs the clients were answered.'), grants),
   ];
 }
 

@@ -9,12 +9,15 @@ import Platform
 /// primary issued opens the drill code on the node that takes over.
 ///
 /// Invariant: a pass opens the drill code only while it has not expired,
-/// for at most `lifetimeSecondsMax` from its issue, and only an admin gets
-/// one (`POST /dls/api/admin/cluster/drills/pass`). The MAC is compared in
-/// constant time.
+/// for at most `lifetimeSecondsMax` from its issue (plus
+/// `clockSkewSecondsMax`, as the node that checks it may run behind the one
+/// that issued it), and only an admin gets one (`POST
+/// /dls/api/admin/cluster/drills/pass`). The MAC is compared in constant time.
 struct DrillPass {
     /// How long a pass lasts: a drill that runs longer asks for another.
     static let lifetimeSecondsMax: Int64 = 3600
+    /// How far the clocks of a pair's nodes may differ for a pass of one to open the code on the other.
+    static let clockSkewSecondsMax: Int64 = 300
     private static let passBytesMax = 96
 
     private let key: [UInt8]
@@ -34,7 +37,8 @@ struct DrillPass {
     func opens(_ pass: String?, now: Int64) -> Bool {
         guard let pass, pass.utf8.count <= Self.passBytesMax else { return false }
         let parts = pass.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2, let expiresAt = Int64(parts[0]), expiresAt > now, expiresAt <= now + Self.lifetimeSecondsMax else { return false }
+        guard parts.count == 2, let expiresAt = Int64(parts[0]), expiresAt > now,
+              expiresAt <= now + Self.lifetimeSecondsMax + Self.clockSkewSecondsMax else { return false }
         return Crypto.constantTimeEqual(Array(parts[1].utf8), Array(Crypto.hex(mac(expiresAt)).utf8))
     }
 

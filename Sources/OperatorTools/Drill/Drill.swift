@@ -117,6 +117,7 @@ public final class Drill {
                 print("lts drill \(kind): \(load.acknowledged) grants before the \(kind == "switchover" ? "switchover" : "fault"); starting it now")
             }
             let newPrimary = try step(self, primary, &report)
+            report.newPrimary = options.urls[newPrimary]
             try awaitGrants()
             try until("the load's \(options.seconds) s to pass") { Date().timeIntervalSince(loadStart) >= options.seconds }
             if report.outageMs == nil { report.outageMs = Int(load.largestGap * 1000) }
@@ -175,7 +176,6 @@ public final class Drill {
         let answeredAt = load?.firstAcknowledged(atOrAfter: detectedAt) ?? detectedAt
         promotedAt = answeredAt
         report.promotionMs = Self.milliseconds(from: faultAt, to: answeredAt)
-        report.newPrimary = options.urls[index]
     }
 
     /// Waits until the node other than `primary` is back as its attached standby.

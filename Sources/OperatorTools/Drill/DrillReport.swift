@@ -81,6 +81,7 @@ struct DrillReport {
     var duplicatedIds: [String] = []
     /// Request IDs listed, but under another grant ID than the one acknowledged.
     var changedIds: [String] = []
+    /// The primary at the end of the drill (the one the grants were checked on).
     var newPrimary: String?
 
     var passed: Bool { lostIds.isEmpty && duplicatedIds.isEmpty && changedIds.isEmpty }
@@ -126,11 +127,12 @@ struct DrillReport {
             pad(kind == "switchover" ? "switchover" : "fault") + injection,
             pad(kind == "switchover" ? "switchover at" : "fault at") + (faultAt.map { format.string(from: $0) } ?? "-"),
             pad("detection") + ms(detectionMs),
-            pad("promotion") + ms(promotionMs) + (newPrimary.map { " (new primary \($0))" } ?? ""),
+            pad("promotion") + ms(promotionMs),
             pad("client outage") + ms(outageMs),
         ]
         if rejoinMs != nil || kind == "failover" { lines.append(pad("old primary back") + ms(rejoinMs)) }
         if backPromotionMs != nil { lines.append(pad("switch back") + "promotion \(ms(backPromotionMs)), outage \(ms(backOutageMs))") }
+        lines.append(pad("primary after") + (newPrimary ?? "-"))
         lines += [
             "  grants acknowledged before \(acknowledgedBefore), during \(acknowledgedDuring), after \(acknowledgedAfter)",
             "  lost \(lostIds.count), changed \(changedIds.count), duplicated \(duplicatedIds.count): \(verdict)",
