@@ -111,7 +111,7 @@ public final class Drill {
             self.load = load
             let loadStart = Date()
             try awaitGrants()
-            try until("half the load's \(options.seconds) s to pass") { Date().timeIntervalSince(loadStart) >= options.seconds / 2 }
+            try runLoad(until: loadStart.addingTimeInterval(options.seconds / 2))
             load.resetGap()
             if !options.json {
                 print("lts drill \(kind): \(load.acknowledged) grants before the \(kind == "switchover" ? "switchover" : "fault"); starting it now")
@@ -119,7 +119,7 @@ public final class Drill {
             let newPrimary = try step(self, primary, &report)
             report.newPrimary = options.urls[newPrimary]
             try awaitGrants()
-            try until("the load's \(options.seconds) s to pass") { Date().timeIntervalSince(loadStart) >= options.seconds }
+            try runLoad(until: loadStart.addingTimeInterval(options.seconds))
             if report.outageMs == nil { report.outageMs = Int(load.largestGap * 1000) }
             let acknowledged = load.stop().acknowledged
             report.loadSeconds = Date().timeIntervalSince(loadStart)
@@ -156,6 +156,11 @@ public final class Drill {
     /// on Ctrl-C or when the time runs out.
     func until(_ what: String, _ condition: () throws -> Bool) throws {
         try probe.wait(timeoutSeconds: options.stepTimeout, for: what, condition)
+    }
+
+    /// Lets the load run until `end` (longer than a step may last); Ctrl-C ends the wait.
+    func runLoad(until end: Date) throws {
+        try probe.wait(timeoutSeconds: max(0, end.timeIntervalSinceNow) + 1, for: "the load to run its --seconds") { Date() >= end }
     }
 
     /// Waits until the load saw `grantsPerPhase` more grants.
