@@ -105,6 +105,10 @@ final class DrillCommandTests: XCTestCase {
             try client.send("GET", base + path, headers: ["Authorization": "Bearer \(token)"])
         }
 
+        func post(_ path: String, _ object: [String: Any]) throws -> HTTPClient.Response {
+            try client.send("POST", base + path, body: try JSONSerialization.data(withJSONObject: object), headers: ["Authorization": "Bearer \(token)"])
+        }
+
         func array(_ path: String) throws -> [[String: Any]] {
             let response = try get(path)
             return try XCTUnwrap(try JSONSerialization.jsonObject(with: response.body) as? [[String: Any]], String(decoding: response.body, as: UTF8.self))
@@ -219,8 +223,14 @@ final class DrillCommandTests: XCTestCase {
         }
         XCTAssertEqual(listed.prefix(2), ids[...], "the restarted node replayed the reports from its log")
 
-        // The drill code opens only with a drill pass, which only an admin gets.
+        // A report sent again is kept once; the standby sends writers to the primary; a bad ID is refused.
         let view = try AdminView(started, node: primary)
+        XCTAssertEqual(try view.post("/api/admin/cluster/drills", back).status, 200)
+        XCTAssertEqual(try AdminView(started, node: 1 - primary).post("/api/admin/cluster/drills", ["kind": "failover"]).json?["code"] as? Int, -20100)
+        XCTAssertEqual(try view.post("/api/admin/cluster/drills", ["kind": "failover", "id": "NOT-A-UUID"]).status, 400)
+        XCTAssertEqual(try view.array("/api/admin/cluster/drills").count, 2, "nothing more was kept")
+
+        // The drill code opens only with a drill pass, which only an admin gets.
         for pass in [nil, "\(Int(Date().timeIntervalSince1970) + 600).00"] {
             var call: [String: Any] = ["handshakeCode": DrillItem.handshakeCode, "clientUUID": "not-a-drill", "product": DrillItem.product]
             call["sessionPassword"] = pass
