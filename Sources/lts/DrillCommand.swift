@@ -48,7 +48,7 @@ struct DrillOptions: ParsableArguments {
     @Option(name: .long, help: "The product the load asks for under --code (default: the product of the code's first item).")
     var product: String?
 
-    @Option(name: .long, help: "How long the load runs in all, in seconds: half before the fault, the rest after the takeover (at least).")
+    @Option(name: .long, help: "How long the load runs in all, in seconds (at least): half before the fault or switchover, the rest after the takeover.")
     var seconds = 4.0
 
     @Option(name: .long, help: "Longest wait, in seconds, for a pair that is still electing a primary or attaching its standby.")
