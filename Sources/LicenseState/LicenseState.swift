@@ -56,6 +56,8 @@ public struct LicenseState: Equatable {
     public private(set) var clusterUUID: String?
     /// Admin actions of the last 400 days (`AuditLog` states its bounds).
     public private(set) var audit = AuditLog()
+    /// The last drill reports (`LogRecord.drillReport`).
+    public private(set) var drills = DrillHistory()
 
     public init() {}
 
@@ -63,7 +65,7 @@ public struct LicenseState: Equatable {
     init(licenses: [String: LicenseFile], items: [String: ItemUsage], handshakes: [String: Handshake], leases: [String: Lease],
          adminPassword: PasswordHash?, grantsTotal: Int64,
          usage: UsageStatistics, recentCalls: RecentCalls, alerts: AlertBook, alertSettings: AlertSettings?, clusterUUID: String?,
-         audit: AuditLog) {
+         audit: AuditLog, drills: DrillHistory) {
         self.licenses = licenses
         self.items = items
         self.handshakes = handshakes
@@ -76,6 +78,7 @@ public struct LicenseState: Equatable {
         self.alertSettings = alertSettings
         self.clusterUUID = clusterUUID
         self.audit = audit
+        self.drills = drills
     }
 
     // MARK: Apply
@@ -124,6 +127,8 @@ public struct LicenseState: Equatable {
             if clusterUUID == nil { clusterUUID = uuid }
         case .audit(let entry):
             audit.append(entry)
+        case .drillReport(let drill):
+            drills.add(drill)
         case .refusal, .grantAnsweredAgain:
             // They change only a remembered answer (`RequestBook`).
             break

@@ -131,22 +131,24 @@ final class AuditLogTests: XCTestCase {
         state.apply(.clusterIdentity(uuid: "0a1b2c3d-0000-4000-8000-000000000000", at: Fixture.now))
         let current = StateSnapshotCodec.encode(state)
         XCTAssertEqual(current.first, 6)
-        XCTAssertEqual(Array(current.suffix(2)), [0, 0], "no entries, none ever appended")
-        let version5 = [5] + current.dropFirst().dropLast(2)
+        XCTAssertEqual(Array(current.suffix(3)), [0, 0, 0], "no entries, none ever appended; then no drills")
+        let version5 = [5] + current.dropFirst().dropLast(3)
         let decoded = try StateSnapshotCodec.decode(Array(version5))
         XCTAssertEqual(decoded, state)
         XCTAssertEqual(decoded.audit, AuditLog())
-        XCTAssertThrowsError(try StateSnapshotCodec.decode(Array(version5) + [0, 0]), "a version 5 snapshot has no audit section")
-        XCTAssertThrowsError(try StateSnapshotCodec.decode(Array(current.dropLast(2))), "a version 6 snapshot has one")
+        XCTAssertThrowsError(try StateSnapshotCodec.decode(Array(version5) + [0, 0, 0]), "a version 5 snapshot has no audit section")
+        XCTAssertThrowsError(try StateSnapshotCodec.decode(Array(current.dropLast(3)) + [0]), "a version 6 snapshot has one")
     }
 
     func testSnapshotRefusesAnAuditSectionEncodeNeverWrites() {
-        let empty = Array(StateSnapshotCodec.encode(LicenseState()).dropLast(2))
+        // The state before the audit section; the drills section (empty) after it.
+        let empty = Array(StateSnapshotCodec.encode(LicenseState()).dropLast(3))
+        let noDrills: [UInt8] = [0]
         var tooMany = BinaryWriter()
         tooMany.unsigned(UInt64(AuditLog.entriesMax + 1))
-        XCTAssertThrowsError(try StateSnapshotCodec.decode(empty + tooMany.bytes), "more entries than the bound")
+        XCTAssertThrowsError(try StateSnapshotCodec.decode(empty + tooMany.bytes + noDrills), "more entries than the bound")
         let oneEntry = [1] + Array(LogRecordCodec.encode(entry(Fixture.now)).dropFirst())
-        XCTAssertNoThrow(try StateSnapshotCodec.decode(empty + oneEntry + [2]), "the control: one entry, one appended")
-        XCTAssertThrowsError(try StateSnapshotCodec.decode(empty + oneEntry + [0]), "a total below the entries kept")
+        XCTAssertNoThrow(try StateSnapshotCodec.decode(empty + oneEntry + [2] + noDrills), "the control: one entry, one appended")
+        XCTAssertThrowsError(try StateSnapshotCodec.decode(empty + oneEntry + [0] + noDrills), "a total below the entries kept")
     }
 }
