@@ -47,6 +47,8 @@ export function drillsTable(drills) {
   }
   const rows = drills.filter((drill) => drill && typeof drill === 'object').map((drill) => {
     const id = typeof drill.id === 'string' ? drill.id : null;
+    // Each row's links carry the drill in their names, so no two share one.
+    const which = `the ${kindText(drill.kind)} drill of ${utc(drill.startedAt ?? eventAt(drill))} (${id ? id.slice(0, 8) : ''})`;
     return h('tr', { 'data-test': 'drill-row' },
       h('td', null, utc(drill.startedAt ?? eventAt(drill))),
       h('td', null, kindText(drill.kind)),
@@ -56,8 +58,8 @@ export function drillsTable(drills) {
       h('td', null, ms(drill.outageMs)),
       h('td', null, problemsText(drill)),
       h('td', { class: 'actions-col' }, id
-        ? [h('a', { href: drillRoute(id), 'data-test': 'drill-report-link' }, 'Report'), ' · ',
-          h('a', { href: jsonURL(id), 'data-test': 'drill-json-link', target: '_blank', rel: 'noopener' }, 'JSON')]
+        ? [h('a', { href: drillRoute(id), 'data-test': 'drill-report-link', 'aria-label': `Report of ${which}` }, 'Report'), ' · ',
+          h('a', { href: jsonURL(id), 'data-test': 'drill-json-link', target: '_blank', rel: 'noopener', 'aria-label': `JSON of ${which}` }, 'JSON')]
         : '—'));
   });
   return table({ 'data-test': 'drills-table' },
