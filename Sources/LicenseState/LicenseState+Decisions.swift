@@ -4,7 +4,8 @@ extension LicenseState {
     // MARK: Client calls
 
     /// Decides an authorize (`kind: .authorize`) or report (`.report`) call.
-    /// The caller has checked the session password (it needs libcrypto).
+    /// The caller has checked the session password (it needs libcrypto),
+    /// and for the drill code (`DrillItem`) the drill pass.
     /// - Parameters:
     ///   - grantId: the ID the grant gets if there is one (random, from the shell).
     ///   - now: the time of the decision (UTC seconds).
@@ -40,6 +41,7 @@ extension LicenseState {
     }
 
     private func decideAfresh(_ call: ClientCall, kind: Grant.Kind, grantId: String, now: Int64) -> CallOutcome {
+        if call.handshakeCode == DrillItem.handshakeCode { return DrillItem.grant(for: call, kind: kind, grantId: grantId, now: now) }
         guard let handshake = handshakes[call.handshakeCode], !handshake.deleted else {
             return .refused(.invalidHandshakeCode(call.handshakeCode))
         }

@@ -65,6 +65,9 @@ public extension LicenseState {
         case .clusterIdentity:
             // The identity this log gave the cluster stays.
             return clusterUUID == nil ? [record] : []
+        case .drillReport(let drill):
+            // A drill's report stays a fact, kept once by its ID.
+            return drills[drill.id] == nil ? [record] : []
         case .expire, .setAdminPassword, .tallyCalls, .alerts, .alertDelivery, .setAlertSettings, .voidGrant:
             return []
         }

@@ -69,6 +69,8 @@ public struct LicenseState: Equatable {
     public private(set) var clusterUUID: String?
     /// Admin actions of the last 400 days (`AuditLog` states its bounds).
     public private(set) var audit = AuditLog()
+    /// The last drill reports (`LogRecord.drillReport`).
+    public private(set) var drills = DrillHistory()
     /// The counted use of items split by the code that brought it (read it with `usedByCode`).
     public private(set) var codeUsage = CodeUsage()
 
@@ -78,7 +80,7 @@ public struct LicenseState: Equatable {
     init(licenses: [String: LicenseFile], items: [String: ItemUsage], handshakes: [String: Handshake], leases: [String: Lease],
          adminPassword: PasswordHash?, grantsTotal: Int64,
          usage: UsageStatistics, recentCalls: RecentCalls, alerts: AlertBook, alertSettings: AlertSettings?, clusterUUID: String?,
-         audit: AuditLog, codeUsage: CodeUsage) {
+         audit: AuditLog, drills: DrillHistory, codeUsage: CodeUsage) {
         self.licenses = licenses
         self.items = items
         self.handshakes = handshakes
@@ -91,6 +93,7 @@ public struct LicenseState: Equatable {
         self.alertSettings = alertSettings
         self.clusterUUID = clusterUUID
         self.audit = audit
+        self.drills = drills
         self.codeUsage = codeUsage
     }
 
@@ -140,6 +143,8 @@ public struct LicenseState: Equatable {
             if clusterUUID == nil { clusterUUID = uuid }
         case .audit(let entry):
             audit.append(entry)
+        case .drillReport(let drill):
+            drills.add(drill)
         case .refusal, .grantAnsweredAgain:
             // They change only a remembered answer (`RequestBook`).
             break

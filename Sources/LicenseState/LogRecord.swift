@@ -39,6 +39,8 @@ public enum LogRecord: Equatable {
     case clusterIdentity(uuid: String, at: Int64)
     /// An admin action for the audit log (`AuditLog`).
     case audit(AuditEntry)
+    /// A drill's report, kept in `LicenseState.drills` on both nodes.
+    case drillReport(DrillRecord)
 
     /// A short name for logs and the `wal.kind` column.
     public var kind: String {
@@ -60,6 +62,7 @@ public enum LogRecord: Equatable {
         case .grantAnsweredAgain: return "answered-again"
         case .clusterIdentity: return "cluster-identity"
         case .audit: return "audit"
+        case .drillReport: return "drill-report"
         }
     }
 
@@ -77,6 +80,8 @@ public enum LogRecord: Equatable {
             return refusal.at
         case .audit(let entry):
             return entry.at
+        case .drillReport(let drill):
+            return drill.at
         }
     }
 }

@@ -47,6 +47,9 @@ public enum LogRecordCodec {
             writer.unsigned(18); writer.string(uuid); writer.signed(at)
         case .audit(let entry):
             writer.unsigned(19); write(entry, into: &writer)
+        case .drillReport(let drill):
+            // Tag 19 belongs to the audit log's record.
+            writer.unsigned(20); write(drill, into: &writer)
         }
         return writer.bytes
     }
@@ -87,6 +90,7 @@ public enum LogRecordCodec {
             guard ClusterIdentity.isWellFormed(uuid) else { throw BinaryReader.Malformed() }
             record = .clusterIdentity(uuid: uuid, at: try reader.signed())
         case 19: record = .audit(try readAuditEntry(&reader))
+        case 20: record = .drillReport(try readDrill(&reader))
         default: throw BinaryReader.Malformed()
         }
         guard reader.isAtEnd else { throw BinaryReader.Malformed() }
@@ -130,6 +134,20 @@ public enum LogRecordCodec {
         return Grant(grantId: grantId, kind: kind, requestId: requestId, handshakeCode: code, clientUUID: client, itemId: item,
                      amount: amount, domain: domain, leaseExpiresAt: leaseExpiresAt, grace: try reader.bool(), at: try reader.signed(),
                      attempt: withAttempt ? try readAttempt(&reader) : nil)
+    }
+
+    /// A drill record: its ID, its report, its time (also a snapshot's drills section).
+    static func write(_ drill: DrillRecord, into writer: inout BinaryWriter) {
+        writer.string(drill.id)
+        writer.data(drill.report)
+        writer.signed(drill.at)
+    }
+
+    static func readDrill(_ reader: inout BinaryReader) throws -> DrillRecord {
+        let id = try reader.string()
+        let report = try reader.data()
+        guard DrillRecord.isValid(id: id, report: report) else { throw BinaryReader.Malformed() }
+        return DrillRecord(id: id, report: report, at: try reader.signed())
     }
 
     private static func write(_ handshake: Handshake, into writer: inout BinaryWriter) {

@@ -32,6 +32,7 @@ extension LicenseState {
         StateSnapshotCodec.writeAlertParts(self, into: &writer)
         writer.optionalString(clusterUUID)
         StateSnapshotCodec.writeAudit(audit, into: &writer)
+        StateSnapshotCodec.writeDrills(drills, into: &writer)
         StateSnapshotCodec.writeCodeUsage(codeUsage, into: &writer)
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in writer.bytes {

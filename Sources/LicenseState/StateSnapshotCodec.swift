@@ -18,15 +18,16 @@ import WireFormat
 /// password (a presence flag and a record) and `grantsTotal`; from version 2
 /// on, the usage statistics, the recent calls, the alert book and the alert
 /// settings; from version 5 on, the cluster UUID (a presence flag and the
-/// string); from version 6 on, the audit section (`writeAudit`) and, at the
-/// end, the per-code usage section (`writeCodeUsage`).
-/// Version 1 snapshots (written before statistics and alerts existed) still
-/// decode, with those parts empty; version 2 ones (before logged refusals)
-/// and version 3 ones (which held remembered requests, kept apart since:
-/// `decodeWithRequests` gives them back), version 4 ones (before the cluster
-/// identity) and version 5 ones (before the audit log, which comes back
-/// empty, and before usage was counted per code: each item's counted units
-/// come back unattributed to any code, `CodeUsage`) too.
+/// string); from version 6 on, the audit section (`writeAudit`), then the
+/// drills section (`writeDrills`), then the per-code usage section
+/// (`writeCodeUsage`), the last of the snapshot. Version 1 snapshots
+/// (written before statistics and alerts existed) still decode, with those
+/// parts empty; version 2 ones (before logged refusals) and version 3 ones
+/// (which held remembered requests, kept apart since: `decodeWithRequests`
+/// gives them back), version 4 ones (before the cluster identity) and
+/// version 5 ones (before the audit log and logged drill reports, which
+/// come back empty, and before usage was counted per code: each item's
+/// counted units come back unattributed to any code, `CodeUsage`) too.
 ///
 /// The state keeps a license as parsed, not its original bytes, so a license
 /// is written as its signed bytes plus its signature and decoded by parsing the
@@ -87,6 +88,7 @@ public enum StateSnapshotCodec {
         writeAlertParts(state, into: &writer)
         writer.optionalString(state.clusterUUID)
         writeAudit(state.audit, into: &writer)
+        writeDrills(state.drills, into: &writer)
         writeCodeUsage(state.codeUsage, into: &writer)
         return writer.bytes
     }
@@ -167,13 +169,14 @@ public enum StateSnapshotCodec {
         let clusterUUID = version >= 5 ? try reader.optionalString() : nil
         if let clusterUUID, !ClusterIdentity.isWellFormed(clusterUUID) { throw BinaryReader.Malformed() }
         let audit = version >= 6 ? try readAudit(&reader) : AuditLog()
+        let drills = version >= 6 ? try readDrills(&reader) : DrillHistory()
         let codeUsage = version >= 6 ? try readCodeUsage(&reader, items: items) : CodeUsage.unattributed(items)
         guard reader.isAtEnd else { throw BinaryReader.Malformed() }
 
         let state = LicenseState(licenses: licenses, items: items, handshakes: handshakes, leases: leases,
                                  adminPassword: adminPassword, grantsTotal: grantsTotal, usage: parts.usage, recentCalls: parts.recentCalls,
                                  alerts: parts.alerts, alertSettings: parts.alertSettings, clusterUUID: clusterUUID,
-                                 audit: audit, codeUsage: codeUsage)
+                                 audit: audit, drills: drills, codeUsage: codeUsage)
         return (state, requests)
     }
 
@@ -249,6 +252,28 @@ public enum StateSnapshotCodec {
         let appendedTotal = try reader.signed()
         guard appendedTotal >= Int64(entries.count) else { throw BinaryReader.Malformed() }
         return AuditLog(entries: entries, appendedTotal: appendedTotal)
+    }
+
+    // MARK: Drills (version 6)
+
+    /// The drills section: a count, then each record oldest first.
+    static func writeDrills(_ drills: DrillHistory, into writer: inout BinaryWriter) {
+        writer.unsigned(UInt64(drills.records.count))
+        for drill in drills.records { LogRecordCodec.write(drill, into: &writer) }
+    }
+
+    /// Refuses more records than a history keeps and a repeated ID.
+    private static func readDrills(_ reader: inout BinaryReader) throws -> DrillHistory {
+        let count = try reader.unsigned()
+        guard count <= UInt64(DrillHistory.reportsMax) else { throw BinaryReader.Malformed() }
+        var records: [DrillRecord] = []
+        var ids = Set<String>()
+        for _ in 0..<count {
+            let drill = try LogRecordCodec.readDrill(&reader)
+            guard ids.insert(drill.id).inserted else { throw BinaryReader.Malformed() }
+            records.append(drill)
+        }
+        return DrillHistory(records: records)
     }
 
     // MARK: Statistics and alerts (version 2)

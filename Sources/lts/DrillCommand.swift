@@ -13,8 +13,11 @@ struct DrillCommand: ParsableCommand {
         discussion: """
         Exit status: 0 when nothing acknowledged was lost and nothing was counted twice; 1 when \
         something was; 2 when the pair was not healthy before the drill or the drill could not run; \
-        130 on Ctrl-C (the load is always stopped). The grants count against the license items of \
-        the handshake code used: drill on a code meant for it (--code).
+        130 on Ctrl-C (the load is always stopped). The load runs on the drill item, which uses no \
+        customer quota and stays out of usage statistics and alerts; with --code it runs on a customer's \
+        handshake code instead and counts against its license items. The admin password comes from \
+        --password, --password-file, the environment variable LTS_PASSWORD, or a prompt on the terminal. \
+        The report is kept in the pair's log: GET /dls/api/admin/cluster/drills lists it on either node.
         """,
         subcommands: [DrillFailoverCommand.self, DrillSwitchoverCommand.self]
     )
@@ -25,8 +28,11 @@ struct DrillOptions: ParsableArguments {
     @Option(name: .long, help: "The pair's servers in order (main first), comma-separated.")
     var servers: String
 
-    @Option(name: .long, help: "The admin password (the same on both nodes).")
-    var password: String
+    @Option(name: .long, help: "The admin password (the same on both nodes); prefer --password-file or LTS_PASSWORD.")
+    var password: String?
+
+    @Option(name: .long, help: "A file whose first line is the admin password.")
+    var passwordFile: String?
 
     @Option(name: .long, help: "The directory of a pair started by `lts pair`: trust its certificates, find its pid files.")
     var pairDir: String?
@@ -36,11 +42,17 @@ struct DrillOptions: ParsableArguments {
     @Option(name: .long, help: "Concurrent clients of the built-in load.")
     var clients = 16
 
-    @Option(name: .long, help: "The handshake code of the load (default: the primary's first).")
+    @Option(name: .long, help: "A customer's handshake code for the load, whose quota it then uses (default: the drill item, which uses none).")
     var code: String?
 
-    @Option(name: .long, help: "The product the load asks for (default: the product of the code's first item).")
+    @Option(name: .long, help: "The product the load asks for under --code (default: the product of the code's first item).")
     var product: String?
+
+    @Option(name: .long, help: "How long the load runs in all, in seconds (at least): half before the fault or switchover, the rest after the takeover.")
+    var seconds = 4.0
+
+    @Option(name: .long, help: "Longest wait, in seconds, for a pair that is still electing a primary or attaching its standby.")
+    var readyTimeout = 30.0
 
     @Option(name: .long, help: "Longest wait for any one step, in seconds.")
     var stepTimeout = 60.0
@@ -51,6 +63,11 @@ struct DrillOptions: ParsableArguments {
     func validate() throws {
         guard (1...256).contains(clients) else { throw ValidationError("--clients must be 1 to 256") }
         guard urls.count == 2, Set(urls).count == 2 else { throw ValidationError("--servers names the two nodes of the pair") }
+        // The load's drill pass lasts an hour, and each step may take --step-timeout besides.
+        guard (0.5...1_800).contains(seconds) else { throw ValidationError("--seconds must be 0.5 to 1800") }
+        guard (0...3_600).contains(readyTimeout) else { throw ValidationError("--ready-timeout must be 0 to 3600") }
+        guard product == nil || code != nil else { throw ValidationError("--product goes with --code") }
+        guard password == nil || passwordFile == nil else { throw ValidationError("give --password or --password-file, not both") }
     }
 
     var urls: [String] { servers.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } }
@@ -63,7 +80,8 @@ struct DrillOptions: ParsableArguments {
 
     /// What the drill runs with.
     func settings() throws -> DrillSettings {
-        DrillSettings(urls: urls, password: password, pairDir: pairDir, trusts: try trusts(), clients: clients, code: code, product: product,
+        DrillSettings(urls: urls, password: try AdminPasswordSource.resolve(password: password, passwordFile: passwordFile), pairDir: pairDir,
+                      trusts: try trusts(), clients: clients, code: code, product: product, seconds: seconds, readySeconds: readyTimeout,
                       stepTimeout: stepTimeout, json: json)
     }
 }

@@ -47,15 +47,17 @@ public final class NodeProcess {
         return directory.appendingPathComponent("lts").path
     }
 
-    /// Runs `lts ARGS` to completion (under `launcher`, e.g. in a namespace);
-    /// one still running after `timeoutSeconds` is killed (status SIGKILL).
+    /// Runs `lts ARGS` to completion (under `launcher`, e.g. in a namespace),
+    /// with `environment` added to this process's; one still running after
+    /// `timeoutSeconds` is killed (status SIGKILL).
     /// - Returns: the exit status, standard output and standard error.
-    public static func run(_ arguments: [String], launcher: [String] = [], timeoutSeconds: Double = 120) throws
-        -> (status: Int32, output: String, error: String) {
+    public static func run(_ arguments: [String], launcher: [String] = [], environment: [String: String] = [:],
+                           timeoutSeconds: Double = 120) throws -> (status: Int32, output: String, error: String) {
         let process = Process()
         let command = launcher + [binary] + arguments
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
         let output = Pipe()
         let error = Pipe()
         process.standardOutput = output

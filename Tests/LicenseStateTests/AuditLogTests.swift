@@ -131,23 +131,24 @@ final class AuditLogTests: XCTestCase {
         state.apply(.clusterIdentity(uuid: "0a1b2c3d-0000-4000-8000-000000000000", at: Fixture.now))
         let current = StateSnapshotCodec.encode(state)
         XCTAssertEqual(current.first, 6)
-        XCTAssertEqual(Array(current.suffix(3)), [0, 0, 0], "no entries, none ever appended; no item's use split by code")
-        let version5 = [5] + current.dropFirst().dropLast(3)
+        XCTAssertEqual(Array(current.suffix(4)), [0, 0, 0, 0], "no entries, none ever appended; then no drills, no item's use split by code")
+        let version5 = [5] + current.dropFirst().dropLast(4)
         let decoded = try StateSnapshotCodec.decode(Array(version5))
         XCTAssertEqual(decoded, state)
         XCTAssertEqual(decoded.audit, AuditLog())
-        XCTAssertThrowsError(try StateSnapshotCodec.decode(Array(version5) + [0, 0, 0]), "a version 5 snapshot has no audit section")
-        XCTAssertThrowsError(try StateSnapshotCodec.decode(Array(current.dropLast(3))), "a version 6 snapshot has one")
+        XCTAssertThrowsError(try StateSnapshotCodec.decode(Array(version5) + [0, 0, 0, 0]), "a version 5 snapshot has no audit section")
+        XCTAssertThrowsError(try StateSnapshotCodec.decode(Array(current.dropLast(4)) + [0, 0]), "a version 6 snapshot has one")
     }
 
     func testSnapshotRefusesAnAuditSectionEncodeNeverWrites() {
-        // Up to the audit section; the empty per-code section ([0]) follows it.
-        let empty = Array(StateSnapshotCodec.encode(LicenseState()).dropLast(3))
+        // The state before the audit section; the drills and per-code usage sections (empty) after it.
+        let empty = Array(StateSnapshotCodec.encode(LicenseState()).dropLast(4))
+        let after: [UInt8] = [0, 0]
         var tooMany = BinaryWriter()
         tooMany.unsigned(UInt64(AuditLog.entriesMax + 1))
-        XCTAssertThrowsError(try StateSnapshotCodec.decode(empty + tooMany.bytes + [0]), "more entries than the bound")
+        XCTAssertThrowsError(try StateSnapshotCodec.decode(empty + tooMany.bytes + after), "more entries than the bound")
         let oneEntry = [1] + Array(LogRecordCodec.encode(entry(Fixture.now)).dropFirst())
-        XCTAssertNoThrow(try StateSnapshotCodec.decode(empty + oneEntry + [2, 0]), "the control: one entry, one appended")
-        XCTAssertThrowsError(try StateSnapshotCodec.decode(empty + oneEntry + [0, 0]), "a total below the entries kept")
+        XCTAssertNoThrow(try StateSnapshotCodec.decode(empty + oneEntry + [2] + after), "the control: one entry, one appended")
+        XCTAssertThrowsError(try StateSnapshotCodec.decode(empty + oneEntry + [0] + after), "a total below the entries kept")
     }
 }

@@ -52,6 +52,7 @@ final class LogRecordCodecTests: XCTestCase {
             .audit(AuditEntry(at: 1_780_000_000, actor: "admin session 1a2b3c4d", address: "2001:db8::1", action: .licenseImport,
                               object: "L-ü", refusalCode: nil)),
             .audit(AuditEntry(at: -1, actor: "", address: "", action: .login, object: "", refusalCode: Int(Int32.min))),
+            .drillReport(DrillRecord(id: "0b9f3c1e-5a2d-4c7e-9f10-2b3c4d5e6f70", report: Array("{\"kind\":\"switchover\"}".utf8), at: 12)),
         ]
     }
 
@@ -64,7 +65,7 @@ final class LogRecordCodecTests: XCTestCase {
             kinds.insert(record.kind)
         }
         XCTAssertEqual(kinds, ["import", "handshake", "handshake-delete", "grant", "renew", "release", "expire", "password", "tally",
-                               "alerts", "alert-delivery", "alert-settings", "audit"])
+                               "alerts", "alert-delivery", "alert-settings", "audit", "drill-report"])
     }
 
     func testRecordTimes() {

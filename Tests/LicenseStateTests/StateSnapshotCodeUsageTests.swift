@@ -1,15 +1,15 @@
 import LicenseState
 import XCTest
 
-/// The per-code usage section of a snapshot (format 6, after the audit
-/// section): it round-trips; a snapshot of format 5 (which counted no codes)
+/// The per-code usage section of a snapshot (format 6, after the audit and
+/// drills sections): it round-trips; a snapshot of format 5 (which counted no codes)
 /// decodes with each item's counted units unattributed, and later records
 /// split what they add; a section `encode` cannot have written is refused.
 final class StateSnapshotCodeUsageTests: XCTestCase {
     private let t = Fixture.now
 
     /// Scans, devices and domains split over two codes, a lease under each,
-    /// an item nobody used; no audit entries.
+    /// an item nobody used; no audit entries, no drills.
     private func sharedItems() throws -> (Harness, Grant) {
         var h = Harness()
         _ = try h.importItems([
@@ -29,7 +29,7 @@ final class StateSnapshotCodeUsageTests: XCTestCase {
         assertGranted(h.call("acme-1", client: "a", product: "viewer", at: t))
         assertGranted(h.call("acme-2", client: "a", product: "viewer", at: t))
         XCTAssertEqual(h.state.usedByCode("scan-1", now: t).byCode, ["acme-1": 3, "acme-2": 7])
-        XCTAssertTrue(h.state.audit.entries.isEmpty)
+        XCTAssertTrue(h.state.audit.entries.isEmpty && h.state.drills.records.isEmpty)
         return (h, acme2Scans)
     }
 
@@ -60,7 +60,7 @@ final class StateSnapshotCodeUsageTests: XCTestCase {
         let (h, _) = try sharedItems()
         let bytes = StateSnapshotCodec.encode(h.state)
         let tail = section(of: h.state)
-        XCTAssertEqual(Array(bytes.suffix(tail.count + 2)), [0, 0] + tail, "an empty audit section, then the per-code one, last")
+        XCTAssertEqual(Array(bytes.suffix(tail.count + 3)), [0, 0, 0] + tail, "empty audit and drills sections, then the per-code one, last")
         let decoded = try StateSnapshotCodec.decode(bytes)
         XCTAssertEqual(decoded, h.state)
         XCTAssertEqual(decoded.digest, h.state.digest)
@@ -82,11 +82,12 @@ final class StateSnapshotCodeUsageTests: XCTestCase {
         XCTAssertNotEqual(h.state.digest, moved.state.digest)
     }
 
-    /// A format 5 snapshot is the format 6 one without its last two sections.
+    /// A format 5 snapshot is the format 6 one without its last three
+    /// sections (audit, drills, per-code usage).
     func testAFormat5SnapshotDecodesWithItsUseUnattributed() throws {
         let (h, acme2Scans) = try sharedItems()
         let bytes = StateSnapshotCodec.encode(h.state)
-        let v5 = [5] + Array(bytes.dropFirst().dropLast(2 + section(of: h.state).count))
+        let v5 = [5] + Array(bytes.dropFirst().dropLast(3 + section(of: h.state).count))
         var upgraded = try StateSnapshotCodec.decode(v5)
         XCTAssertEqual(upgraded.items, h.state.items)
         XCTAssertEqual(upgraded.leases, h.state.leases)

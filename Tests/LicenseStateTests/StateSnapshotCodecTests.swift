@@ -196,8 +196,8 @@ final class StateSnapshotCodecTests: XCTestCase {
         let bytes = StateSnapshotCodec.encode(LicenseState())
         // Version, four empty counts, no password, a zero total; no buckets,
         // minutes, alerted keys or emails, next email ID 1, no alert settings,
-        // no cluster UUID; no audit entries, none ever appended; no item's use split by code.
-        XCTAssertEqual(bytes, [6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0])
+        // no cluster UUID; no audit entries, none ever appended; no drills; no item's use split by code.
+        XCTAssertEqual(bytes, [6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0])
         let decoded = try StateSnapshotCodec.decode(bytes)
         XCTAssertEqual(decoded, LicenseState())
         XCTAssertEqual(decoded.digest, LicenseState().digest)

@@ -4,13 +4,14 @@ One story, as an operator lives it: first visit (set the password), log in,
 import a license file, see its items, create, edit and delete a handshake
 code (two codes sharing an item each show their own use of it), refuse a bad
 license file without changing anything, show a code's client key, see the
-clients' grants as statistics (trend line, pies, buckets,
-CSV), set up usage alert emails against a local SMTP server and send a test
-email, refuse a bad recipient without saving anything, see the standby's
-read-only banner and its link to the primary, move the primary with the
-Switchover button, log out, and be refused with a wrong password. Screenshots
+clients' grants as statistics (trend line, pies, buckets, CSV), set up usage
+alert emails against a local SMTP server and send a test email, refuse a bad
+recipient without saving anything, see the standby's read-only banner and its
+link to the primary, run a drill and open its report from the Drills list,
+move the primary with the Switchover button, log out, and be refused with a
+wrong password. Screenshots
 of Home, License Items, Handshake Codes, Statistics, Usage Alerts and Cluster
-(1280 and 390 px wide) are saved to
+(1280 and 390 px wide; the drill report at 1280 only) are saved to
 $LTS_SCREENSHOTS; on a failure the test also saves a screenshot and the
 browser's console log there.
 
@@ -138,6 +139,16 @@ class Pair:
                                          headers={"Content-Type": "application/json"}, method="POST")
         with urllib.request.urlopen(request, context=insecure_context(), timeout=10) as answer:
             return json.load(answer)
+
+    def drill(self):
+        """`lts drill switchover --back` as an operator runs it (the password from LTS_PASSWORD): the report it printed."""
+        servers = "https://127.0.0.1:%d/dls/,https://127.0.0.1:%d/dls/" % (self.port, self.port + 1)
+        done = subprocess.run([LTS, "drill", "switchover", "--back", "--servers", servers, "--pair-dir", os.path.join(self.directory, "p"),
+                               "--clients", "2", "--json"], env=dict(os.environ, LTS_PASSWORD=PASSWORD), capture_output=True, text=True,
+                              timeout=180)
+        if done.returncode != 0:
+            raise RuntimeError("lts drill exited %d:\n%s%s" % (done.returncode, done.stderr, done.stdout))
+        return json.loads(done.stdout)
 
     def url(self, index, fragment="#/index.html"):
         return "https://127.0.0.1:%d/dls/page/%s" % (self.port + index, fragment)
@@ -447,8 +458,7 @@ class PortalTest(unittest.TestCase):
         self.browser.switch_to.active_element.send_keys(Keys.SHIFT, Keys.TAB)
         self.expect_focus("a Shift+Tab from the heading", "nav-password")
         self.expect_visible_focus_ring("a menu link")
-        # The other menu links, then the header's last control.
-        for _ in range(len(self.browser.find_elements(By.CSS_SELECTOR, "#nav a"))):
+        for _ in self.browser.find_elements(By.CSS_SELECTOR, "#nav a"):
             self.browser.switch_to.active_element.send_keys(Keys.SHIFT, Keys.TAB)
         self.expect_focus("Shift+Tab past the menu", "logout")
         self.expect_visible_focus_ring("the header's Log out button")
@@ -651,8 +661,24 @@ class PortalTest(unittest.TestCase):
         self.assertIn("127.0.0.1:%d" % pair.port, link)
         self.audit("the standby's Home")
 
-        # Cluster: a drill's report (POSTed as `lts drill` does, with the session's
-        # CSRF token), then the switchover moves the primary.
+        # A drill, run as an operator runs it (there and back): its report in
+        # the Drills list, a printable page that calls a switchover no fault, its JSON.
+        report = pair.drill()
+        self.go(pair.url(0, "#/cluster"))
+        self.wait_until("the drill in the list", lambda: any(
+            report["id"] in (link.get_attribute("href") or "")
+            for link in self.browser.find_elements(By.CSS_SELECTOR, self.hook("drill-report-link"))))
+        self.click("drill-report-link")
+        self.wait_until("the drill's report page", lambda: report["id"] in self.text_of("drill-summary"))
+        page = self.text_of("drill-report")
+        self.assertIn("planned switchover", page)
+        self.assertNotIn("fault", page.lower())
+        self.assertTrue(self.wait_for(self.hook("drill-json")).get_attribute("href").endswith("/api/admin/cluster/drills/" + report["id"]))
+        self.screenshot("drill", whole=True)
+        self.audit("Drill report")
+
+        # Cluster: a report POSTed as `lts drill` does (with the session's CSRF
+        # token) is the last drill; then the switchover moves the primary.
         self.go(pair.url(0, "#/cluster"))
         kept = self.browser.execute_async_script("""
             const done = arguments[arguments.length - 1];

@@ -28,13 +28,17 @@ final class ClientAPI {
     private let passwords: PasswordWork
     /// The key of keyed session password hashes.
     private let sessionPasswordKey: [UInt8]
+    /// What opens the drill code (`DrillItem`).
+    private let drillPass: DrillPass
     /// Wrong session passwords: 20 a minute from one address, 5 a minute
     /// from one address for one code.
     private var guessesByAddress = LoginRateLimiter(failuresMax: 20)
     private var guessesByCode = LoginRateLimiter(failuresMax: 5)
 
-    init(loop: EventLoop, service: LicenseService, tokens: GrantToken, passwords: PasswordWork, sessionPasswordKey: [UInt8]) {
+    init(loop: EventLoop, service: LicenseService, tokens: GrantToken, passwords: PasswordWork, sessionPasswordKey: [UInt8],
+         drillPass: DrillPass) {
         self.loop = loop
+        self.drillPass = drillPass
         self.passwords = passwords
         self.sessionPasswordKey = sessionPasswordKey
         self.service = service
@@ -128,14 +132,16 @@ final class ClientAPI {
     }
 
     /// Calls `then(true)` when the handshake needs no session password or
-    /// `password` matches it. A keyed hash is checked at once; one of an
+    /// `password` matches it; the drill code needs a valid drill pass. A keyed hash is checked at once; one of an
     /// earlier version (PBKDF2) on the password thread on a cache miss
     /// (throws 503 at once when too many checks wait there). Wrong guesses
     /// are limited per address, and per code and address (throws 429). A
     /// check whose request is gone before its turn is dropped.
     private func checkSessionPassword(_ code: String, _ password: String?, from address: String, for request: HTTPRequest,
                                       then: @escaping (Bool) -> Void) throws {
-        guard let stored = service.state.handshakes[code]?.sessionPassword else { return then(true) }
+        let isDrill = code == DrillItem.handshakeCode
+        let stored = service.state.handshakes[code]?.sessionPassword
+        guard isDrill || stored != nil else { return then(true) }
         let nowMs = loop.nowMs
         let pairKey = code + " " + address
         guard guessesByAddress.allows(address, nowMs: nowMs), guessesByCode.allows(pairKey, nowMs: nowMs) else {
@@ -148,7 +154,8 @@ final class ClientAPI {
             }
             then(ok)
         }
-        guard let password else { return counted(false) }
+        if isDrill { return counted(drillPass.opens(password, now: WallClock.nowSeconds())) }
+        guard let password, let stored else { return counted(false) }
         if stored.isKeyed { return counted(PasswordHasher.verifyKeyed(password, against: stored, key: sessionPasswordKey)) }
         let digest = Crypto.sha256(Array(password.utf8))
         if let cached = verifiedSessionPasswords[code], cached.against == stored,

@@ -102,8 +102,9 @@ public final class Node {
         let tokenKey = try tokenKey()
         // Both nodes of a pair derive it from the cluster secret: each checks what the other hashed.
         let sessionPasswordKey = Crypto.hmacSHA256(key: tokenKey, message: Array("lts session password key".utf8))
+        let drillPass = DrillPass(tokenKey: tokenKey)
         clientAPI = ClientAPI(loop: loop, service: service, tokens: GrantToken(key: tokenKey), passwords: passwords,
-                              sessionPasswordKey: sessionPasswordKey)
+                              sessionPasswordKey: sessionPasswordKey, drillPass: drillPass)
         let adminAPI = AdminAPI(loop: loop, service: service, issuers: issuers, nodeUUID: dataDirectory.nodeUUID,
                                 secureCookie: config.tls != .off, passwords: passwords,
                                 setupToken: try SetupToken(dataDirectory: dataDirectory.path, passwordSet: service.state.adminPassword != nil,
@@ -136,7 +137,8 @@ public final class Node {
                                                checkpointLsn: service.checkpointLsn, compactedLsn: service.compactedLsn)
         }
         if let driver {
-            clusterAPI = ClusterAPI(loop: loop, driver: driver, service: service, admin: adminAPI, nodeUUID: dataDirectory.nodeUUID)
+            clusterAPI = ClusterAPI(loop: loop, driver: driver, service: service, admin: adminAPI, nodeUUID: dataDirectory.nodeUUID,
+                                    drillPass: drillPass)
         }
         statsAPI = StatsAPI(service: service, admin: adminAPI)
         let box = try NodeSecretBox.make(config: config, dataDirectory: dataDirectory.path)

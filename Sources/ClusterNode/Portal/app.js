@@ -13,6 +13,7 @@ import { homePage } from './home.js';
 import { itemsPage } from './items.js';
 import { handshakesPage } from './handshakes.js';
 import { clusterPage } from './cluster.js';
+import { drillPage } from './drills.js';
 import { statsPage } from './stats.js';
 import { alertsPage } from './alerts.js';
 import { auditPage } from './audit.js';
@@ -27,6 +28,7 @@ const routes = {
   '/alerts': alertsPage,
   '/cluster': clusterPage,
   '/audit': auditPage,
+  '/drill': drillPage,
   '/password': passwordPage,
 };
 

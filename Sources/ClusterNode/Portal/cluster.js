@@ -1,12 +1,15 @@
 // Cluster: this node and its peer (GET /api/health, and GET
 // /api/admin/cluster in a pair, every 2 s), the switchover (POST
-// /api/admin/cluster/switchover after a confirmation) and the last drill.
+// /api/admin/cluster/switchover after a confirmation), the last drill and
+// the list of drill reports (drills.js; fetched again when the last drill
+// changes).
 // The peer is another origin, so all that is shown of it is what this
 // node's cluster status says.
 
 import * as api from './api.js';
 import { h, replace, facts, table, badge, dash, duration, utc, peerStateText, peerTone, safeURL, portalURL, showNotice, clearError, confirmDialog } from './dom.js';
 import { roleBadge, degradedBadge, lagText, pollStatus } from './home.js';
+import { drillsTable, drillRoute } from './drills.js';
 
 function yesNo(value) {
   return value === true ? 'yes' : value === false ? 'no' : '—';
@@ -30,19 +33,19 @@ function urlCell(value) {
   return url ? h('a', { href: portalURL(url) }, url) : dash(value);
 }
 
-/// The last drill report as a two-column table (DrillReport.json).
+/// The last drill report as a two-column table (`lts drill`'s DrillReport.json).
 function drillTable(drill) {
   const ms = (value) => (typeof value === 'number' ? duration(value) : '—');
   const acknowledged = drill.acknowledged || {};
   const rows = [
-    ['Kind', dash(drill.kind)],
+    ['Kind', drill.kind === 'switchover' ? 'planned switchover' : dash(drill.kind)],
     ['Result', typeof drill.passed === 'boolean' ? badge(drill.passed ? 'passed' : 'FAILED', drill.passed ? 'good' : 'bad') : '—'],
-    ['Fault at', utc(drill.faultAt)],
+    drill.kind === 'switchover' ? ['Switchover requested at', utc(drill.switchoverAt)] : ['Fault at', utc(drill.faultAt)],
     ['Detection', ms(drill.detectionMs)],
     ['Promotion', ms(drill.promotionMs)],
     ['Client-visible outage', ms(drill.outageMs)],
     ['Old primary back', ms(drill.rejoinMs)],
-    ['New primary', drill.newPrimary ? urlCell(drill.newPrimary) : '—'],
+    ['Primary after the drill', drill.newPrimary ? urlCell(drill.newPrimary) : '—'],
   ];
   if (typeof drill.backPromotionMs === 'number') {
     rows.push(['Switch back', `promotion ${ms(drill.backPromotionMs)}, outage ${ms(drill.backOutageMs)}`]);
@@ -51,7 +54,9 @@ function drillTable(drill) {
     ['Clients', dash(drill.clients)],
     ['Grants acknowledged', `before ${dash(acknowledged.before)}, during ${dash(acknowledged.during)}, after ${dash(acknowledged.after)}`],
     ['Lost', dash(drill.lost)],
+    ['Changed', dash(drill.changed)],
     ['Duplicated', dash(drill.duplicated)]);
+  if (typeof drill.id === 'string') rows.push(['Report', h('a', { href: drillRoute(drill.id), 'data-test': 'last-drill-report' }, 'Printable report')]);
   return h('div', { class: 'table-wrap table-wrap-narrow' },
     h('table', { class: 'table table-keyvalue' },
       h('tbody', null, rows.map(([label, value]) => h('tr', null, h('th', { scope: 'row' }, label), h('td', null, value))))));
@@ -96,6 +101,7 @@ export const clusterPage = {
     const switchover = h('button', { type: 'button', class: 'button button-primary', 'data-test': 'switchover', disabled: true }, 'Switchover');
     const switchHint = h('p', { class: 'hint' }, '…');
     const drillArea = h('div', { 'data-test': 'last-drill' }, h('p', { class: 'muted' }, 'Loading…'));
+    const drillsArea = h('div', { 'data-test': 'drills' }, h('p', { class: 'muted' }, 'Loading…'));
     const updated = h('p', { class: 'muted small' }, 'Loading…');
 
     ctx.page.append(
@@ -108,10 +114,14 @@ export const clusterPage = {
         h('div', { class: 'actions' }, switchover),
         switchHint),
       h('section', { class: 'card' }, h('h2', null, 'Last drill'), drillArea),
+      h('section', { class: 'card' }, h('h2', null, 'Drills'),
+        h('p', { class: 'hint' }, 'The drill reports kept in the pair\'s log, newest first: both nodes list the same ones, and they survive restarts.'),
+        drillsArea),
       updated);
 
     let role = null;
     let drillJSON = null;
+    let drillsFor;
     let serversKey = null;
 
     switchover.addEventListener('click', async () => {
@@ -212,7 +222,22 @@ export const clusterPage = {
       const json = JSON.stringify(drill);
       if (json !== drillJSON) {
         drillJSON = json;
-        replace(drillArea, drill ? drillTable(drill) : h('p', { class: 'empty' }, 'No drill has been run on this node.'));
+        replace(drillArea, drill ? drillTable(drill) : h('p', { class: 'empty' }, 'No drill has been run on this pair.'));
+      }
+      const newestId = standalone ? null : (drill && drill.id) || '';
+      if (newestId !== drillsFor) {
+        drillsFor = newestId;
+        if (newestId === null) {
+          replace(drillsArea, h('p', { class: 'empty' }, 'A standalone node runs no drills.'));
+        } else {
+          api.get('admin/cluster/drills').then((drills) => {
+            if (ctx.current && drillsFor === newestId) replace(drillsArea, drillsTable(drills));
+          }, (error) => {
+            if (!ctx.current) return;
+            drillsFor = undefined;
+            ctx.fail(error);
+          });
+        }
       }
       updated.textContent = `Updated every 2 s; last at ${new Date().toLocaleTimeString()}.`;
     });

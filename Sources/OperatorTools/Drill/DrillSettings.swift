@@ -13,17 +13,21 @@ public struct DrillSettings {
     let trusts: [TLSTrust]
     /// Concurrent clients of the built-in load.
     let clients: Int
-    /// The handshake code of the load (nil: the primary's first).
+    /// A customer's handshake code for the load (nil: the drill item, which uses no quota).
     let code: String?
-    /// The product the load asks for (nil: the product of the code's first item).
+    /// The product the load asks for under `code` (nil: the product of the code's first item).
     let product: String?
+    /// How long the load runs in all, in seconds: half before the fault, the rest after the takeover.
+    let seconds: Double
+    /// Longest wait for a pair that is still electing or attaching before the drill starts, in seconds.
+    let readySeconds: Double
     /// Longest wait for any one step, in seconds.
     let stepTimeout: Double
     /// Print the report as one JSON object.
     let json: Bool
 
     public init(urls: [String], password: String, pairDir: String?, trusts: [TLSTrust], clients: Int, code: String?, product: String?,
-                stepTimeout: Double, json: Bool) {
+                seconds: Double, readySeconds: Double, stepTimeout: Double, json: Bool) {
         self.urls = urls
         self.password = password
         self.pairDir = pairDir
@@ -31,6 +35,8 @@ public struct DrillSettings {
         self.clients = clients
         self.code = code
         self.product = product
+        self.seconds = seconds
+        self.readySeconds = readySeconds
         self.stepTimeout = stepTimeout
         self.json = json
     }

@@ -28,11 +28,14 @@ final class FailoverLoad: @unchecked Sendable {
     private let group = DispatchGroup()
 
     /// Starts `workers` threads.
-    /// - Parameter servers: the two nodes' base URLs (`https://…/dls/`) and how to trust each.
-    init(servers: [(url: String, trust: TLSTrust)], code: String, product: String = "dbr", workers: Int = 4) {
+    /// - Parameters:
+    ///   - servers: the two nodes' base URLs (`https://…/dls/`) and how to trust each.
+    ///   - sessionPassword: sent with every call (a drill pass for the drill code).
+    init(servers: [(url: String, trust: TLSTrust)], code: String, product: String = "dbr", sessionPassword: String? = nil, workers: Int = 4) {
         let tag = Crypto.randomUUID().prefix(8)
         for worker in 0..<workers {
             var settings = LicenseClient.Settings(servers: servers, handshakeCode: code, clientUUID: "load-\(tag)-\(worker)")
+            settings.sessionPassword = sessionPassword
             settings.requestTimeoutMs = Self.requestTimeoutMs
             settings.callDeadlineMs = 2_000
             let client = try? LicenseClient(settings: settings)
@@ -114,6 +117,13 @@ final class FailoverLoad: @unchecked Sendable {
         lock.lock()
         largestGapSeconds = 0
         lock.unlock()
+    }
+
+    /// When the first grant acknowledged at or after `moment` arrived, if one did.
+    func firstAcknowledged(atOrAfter moment: Date) -> Date? {
+        lock.lock()
+        defer { lock.unlock() }
+        return times.first { $0 >= moment }
     }
 
     /// Grants acknowledged before `start`, in `[start, end)`, and from `end` on.

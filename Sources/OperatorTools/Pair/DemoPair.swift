@@ -118,9 +118,10 @@ public struct DemoPair {
               admin password (also in \(files.directory)/admin-password): \(password)
               demo license imported; handshake code \(code)
             Run a failover drill (kills the primary under load, reports what clients saw):
-              \(lts) drill failover --servers \(servers) --password \(password) --pair-dir \(files.directory)
+              \(lts) drill failover --servers \(servers) --password-file \(files.directory)/admin-password --pair-dir \(files.directory)
             Or a planned switchover and back:
-              \(lts) drill switchover --servers \(servers) --password \(password) --pair-dir \(files.directory) --back
+              \(lts) drill switchover --servers \(servers) --password-file \(files.directory)/admin-password --pair-dir \(files.directory) --back
+            Their reports stay in the pair's log: the portal's Cluster page lists them.
             """
         case .failure(let error):
             text += """
