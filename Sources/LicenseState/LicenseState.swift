@@ -279,6 +279,6 @@ public struct LicenseState: Equatable {
             && lhs.adminPassword == rhs.adminPassword && lhs.grantsTotal == rhs.grantsTotal
             && lhs.usage == rhs.usage && lhs.recentCalls == rhs.recentCalls && lhs.alerts == rhs.alerts
             && lhs.alertSettings == rhs.alertSettings && lhs.clusterUUID == rhs.clusterUUID && lhs.audit == rhs.audit
-            && lhs.codeUsage == rhs.codeUsage
+            && lhs.drills == rhs.drills && lhs.codeUsage == rhs.codeUsage
     }
 }
