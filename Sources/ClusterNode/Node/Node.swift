@@ -36,6 +36,7 @@ public final class Node {
     private var lagProbe: LoopLagProbe?
     private var clientKeyAPI: ClientKeyAPI?
     private var statsAPI: StatsAPI?
+    private var backupAPI: BackupAPI?
     private var alertsAPI: AlertsAPI?
     private var alertMonitor: AlertMonitor?
     private var expiryTimer: LoopTimer?
@@ -134,6 +135,8 @@ public final class Node {
             clusterAPI = ClusterAPI(loop: loop, driver: driver, service: service, admin: adminAPI, nodeUUID: dataDirectory.nodeUUID)
         }
         statsAPI = StatsAPI(service: service, admin: adminAPI)
+        backupAPI = BackupAPI(loop: loop, service: service, admin: adminAPI, dataDir: dataDirectory.path, nodeUUID: dataDirectory.nodeUUID,
+                              logger: logger) { [weak self] in self?.driver?.replica.role.rawValue ?? "standalone" }
         let box = try NodeSecretBox.make(config: config, dataDirectory: dataDirectory.path)
         let alertConfiguration = { [config] in AlertConfiguration.resolve(state: service.state, config: config, box: box) }
         let canWrite = { [weak self] in self?.acceptsWrites ?? false }
@@ -294,7 +297,7 @@ public final class Node {
             })
         }
         let adminRoutes = (adminAPI?.routes ?? []).map(gated) + (clientKeyAPI?.routes ?? []) + (clusterAPI?.routes ?? [])
-            + (statsAPI?.routes ?? []) + (alertsAPI?.routes ?? []).map(gated)
+            + (statsAPI?.routes ?? []) + (alertsAPI?.routes ?? []).map(gated) + (backupAPI?.routes ?? [])
         var all = routes + clientRoutes + preflights + adminRoutes.map(sameOriginAdmin) + (joinAPI?.routes ?? []) + (metricsAPI?.routes ?? [])
         if let driver {
             all.append(("GET", "/cluster/stream", HTTPServer.Route { request in driver.accept(request) }))
