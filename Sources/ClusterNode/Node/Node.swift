@@ -352,7 +352,7 @@ public final class Node {
             report.role = driver.replica.role.rawValue
             report.term = driver.replica.term
             report.degraded = driver.replica.degraded
-            report.peer = HealthReport.Peer(url: driver.peerURL, state: clusterAPI.peerState)
+            report.peer = HealthReport.Peer(url: driver.peerURL, state: clusterAPI.peerState, heldForUpgrade: driver.peerHeldForUpgrade)
             report.witness = driver.witnessStatus.map { HealthReport.Witness(url: $0.url, reachable: $0.reachable, lease: $0.leaseRemainingMs > 0) }
         }
         if healthCache?.report != report {
