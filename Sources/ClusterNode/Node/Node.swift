@@ -193,11 +193,12 @@ public final class Node {
         metricsAPI?.passwords = passwords
         let port = try server.listen(host: config.listenHost, port: config.listenPort)
         alertMonitor.start()
-        let scheme = tls == nil ? "http" : "https"
-        logger.info("node \(dataDirectory.nodeUUID) listening on \(scheme)://\(config.listenHost):\(port)/dls/ (portal: /dls/page/#/index.html)")
+        // Before the line that says the node is up: a stop asked for right after it is a clean stop.
         for signum in [SIGINT, SIGTERM] {
             signals.append(SignalWatcher(loop: loop, signal: signum) { [weak self] signum in self?.stop(because: "received signal \(signum)") })
         }
+        let scheme = tls == nil ? "http" : "https"
+        logger.info("node \(dataDirectory.nodeUUID) listening on \(scheme)://\(config.listenHost):\(port)/dls/ (portal: /dls/page/#/index.html)")
     }
 
     private func stop(because reason: String) {
