@@ -67,6 +67,12 @@ final class BackupRestoreTests: XCTestCase {
         let short = try NodeProcess.run(["restore", "--data", fresh, cut])
         XCTAssertEqual(short.status, 1)
         XCTAssertTrue(short.error.contains("cut short"), short.error)
+        // A header that lies about the log, with hashes made to match: the replay finds it out.
+        let lying = directory + "/lying.ltsbackup"
+        try rewriteHeader(of: file, to: lying) { $0.replacingOccurrences(of: "\"lsn\":", with: "\"lsn\":1") }
+        let lied = try NodeProcess.run(["restore", "--data", fresh, lying])
+        XCTAssertEqual(lied.status, 1)
+        XCTAssertTrue(lied.error.contains("its header says lsn 1"), lied.error)
         XCTAssertFalse(FileManager.default.fileExists(atPath: fresh), "a refused restore leaves no directory")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasPrefix("fresh") }, [])
 
@@ -88,6 +94,16 @@ final class BackupRestoreTests: XCTestCase {
         XCTAssertEqual(try licensed.grants().map { $0["grantId"] as? String }, grants)
         XCTAssertEqual(try licensed.client("authorize", ["handshakeCode": code, "clientUUID": "c0", "product": "dbr", "requestId": "r0"]).json?["grantId"] as? String,
                        grants[0], "a remembered request is answered as before")
+    }
+
+    /// Writes `file` with its header changed by `change`, and its trailer hash made to match.
+    private func rewriteHeader(of file: String, to path: String, _ change: (String) -> String) throws {
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+        let lines = bytes.split(separator: UInt8(ascii: "\n"), maxSplits: 2, omittingEmptySubsequences: false)
+        let header = change(String(decoding: lines[1], as: UTF8.self))
+        let body = lines[2].dropLast(72)
+        let rewritten = lines[0] + Data("\n".utf8) + Data(header.utf8) + Data("\n".utf8) + body
+        try (rewritten + Data("sha256 \(Crypto.hex(Crypto.sha256(Data(rewritten))))\n".utf8)).write(to: URL(fileURLWithPath: path))
     }
 
     private func backup(from node: NodeProcess, to file: String, directory: String) throws -> (status: Int32, output: String, error: String) {
