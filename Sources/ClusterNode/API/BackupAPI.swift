@@ -12,8 +12,9 @@ import Transport
 /// Invariants: the copy and every read of it run on the thread pool, never
 /// on the loop; at most one copy is made at a time and one is kept, in
 /// `backup/` of the data dir (mode 0600), until a newer one replaces it,
-/// the last byte is read or `keptMs` pass without a read; every route needs
-/// an admin session.
+/// the last byte is read or `keptMs` pass without a read, or the node
+/// stops (`close`: no timer outlives it, so the loop can end); every route
+/// needs an admin session.
 final class BackupAPI {
     static let chunkBytesMax = 4 << 20
     /// How long an unread copy is kept.
@@ -29,6 +30,7 @@ final class BackupAPI {
     private var making = false
     private var kept: (id: String, file: String, summary: BackupSummary)?
     private var expiry: LoopTimer?
+    private var closed = false
 
     init(loop: EventLoop, service: LicenseService, admin: AdminAPI, dataDir: String, nodeUUID: String, logger: Logger,
          role: @escaping () -> String) {
@@ -57,6 +59,7 @@ final class BackupAPI {
     private func make(_ request: HTTPRequest) {
         guard admin.authorized(request) else { return }
         request.handling {
+            guard !closed else { throw APIError.unavailable("This node is stopping.") }
             guard !making else { throw APIError.unavailable("A backup is being made on this node; retry when it is done.") }
             making = true
             discard()
@@ -82,6 +85,10 @@ final class BackupAPI {
                         DurableFile.remove(file)
                         self.logger.error("backup \(id) failed: \(error)")
                         throw APIError(status: 500, code: -20009, message: "The backup failed: \(error)")
+                    }
+                    guard !self.closed else {
+                        DurableFile.remove(file)
+                        throw APIError.unavailable("This node is stopping.")
                     }
                     self.keep(id: id, file: file, summary: summary)
                     self.logger.notice("backup \(id) made: lsn \(summary.lsn), term \(summary.term), \(summary.databaseBytes) bytes")
@@ -123,6 +130,12 @@ final class BackupAPI {
                 }
             })
         }
+    }
+
+    /// The node stops: the kept copy goes, and none is kept from now on.
+    func close() {
+        closed = true
+        discard()
     }
 
     /// Keeps the copy for `keptMs` from now.

@@ -214,6 +214,7 @@ public final class Node {
         passwordReset?.cancel()
         alertMonitor?.cancel()
         certificateReloader?.cancel()
+        backupAPI?.close()
         server?.stopAccepting { [weak self] in
             deadline.cancel()
             self?.server?.close()
