@@ -57,7 +57,7 @@ public struct DataRestore {
             throw BackupFailure("\(error)")
         }
         let store = target + "/" + LicenseStore.fileName
-        guard force || !files.fileExists(atPath: store) else {
+        guard force || ![store, store + "-wal"].contains(where: files.fileExists(atPath:)) else {
             throw BackupFailure("\(dataDir) holds a store (\(LicenseStore.fileName)); restore over it only with --force")
         }
         let candidate = store + ".restoring"
