@@ -332,11 +332,21 @@ final class ClusterDriver: ReplicaHost {
 
     // MARK: ReplicaHost: reconciliation
 
+    /// The oldest queued records the primary's lts reads (an older lts
+    /// would drop a record it cannot decode, and this node then its copy):
+    /// from the first it cannot read on, records wait here, and are sent
+    /// at this node's next start once the primary runs a newer lts.
     func reconcileQueue(limit: Int) -> [ReplicatedEntry] {
         do {
-            let queued = try service.store.reconcileQueue(limit: limit)
+            var queued = try service.store.reconcileQueue(limit: limit)
+            let entries = queued.map { Self.replicated($0.entry) }
+            let reads = link.peerReads ?? .protocol1
+            if let (entry, tag) = reads.firstUnreadable(entries), let index = entries.firstIndex(of: entry) {
+                logger.warning("the reconciliation queue holds a record\(tag.map { " of tag \($0)" } ?? "") (lsn \(entry.lsn) of this node's old log) that the primary's lts (replication \(reads)) cannot read: it and the records after it stay queued here; upgrade the primary, then restart this node to send them")
+                queued.removeSubrange(index...)
+            }
             reconcileQueueIds = queued.map(\.id)
-            return queued.map { Self.replicated($0.entry) }
+            return Array(entries.prefix(queued.count))
         } catch {
             logger.error("cannot read the reconciliation queue: \(error)")
             reconcileQueueIds = []
