@@ -8,9 +8,8 @@ import WireFormat
 /// (`firstUnreadable`, `readsSnapshots`), so a rolling upgrade never hands
 /// an older binary bytes it would refuse.
 ///
-/// Invariant: every number is at least the `protocol1` value: what nodes
-/// read before they stated it (they send no header), which is also what a
-/// peer that states nothing is taken to read.
+/// Invariant: every number is at least 1. A peer that states nothing is
+/// taken to read `protocol1`: what nodes read before they stated it.
 public struct ReplicationReads: Equatable, CustomStringConvertible {
     public var protocolVersion: UInt64
     public var recordTagMax: UInt64
@@ -39,8 +38,9 @@ public struct ReplicationReads: Equatable, CustomStringConvertible {
 
     /// Parses a header value; nil (no header) is `protocol1`.
     /// - Returns: nil when the value is malformed (a key missing,
-    ///   repeated or unknown, a number that is not one, or a number below
-    ///   protocol 1's).
+    ///   repeated or unknown, a number that is not one, or 0). A peer that
+    ///   states it reads less than protocol 1 is taken at its word: it is
+    ///   sent only what it reads.
     public static func parse(header value: String?) -> ReplicationReads? {
         guard let value else { return protocol1 }
         guard value.utf8.count <= 256 else { return nil }
@@ -58,8 +58,7 @@ public struct ReplicationReads: Equatable, CustomStringConvertible {
         guard fields.count == 4, let version = fields["protocol"], let records = fields["records"], let snapshot = fields["snapshot"],
               let schema = fields["schema"] else { return nil }
         let reads = ReplicationReads(protocolVersion: version, recordTagMax: records, snapshotFormatMax: snapshot, schemaVersionMax: schema)
-        guard version >= protocol1.protocolVersion, records >= protocol1.recordTagMax, snapshot >= protocol1.snapshotFormatMax,
-              schema >= protocol1.schemaVersionMax else { return nil }
+        guard version >= 1, records >= 1, snapshot >= 1, schema >= 1 else { return nil }
         return reads
     }
 

@@ -19,12 +19,13 @@ final class ReplicationReadsTests: XCTestCase {
         XCTAssertEqual(ReplicationReads.parse(header: reads.header), reads)
         XCTAssertEqual(ReplicationReads.parse(header: "schema=7;snapshot=6 ; records=20;protocol=3"), reads, "any order, spaces around")
         XCTAssertEqual(ReplicationReads.parse(header: nil), .protocol1)
+        XCTAssertEqual(ReplicationReads.parse(header: "protocol=2; records=17; snapshot=4; schema=5")?.recordTagMax, 17)
     }
 
     func testMalformedHeadersAreRefused() {
         for header in ["", "protocol=2", "protocol=2; records=18; snapshot=5", "protocol=2; records=18; snapshot=5; schema=5; extra=1",
                        "protocol=2; records=18; snapshot=5; schema=x", "protocol=2; records=18; snapshot=5; schema=-5",
-                       "protocol=2; protocol=2; snapshot=5; schema=5", "protocol=2; records=17; snapshot=5; schema=5",
+                       "protocol=2; protocol=2; snapshot=5; schema=5", "protocol=2; records=0; snapshot=5; schema=5",
                        "protocol=0; records=18; snapshot=5; schema=5", "protocol=2; records=18; snapshot=5; schema=99999999999999999999",
                        "protocol=2; records=18; snapshot=5; schema=+5", String(repeating: "protocol=2;", count: 40)] {
             XCTAssertNil(ReplicationReads.parse(header: header), header)
