@@ -22,7 +22,7 @@ BENCH_PACKAGES := wrk
 PACKAGE_PACKAGES := dpkg-dev
 PACKAGE_CHECK_PACKAGES := systemd
 
-.PHONY: deps build run test package package-check nemesis attack fuzz sanitize sanitize-thread sanitize-address bench bench-compare clean
+.PHONY: deps build run test upgrade-check package package-check nemesis attack fuzz sanitize sanitize-thread sanitize-address bench bench-compare clean
 
 ## deps: install the missing Debian packages (with sudo when not root).
 deps:
@@ -52,6 +52,18 @@ test: deps
 	tests/openapi/run.sh
 	clients/python/run-tests.sh
 	clients/js/run-tests.sh
+
+## upgrade-check: a rolling upgrade under load from the lts of UPGRADE_FROM
+## (the last commit before nodes stated their replication protocol) to this
+## one: the earlier version is built into .build-upgrade/ (see
+## tests/upgrade/build-previous.sh), then RollingUpgradeTests upgrades the
+## standby, switches over and upgrades the old main.
+UPGRADE_FROM ?= 15ea43d
+
+upgrade-check: deps
+	tests/upgrade/build-previous.sh $(UPGRADE_FROM)
+	$(SWIFT) build --build-tests
+	LTS_PREVIOUS_BINARY=$(CURDIR)/.build-upgrade/lts $(SWIFT) test --disable-swift-testing --skip-build --filter 'ProcessTests.RollingUpgradeTests'
 
 ## package: the Debian 12 package and a tarball for other Linux systems, in
 ## .build-package/dist/: a release build (scratch path .build-package) with
@@ -188,4 +200,4 @@ bench-compare: build
 	bench/compare.sh
 
 clean:
-	rm -rf .build .build-tsan .build-asan .build-package lts-data lts-pair
+	rm -rf .build .build-tsan .build-asan .build-package .build-upgrade lts-data lts-pair

@@ -78,7 +78,8 @@ let package = Package(
         ),
         .testTarget(
             name: "ProcessTests",
-            dependencies: ["lts", "ClusterNode", "OperatorTools", "Transport", "LicenseState", "Replication", "LicenseClient", "Platform", "LTSTestSupport"]
+            dependencies: ["lts", "ClusterNode", "OperatorTools", "Transport", "LicenseState", "Replication", "LicenseClient", "Platform", "LTSTestSupport",
+                           .product(name: "Logging", package: "swift-log")]
         ),
     ]
 )

@@ -6,6 +6,11 @@ import WireFormat
 /// Invariant: `decode(encode(r)) == r`; `decode` refuses trailing bytes,
 /// unknown tags and malformed fields.
 public enum LogRecordCodec {
+    /// The highest tag `encode` writes (and `decode` reads): a new record
+    /// kind raises it, and with it what this binary tells its peer it reads
+    /// (`ReplicationReads`), so an older standby is never streamed it.
+    public static let tagMax: UInt64 = 20
+
     public static func encode(_ record: LogRecord) -> [UInt8] {
         var writer = BinaryWriter()
         switch record {
@@ -58,6 +63,9 @@ public enum LogRecordCodec {
         var reader = BinaryReader(bytes)
         let record: LogRecord
         let tag = try reader.unsigned()
+        // A tag above `tagMax` is never read, even once a case decodes it:
+        // a new kind raises `tagMax` or its records do not decode.
+        guard tag <= tagMax else { throw BinaryReader.Malformed() }
         switch tag {
         case 1: record = .importLicense(file: try reader.data(), handshakeCode: try reader.string(), at: try reader.signed())
         case 2: record = .putHandshake(try readHandshake(&reader), at: try reader.signed())

@@ -16,6 +16,7 @@ struct LTSCommand: ParsableCommand {
         """,
         version: Version.current,
         subcommands: [ServeCommand.self, PairCommand.self, HealthCommand.self, LicenseCommand.self, ClientCommand.self, DrillCommand.self, BenchCommand.self,
-                      AdminCommand.self, AlertsCommand.self, WitnessCommand.self, TLSCommand.self, ClusterCommand.self]
+                      AdminCommand.self, AlertsCommand.self, WitnessCommand.self, TLSCommand.self, ClusterCommand.self,
+                      BackupCommand.self, RestoreCommand.self]
     )
 }

@@ -51,6 +51,27 @@ final class ReplicationLinkTests: XCTestCase {
         }
     }
 
+    /// What a node reads travels with the stream it dials: the other end
+    /// knows it once the stream is authenticated (`PeerUpgradeHold` decides
+    /// from it what may be streamed back).
+    func testTheReceiverLearnsWhatTheDialingNodeReads() {
+        let harness = LoopHarness()
+        harness.run { h in
+            let b = try Endpoint(harness: h)
+            let stated = ReplicationReads(protocolVersion: 3, recordTagMax: 30, snapshotFormatMax: 9, schemaVersionMax: 8)
+            var linkA: ReplicationLink!
+            var linkB: ReplicationLink!
+            linkB = try self.link(h, dialing: nil, uuid: Self.uuidB) { _ in
+                XCTAssertEqual(linkB.peerReads, stated)
+                Self.end(h, linkA, linkB)
+            }
+            XCTAssertNil(linkB.peerReads, "nothing is known before a stream")
+            b.receiver = linkB
+            linkA = try self.link(h, dialing: b, uuid: Self.uuidA, ownReads: stated) { XCTFail("A received \($0)") }
+            linkA.send(Self.heartbeat(1))
+        }
+    }
+
     func testWhileDialingOnlyTheNewestMessagesAreKept() {
         let harness = LoopHarness()
         harness.run { h in
@@ -461,13 +482,14 @@ final class ReplicationLinkTests: XCTestCase {
     /// test only receives with it).
     private func link(_ h: LoopHarness, dialing peer: Endpoint?, uuid: String, secret: String = ReplicationLinkTests.secret,
                       logs: LogSink = LogSink(), handshakeTimeoutMs: UInt64 = ReplicationLink.handshakeTimeoutMs,
+                      ownReads: ReplicationReads = ClusterDriver.ownReads,
                       onMessage: @escaping (ReplicationMessage) -> Void) throws -> ReplicationLink {
         let port = peer?.port ?? 1
         let tls = try TLSClientContext(trust: .pinnedSHA256(peer?.fingerprint ?? [UInt8](repeating: 0, count: 32)))
         let logger = Logger(label: uuid) { LogHandlerForTests(label: $0, sink: logs) }
         return ReplicationLink(loop: h.loop, peerURL: URLComponents(string: "https://127.0.0.1:\(port)/dls/")!, tls: tls,
-                               clusterSecret: secret, nodeUUID: uuid, logger: logger, handshakeTimeoutMs: handshakeTimeoutMs,
-                               onMessage: onMessage)
+                               clusterSecret: secret, nodeUUID: uuid, logger: logger, ownReads: ownReads,
+                               handshakeTimeoutMs: handshakeTimeoutMs, onMessage: onMessage)
     }
 
     /// Closes the links (their streams and timers) and ends the scenario.

@@ -25,6 +25,8 @@ public final class NodeProcess {
     public let host: String
     /// A command prefix the node runs under (e.g. `ip netns exec NAME`).
     public let launcher: [String]
+    /// The `lts` the next `start` runs (another version's, for an upgrade).
+    public var executable = NodeProcess.binary
 
     /// Writes `config` (a JSON object) as `lts.json` in a new temporary directory.
     public init(config: [String: Any], directory: String? = nil, host: String = "127.0.0.1", launcher: [String] = []) throws {
@@ -77,7 +79,7 @@ public final class NodeProcess {
     /// node's directory and waits for its "listening on" line.
     public func start(arguments: [String]? = nil) throws {
         let process = Process()
-        let command = launcher + [Self.binary] + (arguments ?? ["serve", "--config", configPath])
+        let command = launcher + [executable] + (arguments ?? ["serve", "--config", configPath])
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
         process.currentDirectoryURL = URL(fileURLWithPath: directory)

@@ -98,6 +98,19 @@ final class LogRecordCodecTests: XCTestCase {
         }
     }
 
+    /// `tagMax` is what a peer is told this binary reads: no record is
+    /// written above it, and nothing above it decodes.
+    func testTagMaxBoundsEveryTagWrittenAndRead() throws {
+        let identity = LogRecordCodec.encode(.clusterIdentity(uuid: "6f1f3b3e-59a4-4f0e-9d55-0c2b1c8a7e21", at: 1))
+        for record in Self.samples + [try LogRecordCodec.decode(identity)] {
+            var reader = BinaryReader(LogRecordCodec.encode(record))
+            XCTAssertLessThanOrEqual(try reader.unsigned(), LogRecordCodec.tagMax, "\(record)")
+        }
+        var above = BinaryWriter()
+        above.unsigned(LogRecordCodec.tagMax + 1)
+        XCTAssertThrowsError(try LogRecordCodec.decode(above.bytes + identity.dropFirst()))
+    }
+
     func testUnknownTagsThrow() {
         for tag: UInt8 in [0, 13, 14, 127] {
             XCTAssertThrowsError(try LogRecordCodec.decode([tag, 0, 0, 0]), "tag \(tag)")

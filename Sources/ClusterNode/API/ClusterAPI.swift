@@ -56,6 +56,8 @@ final class ClusterAPI {
     var status: [String: Any] {
         let replica = driver.replica
         var peer: [String: Any] = ["url": driver.peerURL, "state": peerState]
+        if let reads = driver.peerReads { peer["replication"] = reads.header }
+        if let reason = driver.peerHeldForUpgrade { peer["heldForUpgrade"] = reason }
         switch replica.role {
         case .primary:
             if let attached = replica.peer {
@@ -97,6 +99,7 @@ final class ClusterAPI {
         let replica = driver.replica
         switch replica.role {
         case .primary:
+            if driver.peerHeldForUpgrade != nil { return "heldForUpgrade" }
             guard let peer = replica.peer else { return "unreachable" }
             return peer.snapshot == nil ? "attached" : "sendingSnapshot"
         case .standby:

@@ -7,8 +7,12 @@ struct HealthReport: Codable, Equatable {
     /// What this node knows of the other node of its pair.
     struct Peer: Codable, Equatable {
         var url: String
-        /// `attached` (streaming with this node), or `unreachable`.
+        /// `attached` (streaming with this node), `unreachable`, or a
+        /// state on the way (`sendingSnapshot`, `receivingSnapshot`,
+        /// `diverged`, `heldForUpgrade`), as the cluster status names it.
         var state: String
+        /// Primary: why the standby is held until it runs a newer lts.
+        var heldForUpgrade: String?
     }
 
     /// The pair's witness, as this node reaches it.

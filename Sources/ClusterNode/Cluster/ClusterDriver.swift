@@ -60,6 +60,23 @@ final class ClusterDriver: ReplicaHost {
 
     var replica: Replica { shell.replica }
 
+    /// What this lts reads of what a peer streams it; stated on every
+    /// stream it dials (`ReplicationReads`). Protocol 2 is the first that
+    /// states it.
+    static let ownReads = ReplicationReads(protocolVersion: 2, recordTagMax: LogRecordCodec.tagMax,
+                                           snapshotFormatMax: UInt64(StateSnapshotCodec.formatVersion),
+                                           schemaVersionMax: UInt64(LicenseStore.schemaVersion))
+    /// Primary: a standby held until it is upgraded.
+    private var upgradeHold = PeerUpgradeHold()
+
+    /// What the peer's lts reads, as its last stream to this node stated.
+    var peerReads: ReplicationReads? { link.peerReads }
+
+    /// Why the standby is held until it is upgraded, or nil when it is not.
+    var peerHeldForUpgrade: String? {
+        replica.role == .primary ? upgradeHold.reason(peerReads: link.peerReads) : nil
+    }
+
     /// The sentence that names the setting to fix when the peer's
     /// certificate (SHA-256 `presented`) was refused.
     static func certificateRefusedHint(_ presented: [UInt8], config: Config) -> String {
@@ -137,7 +154,7 @@ final class ClusterDriver: ReplicaHost {
         }
         shell = ReplicaShell(replica: replica, host: self)
         link = ReplicationLink(loop: loop, peerURL: peerComponents, tls: peerTLS, clusterSecret: secret, nodeUUID: nodeUUID,
-                               logger: logger) { [unowned self] message in self.shell.receive(message) }
+                               logger: logger) { [unowned self] message in self.receive(message) }
         link.pairedPeer = pairedPeer
         link.certificateRefusedHint = { [config] presented in Self.certificateRefusedHint(presented, config: config) }
         if let peerKeys {
@@ -165,6 +182,19 @@ final class ClusterDriver: ReplicaHost {
         } else {
             logger.info("partition behaviour: no witness: during a cut link both nodes may answer (the standby takes over after \(config.failoverTimeoutMs) ms, the cut-off primary answers alone after \(config.degradeAfterMs) ms); their records are reconciled after")
         }
+    }
+
+    /// A message from the peer, unless it comes from a standby held until
+    /// it is upgraded (`PeerUpgradeHold`).
+    private func receive(_ message: ReplicationMessage) {
+        if replica.role == .primary, upgradeHold.drops(message, peerReads: link.peerReads, term: replica.term) { return }
+        shell.receive(message)
+    }
+
+    /// Logs a new hold on the standby.
+    private func logHold(_ reason: String?) {
+        guard let reason else { return }
+        logger.error("\(reason): it cannot read that, so it is held detached (sent heartbeats only, its acknowledgements not counted) until it runs this lts version or newer: upgrade it. Meanwhile this primary serves as without a standby\(replica.config.mode == .sync ? " (sync replication: after degradeAfterMs)" : "").")
     }
 
     /// The stream route's handler.
@@ -287,7 +317,10 @@ final class ClusterDriver: ReplicaHost {
 
     func entries(after lsn: UInt64, through throughLsn: UInt64) -> [ReplicatedEntry]? {
         do {
-            return try service.entries(after: lsn, through: throughLsn)
+            let entries = try service.entries(after: lsn, through: throughLsn)
+            let (streamable, newHold) = upgradeHold.check(entries: entries, peerReads: link.peerReads ?? .protocol1)
+            logHold(newHold)
+            return streamable ? entries : nil
         } catch {
             logger.error("cannot read the log to stream it: \(error)")
             return nil
@@ -300,11 +333,21 @@ final class ClusterDriver: ReplicaHost {
 
     // MARK: ReplicaHost: reconciliation
 
+    /// The oldest queued records the primary's lts reads (an older lts
+    /// would drop a record it cannot decode, and this node then its copy):
+    /// from the first it cannot read on, records wait here, and are sent
+    /// at this node's next start once the primary runs a newer lts.
     func reconcileQueue(limit: Int) -> [ReplicatedEntry] {
         do {
-            let queued = try service.store.reconcileQueue(limit: limit)
+            var queued = try service.store.reconcileQueue(limit: limit)
+            let entries = queued.map { Self.replicated($0.entry) }
+            let reads = link.peerReads ?? .protocol1
+            if let (entry, tag) = reads.firstUnreadable(entries), let index = entries.firstIndex(of: entry) {
+                logger.warning("the reconciliation queue holds a record\(tag.map { " of tag \($0)" } ?? "") (lsn \(entry.lsn) of this node's old log) that the primary's lts (replication \(reads)) cannot read: it and the records after it stay queued here; upgrade the primary, then restart this node to send them")
+                queued.removeSubrange(index...)
+            }
             reconcileQueueIds = queued.map(\.id)
-            return queued.map { Self.replicated($0.entry) }
+            return Array(entries.prefix(queued.count))
         } catch {
             logger.error("cannot read the reconciliation queue: \(error)")
             reconcileQueueIds = []
@@ -391,6 +434,7 @@ final class ClusterDriver: ReplicaHost {
 
     func roleChanged(_ role: Replica.Role, term: UInt64) {
         service.term = term
+        if role != .primary { upgradeHold.release() }
         switch role {
         case .primary:
             logger.notice("now primary in term \(term) at lsn \(replica.lastLsn)")
@@ -436,6 +480,11 @@ final class ClusterDriver: ReplicaHost {
     // MARK: ReplicaHost: snapshots
 
     func prepareSnapshot(done: @escaping (Result<UInt64, Error>) -> Void) {
+        let (streamable, newHold) = upgradeHold.checkSnapshot(format: UInt64(StateSnapshotCodec.formatVersion),
+                                                               schema: UInt64(LicenseStore.schemaVersion),
+                                                               recordTagMax: LogRecordCodec.tagMax, peerReads: link.peerReads ?? .protocol1)
+        logHold(newHold)
+        guard streamable else { return done(.failure(StoreFailure("the standby cannot read a snapshot of this lts"))) }
         logger.notice("the standby's log starts before this node's retained log: copying the store to send it a snapshot")
         let path = outgoingSnapshotPath
         service.prepareSnapshot(to: path) { [unowned self] result in

@@ -84,12 +84,15 @@ final class ReplicationLink {
         var phase: Phase
         var decoder = FrameDecoder()
         var deadline: LoopTimer?
+        /// Inbound: what the peer's lts reads, as its upgrade request stated.
+        let reads: ReplicationReads
 
-        init(stream: RawStream, isOutbound: Bool, peer: String, phase: Phase) {
+        init(stream: RawStream, isOutbound: Bool, peer: String, phase: Phase, reads: ReplicationReads = .protocol1) {
             self.stream = stream
             self.isOutbound = isOutbound
             self.peer = peer
             self.phase = phase
+            self.reads = reads
         }
 
         var isOpen: Bool { phase.isOpen }
@@ -126,6 +129,8 @@ final class ReplicationLink {
     private let logger: Logger
     private let handshakeTimeoutMs: UInt64
     private let onMessage: (ReplicationMessage) -> Void
+    /// What this node's lts reads, stated on every stream it dials.
+    private let ownReads: ReplicationReads
 
     private var isClosed = false
     private var outbound = Outbound.idle
@@ -154,10 +159,12 @@ final class ReplicationLink {
     ///   - clusterSecret: the secret both nodes share; only MACs under its
     ///     hash leave the process.
     ///   - nodeUUID: this node's UUID, sent with its authentication.
+    ///   - ownReads: what this node's lts reads, stated to the peer.
     ///   - handshakeTimeoutMs: see `ReplicationLink.handshakeTimeoutMs`.
     ///   - onMessage: receives the peer's messages in order, on the loop.
     init(loop: EventLoop, peerURL: URLComponents, tls: TLSClientContext?, clusterSecret: String, nodeUUID: String, logger: Logger,
-         handshakeTimeoutMs: UInt64 = ReplicationLink.handshakeTimeoutMs, onMessage: @escaping (ReplicationMessage) -> Void) {
+         ownReads: ReplicationReads = ClusterDriver.ownReads, handshakeTimeoutMs: UInt64 = ReplicationLink.handshakeTimeoutMs,
+         onMessage: @escaping (ReplicationMessage) -> Void) {
         guard var host = peerURL.host, !host.isEmpty else { preconditionFailure("the peer URL names a host") }
         // Foundation keeps the brackets of an IPv6 literal; the resolver takes it bare.
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
@@ -175,6 +182,7 @@ final class ReplicationLink {
         self.logger = logger
         self.handshakeTimeoutMs = handshakeTimeoutMs
         self.onMessage = onMessage
+        self.ownReads = ownReads
     }
 
     // MARK: API
@@ -195,6 +203,10 @@ final class ReplicationLink {
         guard tls != nil else { return }
         tls = context
     }
+
+    /// What the peer's lts reads, as its last authenticated stream to this
+    /// node stated (nil before the first).
+    private(set) var peerReads: ReplicationReads?
 
     /// True while the outbound stream is authenticated.
     var isConnected: Bool {
@@ -235,6 +247,10 @@ final class ReplicationLink {
             return
         }
         let peer = request.peerAddress
+        guard let reads = ReplicationReads.parse(header: request.header(ReplicationReads.headerName)) else {
+            request.respond(error: .badRequest("The header \(ReplicationReads.headerName) must read \"protocol=N; records=N; snapshot=N; schema=N\"."))
+            return
+        }
         guard inboundHandshakes.filter({ $0.peer == peer }).count < Self.inboundHandshakesPerAddressMax else {
             request.respond(error: .unavailable("Too many replication streams from \(peer) are authenticating at once; try again."))
             return
@@ -245,7 +261,7 @@ final class ReplicationLink {
                 stream.close()
                 return
             }
-            self.startInbound(stream, peer: peer)
+            self.startInbound(stream, peer: peer, reads: reads)
         }
     }
 
@@ -314,7 +330,8 @@ final class ReplicationLink {
         let connection = Connection(stream: stream, isOutbound: true, peer: peerName, phase: .upgrading)
         outbound = .stream(connection)
         armDeadline(connection)
-        UpgradeClient.upgrade(stream: stream, host: peerName, path: path, protocolName: ReplicationHandshake.protocolName) {
+        UpgradeClient.upgrade(stream: stream, host: peerName, path: path, protocolName: ReplicationHandshake.protocolName,
+                              headers: [(ReplicationReads.headerName, ownReads.header)]) {
             [weak self, weak connection] result in
             guard let self, let connection, case .upgrading = connection.phase else {
                 if case .success(let (stream, _)) = result { stream.close() }
@@ -378,7 +395,7 @@ final class ReplicationLink {
 
     // MARK: Inbound
 
-    private func startInbound(_ stream: RawStream, peer: String) {
+    private func startInbound(_ stream: RawStream, peer: String, reads: ReplicationReads) {
         guard !isClosed else {
             stream.close()
             return
@@ -387,7 +404,7 @@ final class ReplicationLink {
             shut(oldest, reason: "\(Self.inboundHandshakesMax) replication streams were authenticating at once; the oldest makes room for a new one", byPeer: false)
         }
         let serverNonce = Crypto.randomBytes(ReplicationHandshake.nonceBytes)
-        let connection = Connection(stream: stream, isOutbound: false, peer: peer, phase: .awaitingAuth(serverNonce: serverNonce))
+        let connection = Connection(stream: stream, isOutbound: false, peer: peer, phase: .awaitingAuth(serverNonce: serverNonce), reads: reads)
         inboundHandshakes.append(connection)
         armDeadline(connection)
         stream.write(ReplicationHandshake.challenge(serverNonce: serverNonce).encoded())
@@ -402,7 +419,8 @@ final class ReplicationLink {
         connection.stream.write(welcome.encoded())
         if let older = inbound { shut(older, reason: "a newer stream from the peer replaced it", byPeer: false) }
         inbound = connection
-        logger.info("replication stream from \(connection.peer) (node \(auth.nodeUUID)) authenticated")
+        peerReads = connection.reads
+        logger.info("replication stream from \(connection.peer) (node \(auth.nodeUUID), replication \(connection.reads)) authenticated")
         // The peer is back: this node's answers must reach it now, not after
         // the rest of a backoff, or a restarted peer hears nothing, takes
         // itself for alone and takes over.

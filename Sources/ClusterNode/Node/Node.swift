@@ -37,6 +37,7 @@ public final class Node {
     private var clientKeyAPI: ClientKeyAPI?
     private var auditAPI: AuditAPI?
     private var statsAPI: StatsAPI?
+    private var backupAPI: BackupAPI?
     private var alertsAPI: AlertsAPI?
     private var alertMonitor: AlertMonitor?
     private var expiryTimer: LoopTimer?
@@ -141,6 +142,8 @@ public final class Node {
                                     drillPass: drillPass)
         }
         statsAPI = StatsAPI(service: service, admin: adminAPI)
+        backupAPI = BackupAPI(loop: loop, service: service, admin: adminAPI, dataDir: dataDirectory.path, nodeUUID: dataDirectory.nodeUUID,
+                              logger: logger) { [weak self] in self?.driver?.replica.role.rawValue ?? "standalone" }
         let box = try NodeSecretBox.make(config: config, dataDirectory: dataDirectory.path)
         let alertConfiguration = { [config] in AlertConfiguration.resolve(state: service.state, config: config, box: box) }
         let canWrite = { [weak self] in self?.acceptsWrites ?? false }
@@ -197,11 +200,12 @@ public final class Node {
         metricsAPI?.passwords = passwords
         let port = try server.listen(host: config.listenHost, port: config.listenPort)
         alertMonitor.start()
-        let scheme = tls == nil ? "http" : "https"
-        logger.info("node \(dataDirectory.nodeUUID) listening on \(scheme)://\(config.listenHost):\(port)/dls/ (portal: /dls/page/#/index.html)")
+        // Before the line that says the node is up: a stop asked for right after it is a clean stop.
         for signum in [SIGINT, SIGTERM] {
             signals.append(SignalWatcher(loop: loop, signal: signum) { [weak self] signum in self?.stop(because: "received signal \(signum)") })
         }
+        let scheme = tls == nil ? "http" : "https"
+        logger.info("node \(dataDirectory.nodeUUID) listening on \(scheme)://\(config.listenHost):\(port)/dls/ (portal: /dls/page/#/index.html)")
     }
 
     private func stop(because reason: String) {
@@ -217,6 +221,7 @@ public final class Node {
         passwordReset?.cancel()
         alertMonitor?.cancel()
         certificateReloader?.cancel()
+        backupAPI?.close()
         server?.stopAccepting { [weak self] in
             deadline.cancel()
             self?.server?.close()
@@ -301,7 +306,7 @@ public final class Node {
             })
         }
         let adminRoutes = (adminAPI?.routes ?? []).map(gated) + (clientKeyAPI?.routes ?? []) + (clusterAPI?.routes ?? [])
-            + (statsAPI?.routes ?? []) + (alertsAPI?.routes ?? []).map(gated) + (auditAPI?.routes ?? [])
+            + (statsAPI?.routes ?? []) + (alertsAPI?.routes ?? []).map(gated) + (auditAPI?.routes ?? []) + (backupAPI?.routes ?? [])
         var all = routes + clientRoutes + preflights + adminRoutes.map(sameOriginAdmin) + (joinAPI?.routes ?? []) + (metricsAPI?.routes ?? [])
         if let driver {
             all.append(("GET", "/cluster/stream", HTTPServer.Route { request in driver.accept(request) }))
@@ -356,7 +361,7 @@ public final class Node {
             report.role = driver.replica.role.rawValue
             report.term = driver.replica.term
             report.degraded = driver.replica.degraded
-            report.peer = HealthReport.Peer(url: driver.peerURL, state: clusterAPI.peerState)
+            report.peer = HealthReport.Peer(url: driver.peerURL, state: clusterAPI.peerState, heldForUpgrade: driver.peerHeldForUpgrade)
             report.witness = driver.witnessStatus.map { HealthReport.Witness(url: $0.url, reachable: $0.reachable, lease: $0.leaseRemainingMs > 0) }
         }
         if healthCache?.report != report {

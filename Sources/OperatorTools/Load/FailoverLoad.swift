@@ -91,6 +91,13 @@ final class FailoverLoad: @unchecked Sendable {
         return grants.count
     }
 
+    /// The grants acknowledged so far (requestId → grantId), while the load goes on.
+    var acknowledgedGrants: [String: String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return grants
+    }
+
     /// Waits until `target` grants in all were acknowledged; false on
     /// timeout. A caller that polls in short slices (to notice Ctrl-C) fixes
     /// the target once: counting afresh in each slice would ask for the
