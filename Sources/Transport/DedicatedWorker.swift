@@ -67,7 +67,7 @@ public final class DedicatedWorker {
         condition.unlock()
         guard first else { return }
         handle.withMemoryRebound(to: uv_handle_t.self, capacity: 1) { h in
-            uv_close(h) { h in
+            closeUnlessClosing(h) { h in
                 guard let h else { return }
                 if let data = h.pointee.data { Unmanaged<DedicatedWorker>.fromOpaque(data).release() }
                 h.withMemoryRebound(to: uv_async_t.self, capacity: 1) { $0.deallocate() }

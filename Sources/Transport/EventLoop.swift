@@ -64,3 +64,11 @@ public final class EventLoop {
         uv.deallocate()
     }
 }
+
+/// Closes `handle`, unless it is closing already: `EventLoop.close()`
+/// closes every handle still open, and the callbacks of that last pass may
+/// then cancel what owned one (a dial's timeout, say).
+func closeUnlessClosing(_ handle: UnsafeMutablePointer<uv_handle_t>, _ callback: uv_close_cb) {
+    guard uv_is_closing(handle) == 0 else { return }
+    uv_close(handle, callback)
+}

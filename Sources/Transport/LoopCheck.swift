@@ -28,7 +28,7 @@ public final class LoopCheck {
         closed = true
         uv_check_stop(handle)
         handle.withMemoryRebound(to: uv_handle_t.self, capacity: 1) { h in
-            uv_close(h) { h in
+            closeUnlessClosing(h) { h in
                 guard let h else { return }
                 if let data = h.pointee.data { Unmanaged<LoopCheck>.fromOpaque(data).release() }
                 h.withMemoryRebound(to: uv_check_t.self, capacity: 1) { $0.deallocate() }

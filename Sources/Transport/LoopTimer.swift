@@ -29,7 +29,7 @@ public final class LoopTimer {
         closed = true
         uv_timer_stop(handle)
         handle.withMemoryRebound(to: uv_handle_t.self, capacity: 1) { h in
-            uv_close(h) { h in
+            closeUnlessClosing(h) { h in
                 guard let h else { return }
                 if let data = h.pointee.data { Unmanaged<LoopTimer>.fromOpaque(data).release() }
                 h.withMemoryRebound(to: uv_timer_t.self, capacity: 1) { $0.deallocate() }

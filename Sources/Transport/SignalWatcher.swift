@@ -25,7 +25,7 @@ public final class SignalWatcher {
         closed = true
         uv_signal_stop(handle)
         handle.withMemoryRebound(to: uv_handle_t.self, capacity: 1) { h in
-            uv_close(h) { h in
+            closeUnlessClosing(h) { h in
                 guard let h else { return }
                 if let data = h.pointee.data { Unmanaged<SignalWatcher>.fromOpaque(data).release() }
                 h.withMemoryRebound(to: uv_signal_t.self, capacity: 1) { $0.deallocate() }

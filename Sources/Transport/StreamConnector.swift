@@ -26,14 +26,25 @@ public final class StreamConnector {
 
     /// Connects to `host:port`; with `tls`, also completes a TLS handshake
     /// that verifies the server as the context's trust says.
+    /// - Returns: the connector, which `cancel()` stops.
+    @discardableResult
     public static func connect(loop: EventLoop, host: String, port: Int, tls: TLSClientContext?, timeoutMs: UInt64,
-                               completion: @escaping (Result<RawStream, TransportError>) -> Void) {
+                               completion: @escaping (Result<RawStream, TransportError>) -> Void) -> StreamConnector {
         loop.assertInLoop()
         let connector = StreamConnector(loop: loop, tls: tls, serverName: host, completion: completion)
         connector.timer = LoopTimer(loop: loop, delayMs: timeoutMs) { [connector] in
             connector.fail("timed out after \(timeoutMs) ms connecting to \(host):\(port)")
         }
         connector.resolve(host: host, port: port)
+        return connector
+    }
+
+    /// Gives up a connection still being made (nothing once `completion`
+    /// ran): `completion` gets a failure now and what was opened is closed
+    /// through its own paths. An owner that closes calls it, so that no
+    /// handle of a dial is left for the loop's last sweep to close under it.
+    public func cancel() {
+        fail("cancelled")
     }
 
     private func resolve(host: String, port: Int) {

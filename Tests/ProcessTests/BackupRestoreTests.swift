@@ -20,7 +20,7 @@ final class BackupRestoreTests: XCTestCase {
         XCTAssertEqual(made.status, 0, made.error)
         XCTAssertTrue(load.waitForMore(100), "the pair stopped serving during the backup")
         _ = load.stop()
-        for node in pair.nodes { XCTAssertEqual(node.stop(), 0) }
+        for node in pair.nodes { XCTAssertEqual(node.stop(), 0, node.logText) }
         let attributes = try FileManager.default.attributesOfItem(atPath: file)
         XCTAssertEqual((attributes[.posixPermissions] as? NSNumber)?.intValue, 0o600)
 

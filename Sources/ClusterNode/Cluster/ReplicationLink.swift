@@ -134,6 +134,8 @@ final class ReplicationLink {
 
     private var isClosed = false
     private var outbound = Outbound.idle
+    /// The dial in flight (`Outbound.dialing`), cancelled by `close()`.
+    private var dialer: StreamConnector?
     private var dialAttempts: UInt64 = 0
     private var redialDelayMs = ReplicationLink.redialDelayMsMin
     /// Messages waiting for an open outbound stream, oldest first.
@@ -278,8 +280,10 @@ final class ReplicationLink {
         case .waiting(let timer): timer.cancel()
         case .idle, .dialing: break
         }
-        // A dial in flight finds the link closed and closes what it made.
+        // A dial in flight is given up (its completion finds the link closed).
         outbound = .idle
+        dialer?.cancel()
+        dialer = nil
         for connection in inboundHandshakes { shut(connection, reason: nil, byPeer: false) }
         if let inbound { shut(inbound, reason: nil, byPeer: false) }
     }
@@ -306,11 +310,12 @@ final class ReplicationLink {
         let attempt = dialAttempts
         outbound = .dialing(attempt: attempt)
         let presentedBefore = tls?.lastPresentedPeer?.count ?? 0
-        StreamConnector.connect(loop: loop, host: host, port: port, tls: tls, timeoutMs: handshakeTimeoutMs) { [weak self] result in
+        dialer = StreamConnector.connect(loop: loop, host: host, port: port, tls: tls, timeoutMs: handshakeTimeoutMs) { [weak self] result in
             guard let self, case .dialing(let current) = self.outbound, current == attempt else {
                 if case .success(let stream) = result { stream.close() }
                 return
             }
+            self.dialer = nil
             switch result {
             case .failure(let error):
                 // A certificate shown on this dial and refused: say which setting decides.

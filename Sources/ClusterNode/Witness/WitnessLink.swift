@@ -24,6 +24,8 @@ final class WitnessLink: WitnessConnection {
     private let logger: Logger
     private var stream: RawStream?
     private var connecting = false
+    /// The connection being made while `connecting`, cancelled by `close()`.
+    private var connector: StreamConnector?
     private var reader = HTTP1ResponseReader()
     /// A request as sent, and what to do with its response (nil: none came).
     private typealias Request = (bytes: [UInt8], done: (HTTP1ResponseReader.Response?) -> Void)
@@ -115,6 +117,8 @@ final class WitnessLink: WitnessConnection {
         inFlight = nil
         queue = []
         for entry in waiting { entry.done(nil) }
+        connector?.cancel()
+        connector = nil
     }
 
     private func sendNext() {
@@ -131,9 +135,14 @@ final class WitnessLink: WitnessConnection {
     private func connect() {
         guard !connecting else { return }
         connecting = true
-        StreamConnector.connect(loop: loop, host: host, port: port, tls: tls, timeoutMs: timeoutMs) { [weak self] result in
+        connector = StreamConnector.connect(loop: loop, host: host, port: port, tls: tls, timeoutMs: timeoutMs) { [weak self] result in
             guard let self else { return }
             connecting = false
+            connector = nil
+            guard !closed else {
+                if case .success(let stream) = result { stream.close() }
+                return
+            }
             switch result {
             case .failure(let error):
                 fail("cannot connect: \(error)")
