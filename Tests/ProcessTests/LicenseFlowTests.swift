@@ -67,10 +67,15 @@ final class LicenseFlowTests: XCTestCase {
         let lsnBefore = try licensed.health()["lsn"] as? Int
 
         try licensed.restart()
+        // The restart replayed the log and logged nothing of its own; the
+        // admin's login after it is the one new record (its audit entry).
+        XCTAssertEqual(try licensed.health()["lsn"] as? Int, lsnBefore.map { $0 + 1 })
+        let audit = try licensed.admin("GET", "/api/admin/audit?limit=1")
+        let newest = (try JSONSerialization.jsonObject(with: audit.body) as? [[String: Any]])?.first
+        XCTAssertEqual(newest?["action"] as? String, "login")
         let itemsAfter = try licensed.items()
         for (id, item) in itemsBefore { XCTAssertEqual(itemsAfter[id]?["used"] as? Int, item["used"] as? Int, id) }
         XCTAssertEqual(try licensed.grants().map { $0["grantId"] as? String }, grantsBefore.map { $0["grantId"] as? String })
-        XCTAssertEqual(try licensed.health()["lsn"] as? Int, lsnBefore)
         XCTAssertEqual(try authorize("dwt", "c1", ["requestId": "r-1"])["grantId"] as? String, first["grantId"] as? String,
                        "a retry after a restart must get the first answer")
         XCTAssertEqual(try authorize("dbr")["code"] as? Int, -20120, "exhaustion survives the restart")
