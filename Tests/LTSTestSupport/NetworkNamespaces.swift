@@ -17,8 +17,8 @@ import Transport
 /// Invariant: everything `init` made is removed by `remove()` (also called
 /// on deinit), whatever state the test stopped in.
 public final class NetworkNamespaces {
-    /// The /24 networks of the two nodes' links and of the clients' link.
-    static let subnets = ["10.231.0", "10.231.1", "10.231.2"]
+    /// The address range of this process's links (see `NetworkSlot`).
+    private let slot: NetworkSlot
     /// `setns(2)`, which Swift's Glibc module does not declare.
     private typealias SetNamespace = @convention(c) (Int32, Int32) -> Int32
     private static let cloneNewNet: Int32 = 0x4000_0000
@@ -43,13 +43,14 @@ public final class NetworkNamespaces {
 
     public init(clients: Bool = false) throws {
         let tag = String(UUID().uuidString.prefix(6)).lowercased()
+        slot = try NetworkSlot()
         names = ["lts\(tag)0", "lts\(tag)1"]
         clientsName = clients ? "lts\(tag)c" : nil
         hostLinks = ["lh\(tag)0", "lh\(tag)1"] + (clients ? ["lh\(tag)c"] : [])
         do {
             try Self.run("/usr/sbin/sysctl", "-qw", "net.ipv4.ip_forward=1")
             for index in hostLinks.indices {
-                let name = index < 2 ? names[index] : clientsName!, host = hostLinks[index], peer = "ln\(index)\(tag)", net = Self.subnets[index]
+                let name = index < 2 ? names[index] : clientsName!, host = hostLinks[index], peer = "ln\(index)\(tag)", net = slot.subnet(index)
                 try Self.run("/usr/sbin/ip", "netns", "add", name)
                 try Self.run("/usr/sbin/ip", "link", "add", host, "type", "veth", "peer", "name", peer)
                 try Self.run("/usr/sbin/ip", "link", "set", peer, "netns", name)
@@ -69,11 +70,11 @@ public final class NetworkNamespaces {
     deinit { remove() }
 
     /// The address node `index` listens on.
-    public func address(_ index: Int) -> String { "\(Self.subnets[index]).2" }
+    public func address(_ index: Int) -> String { "\(slot.subnet(index)).2" }
 
     /// The address node `index` reaches this (the test's) namespace at, where
     /// a witness may listen.
-    public func hostAddress(_ index: Int) -> String { "\(Self.subnets[index]).1" }
+    public func hostAddress(_ index: Int) -> String { "\(slot.subnet(index)).1" }
 
     /// Drops the traffic between node `index` and TCP `port` of this
     /// namespace (a witness listening here), both directions.
@@ -154,6 +155,7 @@ public final class NetworkNamespaces {
             try? Self.run("/usr/sbin/ip", "link", "del", link)
             try? Self.run("/usr/sbin/ip", "netns", "del", index < 2 ? names[index] : clientsName!)
         }
+        slot.release()
     }
 
     private static func run(_ arguments: String...) throws { try run(arguments) }

@@ -9,7 +9,9 @@ import XCTest
 /// call never charged, no takeover without a fault).
 ///
 /// By default each fault kind runs once. Environment:
-/// - `LTS_NEMESIS_MINUTES=N`: random fault kinds for N minutes (`make nemesis MINUTES=N`);
+/// - `LTS_NEMESIS_MINUTES=N`: fault kinds for N minutes (`make nemesis MINUTES=N`),
+///   in rounds that each run every kind once in a random order, so that the
+///   kinds' counts differ by at most one;
 /// - `LTS_NEMESIS_SEED=S`: replays the sequence of kinds and durations of seed S;
 /// - `LTS_NEMESIS_KINDS=a,b`: only these kinds (e.g. `cut-main-side`);
 /// - `LTS_NEMESIS_WITNESS=1`: the pair has a witness (`make nemesis WITNESS=1`):
@@ -34,10 +36,13 @@ final class NemesisTests: XCTestCase {
         var random = SplitMix64(seed: seed)
         var table = NemesisTable()
         let deadline = minutes.map { Date().addingTimeInterval($0 * 60) }
-        var sequence = kinds.makeIterator()
+        var round = deadline == nil ? kinds[...] : []
         func nextKind() -> FaultKind? {
-            guard let deadline else { return sequence.next() }
-            return Date() < deadline ? random.pick(kinds) : nil
+            if let deadline {
+                guard Date() < deadline else { return nil }
+                if round.isEmpty { round = kinds.shuffled(using: &random)[...] }
+            }
+            return round.popFirst()
         }
         while let kind = nextKind() {
             let runSeed = random.next()
@@ -47,6 +52,7 @@ final class NemesisTests: XCTestCase {
             for note in outcome.notes { print("  \(note)") }
             for detail in outcome.details { print("  violation: \(detail)") }
             if let keptAt { print("  kept its logs and data in \(keptAt)") }
+            fflush(stdout) // A long run's progress shows in its log file as it goes.
         }
         print("nemesis: seed \(seed)\n\(table.text)")
         XCTAssertEqual(table.violations, 0, "violations in the fault runs (seed \(seed)):\n\(table.text)")
