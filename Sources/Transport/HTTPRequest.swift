@@ -155,8 +155,13 @@ public final class HTTPRequest {
 
     /// Sends a JSON body built from a JSON-compatible value.
     public func respondJSON(status: Int = 200, _ object: Any, headers: [(String, String)] = []) {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        respond(status: status, headers: [("content-type", "application/json")] + headers, body: data)
+        respond(status: status, headers: [("content-type", "application/json")] + headers, body: Self.jsonData(object))
+    }
+
+    /// A JSON object as `respondJSON` writes it (sorted keys, plain slashes),
+    /// for answers built off the loop.
+    public static func jsonData(_ object: Any) -> Data {
+        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
     }
 
     /// Sends an Encodable value as JSON.

@@ -22,6 +22,8 @@ final class MetricsTests: XCTestCase {
         XCTAssertEqual(values["lts_client_calls_total{call=\"authorize\",result=\"-20110\"}"], 1)
         XCTAssertEqual(values["lts_grants_total"], 3)
         XCTAssertEqual(values["lts_role{role=\"standalone\"}"], 1)
+        XCTAssertEqual(values["lts_event_loop_busy_over_budget_total"], 0)
+        XCTAssertGreaterThan(values["lts_event_loop_busy_max_ms"] ?? 0, 0, "the loop's turns took some CPU time")
         // Issue 20: requests by route pattern (never the raw path) and status class.
         func requests(_ route: String, _ status: String) -> Double? {
             values["lts_http_request_duration_seconds_count{route=\"\(route)\",status=\"\(status)\"}"]

@@ -23,6 +23,18 @@ extension NodeProcess {
         }
         return count - within
     }
+
+    /// Turns of the event loop that took 50 ms of the loop thread's CPU time
+    /// or more since the node started (`lts_event_loop_busy_over_budget_total`),
+    /// and the longest turn's CPU time in ms: what the node's own work held
+    /// the loop, whatever else ran on the machine.
+    func loopTurnsOverBudget() throws -> (count: Double, longestMs: Double) {
+        let values = try metrics()
+        guard let count = values["lts_event_loop_busy_over_budget_total"], let longest = values["lts_event_loop_busy_max_ms"] else {
+            throw MetricMissing(name: "lts_event_loop_busy_over_budget_total")
+        }
+        return (count, longest)
+    }
 }
 
 /// A metric the node should export is not in its answer.

@@ -31,6 +31,30 @@ final class LoopPrimitivesTests: XCTestCase {
         }
     }
 
+    func testTheBusyProbeCountsTheLoopsOwnWorkNotItsWaits() {
+        let harness = LoopHarness()
+        harness.run { h in
+            let probe = LoopBusyProbe(loop: h.loop)
+            // Turn 1 starts the probe's clock; a turn then sleeps (no CPU),
+            // and a later one spins 60 ms of the thread's CPU time.
+            LoopTimer(loop: h.loop, delayMs: 1) {
+                usleep(80_000)
+                LoopTimer(loop: h.loop, delayMs: 1) {
+                    XCTAssertLessThan(probe.maxBusyNs, LoopLagProbe.stallMs * 1_000_000, "a sleep is no work")
+                    XCTAssertEqual(probe.overBudgetTotal, 0)
+                    let start = LoopBusyProbe.threadCpuNs()
+                    while LoopBusyProbe.threadCpuNs() - start < 60_000_000 {}
+                    LoopTimer(loop: h.loop, delayMs: 1) {
+                        XCTAssertGreaterThanOrEqual(probe.maxBusyNs, 60_000_000)
+                        XCTAssertEqual(probe.overBudgetTotal, 1)
+                        probe.cancel()
+                        h.finish()
+                    }
+                }
+            }
+        }
+    }
+
     func testRepeatingTimerFiresUntilCancelled() {
         let harness = LoopHarness()
         harness.run { h in

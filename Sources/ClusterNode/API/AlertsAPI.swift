@@ -183,7 +183,7 @@ final class AlertsAPI {
     private func sendTest(_ request: HTTPRequest) {
         guard admin.authorized(request) else { return }
         request.handling(onRefusal: { self.admin.audit(.alertTest, request, refusal: $0) }) {
-            var body = try request.jsonObject()
+            let body = try request.jsonObject()
             try body.rejectUnknownKeys()
             let settings = configuration()
             guard let smtp = settings.smtp, !settings.recipients.isEmpty else {

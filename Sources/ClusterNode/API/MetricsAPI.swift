@@ -16,6 +16,7 @@ final class MetricsAPI {
     private let driver: ClusterDriver?
     private let alerts: AlertMonitor
     private let lagProbe: LoopLagProbe
+    private let busyProbe: LoopBusyProbe
     /// The server, once it exists (it is made after the routes).
     var server: HTTPServer?
     /// The password thread's queue.
@@ -23,8 +24,10 @@ final class MetricsAPI {
     /// What knows the TLS certificate served (nil without TLS).
     var certificate: CertificateReloader?
 
-    init(service: LicenseService, clientAPI: ClientAPI, driver: ClusterDriver?, alerts: AlertMonitor, lagProbe: LoopLagProbe) {
+    init(service: LicenseService, clientAPI: ClientAPI, driver: ClusterDriver?, alerts: AlertMonitor, lagProbe: LoopLagProbe,
+         busyProbe: LoopBusyProbe) {
         self.lagProbe = lagProbe
+        self.busyProbe = busyProbe
         self.service = service
         self.clientAPI = clientAPI
         self.driver = driver
@@ -53,6 +56,11 @@ final class MetricsAPI {
                [("", "\(lagProbe.maxLagMs)")])
         metric("lts_event_loop_stalls_total", "Times the event loop was held \(LoopLagProbe.stallMs) ms or more.", type: "counter",
                [("", "\(lagProbe.stallsTotal)")])
+        metric("lts_event_loop_busy_max_ms",
+               "The most CPU time one turn of the event loop took (the node's own work, without waits and time other processes held the core), since the node started.",
+               [("", String(format: "%.3f", busyProbe.maxBusyMs))])
+        metric("lts_event_loop_busy_over_budget_total", "Turns of the event loop that took \(LoopLagProbe.stallMs) ms of CPU time or more.",
+               type: "counter", [("", "\(busyProbe.overBudgetTotal)")])
         metric("lts_event_loop_lag_ms", "How late a timer due every \(LoopLagProbe.intervalMs) ms ran on the event loop.", type: "histogram",
                zip(LoopLagProbe.bucketBoundsMs, lagProbe.lagsAtMost).map { ("_bucket{le=\"\($0)\"}", "\($1)") }
                + [("_bucket{le=\"+Inf\"}", "\(lagProbe.firingsTotal)"), ("_sum", "\(lagProbe.lagSumMs)"), ("_count", "\(lagProbe.firingsTotal)")])

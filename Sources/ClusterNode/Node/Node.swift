@@ -34,6 +34,7 @@ public final class Node {
     private var metricsAPI: MetricsAPI?
     /// How long callbacks hold the loop (a metric).
     private var lagProbe: LoopLagProbe?
+    private var busyProbe: LoopBusyProbe?
     private var clientKeyAPI: ClientKeyAPI?
     private var auditAPI: AuditAPI?
     private var statsAPI: StatsAPI?
@@ -141,7 +142,7 @@ public final class Node {
             clusterAPI = ClusterAPI(loop: loop, driver: driver, service: service, admin: adminAPI, nodeUUID: dataDirectory.nodeUUID,
                                     drillPass: drillPass)
         }
-        statsAPI = StatsAPI(service: service, admin: adminAPI)
+        statsAPI = StatsAPI(loop: loop, service: service, admin: adminAPI)
         backupAPI = BackupAPI(loop: loop, service: service, admin: adminAPI, dataDir: dataDirectory.path, nodeUUID: dataDirectory.nodeUUID,
                               logger: logger) { [weak self] in self?.driver?.replica.role.rawValue ?? "standalone" }
         let box = try NodeSecretBox.make(config: config, dataDirectory: dataDirectory.path)
@@ -155,10 +156,12 @@ public final class Node {
                                         takeTally: { clientAPI?.takeTally() ?? CallTally() })
         self.alertMonitor = alertMonitor
         alertsAPI = AlertsAPI(service: service, admin: adminAPI, monitor: alertMonitor, box: box, configuration: alertConfiguration)
-        let lagProbe = LoopLagProbe(loop: loop)
+        let lagProbe = LoopLagProbe(loop: loop), busyProbe = LoopBusyProbe(loop: loop)
         self.lagProbe = lagProbe
+        self.busyProbe = busyProbe
         if let clientAPI {
-            metricsAPI = MetricsAPI(service: service, clientAPI: clientAPI, driver: driver, alerts: alertMonitor, lagProbe: lagProbe)
+            metricsAPI = MetricsAPI(service: service, clientAPI: clientAPI, driver: driver, alerts: alertMonitor, lagProbe: lagProbe,
+                                    busyProbe: busyProbe)
         }
         logClusterIdentity()
         expiryTimer = LoopTimer(loop: loop, delayMs: Self.expiryCheckMs, repeatMs: Self.expiryCheckMs) { [weak self] in
@@ -218,10 +221,12 @@ public final class Node {
         expiryTimer?.cancel()
         identityTimer?.cancel()
         lagProbe?.cancel()
+        busyProbe?.cancel()
         passwordReset?.cancel()
         alertMonitor?.cancel()
         certificateReloader?.cancel()
         backupAPI?.close()
+        statsAPI?.close()
         server?.stopAccepting { [weak self] in
             deadline.cancel()
             self?.server?.close()

@@ -39,13 +39,23 @@ struct RunOutcome {
     var takeovers = 0
     /// The largest `lts_event_loop_lag_max_ms` of the two nodes at the end.
     var loopLagMaxMs = 0.0
+    /// The largest `lts_event_loop_busy_max_ms` (CPU time of one turn of a
+    /// node's loop) of the two nodes at the end.
+    var loopBusyMaxMs = 0.0
+    /// Turns of 50 ms CPU time or more, both nodes' last processes together
+    /// (`lts_event_loop_busy_over_budget_total`).
+    var loopTurnsOverBudget = 0
+    /// Where the fault leaves the nodes alone (no takeover allowed), such a
+    /// turn is a violation: it is the node's own work holding its loop.
+    var loopTurnsOverBudgetAreViolations = false
     /// A line per violation (and why a run could not finish).
     var details: [String] = []
     /// What the run noted on the way (the fault's times, the admin reads' speed).
     var notes: [String] = []
 
     var violations: Int {
-        lost + changed + duplicated + refusedButCharged + unwantedTakeovers + (splitBrainIsViolation ? splitBrainGrants : 0) + (failedToFinish ? 1 : 0)
+        lost + changed + duplicated + refusedButCharged + unwantedTakeovers + (splitBrainIsViolation ? splitBrainGrants : 0)
+            + (loopTurnsOverBudgetAreViolations ? loopTurnsOverBudget : 0) + (failedToFinish ? 1 : 0)
     }
     /// The run ended in an error before it could be checked.
     var failedToFinish = false
@@ -138,6 +148,12 @@ struct NemesisCheck {
         let grantTimes = answers.filter { $0.grantId != nil }.map(\.at).sorted()
         outcome.outageSeconds = zip(grantTimes, grantTimes.dropFirst()).map { $1.timeIntervalSince($0) }.max() ?? 0
         outcome.loopLagMaxMs = metrics.map { $0["lts_event_loop_lag_max_ms"] ?? 0 }.max() ?? 0
+        outcome.loopBusyMaxMs = metrics.map { $0["lts_event_loop_busy_max_ms"] ?? 0 }.max() ?? 0
+        outcome.loopTurnsOverBudget = Int(metrics.map { $0["lts_event_loop_busy_over_budget_total"] ?? 0 }.reduce(0, +))
+        outcome.loopTurnsOverBudgetAreViolations = !takeoversAllowed
+        if !takeoversAllowed, outcome.loopTurnsOverBudget > 0 {
+            outcome.details.append("\(outcome.loopTurnsOverBudget) loop turn(s) of 50 ms CPU time or more (the longest \(outcome.loopBusyMaxMs) ms)")
+        }
         return outcome
     }
 
