@@ -11,7 +11,8 @@ import Transport
 /// query it cannot answer exactly is refused (-20001), never guessed at.
 /// Answers are built on a thread of their own from a copy of the
 /// statistics (400 days of 2-hour rows held the loop about 150 ms in a
-/// debug build), one query at a time, at most `queuedMax` waiting.
+/// debug build), one query at a time; with `queuedMax` under way or
+/// waiting, a further one is refused (503, retry).
 final class StatsAPI {
     static let defaultPeriodSeconds: Int64 = 7 * UTCTime.secondsPerDay
     static let buckets: [String: Int64] = ["2h": UsageStatistics.bucketSeconds, "1d": UTCTime.secondsPerDay]
