@@ -287,6 +287,8 @@ public struct Replica {
     /// shell sends the queue in rounds of a bounded size): send the next round.
     public mutating func reconcileQueueRemains() -> [ReplicaEffect] {
         defer { checkInvariants() }
+        // A primary re-applies its own queue a round at a time.
+        if role == .primary { return [.reconcileOwnQueue] }
         guard role == .standby else { return [] }
         hasReconcileQueue = true
         reconcileClearAtLsn = nil

@@ -62,9 +62,12 @@ public protocol ReplicaHost: AnyObject {
     /// Primary: logs again, as new records, the peer's records this log
     /// lacks (by the reconciliation policy); `loggedLsn` grows accordingly.
     func reapply(_ entries: [ReplicatedEntry])
-    /// A standby just promoted: logs again what its own queue holds that
-    /// the log lacks, then empties the queue.
-    func reapplyOwnQueue()
+    /// A primary (just promoted, or a round ago): logs again what the
+    /// oldest `limit` records of its own queue hold that the log lacks,
+    /// removes them from the queue, and once that removal is durable calls
+    /// `done`, whose `remains` tells whether more are queued (nothing when
+    /// the queue is empty).
+    func reapplyOwnQueue(limit: Int, done: @escaping (_ remains: Bool) -> Void)
 
     // MARK: The peer and the clients
 

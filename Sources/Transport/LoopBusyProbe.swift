@@ -13,10 +13,13 @@ import Foundation
 public final class LoopBusyProbe {
     private var check: LoopCheck?
     private var lastCpuNs: UInt64?
+    /// Called with the CPU time (ns) of each turn of `LoopLagProbe.stallMs` or more.
+    private let overBudget: (UInt64) -> Void
     public private(set) var maxBusyNs: UInt64 = 0
     public private(set) var overBudgetTotal: UInt64 = 0
 
-    public init(loop: EventLoop) {
+    public init(loop: EventLoop, overBudget: @escaping (UInt64) -> Void = { _ in }) {
+        self.overBudget = overBudget
         check = LoopCheck(loop: loop) { [unowned self] in self.turnEnded() }
     }
 
@@ -29,7 +32,10 @@ public final class LoopBusyProbe {
         guard let lastCpuNs else { return }
         let busyNs = nowNs &- lastCpuNs
         maxBusyNs = max(maxBusyNs, busyNs)
-        if busyNs >= LoopLagProbe.stallMs * 1_000_000 { overBudgetTotal += 1 }
+        if busyNs >= LoopLagProbe.stallMs * 1_000_000 {
+            overBudgetTotal += 1
+            overBudget(busyNs)
+        }
     }
 
     /// The CPU time the calling thread has used.

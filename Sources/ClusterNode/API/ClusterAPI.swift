@@ -86,7 +86,7 @@ final class ClusterAPI {
                 "flushedLsn": replica.flushedLsn, "commitLsn": replica.commitLsn, "mode": replica.config.mode.rawValue,
                 "degraded": replica.degraded, "switchoverInProgress": replica.handingOverSinceMs != nil,
                 "failoversTotal": replica.failoversTotal, "lastFailoverSilenceMs": replica.lastFailoverSilenceMs.map { $0 as Any } ?? NSNull(), "reconciledTotal": driver.reconciledTotal,
-                "reconcileOverrunsTotal": driver.reconcileOverrunsTotal, "reconcileVoidsTotal": driver.reconcileVoidsTotal, "reconcileQueue": replica.hasReconcileQueue,
+                "reconcileOverrunsTotal": driver.reconcileOverrunsTotal, "reconcileVoidsTotal": driver.reconcileVoidsTotal, "reconcileQueue": driver.hasReconcileQueue,
                 "checkpointLsn": replica.compaction.checkpointLsn, "compactedLsn": replica.compaction.compactedLsn,
                 "replicationLagMs": driver.lag.summary, "lastDrill": lastDrill, "heartbeatMs": replica.config.heartbeatMs, "failoverTimeoutMs": replica.config.failoverTimeoutMs, "peer": peer]
     }

@@ -59,6 +59,12 @@ final class ClusterDriver: ReplicaHost {
     private var incomingSnapshotPath: String { service.store.path + ".snapshot-in" }
 
     var replica: Replica { shell.replica }
+    /// A primary is re-applying its own reconciliation queue, a round at a
+    /// time (`ReplicaShell.reconcileEntriesPerRound`).
+    private(set) var reapplyingOwnQueue = false
+    /// Records wait in this node's reconciliation queue: a standby's for the
+    /// primary, or a primary's own, re-applied round by round.
+    var hasReconcileQueue: Bool { replica.hasReconcileQueue || reapplyingOwnQueue }
 
     /// What this lts reads of what a peer streams it; stated on every
     /// stream it dials (`ReplicationReads`). Protocol 2 is the first that
@@ -372,10 +378,20 @@ final class ClusterDriver: ReplicaHost {
         reapply(decoded, from: "the peer")
     }
 
-    func reapplyOwnQueue() {
+    func reapplyOwnQueue(limit: Int, done: @escaping (_ remains: Bool) -> Void) {
         do {
-            reapply(try service.store.reconcileQueue().map(\.entry), from: "this node's own queue")
-            service.clearReconcileQueue()
+            let queued = try service.store.reconcileQueue(limit: limit)
+            guard let last = queued.last else {
+                reapplyingOwnQueue = false
+                return
+            }
+            reapplyingOwnQueue = true
+            reapply(queued.map(\.entry), from: "this node's own queue")
+            service.clearReconcileQueue(throughId: last.id) { [unowned self] in
+                let remains = ((try? self.service.store.reconcileQueue(limit: 1).count) ?? 1) > 0
+                reapplyingOwnQueue = remains && replica.role == .primary
+                done(remains)
+            }
         } catch {
             logger.error("cannot read the reconciliation queue: \(error)")
         }
@@ -434,6 +450,7 @@ final class ClusterDriver: ReplicaHost {
 
     func roleChanged(_ role: Replica.Role, term: UInt64) {
         service.term = term
+        reapplyingOwnQueue = false
         if role != .primary { upgradeHold.release() }
         switch role {
         case .primary:

@@ -156,7 +156,9 @@ public final class Node {
                                         takeTally: { clientAPI?.takeTally() ?? CallTally() })
         self.alertMonitor = alertMonitor
         alertsAPI = AlertsAPI(service: service, admin: adminAPI, monitor: alertMonitor, box: box, configuration: alertConfiguration)
-        let lagProbe = LoopLagProbe(loop: loop), busyProbe = LoopBusyProbe(loop: loop)
+        let lagProbe = LoopLagProbe(loop: loop), busyProbe = LoopBusyProbe(loop: loop) { [logger] busyNs in
+            logger.warning("the event loop worked \(busyNs / 1_000_000) ms in one turn: answers and heartbeats waited that long")
+        }
         self.lagProbe = lagProbe
         self.busyProbe = busyProbe
         if let clientAPI {

@@ -107,6 +107,8 @@ final class SimulatedNode: ReplicaHost {
     var checkpoints = 0
     var discards = 0
     var snapshotsInstalled = 0
+    /// Queue clears after which records remained for a next round.
+    var laterReconcileRounds = 0
     /// Divergences behind the compacted log this node refused to follow.
     var refusedDivergences = 0
 
@@ -154,7 +156,9 @@ final class SimulatedNode: ReplicaHost {
         let replica = Replica(config: config, nodeIndex: index, term: durable.term, history: logHistory, incarnation: incarnation,
                               hasReconcileQueue: !durable.queue.isEmpty, nowMs: nowMs, checkpointLsn: durable.checkpointLsn,
                               compactedLsn: durable.compactedLsn)
-        let shell = ReplicaShell(replica: replica, host: self)
+        // Rounds of two records: the simulation's queues are short, and
+        // several rounds per reconciliation check the hand-over between them.
+        let shell = ReplicaShell(replica: replica, host: self, reconcileEntriesPerRound: 2)
         if trace != nil {
             shell.trace = { [unowned self] input, effects in self.trace(input, effects) }
         }
@@ -274,6 +278,7 @@ final class SimulatedNode: ReplicaHost {
             durable.clearQueue(first: count)
             durableRemovals += 1
             trace?("durable queue cleared")
+            if !durable.queue.isEmpty { laterReconcileRounds += 1 }
             done(!durable.queue.isEmpty)
         case .checkpoint(let lsn, let compactThrough):
             durable.checkpoint(lsn: lsn, compactThrough: compactThrough)
@@ -376,9 +381,11 @@ final class SimulatedNode: ReplicaHost {
         reappend(entries.map(SimulatedEntry.init(replicated:)))
     }
 
-    func reapplyOwnQueue() {
-        reappend(durable.queue)
-        queueDisk(.clearQueue(first: durable.queue.count, done: { _ in }))
+    func reapplyOwnQueue(limit: Int, done: @escaping (Bool) -> Void) {
+        let round = Array(durable.queue.prefix(limit))
+        guard !round.isEmpty else { return }
+        reappend(round)
+        queueDisk(.clearQueue(first: round.count, done: done))
     }
 
     func send(_ message: ReplicationMessage) {

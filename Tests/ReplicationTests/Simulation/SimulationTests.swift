@@ -70,6 +70,7 @@ final class SimulationTests: XCTestCase {
         XCTAssertGreaterThan(totals.switchovers, 0, "no switchover was ever asked for")
         XCTAssertGreaterThan(totals.handovers, 0, "no switchover ever handed over")
         XCTAssertGreaterThan(totals.reconciled, 0, "no reconciliation ever completed")
+        XCTAssertGreaterThan(totals.laterReconcileRounds, 0, "no reconciliation queue ever took more than one round")
         XCTAssertGreaterThan(totals.checkpoints, 0, "no checkpoint was ever written")
         XCTAssertGreaterThan(totals.discards, 0, "no divergence ever lay behind a checkpoint")
         XCTAssertGreaterThan(totals.snapshotsInstalled, 0, "no standby ever joined by a snapshot")

@@ -25,6 +25,8 @@ final class Simulator {
         var checkpoints = 0
         var discards = 0
         var snapshotsInstalled = 0
+        /// Reconciliation rounds that left records for a next round.
+        var laterReconcileRounds = 0
         var pauses = 0
         var stalledMs: UInt64 = 0
         var diskFailures = 0
@@ -503,6 +505,8 @@ final class Simulator {
             stats.checkpoints += node.checkpoints
             stats.discards += node.discards
             stats.snapshotsInstalled += node.snapshotsInstalled
+            stats.laterReconcileRounds += node.laterReconcileRounds
+            node.laterReconcileRounds = 0
             node.checkpoints = 0
             node.discards = 0
             node.snapshotsInstalled = 0
@@ -532,6 +536,7 @@ extension Simulator.Stats {
         checkpoints += other.checkpoints
         discards += other.discards
         snapshotsInstalled += other.snapshotsInstalled
+        laterReconcileRounds += other.laterReconcileRounds
         pauses += other.pauses
         stalledMs += other.stalledMs
         diskFailures += other.diskFailures
