@@ -21,7 +21,11 @@ public struct ReplicaConfig: Equatable {
     public var mode: Mode
     /// Most entries in one append message.
     public var appendEntriesMax: Int
-    /// Most entries sent and not yet acknowledged by the standby.
+    /// Most entries sent and not yet acknowledged by the standby. A
+    /// catching-up standby is sent this many at once, in one turn of the
+    /// primary's loop (read from the store, encoded), and may take them in
+    /// one turn of its own: 4,096 keeps both far inside the loop's 50 ms,
+    /// and still streams 80,000 entries a second over a 50 ms round trip.
     public var inFlightEntriesMax: UInt64
     /// A checkpoint of the state every this many records (0 = never).
     public var checkpointEveryRecords: UInt64
@@ -52,7 +56,7 @@ public struct ReplicaConfig: Equatable {
     public static let snapshotChunkBytesMax = UInt64(BinaryReader.fieldBytesMax)
 
     public init(heartbeatMs: UInt64 = 100, failoverTimeoutMs: UInt64 = 1_000, degradeAfterMs: UInt64 = 5_000,
-                mode: Mode = .sync, appendEntriesMax: Int = 1_024, inFlightEntriesMax: UInt64 = 16_384,
+                mode: Mode = .sync, appendEntriesMax: Int = 1_024, inFlightEntriesMax: UInt64 = 4_096,
                 checkpointEveryRecords: UInt64 = 100_000, retainedRecords: UInt64 = 100_000,
                 snapshotChunkBytes: UInt64 = 1 << 20, snapshotWindowChunks: UInt64 = 4, stallMs: UInt64? = nil,
                 witness: Bool = false, leaseMs: UInt64? = nil, clockDriftPerMille: UInt64 = 50) {
