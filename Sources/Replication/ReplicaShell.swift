@@ -77,8 +77,9 @@ public final class ReplicaShell {
     /// Called with each input the replica took and the effects it returned.
     public var trace: ((Input, [ReplicaEffect]) -> Void)?
 
-    /// The records of one `reconcile` round here (the simulation sends
-    /// smaller rounds, so that its short queues take several).
+    /// The most records of one reconciliation round here, sent or
+    /// re-applied (the simulation uses smaller rounds, so that its short
+    /// queues take several).
     private let reconcileRoundMax: Int
 
     public init(replica: Replica, host: ReplicaHost, reconcileEntriesPerRound: Int = ReplicaShell.reconcileEntriesPerRound) {
