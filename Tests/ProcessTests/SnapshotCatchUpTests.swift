@@ -15,6 +15,7 @@ final class SnapshotCatchUpTests: XCTestCase {
     func testANewEmptyStandbyJoinsByASnapshotUnderLoad() throws {
         let pair = try NodePair(extraConfig: Self.compactingConfig)
         let (_, load) = try pair.startUnderLoad(warmUp: 400)
+        let primaryOverBudget = try pair.nodes[0].loopTurnsOverBudget().count
         pair.nodes[1].stop(signal: SIGKILL)
         // The standby's disk is lost: it comes back empty.
         for suffix in ["", "-wal", "-shm"] {
@@ -33,5 +34,8 @@ final class SnapshotCatchUpTests: XCTestCase {
         try pair.assertBothHold(result.acknowledged)
         // The standby followed the log after the snapshot: its grants are the primary's.
         XCTAssertEqual(try pair.grants(1).count, try pair.grants(0).count)
+        // Neither making the snapshot nor installing it held a loop 50 ms.
+        XCTAssertEqual(try pair.nodes[0].loopTurnsOverBudget().count - primaryOverBudget, 0, "the primary's loop worked 50 ms in one turn")
+        XCTAssertEqual(try pair.nodes[1].loopTurnsOverBudget().count, 0, "the standby's loop worked 50 ms in one turn")
     }
 }
