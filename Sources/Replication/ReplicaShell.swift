@@ -45,14 +45,15 @@ public final class ReplicaShell {
     /// `Frame.frameBytesMax`, whatever the records (a license import
     /// carries its file, up to 1 MiB).
     public static let messagePayloadBytesMax = 8 << 20
-    /// Most queued records one reconciliation round carries: a `reconcile`
-    /// from the standby, or a primary's pass over its own queue. A round is
-    /// re-applied in one turn of the loop (a store lookup or two per
-    /// record): 3,700 records held it 50 ms and 5,300 held it 104 ms in a
-    /// release build, and the loop's budget is 50 ms. Rounds follow each
-    /// other as the last one is durable, so a long queue costs round trips,
-    /// not stalls.
-    public static let reconcileEntriesPerRound = 512
+    /// Most records of its own queue a primary re-applies in one round. A
+    /// round takes one turn of the loop (a store lookup or two per record):
+    /// 5,300 records at once held it 104 ms in a release build, and the
+    /// loop's budget is 50 ms. The next round follows once the last one's
+    /// removal from the queue is durable. (A standby's queue still goes to
+    /// the primary in one `reconcile` of up to `entriesMax` records: a
+    /// `reconciled` names no round, so a repeated answer to one round would
+    /// clear the next one unreconciled.)
+    public static let ownQueueEntriesPerRound = 512
 
     public private(set) var replica: Replica
     private unowned let host: ReplicaHost
@@ -77,16 +78,15 @@ public final class ReplicaShell {
     /// Called with each input the replica took and the effects it returned.
     public var trace: ((Input, [ReplicaEffect]) -> Void)?
 
-    /// The most records of one reconciliation round here, sent or
-    /// re-applied (the simulation uses smaller rounds, so that its short
-    /// queues take several).
-    private let reconcileRoundMax: Int
+    /// The most records of one round over its own queue here (the
+    /// simulation uses smaller rounds, so that its short queues take several).
+    private let ownQueueRoundMax: Int
 
-    public init(replica: Replica, host: ReplicaHost, reconcileEntriesPerRound: Int = ReplicaShell.reconcileEntriesPerRound) {
-        precondition(reconcileEntriesPerRound > 0, "a reconcile round carries a record")
+    public init(replica: Replica, host: ReplicaHost, ownQueueEntriesPerRound: Int = ReplicaShell.ownQueueEntriesPerRound) {
+        precondition(ownQueueEntriesPerRound > 0, "a round re-applies a record")
         self.replica = replica
         self.host = host
-        reconcileRoundMax = min(reconcileEntriesPerRound, ReplicationMessageCodec.entriesMax)
+        ownQueueRoundMax = ownQueueEntriesPerRound
     }
 
     /// Whether client and admin writes may be taken now.
@@ -273,7 +273,7 @@ public final class ReplicaShell {
             sendAppend(session: session, prevLsn: prevLsn, prevTerm: prevTerm, throughLsn: throughLsn, commitLsn: commitLsn)
         case .sendReconcile(let session):
             // The oldest part that fits a message; the rest goes in later rounds.
-            let part = Self.parts(of: host.reconcileQueue(limit: reconcileRoundMax)).first ?? []
+            let part = Self.parts(of: host.reconcileQueue(limit: ReplicationMessageCodec.entriesMax)).first ?? []
             reconcileSentCount = part.count
             host.send(.reconcile(term: replica.term, session: session, entries: part))
         case .reconcile(let session, let entries):
@@ -285,7 +285,7 @@ public final class ReplicaShell {
             effects += answer
         case .reconcileOwnQueue:
             precondition(replica.role == .primary, "reconcile-own-queue effect on a standby")
-            host.reapplyOwnQueue(limit: reconcileRoundMax) { [unowned self] remains in
+            host.reapplyOwnQueue(limit: ownQueueRoundMax) { [unowned self] remains in
                 if remains { input(.reconcileQueueRemains) }
             }
             effects += tracedAppended()

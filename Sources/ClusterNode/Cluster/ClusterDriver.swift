@@ -60,7 +60,7 @@ final class ClusterDriver: ReplicaHost {
 
     var replica: Replica { shell.replica }
     /// A primary is re-applying its own reconciliation queue, a round at a
-    /// time (`ReplicaShell.reconcileEntriesPerRound`).
+    /// time (`ReplicaShell.ownQueueEntriesPerRound`).
     private(set) var reapplyingOwnQueue = false
     /// Records wait in this node's reconciliation queue: a standby's for the
     /// primary, or a primary's own, re-applied round by round.

@@ -107,8 +107,8 @@ final class SimulatedNode: ReplicaHost {
     var checkpoints = 0
     var discards = 0
     var snapshotsInstalled = 0
-    /// Queue clears after which records remained for a next round.
-    var laterReconcileRounds = 0
+    /// Rounds over its own queue after which records remained for a next one.
+    var laterOwnQueueRounds = 0
     /// Divergences behind the compacted log this node refused to follow.
     var refusedDivergences = 0
 
@@ -156,9 +156,9 @@ final class SimulatedNode: ReplicaHost {
         let replica = Replica(config: config, nodeIndex: index, term: durable.term, history: logHistory, incarnation: incarnation,
                               hasReconcileQueue: !durable.queue.isEmpty, nowMs: nowMs, checkpointLsn: durable.checkpointLsn,
                               compactedLsn: durable.compactedLsn)
-        // Rounds of two records: the simulation's queues are short, and
-        // several rounds per reconciliation check the hand-over between them.
-        let shell = ReplicaShell(replica: replica, host: self, reconcileEntriesPerRound: 2)
+        // Own-queue rounds of one record: the simulation's queues are
+        // short, and several rounds check the hand-over between them.
+        let shell = ReplicaShell(replica: replica, host: self, ownQueueEntriesPerRound: 1)
         if trace != nil {
             shell.trace = { [unowned self] input, effects in self.trace(input, effects) }
         }
@@ -278,7 +278,6 @@ final class SimulatedNode: ReplicaHost {
             durable.clearQueue(first: count)
             durableRemovals += 1
             trace?("durable queue cleared")
-            if !durable.queue.isEmpty { laterReconcileRounds += 1 }
             done(!durable.queue.isEmpty)
         case .checkpoint(let lsn, let compactThrough):
             durable.checkpoint(lsn: lsn, compactThrough: compactThrough)
@@ -385,7 +384,10 @@ final class SimulatedNode: ReplicaHost {
         let round = Array(durable.queue.prefix(limit))
         guard !round.isEmpty else { return }
         reappend(round)
-        queueDisk(.clearQueue(first: round.count, done: done))
+        queueDisk(.clearQueue(first: round.count, done: { [unowned self] remains in
+            if remains { laterOwnQueueRounds += 1 }
+            done(remains)
+        }))
     }
 
     func send(_ message: ReplicationMessage) {

@@ -25,8 +25,8 @@ final class Simulator {
         var checkpoints = 0
         var discards = 0
         var snapshotsInstalled = 0
-        /// Reconciliation rounds that left records for a next round.
-        var laterReconcileRounds = 0
+        /// Rounds over a node's own queue that left records for a next one.
+        var laterOwnQueueRounds = 0
         var pauses = 0
         var stalledMs: UInt64 = 0
         var diskFailures = 0
@@ -509,8 +509,8 @@ final class Simulator {
             stats.checkpoints += node.checkpoints
             stats.discards += node.discards
             stats.snapshotsInstalled += node.snapshotsInstalled
-            stats.laterReconcileRounds += node.laterReconcileRounds
-            node.laterReconcileRounds = 0
+            stats.laterOwnQueueRounds += node.laterOwnQueueRounds
+            node.laterOwnQueueRounds = 0
             node.checkpoints = 0
             node.discards = 0
             node.snapshotsInstalled = 0
@@ -540,7 +540,7 @@ extension Simulator.Stats {
         checkpoints += other.checkpoints
         discards += other.discards
         snapshotsInstalled += other.snapshotsInstalled
-        laterReconcileRounds += other.laterReconcileRounds
+        laterOwnQueueRounds += other.laterOwnQueueRounds
         pauses += other.pauses
         stalledMs += other.stalledMs
         diskFailures += other.diskFailures
