@@ -283,8 +283,10 @@ public struct Replica {
         return [.clearReconcileQueue]
     }
 
-    /// Standby: after a `clearReconcileQueue`, records are still queued (the
-    /// shell sends the queue in rounds of a bounded size): send the next round.
+    /// Records are still queued after a round: a standby's queue after a
+    /// `clearReconcileQueue` (the shell sends it in messages of a bounded
+    /// size), whose next part it sends; a primary's own after a round of
+    /// `reconcileOwnQueue`, whose next round it re-applies.
     public mutating func reconcileQueueRemains() -> [ReplicaEffect] {
         defer { checkInvariants() }
         // A primary re-applies its own queue a round at a time.
