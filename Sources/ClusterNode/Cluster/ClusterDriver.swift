@@ -365,10 +365,17 @@ final class ClusterDriver: ReplicaHost {
         // The queue only grows at its end meanwhile: its first `count` are those read last.
         guard count > 0, count <= reconcileQueueIds.count else { return }
         service.clearReconcileQueue(throughId: reconcileQueueIds[count - 1]) { [unowned self] in
-            let remains = ((try? self.service.store.reconcileQueue(limit: 1).count) ?? 1) > 0
+            let remains = self.reconcileQueueHoldsRecords()
             self.logger.info("the primary holds the reconciled records\(remains ? "; sending the next part of the queue" : ": reconciliation queue emptied")")
             done(remains)
         }
+    }
+
+    /// Whether the store's reconciliation queue still holds a record (true
+    /// when it cannot be read: the queue is then sent or re-applied again,
+    /// never dropped).
+    private func reconcileQueueHoldsRecords() -> Bool {
+        ((try? service.store.reconcileQueue(limit: 1).count) ?? 1) > 0
     }
 
     func reapply(_ entries: [ReplicatedEntry]) {
@@ -388,7 +395,7 @@ final class ClusterDriver: ReplicaHost {
             reapplyingOwnQueue = true
             reapply(queued.map(\.entry), from: "this node's own queue")
             service.clearReconcileQueue(throughId: last.id) { [unowned self] in
-                let remains = ((try? self.service.store.reconcileQueue(limit: 1).count) ?? 1) > 0
+                let remains = self.reconcileQueueHoldsRecords()
                 reapplyingOwnQueue = remains && replica.role == .primary
                 done(remains)
             }
