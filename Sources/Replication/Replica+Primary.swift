@@ -65,11 +65,11 @@ extension Replica {
             standbyLostSinceMs = nil
             if degraded, peer.flushedLsn >= flushedLsn { degraded = false }
             return advanceCommit() + streamToPeer() + handOverIfCaughtUp()
-        case .reconcile(_, let session, let entries):
+        case .reconcile(_, let session, let entries, let round):
             guard var peer, peer.session == session else { return [] }
             peer.lastHeardMs = nowMs
             self.peer = peer
-            return [.reconcile(session: session, entries: entries)]
+            return [.reconcile(session: session, entries: entries, round: round)]
         case .snapshotAck(_, let session, let receivedBytes):
             return receiveSnapshotAck(session: session, receivedBytes: receivedBytes)
         case .append, .heartbeat, .diverged, .reconciled, .handover, .snapshotChunk:

@@ -101,7 +101,8 @@ extension Replica {
             hasReconcileQueue = true
             reconcileClearAtLsn = nil
             return [.truncate(after: matchLsn)] + rehello()
-        case .reconciled(_, let session, let throughLsn):
+        case .reconciled(_, let session, let throughLsn, _):
+            // Its round is the one on the wire: the shell dropped others.
             guard session == self.session, hasReconcileQueue else { return [] }
             reconcileClearAtLsn = throughLsn
             guard flushedLsn >= throughLsn else { return [] }

@@ -299,12 +299,12 @@ public struct Replica {
         return [.sendReconcile(session: session)]
     }
 
-    /// Primary: the records of a `reconcile` from `session` are in the log
-    /// now, at or before `throughLsn`.
-    public mutating func reconciled(session: UInt64, throughLsn: UInt64) -> [ReplicaEffect] {
+    /// Primary: the records of round `round` of a `reconcile` from
+    /// `session` are in the log now, at or before `throughLsn`.
+    public mutating func reconciled(session: UInt64, throughLsn: UInt64, round: UInt64) -> [ReplicaEffect] {
         defer { checkInvariants() }
         guard role == .primary else { return [] }
-        return [.send(.reconciled(term: term, session: session, throughLsn: throughLsn))] + streamToPeer()
+        return [.send(.reconciled(term: term, session: session, throughLsn: throughLsn, round: round))] + streamToPeer()
     }
 
     /// Primary: stop taking writes, wait until the standby holds the whole

@@ -34,12 +34,12 @@ public enum ReplicaEffect: Equatable {
     /// Primary: send the entries `(prevLsn, throughLsn]` of the log as one
     /// `append` message with these fields.
     case sendAppend(session: UInt64, prevLsn: UInt64, prevTerm: UInt64, throughLsn: UInt64, commitLsn: UInt64)
-    /// Standby: send the reconciliation queue, or its oldest part, as one
-    /// `reconcile` message.
+    /// Standby: send the reconciliation queue's oldest part as one
+    /// `reconcile` message (the shell picks the part and numbers its round).
     case sendReconcile(session: UInt64)
     /// Primary: apply these records of the peer again, skipping what is
-    /// already here (by grant ID), then report `reconciled`.
-    case reconcile(session: UInt64, entries: [ReplicatedEntry])
+    /// already here (by grant ID), then report `reconciled` of `round`.
+    case reconcile(session: UInt64, entries: [ReplicatedEntry], round: UInt64)
     /// A standby just promoted: apply its own reconciliation queue (skipping
     /// what is already here), then empty the queue.
     case reconcileOwnQueue

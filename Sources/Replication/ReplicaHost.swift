@@ -54,6 +54,9 @@ public protocol ReplicaHost: AnyObject {
 
     // MARK: Reconciliation
 
+    /// Standby: the primary reads a reconciliation round's number
+    /// (replication protocol 3 or later), so its queue may go in rounds.
+    var peerNumbersReconcileRounds: Bool { get }
     /// Standby: the oldest entries of the reconciliation queue, at most `limit`.
     func reconcileQueue(limit: Int) -> [ReplicatedEntry]
     /// Standby: removes the first `count` entries of the queue (those the

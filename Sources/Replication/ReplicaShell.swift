@@ -29,7 +29,7 @@ public final class ReplicaShell {
         case snapshotUnavailable(session: UInt64)
         case snapshotRefused
         case installedSnapshot
-        case reconciled(session: UInt64, throughLsn: UInt64)
+        case reconciled(session: UInt64, throughLsn: UInt64, round: UInt64)
         case reconcileQueueRemains
         /// The witness answered a claim (nil: no answer came).
         case witnessAnswered(WitnessClaim, WitnessAnswer?)
@@ -45,15 +45,16 @@ public final class ReplicaShell {
     /// `Frame.frameBytesMax`, whatever the records (a license import
     /// carries its file, up to 1 MiB).
     public static let messagePayloadBytesMax = 8 << 20
-    /// Most records of its own queue a primary re-applies in one round. A
-    /// round takes one turn of the loop (a store lookup or two per record):
-    /// 5,300 records at once held it 104 ms in a release build, and the
-    /// loop's budget is 50 ms. The next round follows once the last one's
-    /// removal from the queue is durable. (A standby's queue still goes to
-    /// the primary in one `reconcile` of up to `entriesMax` records: a
-    /// `reconciled` names no round, so a repeated answer to one round would
-    /// clear the next one unreconciled.)
-    public static let ownQueueEntriesPerRound = 512
+    /// Most records of a reconciliation queue re-applied in one round: a
+    /// primary's own, or a standby's sent to a primary that numbers rounds
+    /// (replication protocol 3). A round takes one turn of the primary's
+    /// loop (a store lookup or two per record): 5,300 records at once held
+    /// it 104 ms in a release build, and the loop's budget is 50 ms. The
+    /// next round follows once the last one's removal from the queue is
+    /// durable. A primary that numbers no round gets a standby's queue in
+    /// parts of up to `ReplicationMessageCodec.entriesMax` records, as
+    /// before: its `reconciled` could not say which part it answers.
+    public static let reconcileEntriesPerRound = 512
 
     public private(set) var replica: Replica
     private unowned let host: ReplicaHost
@@ -73,20 +74,25 @@ public final class ReplicaShell {
     private var snapshotWanted: UInt64?
     /// Standby: the host holds an incoming snapshot.
     private var incomingSnapshotOpen = false
-    /// Standby: how many queue entries the last `reconcile` carried.
-    private var reconcileSentCount = 0
+    /// Standby: the part of the queue on the wire: its round's number (0:
+    /// sent to a peer that reads none) and how many entries it carried.
+    /// Only a `reconciled` of that number reaches the replica: a repeated
+    /// answer to an earlier round must not clear this one.
+    private var reconcileRound: (number: UInt64, count: Int)?
+    /// Standby: the last round number given (they never repeat in a process).
+    private var reconcileRoundsNumbered: UInt64 = 0
     /// Called with each input the replica took and the effects it returned.
     public var trace: ((Input, [ReplicaEffect]) -> Void)?
 
-    /// The most records of one round over its own queue here (the
-    /// simulation uses smaller rounds, so that its short queues take several).
-    private let ownQueueRoundMax: Int
+    /// The most records of one reconciliation round here (the simulation
+    /// uses smaller rounds, so that its short queues take several).
+    private let reconcileRoundMax: Int
 
-    public init(replica: Replica, host: ReplicaHost, ownQueueEntriesPerRound: Int = ReplicaShell.ownQueueEntriesPerRound) {
-        precondition(ownQueueEntriesPerRound > 0, "a round re-applies a record")
+    public init(replica: Replica, host: ReplicaHost, reconcileEntriesPerRound: Int = ReplicaShell.reconcileEntriesPerRound) {
+        precondition(reconcileEntriesPerRound > 0, "a round re-applies a record")
         self.replica = replica
         self.host = host
-        ownQueueRoundMax = ownQueueEntriesPerRound
+        reconcileRoundMax = reconcileEntriesPerRound
     }
 
     /// Whether client and admin writes may be taken now.
@@ -165,6 +171,7 @@ public final class ReplicaShell {
         switch input {
         // The host's clock, read for this input, may be ahead of the tick's.
         case .tick(let nowMs): return replica.tick(nowMs: max(nowMs, replica.nowMs))
+        case .receive(.reconciled(_, _, _, let round)) where round != reconcileRound?.number: return []
         case .receive(let message): return replica.receive(message)
         case .flushed(let position): return replica.flushed(through: position)
         case .logged, .switchover, .installedSnapshot, .reconciled: return []
@@ -272,29 +279,28 @@ public final class ReplicaShell {
         case .sendAppend(let session, let prevLsn, let prevTerm, let throughLsn, let commitLsn):
             sendAppend(session: session, prevLsn: prevLsn, prevTerm: prevTerm, throughLsn: throughLsn, commitLsn: commitLsn)
         case .sendReconcile(let session):
-            // The oldest part that fits a message; the rest goes in later rounds.
-            let part = Self.parts(of: host.reconcileQueue(limit: ReplicationMessageCodec.entriesMax)).first ?? []
-            reconcileSentCount = part.count
-            host.send(.reconcile(term: replica.term, session: session, entries: part))
-        case .reconcile(let session, let entries):
+            sendReconcile(session: session)
+        case .reconcile(let session, let entries, let round):
             precondition(replica.role == .primary, "reconcile effect on a standby: inputs wait while effects do")
             host.reapply(entries)
             effects += tracedAppended()
-            let answer = replica.reconciled(session: session, throughLsn: host.loggedLsn)
-            trace?(.reconciled(session: session, throughLsn: host.loggedLsn), answer)
+            let answer = replica.reconciled(session: session, throughLsn: host.loggedLsn, round: round)
+            trace?(.reconciled(session: session, throughLsn: host.loggedLsn, round: round), answer)
             effects += answer
         case .reconcileOwnQueue:
             precondition(replica.role == .primary, "reconcile-own-queue effect on a standby")
-            host.reapplyOwnQueue(limit: ownQueueRoundMax) { [unowned self] remains in
+            host.reapplyOwnQueue(limit: reconcileRoundMax) { [unowned self] remains in
                 if remains { input(.reconcileQueueRemains) }
             }
             effects += tracedAppended()
         case .clearReconcileQueue:
-            host.clearReconcileQueue(first: reconcileSentCount) { [unowned self] remains in
+            host.clearReconcileQueue(first: reconcileRound?.count ?? 0) { [unowned self] remains in
                 if remains { input(.reconcileQueueRemains) }
             }
-            reconcileSentCount = 0
+            reconcileRound = nil
         case .roleChanged(let role, let term):
+            // A round on the wire belongs to the attachment that ends here.
+            reconcileRound = nil
             host.roleChanged(role, term: term)
         case .ackClients(let lsn):
             host.acknowledge(upTo: lsn)
@@ -336,6 +342,25 @@ public final class ReplicaShell {
                 }
             }
         }
+    }
+
+    /// Sends the queue's oldest part: a round of up to `reconcileRoundMax`
+    /// records to a primary that numbers rounds, else up to a message's
+    /// worth. The part on the wire, sent again, keeps its number; any other
+    /// part takes a new one.
+    private func sendReconcile(session: UInt64) {
+        let numbered = host.peerNumbersReconcileRounds
+        let limit = numbered ? reconcileRoundMax : ReplicationMessageCodec.entriesMax
+        let part = Self.parts(of: host.reconcileQueue(limit: limit)).first ?? []
+        // Until a round clears, the queue grows only at its end: a part of
+        // the same size, numbered alike, is the same records.
+        var round = reconcileRound ?? (0, -1)
+        if round.count != part.count || (round.number != 0) != numbered {
+            if numbered { reconcileRoundsNumbered += 1 }
+            round = (numbered ? reconcileRoundsNumbered : 0, part.count)
+            reconcileRound = round
+        }
+        host.send(.reconcile(term: replica.term, session: session, entries: part, round: round.number))
     }
 
     /// Sends the log's entries `(prevLsn, throughLsn]` as appends, one per

@@ -25,11 +25,15 @@ public enum ReplicationMessage: Equatable {
     /// Primary → standby: your log differs from mine after `matchLsn`.
     case diverged(term: UInt64, session: UInt64, matchLsn: UInt64)
     /// Standby → primary: records only this node had (its log after a
-    /// divergence point), to be applied again by the primary.
-    case reconcile(term: UInt64, session: UInt64, entries: [ReplicatedEntry])
-    /// Primary → standby: the reconciled records are in my log at or
-    /// before `throughLsn`; drop your copies once you hold that far.
-    case reconciled(term: UInt64, session: UInt64, throughLsn: UInt64)
+    /// divergence point), to be applied again by the primary. `round`
+    /// numbers this part of the queue (sent again, the same part keeps its
+    /// number); 0 to a peer of replication protocol 2 or older, which reads
+    /// no number.
+    case reconcile(term: UInt64, session: UInt64, entries: [ReplicatedEntry], round: UInt64 = 0)
+    /// Primary → standby: the reconciled records of `round` (the number
+    /// the `reconcile` carried) are in my log at or before `throughLsn`;
+    /// drop your copies once you hold that far.
+    case reconciled(term: UInt64, session: UInt64, throughLsn: UInt64, round: UInt64 = 0)
     /// Primary → standby (planned switchover): you hold my whole log
     /// through `lastLsn`; take over.
     case handover(term: UInt64, session: UInt64, lastLsn: UInt64)
@@ -43,7 +47,7 @@ public enum ReplicationMessage: Equatable {
     public var term: UInt64 {
         switch self {
         case .hello(let term, _, _, _), .append(let term, _, _, _, _, _), .heartbeat(let term, _, _, _, _), .ack(let term, _, _, _),
-             .diverged(let term, _, _), .reconcile(let term, _, _), .reconciled(let term, _, _), .handover(let term, _, _),
+             .diverged(let term, _, _), .reconcile(let term, _, _, _), .reconciled(let term, _, _, _), .handover(let term, _, _),
              .snapshotChunk(let term, _, _, _, _, _), .snapshotAck(let term, _, _):
             return term
         }
@@ -52,8 +56,8 @@ public enum ReplicationMessage: Equatable {
     public var session: UInt64 {
         switch self {
         case .hello(_, let session, _, _), .append(_, let session, _, _, _, _), .heartbeat(_, let session, _, _, _),
-             .ack(_, let session, _, _), .diverged(_, let session, _), .reconcile(_, let session, _),
-             .reconciled(_, let session, _), .handover(_, let session, _), .snapshotChunk(_, let session, _, _, _, _),
+             .ack(_, let session, _, _), .diverged(_, let session, _), .reconcile(_, let session, _, _),
+             .reconciled(_, let session, _, _), .handover(_, let session, _), .snapshotChunk(_, let session, _, _, _, _),
              .snapshotAck(_, let session, _):
             return session
         }
@@ -63,7 +67,7 @@ public enum ReplicationMessage: Equatable {
     /// limits on queued messages count.
     public var payloadBytes: Int {
         switch self {
-        case .append(_, _, _, _, let entries, _), .reconcile(_, _, let entries):
+        case .append(_, _, _, _, let entries, _), .reconcile(_, _, let entries, _):
             return entries.reduce(0) { $0 + $1.payload.count }
         case .snapshotChunk(_, _, _, _, _, let bytes):
             return bytes.count

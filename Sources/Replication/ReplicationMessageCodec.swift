@@ -44,12 +44,14 @@ public enum ReplicationMessageCodec {
         case .diverged(_, _, let matchLsn):
             type = .diverged
             writer.unsigned(matchLsn)
-        case .reconcile(_, _, let entries):
+        case .reconcile(_, _, let entries, let round):
             type = .reconcile
             write(entries, into: &writer)
-        case .reconciled(_, _, let throughLsn):
+            writeOptional(round, into: &writer)
+        case .reconciled(_, _, let throughLsn, let round):
             type = .reconciled
             writer.unsigned(throughLsn)
+            writeOptional(round, into: &writer)
         case .handover(_, _, let lastLsn):
             type = .handover
             writer.unsigned(lastLsn)
@@ -91,9 +93,9 @@ public enum ReplicationMessageCodec {
         case .diverged:
             message = .diverged(term: term, session: session, matchLsn: try reader.unsigned())
         case .reconcile:
-            message = .reconcile(term: term, session: session, entries: try readEntries(&reader, after: nil))
+            message = .reconcile(term: term, session: session, entries: try readEntries(&reader, after: nil), round: try readOptional(&reader))
         case .reconciled:
-            message = .reconciled(term: term, session: session, throughLsn: try reader.unsigned())
+            message = .reconciled(term: term, session: session, throughLsn: try reader.unsigned(), round: try readOptional(&reader))
         case .handover:
             message = .handover(term: term, session: session, lastLsn: try reader.unsigned())
         case .snapshotChunk:
@@ -112,8 +114,9 @@ public enum ReplicationMessageCodec {
     }
 
     /// A trailing field added to a message after its first version (a
-    /// witness's times): left out when 0, so that a pair without a witness
-    /// sends the bytes nodes without the field read.
+    /// witness's times, a reconciliation round's number): left out when 0,
+    /// so that a pair without a witness, or a peer that reads no round,
+    /// gets the bytes nodes without the field read.
     private static func writeOptional(_ value: UInt64, into writer: inout BinaryWriter) {
         if value != 0 { writer.unsigned(value) }
     }

@@ -247,18 +247,18 @@ final class ReplicaScenarioTests: XCTestCase {
         n0:   → write [1@3:g9]
         > deliver 0
         n1: receive ack term=3 session=1001 flushed=0
-        n1: receive reconcile term=3 session=1001 [1@2:g5]
-        n1:   → reconcile session=1001 [1@2:g5]
+        n1: receive reconcile term=3 session=1001 round=1 [1@2:g5]
+        n1:   → reconcile session=1001 round=1 [1@2:g5]
         n1: reappended [2@3:g5]
         n1:   → send-append session=1001 prev=1@3 through=2 commit=1
-        n1: reconciled session=1001 through=2
-        n1:   → send reconciled term=3 session=1001 through=2
+        n1: reconciled session=1001 through=2 round=1
+        n1:   → send reconciled term=3 session=1001 through=2 round=1
         # Node 0 hears that g5 is in the primary's log through lsn 2, but it does
         # not hold lsn 2 durably yet, so it keeps its queue.
         > deliver 1
         n0: receive append term=3 session=1001 prev=1@3 [2@3:g5] commit=1
         n0:   → write [2@3:g5]
-        n0: receive reconciled term=3 session=1001 through=2
+        n0: receive reconciled term=3 session=1001 through=2 round=1
         > status 0
         n0: standby term=3 last=2@3 flushed=0 commit=0 attached session=1001 log=[1@3:g9 2@3:g5] queue=[1@2:g5]
         > flush 0
@@ -619,7 +619,7 @@ final class ReplicaScenarioTests: XCTestCase {
         # until the primary answers.
         > drop 0
         n0 → n1 lost: ack term=3 session=1001 flushed=0
-        n0 → n1 lost: reconcile term=3 session=1001 [1@2:g5]
+        n0 → n1 lost: reconcile term=3 session=1001 round=1 [1@2:g5]
         > tick 1 2600
         n1:   → send heartbeat term=3 session=1001 commit=1 sent=1
         > tick 0 2600
@@ -637,16 +637,16 @@ final class ReplicaScenarioTests: XCTestCase {
         n1: receive ack term=3 session=1001 flushed=0
         n1: receive ack term=3 session=1001 flushed=0
         n1: receive ack term=3 session=1001 flushed=0
-        n1: receive reconcile term=3 session=1001 [1@2:g5]
-        n1:   → reconcile session=1001 [1@2:g5]
+        n1: receive reconcile term=3 session=1001 round=1 [1@2:g5]
+        n1:   → reconcile session=1001 round=1 [1@2:g5]
         n1: reappended [2@3:g5]
         n1:   → send-append session=1001 prev=1@3 through=2 commit=1
-        n1: reconciled session=1001 through=2
-        n1:   → send reconciled term=3 session=1001 through=2
+        n1: reconciled session=1001 through=2 round=1
+        n1:   → send reconciled term=3 session=1001 through=2 round=1
         n1: receive ack term=3 session=1001 flushed=1
         n0: receive append term=3 session=1001 prev=1@3 [2@3:g5] commit=1
         n0:   → write [2@3:g5]
-        n0: receive reconciled term=3 session=1001 through=2
+        n0: receive reconciled term=3 session=1001 through=2 round=1
         n0: flushed 2@3
         n0:   → send ack term=3 session=1001 flushed=2
         n0:   → clear-reconcile-queue
@@ -715,16 +715,16 @@ final class ReplicaScenarioTests: XCTestCase {
         # and node 0 crashes before g9 is durable there.
         > deliver 1
         n0: receive ack term=6 session=1501 flushed=0
-        n0: receive reconcile term=6 session=1501 [1@3:g9]
-        n0:   → reconcile session=1501 [1@3:g9]
+        n0: receive reconcile term=6 session=1501 round=1 [1@3:g9]
+        n0:   → reconcile session=1501 round=1 [1@3:g9]
         n0: reappended [2@6:g9]
         n0:   → send-append session=1501 prev=1@4 through=2 commit=1
-        n0: reconciled session=1501 through=2
-        n0:   → send reconciled term=6 session=1501 through=2
+        n0: reconciled session=1501 through=2 round=1
+        n0:   → send reconciled term=6 session=1501 through=2 round=1
         > drop 0 1
         n0 → n1 lost: append term=6 session=1501 prev=1@4 [2@6:g9] commit=1
         > deliver 0
-        n1: receive reconciled term=6 session=1501 through=2
+        n1: receive reconciled term=6 session=1501 through=2 round=1
         > crash 0
         n0: crash
         > flush 1
@@ -780,12 +780,12 @@ final class ReplicaScenarioTests: XCTestCase {
         n1: receive append term=8 session=1501 prev=2@8 [3@8:g21] commit=1
         n1:   → write [3@8:g21]
         n0: receive ack term=8 session=1501 flushed=1
-        n0: receive reconcile term=8 session=1501 [1@3:g9]
-        n0:   → reconcile session=1501 [1@3:g9]
+        n0: receive reconcile term=8 session=1501 round=2 [1@3:g9]
+        n0:   → reconcile session=1501 round=2 [1@3:g9]
         n0: reappended [4@8:g9]
         n0:   → send-append session=1501 prev=3@8 through=4 commit=3
-        n0: reconciled session=1501 through=4
-        n0:   → send reconciled term=8 session=1501 through=4
+        n0: reconciled session=1501 through=4 round=2
+        n0:   → send reconciled term=8 session=1501 through=4 round=2
         n0: flushed 4@8
         n0:   → ack-clients upTo=4
         n1: flushed 2@8
@@ -794,7 +794,7 @@ final class ReplicaScenarioTests: XCTestCase {
         n1:   → send ack term=8 session=1501 flushed=3
         n1: receive append term=8 session=1501 prev=3@8 [4@8:g9] commit=3
         n1:   → write [4@8:g9]
-        n1: receive reconciled term=8 session=1501 through=4
+        n1: receive reconciled term=8 session=1501 through=4 round=2
         n0: receive ack term=8 session=1501 flushed=2
         n0: receive ack term=8 session=1501 flushed=3
         n1: flushed 4@8

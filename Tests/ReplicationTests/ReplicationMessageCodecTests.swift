@@ -33,6 +33,8 @@ final class ReplicationMessageCodecTests: XCTestCase {
         .reconcile(term: 8, session: 5, entries: [ReplicatedEntry(lsn: 4, term: 2, payload: [9]), ReplicatedEntry(lsn: 9, term: 3, payload: [8])]),
         .reconcile(term: 8, session: 5, entries: []),
         .reconciled(term: 8, session: 5, throughLsn: 41),
+        .reconcile(term: 8, session: 5, entries: [ReplicatedEntry(lsn: 4, term: 2, payload: [9])], round: 1 << 35),
+        .reconciled(term: 8, session: 5, throughLsn: 41, round: 1 << 35),
         .handover(term: 9, session: 6, lastLsn: 40),
         .snapshotChunk(term: 9, session: 6, id: .max, offset: 1 << 33, totalBytes: (1 << 33) + 3, bytes: [1, 2, 3]),
         .snapshotAck(term: 9, session: 6, receivedBytes: 1 << 33),
@@ -89,6 +91,20 @@ final class ReplicationMessageCodecTests: XCTestCase {
         XCTAssertEqual(ack.payload, [6, 2, 3])
         XCTAssertThrowsError(try ReplicationMessageCodec.decode(Frame(type: ack.type, payload: ack.payload + [0])))
         XCTAssertThrowsError(try ReplicationMessageCodec.decode(Frame(type: ack.type, payload: ack.payload + [5, 5])), "trailing bytes")
+    }
+
+    func testAReconciliationRoundIsLeftOutWhenZeroAndNeverWrittenAsZero() throws {
+        let reconcile = ReplicationMessageCodec.encode(.reconcile(term: 6, session: 2, entries: []))
+        XCTAssertEqual(reconcile.payload, [6, 2, 0], "protocol 2's bytes")
+        XCTAssertThrowsError(try ReplicationMessageCodec.decode(Frame(type: reconcile.type, payload: reconcile.payload + [0])))
+        XCTAssertEqual(try ReplicationMessageCodec.decode(Frame(type: reconcile.type, payload: reconcile.payload + [3])),
+                       .reconcile(term: 6, session: 2, entries: [], round: 3))
+        let reconciled = ReplicationMessageCodec.encode(.reconciled(term: 6, session: 2, throughLsn: 9))
+        XCTAssertEqual(reconciled.payload, [6, 2, 9], "protocol 2's bytes")
+        XCTAssertThrowsError(try ReplicationMessageCodec.decode(Frame(type: reconciled.type, payload: reconciled.payload + [0])))
+        XCTAssertEqual(ReplicationMessageCodec.encode(.reconciled(term: 6, session: 2, throughLsn: 9, round: 3)).payload, [6, 2, 9, 3])
+        XCTAssertThrowsError(try ReplicationMessageCodec.decode(Frame(type: reconciled.type, payload: reconciled.payload + [3, 3])),
+                             "trailing bytes")
     }
 
     func testUnknownFrameTypesAreRefused() {

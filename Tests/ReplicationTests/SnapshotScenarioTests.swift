@@ -238,19 +238,19 @@ final class SnapshotScenarioTests: XCTestCase {
         n1: receive append term=6 session=1501 prev=0@0 [1@2:g1 2@2:g2 3@2:g3 4@2:g4 5@4:g5] commit=5
         n1:   → write [1@2:g1 2@2:g2 3@2:g3 4@2:g4 5@4:g5]
         n0: receive ack term=6 session=1501 flushed=0
-        n0: receive reconcile term=6 session=1501 [5@2:g5 6@2:g6]
-        n0:   → reconcile session=1501 [5@2:g5 6@2:g6]
+        n0: receive reconcile term=6 session=1501 round=1 [5@2:g5 6@2:g6]
+        n0:   → reconcile session=1501 round=1 [5@2:g5 6@2:g6]
         n0: reappended [6@6:g6]
         n0:   → send-append session=1501 prev=5@4 through=6 commit=5
-        n0: reconciled session=1501 through=6
-        n0:   → send reconciled term=6 session=1501 through=6
+        n0: reconciled session=1501 through=6 round=1
+        n0:   → send reconciled term=6 session=1501 through=6 round=1
         n0: flushed 6@6
         n0:   → ack-clients upTo=6
         n1: flushed 5@4
         n1:   → send ack term=6 session=1501 flushed=5
         n1: receive append term=6 session=1501 prev=5@4 [6@6:g6] commit=5
         n1:   → write [6@6:g6]
-        n1: receive reconciled term=6 session=1501 through=6
+        n1: receive reconciled term=6 session=1501 through=6 round=1
         n0: receive ack term=6 session=1501 flushed=5
         n1: flushed 6@6
         n1:   → send ack term=6 session=1501 flushed=6
@@ -354,11 +354,11 @@ final class SnapshotScenarioTests: XCTestCase {
         n1:   → send snapshot-ack term=4 session=1501 received=6
         > deliver 1
         n0: receive ack term=4 session=1501 flushed=0
-        n0: receive reconcile term=4 session=1501 [1@1:g11 2@1:g12]
-        n0:   → reconcile session=1501 [1@1:g11 2@1:g12]
+        n0: receive reconcile term=4 session=1501 round=1 [1@1:g11 2@1:g12]
+        n0:   → reconcile session=1501 round=1 [1@1:g11 2@1:g12]
         n0: reappended [7@4:g11 8@4:g12]
-        n0: reconciled session=1501 through=8
-        n0:   → send reconciled term=4 session=1501 through=8
+        n0: reconciled session=1501 through=8 round=1
+        n0:   → send reconciled term=4 session=1501 through=8 round=1
         n0: receive snapshot-ack term=4 session=1501 received=6
         n0:   → send-snapshot-chunk session=1501 id=1001 offset=6 count=6 total=15
         > flush 0
@@ -366,7 +366,7 @@ final class SnapshotScenarioTests: XCTestCase {
         n0:   → ack-clients upTo=8
         # The primary's answer to the reconciliation is lost, and node 1 restarts: the new snapshot holds the reconciled records.
         > drop 0
-        n0 → n1 lost: reconciled term=4 session=1501 through=8
+        n0 → n1 lost: reconciled term=4 session=1501 through=8 round=1
         n0 → n1 lost: snapshot-chunk term=4 session=1501 id=1001 offset=6 count=6 total=15
         > crash 1
         n1: crash
@@ -387,13 +387,13 @@ final class SnapshotScenarioTests: XCTestCase {
         n1:   → write-snapshot-chunk offset=0 count=6
         n1:   → send snapshot-ack term=4 session=2500 received=6
         n0: receive ack term=4 session=2500 flushed=0
-        n0: receive reconcile term=4 session=2500 [1@1:g11 2@1:g12]
-        n0:   → reconcile session=2500 [1@1:g11 2@1:g12]
-        n0: reconciled session=2500 through=8
-        n0:   → send reconciled term=4 session=2500 through=8
+        n0: receive reconcile term=4 session=2500 round=1 [1@1:g11 2@1:g12]
+        n0:   → reconcile session=2500 round=1 [1@1:g11 2@1:g12]
+        n0: reconciled session=2500 through=8 round=1
+        n0:   → send reconciled term=4 session=2500 through=8 round=1
         n0: receive snapshot-ack term=4 session=2500 received=6
         n0:   → send-snapshot-chunk session=2500 id=1002 offset=6 count=6 total=19
-        n1: receive reconciled term=4 session=2500 through=8
+        n1: receive reconciled term=4 session=2500 through=8 round=1
         n1: receive snapshot-chunk term=4 session=2500 id=1002 offset=6 count=6 total=19
         n1:   → write-snapshot-chunk offset=6 count=6
         n1:   → send snapshot-ack term=4 session=2500 received=12

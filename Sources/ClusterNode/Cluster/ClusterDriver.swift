@@ -60,7 +60,7 @@ final class ClusterDriver: ReplicaHost {
 
     var replica: Replica { shell.replica }
     /// A primary is re-applying its own reconciliation queue, a round at a
-    /// time (`ReplicaShell.ownQueueEntriesPerRound`).
+    /// time (`ReplicaShell.reconcileEntriesPerRound`).
     private(set) var reapplyingOwnQueue = false
     /// Records wait in this node's reconciliation queue: a standby's for the
     /// primary, or a primary's own, re-applied round by round.
@@ -68,8 +68,8 @@ final class ClusterDriver: ReplicaHost {
 
     /// What this lts reads of what a peer streams it; stated on every
     /// stream it dials (`ReplicationReads`). Protocol 2 is the first that
-    /// states it.
-    static let ownReads = ReplicationReads(protocolVersion: 2, recordTagMax: LogRecordCodec.tagMax,
+    /// states it; protocol 3 numbers reconciliation rounds.
+    static let ownReads = ReplicationReads(protocolVersion: 3, recordTagMax: LogRecordCodec.tagMax,
                                            snapshotFormatMax: UInt64(StateSnapshotCodec.formatVersion),
                                            schemaVersionMax: UInt64(LicenseStore.schemaVersion))
     /// Primary: a standby held until it is upgraded.
@@ -339,6 +339,10 @@ final class ClusterDriver: ReplicaHost {
 
     // MARK: ReplicaHost: reconciliation
 
+    /// The primary's lts numbers reconciliation rounds: the last stream it
+    /// dialed here stated replication protocol 3 or later.
+    var peerNumbersReconcileRounds: Bool { (link.peerReads?.protocolVersion ?? 1) >= 3 }
+
     /// The oldest queued records the primary's lts reads (an older lts
     /// would drop a record it cannot decode, and this node then its copy):
     /// from the first it cannot read on, records wait here, and are sent
@@ -449,8 +453,8 @@ final class ClusterDriver: ReplicaHost {
     // MARK: ReplicaHost: the peer and the clients
 
     func send(_ message: ReplicationMessage) {
-        if case .reconcile(_, _, let entries) = message {
-            logger.info("sending \(entries.count) records of the reconciliation queue to the primary")
+        if case .reconcile(_, _, let entries, let round) = message {
+            logger.info("sending \(entries.count) records of the reconciliation queue to the primary\(round == 0 ? "" : " (round \(round))")")
         }
         link.send(message)
     }

@@ -9,14 +9,17 @@ import XCTest
 ///
 /// Commands:
 /// - `config [mode=sync|async] [heartbeat=ms] [failover=ms] [degrade=ms] [appendMax=n] [inFlightMax=n]
-///   [checkpointEvery=n] [retained=n] [chunk=bytes] [window=chunks] [stall=ms]` (without `stall`, a tick
-///   may jump any time: stalls are not detected)
+///   [checkpointEvery=n] [retained=n] [chunk=bytes] [window=chunks] [stall=ms] [roundEntries=n]
+///   [rounds=numbered|whole]` (without `stall`, a tick may jump any time: stalls are not detected;
+///   `roundEntries`: records per reconciliation round, 512 unless given; `rounds=whole`: the nodes
+///   number no reconciliation round, as replication protocol 2, and a standby's queue goes whole)
 /// - `setup`: node 0 primary in term 2 with node 1 attached, both at `failover` ms (prints their status)
 /// - `start <node> [at=ms] [term=t] [log=<first>..<last>@<term>,…] [ids=<first record ID>] [checkpoint=lsn] [compacted=lsn]`
 /// - `tick <node> <ms>`, `write <node> <record ID>…`, `switchover <node>`, `crash <node>`
 /// - `clock <node> <ms>`: the node's clock reads `ms` from now on, without a tick (a paused
 ///   process resumes: what it handles next meets that time)
 /// - `deliver <from> [count]`, `drop <from> [count]`: messages `from` sent, oldest first
+/// - `duplicate <from>`: a copy of the oldest message `from` sent goes in flight again, last
 /// - `flush <node> [count]`: complete disk operations, oldest first
 /// - `stabilize`: flush and deliver until nothing is left; `status <node>`
 ///
@@ -24,6 +27,8 @@ import XCTest
 /// passes only if every command printed exactly the lines written under it.
 final class ScenarioScript {
     private var config = ReplicaConfig(stallMs: .max)
+    private var numbersReconcileRounds = true
+    private var reconcileEntriesPerRound = ReplicaShell.reconcileEntriesPerRound
     private var nodes: [SimulatedNode?] = [nil, nil]
     /// Messages sent and not yet delivered, by sender.
     private var inFlight: [[ReplicationMessage]] = [[], []]
@@ -91,6 +96,11 @@ final class ScenarioScript {
             let lost = inFlight[sender].prefix(positional.count > 1 ? Int(positional[1]) : inFlight[sender].count)
             for message in lost { say("n\(sender) → n\(1 - sender) lost: \(Transcript.describe(message))") }
             inFlight[sender].removeFirst(lost.count)
+        case "duplicate":
+            let sender = Int(positional[0])
+            let copy = inFlight[sender][0]
+            say("n\(sender) → n\(1 - sender) duplicated: \(Transcript.describe(copy))")
+            inFlight[sender].append(copy)
         case "flush": flush(node(positional[0]), count: positional.count > 1 ? Int(positional[1]) : nil)
         case "stabilize": stabilize()
         case "status": status(node(positional[0]))
@@ -114,6 +124,8 @@ final class ScenarioScript {
                                checkpointEveryRecords: number("checkpointEvery") ?? 100_000, retainedRecords: number("retained") ?? 100_000,
                                snapshotChunkBytes: number("chunk") ?? 1 << 20, snapshotWindowChunks: number("window") ?? 4,
                                stallMs: number("stall") ?? .max)
+        numbersReconcileRounds = options["rounds"] != "whole"
+        reconcileEntriesPerRound = Int(number("roundEntries") ?? UInt64(ReplicaShell.reconcileEntriesPerRound))
     }
 
     /// Node 0 primary in term 2 and node 1 attached, both clocks at `failoverTimeoutMs`.
@@ -147,6 +159,8 @@ final class ScenarioScript {
                                        checkpointLsn: options["checkpoint"].flatMap(UInt64.init) ?? 0,
                                        compactedLsn: options["compacted"].flatMap(UInt64.init) ?? 0)
             let node = SimulatedNode(index: index, config: config, durable: durable)
+            node.peerNumbersReconcileRounds = numbersReconcileRounds
+            node.reconcileEntriesPerRound = reconcileEntriesPerRound
             node.trace = { [unowned self] line in
                 if !line.hasPrefix("tick now=") { self.say("n\(index): \(line)") }
             }

@@ -109,6 +109,14 @@ final class SimulatedNode: ReplicaHost {
     var snapshotsInstalled = 0
     /// Rounds over its own queue after which records remained for a next one.
     var laterOwnQueueRounds = 0
+    /// Rounds of its queue sent to a primary, cleared, with records left for a next one.
+    var laterPeerQueueRounds = 0
+    /// The peer reads a reconciliation round's number (replication protocol 3).
+    var peerNumbersReconcileRounds = true
+    /// Records per reconciliation round, as a node's (the simulator sets
+    /// far fewer: its queues are short, and several rounds check the
+    /// hand-over between them).
+    var reconcileEntriesPerRound = ReplicaShell.reconcileEntriesPerRound
     /// Divergences behind the compacted log this node refused to follow.
     var refusedDivergences = 0
 
@@ -156,9 +164,7 @@ final class SimulatedNode: ReplicaHost {
         let replica = Replica(config: config, nodeIndex: index, term: durable.term, history: logHistory, incarnation: incarnation,
                               hasReconcileQueue: !durable.queue.isEmpty, nowMs: nowMs, checkpointLsn: durable.checkpointLsn,
                               compactedLsn: durable.compactedLsn)
-        // Own-queue rounds of one record: the simulation's queues are
-        // short, and several rounds check the hand-over between them.
-        let shell = ReplicaShell(replica: replica, host: self, ownQueueEntriesPerRound: 1)
+        let shell = ReplicaShell(replica: replica, host: self, reconcileEntriesPerRound: reconcileEntriesPerRound)
         if trace != nil {
             shell.trace = { [unowned self] input, effects in self.trace(input, effects) }
         }
@@ -373,7 +379,10 @@ final class SimulatedNode: ReplicaHost {
     }
 
     func clearReconcileQueue(first count: Int, done: @escaping (Bool) -> Void) {
-        queueDisk(.clearQueue(first: count, done: done))
+        queueDisk(.clearQueue(first: count, done: { [unowned self] remains in
+            if remains { laterPeerQueueRounds += 1 }
+            done(remains)
+        }))
     }
 
     func reapply(_ entries: [ReplicatedEntry]) {

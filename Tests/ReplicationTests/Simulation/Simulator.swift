@@ -27,6 +27,8 @@ final class Simulator {
         var snapshotsInstalled = 0
         /// Rounds over a node's own queue that left records for a next one.
         var laterOwnQueueRounds = 0
+        /// Rounds of a standby's queue that left records for a next one.
+        var laterPeerQueueRounds = 0
         var pauses = 0
         var stalledMs: UInt64 = 0
         var diskFailures = 0
@@ -169,7 +171,16 @@ final class Simulator {
         witness = hasWitness ? SimulatedWitness(random: &random) : nil
         if hasWitness { stats.witnessRuns = 1 }
         self.random = random
+        // One seed in four runs nodes of replication protocol 2, which
+        // number no reconciliation round: a standby's queue goes whole.
+        // (From the seed, not the random stream, so other draws stay.)
+        let numbersRounds = (seed / 4) % 4 != 0
+        // Rounds short enough that queues take several, long enough that
+        // a queue of 30 records drains in the quiet phase.
+        let roundEntries = [2, 4, 16][Int((seed / 16) % 3)]
         for node in nodes {
+            node.peerNumbersReconcileRounds = numbersRounds
+            node.reconcileEntriesPerRound = roundEntries
             // The index, not the node: a node's closure holding the node
             // kept every run's nodes (logs, states) alive to the end of the
             // process, about 40 KB a seed.
@@ -195,7 +206,7 @@ final class Simulator {
     /// - Returns: the failure, if any, with the seed and the replay hint.
     func run() -> String? {
         if traceSteps {
-            print("seed \(seed): \(config.mode) heartbeat=\(config.heartbeatMs) failover=\(config.failoverTimeoutMs) degrade=\(config.degradeAfterMs) appendMax=\(config.appendEntriesMax) inFlightMax=\(config.inFlightEntriesMax) checkpointEvery=\(config.checkpointEveryRecords) retained=\(config.retainedRecords) chunk=\(config.snapshotChunkBytes)×\(config.snapshotWindowChunks) clocks=\(clockRatePerMille)‰")
+            print("seed \(seed): \(config.mode) heartbeat=\(config.heartbeatMs) failover=\(config.failoverTimeoutMs) degrade=\(config.degradeAfterMs) appendMax=\(config.appendEntriesMax) inFlightMax=\(config.inFlightEntriesMax) checkpointEvery=\(config.checkpointEveryRecords) numberedRounds=\(nodes[0].peerNumbersReconcileRounds) roundEntries=\(nodes[0].reconcileEntriesPerRound) retained=\(config.retainedRecords) chunk=\(config.snapshotChunkBytes)×\(config.snapshotWindowChunks) clocks=\(clockRatePerMille)‰")
         }
         for node in nodes { start(node) }
         witness?.start(nowMs: 0)
@@ -510,7 +521,9 @@ final class Simulator {
             stats.discards += node.discards
             stats.snapshotsInstalled += node.snapshotsInstalled
             stats.laterOwnQueueRounds += node.laterOwnQueueRounds
+            stats.laterPeerQueueRounds += node.laterPeerQueueRounds
             node.laterOwnQueueRounds = 0
+            node.laterPeerQueueRounds = 0
             node.checkpoints = 0
             node.discards = 0
             node.snapshotsInstalled = 0
@@ -541,6 +554,7 @@ extension Simulator.Stats {
         discards += other.discards
         snapshotsInstalled += other.snapshotsInstalled
         laterOwnQueueRounds += other.laterOwnQueueRounds
+        laterPeerQueueRounds += other.laterPeerQueueRounds
         pauses += other.pauses
         stalledMs += other.stalledMs
         diskFailures += other.diskFailures

@@ -15,7 +15,7 @@ enum Transcript {
         case .sendAppend(let session, let prevLsn, let prevTerm, let throughLsn, let commitLsn):
             return "send-append session=\(session) prev=\(prevLsn)@\(prevTerm) through=\(throughLsn) commit=\(commitLsn)"
         case .sendReconcile(let session): return "send-reconcile session=\(session)"
-        case .reconcile(let session, let entries): return "reconcile session=\(session) \(describe(entries))"
+        case .reconcile(let session, let entries, let round): return "reconcile session=\(session) round=\(round) \(describe(entries))"
         case .reconcileOwnQueue: return "reconcile-own-queue"
         case .clearReconcileQueue: return "clear-reconcile-queue"
         case .roleChanged(let role, let term): return "role \(role.rawValue) term=\(term)"
@@ -46,7 +46,7 @@ enum Transcript {
         case .snapshotUnavailable(let session): return "snapshot unavailable session=\(session)"
         case .snapshotRefused: return "snapshot refused"
         case .installedSnapshot: return "installed snapshot"
-        case .reconciled(let session, let throughLsn): return "reconciled session=\(session) through=\(throughLsn)"
+        case .reconciled(let session, let throughLsn, let round): return "reconciled session=\(session) through=\(throughLsn) round=\(round)"
         case .reconcileQueueRemains: return "reconcile queue remains"
         case .witnessAnswered(let claim, let answer):
             guard let answer else { return "witness: no answer to \(describe(claim))" }
@@ -65,9 +65,10 @@ enum Transcript {
         case .ack(let term, let session, let flushedLsn, let heardAtMs):
             return "ack term=\(term) session=\(session) flushed=\(flushedLsn)" + (heardAtMs > 0 ? " heard=\(heardAtMs)" : "")
         case .diverged(let term, let session, let matchLsn): return "diverged term=\(term) session=\(session) match=\(matchLsn)"
-        case .reconcile(let term, let session, let entries): return "reconcile term=\(term) session=\(session) \(describe(entries))"
-        case .reconciled(let term, let session, let throughLsn):
-            return "reconciled term=\(term) session=\(session) through=\(throughLsn)"
+        case .reconcile(let term, let session, let entries, let round):
+            return "reconcile term=\(term) session=\(session) round=\(round) \(describe(entries))"
+        case .reconciled(let term, let session, let throughLsn, let round):
+            return "reconciled term=\(term) session=\(session) through=\(throughLsn) round=\(round)"
         case .handover(let term, let session, let lastLsn): return "handover term=\(term) session=\(session) last=\(lastLsn)"
         case .snapshotChunk(let term, let session, let id, let offset, let totalBytes, let bytes):
             return "snapshot-chunk term=\(term) session=\(session) id=\(id) offset=\(offset) count=\(bytes.count) total=\(totalBytes)"
