@@ -76,13 +76,25 @@ final class NemesisRun {
         run.tearDown()
         outcome.failedToFinish = outcome.failedToFinish || !run.unexpectedExits.isEmpty
         outcome.details += run.unexpectedExits
-        outcome.notes = run.notes
+        outcome.notes = run.notes + run.longLoopTurns()
         guard outcome.violations > 0 else {
             try? FileManager.default.removeItem(atPath: run.pair.directory)
             return (outcome, nil)
         }
         run.keepLogs(outcome, seed: seed)
         return (outcome, run.pair.directory)
+    }
+
+    /// Each loop turn of 50 ms CPU or more the nodes' last processes
+    /// logged, with the two lines before it: what held the loop shows even
+    /// in a passing run, whose logs are not kept.
+    private func longLoopTurns() -> [String] {
+        pair.nodes.enumerated().flatMap { index, node -> [String] in
+            let lines = node.logText.split(separator: "\n")
+            return lines.indices.filter { lines[$0].contains("the event loop worked") }.map { at in
+                "node \(index) long loop turn: " + lines[max(0, at - 2)...at].map { String($0.prefix(300)) }.joined(separator: " | ")
+            }
+        }
     }
 
     private func execute(seed: UInt64) throws -> RunOutcome {
