@@ -41,15 +41,16 @@ public extension LicenseState {
     /// - Parameters:
     ///   - remembered: the answer this log remembers for the record's
     ///     request (`LogRecord.answeredRequest`), if there is one.
-    ///   - grantIsKnown: whether this log holds a grant with that ID
-    ///     (the state keeps only live leases).
-    func reconciliation(of record: LogRecord, remembered: RememberedAnswer?, grantIsKnown: (String) -> Bool) -> [LogRecord] {
+    ///   - grantStanding: whether this log holds a grant with that ID,
+    ///     and whether a void of it (the state keeps only live leases).
+    func reconciliation(of record: LogRecord, remembered: RememberedAnswer?, grantStanding: (String) -> GrantStanding) -> [LogRecord] {
         precondition(remembered == nil || remembered?.key == record.answeredRequest, "an answer remembered for another request")
         switch record {
         case .grant(let grant), .grantAnsweredAgain(let grant, _):
-            return reconciliation(of: .granted(grant), mine: remembered, isKnown: grantIsKnown(grant.grantId))
+            return reconciliation(of: .granted(grant), mine: remembered, isKnown: grantStanding(grant.grantId) != .absent,
+                                  grantStanding: grantStanding)
         case .refusal(let refusal):
-            return reconciliation(of: .refused(refusal), mine: remembered, isKnown: false)
+            return reconciliation(of: .refused(refusal), mine: remembered, isKnown: false, grantStanding: grantStanding)
         case .renewLease(let grantId, let expiresAt, _):
             return (leases[grantId]?.expiresAt ?? .max) < expiresAt ? [record] : []
         case .releaseLease(let grantId, _):
@@ -78,7 +79,11 @@ public extension LicenseState {
     /// - Parameters:
     ///   - mine: the answer this log remembers for the same request.
     ///   - isKnown: whether the answer is a grant this log holds.
-    private func reconciliation(of answer: RememberedAnswer, mine: RememberedAnswer?, isKnown: Bool) -> [LogRecord] {
+    ///   - grantStanding: where a grant stands in this log: a grant of
+    ///     mine that a void already took back is not voided again (a
+    ///     truncation cut the answer that followed that void).
+    private func reconciliation(of answer: RememberedAnswer, mine: RememberedAnswer?, isKnown: Bool,
+                                grantStanding: (String) -> GrantStanding) -> [LogRecord] {
         if case .granted(let grant) = answer, grant.requestKey == nil { return isKnown ? [] : [answer.record] }
         guard let mine else { return isKnown ? [] : [answer.record] }
         guard mine.isSuperseded(byAttempt: answer.attempt) else { return [] }
@@ -89,11 +94,11 @@ public extension LicenseState {
             // A grant this log voided: it stays voided here.
             return []
         case (.granted(let grant), .granted(let held)):
-            return [.voidGrant(held, at: grant.at), .grant(grant)]
+            return grantStanding(held.grantId) == .voided ? [.grant(grant)] : [.voidGrant(held, at: grant.at), .grant(grant)]
         case (.granted(let grant), .refused):
             return [.grant(grant)]
         case (.refused(let refusal), .granted(let held)):
-            return [.voidGrant(held, at: refusal.at), .refusal(refusal)]
+            return grantStanding(held.grantId) == .voided ? [.refusal(refusal)] : [.voidGrant(held, at: refusal.at), .refusal(refusal)]
         case (.refused(let refusal), .refused):
             return [.refusal(refusal)]
         }

@@ -64,13 +64,15 @@ public protocol ReplicaHost: AnyObject {
     func clearReconcileQueue(first count: Int, done: @escaping (_ remains: Bool) -> Void)
     /// Primary: logs again, as new records, the peer's records this log
     /// lacks (by the reconciliation policy); `loggedLsn` grows accordingly.
-    func reapply(_ entries: [ReplicatedEntry])
+    /// A grant the log lacks is one neither `reapplied` nor the store
+    /// holds; each grant logged again goes into `reapplied`.
+    func reapply(_ entries: [ReplicatedEntry], reapplied: inout ReappliedRecords)
     /// A primary (just promoted, or a round ago): logs again what the
-    /// oldest `limit` records of its own queue hold that the log lacks,
-    /// removes them from the queue, and once that removal is durable calls
-    /// `done`, whose `remains` tells whether more are queued (nothing when
-    /// the queue is empty).
-    func reapplyOwnQueue(limit: Int, done: @escaping (_ remains: Bool) -> Void)
+    /// oldest `limit` records of its own queue hold that the log lacks (as
+    /// `reapply` judges it), removes them from the queue, and once that
+    /// removal is durable calls `done`, whose `remains` tells whether more
+    /// are queued (nothing when the queue is empty).
+    func reapplyOwnQueue(limit: Int, reapplied: inout ReappliedRecords, done: @escaping (_ remains: Bool) -> Void)
 
     // MARK: The peer and the clients
 

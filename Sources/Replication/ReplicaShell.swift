@@ -81,6 +81,11 @@ public final class ReplicaShell {
     private var reconcileRound: (number: UInt64, count: Int)?
     /// Standby: the last round number given (they never repeat in a process).
     private var reconcileRoundsNumbered: UInt64 = 0
+    /// Primary: the grants logged again in reconciliation that the store
+    /// may not hold yet (the host asks it, beside its store, whether the
+    /// log holds a grant). Truncations, discards, installs and durability
+    /// keep it true to the log here, whichever host runs the shell.
+    public private(set) var reapplied = ReappliedRecords()
     /// Called with each input the replica took and the effects it returned.
     public var trace: ((Input, [ReplicaEffect]) -> Void)?
 
@@ -123,6 +128,7 @@ public final class ReplicaShell {
 
     /// The log is durable through `position`.
     public func flushed(through position: LogPosition) {
+        reapplied.stored(through: position)
         input(.flushed(position))
     }
 
@@ -263,9 +269,11 @@ public final class ReplicaShell {
             host.persistTerm(term) { [unowned self] in durableDone() }
         case .truncate(let lsn):
             waitForDurable()
+            reapplied.cut(after: lsn)
             host.truncate(after: lsn) { [unowned self] in durableDone() }
         case .discardLog(let lsn):
             waitForDurable()
+            reapplied.removeAll()
             host.discardLog(queueAfter: lsn) { [unowned self] in durableDone() }
         case .refuseDivergence(let matchLsn, let compactedLsn):
             host.refuseDivergence(matchLsn: matchLsn, compactedLsn: compactedLsn)
@@ -282,14 +290,14 @@ public final class ReplicaShell {
             sendReconcile(session: session)
         case .reconcile(let session, let entries, let round):
             precondition(replica.role == .primary, "reconcile effect on a standby: inputs wait while effects do")
-            host.reapply(entries)
+            host.reapply(entries, reapplied: &reapplied)
             effects += tracedAppended()
             let answer = replica.reconciled(session: session, throughLsn: host.loggedLsn, round: round)
             trace?(.reconciled(session: session, throughLsn: host.loggedLsn, round: round), answer)
             effects += answer
         case .reconcileOwnQueue:
             precondition(replica.role == .primary, "reconcile-own-queue effect on a standby")
-            host.reapplyOwnQueue(limit: reconcileRoundMax) { [unowned self] remains in
+            host.reapplyOwnQueue(limit: reconcileRoundMax, reapplied: &reapplied) { [unowned self] remains in
                 if remains { input(.reconcileQueueRemains) }
             }
             effects += tracedAppended()
@@ -328,6 +336,7 @@ public final class ReplicaShell {
         case .installSnapshot(let totalBytes):
             incomingSnapshotOpen = false
             waitForDurable()
+            reapplied.removeAll()
             host.installSnapshot(totalBytes: totalBytes) { [unowned self] result in
                 switch result {
                 case .success(let installed):

@@ -121,7 +121,7 @@ final class CodeUsageTests: XCTestCase {
         held.grantId = "g-held"
         held.handshakeCode = "acme-2"
         held.attempt = 2
-        let records = h.reconciliation(of: .grant(held), grantIsKnown: { _ in false })
+        let records = h.reconciliation(of: .grant(held), grantStanding: { _ in .absent })
         XCTAssertEqual(records, [.voidGrant(early, at: held.at), .grant(held)])
         for record in records { h.apply(record) }
         assertSplit(h, "scan-1", at: t, ["acme-2": 3])

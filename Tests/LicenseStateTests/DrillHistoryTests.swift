@@ -61,9 +61,9 @@ final class DrillHistoryTests: XCTestCase {
     func testReconciliationLogsAReportThisLogLacksOnly() {
         var state = LicenseState()
         let record = LogRecord.drillReport(Self.record(3))
-        XCTAssertEqual(state.reconciliation(of: record, remembered: nil, grantIsKnown: { _ in false }), [record])
+        XCTAssertEqual(state.reconciliation(of: record, remembered: nil, grantStanding: { _ in .absent }), [record])
         state.apply(record)
-        XCTAssertEqual(state.reconciliation(of: record, remembered: nil, grantIsKnown: { _ in false }), [])
+        XCTAssertEqual(state.reconciliation(of: record, remembered: nil, grantStanding: { _ in .absent }), [])
     }
 
     // MARK: Snapshots

@@ -201,8 +201,8 @@ func assertSuccess<T>(_ result: Result<T, LicenseError>, _ message: @autoclosure
 
 extension Harness {
     /// What reconciliation logs for `record`, weighed against this harness's remembered answer.
-    func reconciliation(of record: LogRecord, grantIsKnown: (String) -> Bool) -> [LogRecord] {
-        state.reconciliation(of: record, remembered: record.answeredRequest.flatMap(requests.answer(for:)), grantIsKnown: grantIsKnown)
+    func reconciliation(of record: LogRecord, grantStanding: (String) -> GrantStanding) -> [LogRecord] {
+        state.reconciliation(of: record, remembered: record.answeredRequest.flatMap(requests.answer(for:)), grantStanding: grantStanding)
     }
 
     /// The grant remembered for a request, if it was granted.

@@ -98,11 +98,11 @@ final class ImportDecisionTests: XCTestCase {
         XCTAssertThrowsError(try LogRecordCodec.decode(malformed), "an identity not in lowercase UUID form")
 
         let before = h.state.digest
-        XCTAssertEqual(h.reconciliation(of: record, grantIsKnown: { _ in false }), [record], "a log without one takes it")
+        XCTAssertEqual(h.reconciliation(of: record, grantStanding: { _ in .absent }), [record], "a log without one takes it")
         h.apply(record)
         XCTAssertNotEqual(h.state.digest, before)
         XCTAssertEqual(h.reconciliation(of: .clusterIdentity(uuid: "11111111-2222-4333-8444-555555555555", at: now),
-                                               grantIsKnown: { _ in false }), [], "the identity this log gave stays")
+                                               grantStanding: { _ in .absent }), [], "the identity this log gave stays")
         let decoded = try StateSnapshotCodec.decode(StateSnapshotCodec.encode(h.state))
         XCTAssertEqual(decoded, h.state)
         XCTAssertEqual(decoded.clusterUUID, "0f6c3a52-98e1-4c1e-a9a4-3b1f0d6e2c7d")

@@ -6,7 +6,7 @@ import XCTest
 /// overrun it measures.
 final class ReconciliationPolicyTests: XCTestCase {
     private let t = Fixture.now
-    private let nothingKnown: (String) -> Bool = { _ in false }
+    private let nothingKnown: (String) -> GrantStanding = { _ in .absent }
 
     private func grant(_ grantId: String, client: String = "c1", requestId: String? = nil, attempt: Int? = nil,
                        item: String = "scan-1", amount: Int64 = 1) -> Grant {
@@ -23,25 +23,25 @@ final class ReconciliationPolicyTests: XCTestCase {
 
     /// Logs what reconciliation of `record` gives, as a primary does; returns it.
     @discardableResult
-    private func reconcile(_ record: LogRecord, into h: inout Harness, known: Set<String> = []) -> [LogRecord] {
-        let records = h.reconciliation(of: record, grantIsKnown: { known.contains($0) })
+    private func reconcile(_ record: LogRecord, into h: inout Harness, known: Set<String> = [], voided: Set<String> = []) -> [LogRecord] {
+        let records = h.reconciliation(of: record, grantStanding: { voided.contains($0) ? .voided : known.contains($0) ? .held : .absent })
         for record in records { h.apply(record) }
         return records
     }
 
     func testAGrantThisLogLacksIsLoggedAgainAndAKnownOneIsNot() {
         let state = LicenseState()
-        XCTAssertEqual(state.reconciliation(of: .grant(grant("g-other")), remembered: nil, grantIsKnown: nothingKnown), [.grant(grant("g-other"))])
-        XCTAssertEqual(state.reconciliation(of: .grant(grant("g-other")), remembered: nil, grantIsKnown: { $0 == "g-other" }), [])
+        XCTAssertEqual(state.reconciliation(of: .grant(grant("g-other")), remembered: nil, grantStanding: nothingKnown), [.grant(grant("g-other"))])
+        XCTAssertEqual(state.reconciliation(of: .grant(grant("g-other")), remembered: nil, grantStanding: { $0 == "g-other" ? .held : .absent }), [])
     }
 
     func testWithoutAttemptsTheAnswerThisLogHoldsStays() throws {
         var (h, code) = try scanHarness()
         _ = try XCTUnwrap(assertGranted(h.call(code, client: "c1", kind: .report, requestId: "r1", at: t)))
-        XCTAssertEqual(h.reconciliation(of: .grant(grant("g-peer", requestId: "r1")), grantIsKnown: nothingKnown), [])
+        XCTAssertEqual(h.reconciliation(of: .grant(grant("g-peer", requestId: "r1")), grantStanding: nothingKnown), [])
         // The same request ID from another client is another request.
         let other = grant("g-peer", client: "c2", requestId: "r1")
-        XCTAssertEqual(h.reconciliation(of: .grant(other), grantIsKnown: nothingKnown), [.grant(other)])
+        XCTAssertEqual(h.reconciliation(of: .grant(other), grantStanding: nothingKnown), [.grant(other)])
     }
 
     /// Issue 15, finding 2: the degraded main granted X to attempt 2; the new
@@ -83,6 +83,26 @@ final class ReconciliationPolicyTests: XCTestCase {
         XCTAssertEqual(logged, refusal)
         XCTAssertEqual(reconcile(.grant(early), into: &refuser), [])
         XCTAssertEqual(refuser.state.used("scan-1", now: t), 1)
+    }
+
+    /// A truncation can cut a void from the answer that followed it: when
+    /// that answer comes back, the grant is not voided a second time (its
+    /// charge was given back once).
+    func testAVoidWhoseAnswerWasCutIsNotLoggedAgain() throws {
+        var (h, code) = try scanHarness(quantity: 5)
+        let early = try XCTUnwrap(assertGranted(h.call(code, client: "c1", kind: .report, requestId: "r1", attempt: 1, at: t)))
+        h.apply(.voidGrant(early, at: t))
+        XCTAssertEqual(h.state.used("scan-1", now: t), 0)
+        let refusal = RequestRefusal(clientUUID: "c1", requestId: "r1", attempt: 2, error: .quotaExhausted("scans"), at: t)
+        XCTAssertEqual(reconcile(.refusal(refusal), into: &h, known: [early.grantId], voided: [early.grantId]), [.refusal(refusal)])
+        XCTAssertEqual(h.state.used("scan-1", now: t), 0, "the charge was given back once")
+        var other = Harness()
+        _ = try other.importItems([Fixture.item("scan-1", quantity: 5)])
+        other.apply(.grant(early))
+        other.apply(.voidGrant(early, at: t))
+        let held = grant("g-held", requestId: "r1", attempt: 2)
+        XCTAssertEqual(reconcile(.grant(held), into: &other, known: [early.grantId], voided: [early.grantId]), [.grant(held)])
+        XCTAssertEqual(other.state.used("scan-1", now: t), 1)
     }
 
     func testAGrantToALaterAttemptThanARefusalIsCharged() throws {
@@ -138,9 +158,9 @@ final class ReconciliationPolicyTests: XCTestCase {
         let known = LogRecord.importLicense(file: bytes, handshakeCode: "acme-x", at: t)
         let new = LogRecord.importLicense(file: other, handshakeCode: "acme-y", at: t)
         let broken = LogRecord.importLicense(file: Array("not json".utf8), handshakeCode: "acme-z", at: t)
-        XCTAssertEqual(h.reconciliation(of: known, grantIsKnown: nothingKnown), [])
-        XCTAssertEqual(h.reconciliation(of: new, grantIsKnown: nothingKnown), [new])
-        XCTAssertEqual(h.reconciliation(of: broken, grantIsKnown: nothingKnown), [])
+        XCTAssertEqual(h.reconciliation(of: known, grantStanding: nothingKnown), [])
+        XCTAssertEqual(h.reconciliation(of: new, grantStanding: nothingKnown), [new])
+        XCTAssertEqual(h.reconciliation(of: broken, grantStanding: nothingKnown), [])
     }
 
     func testLeasesAreRenewedOnlyFurtherAndReleasedOnlyWhileHeld() throws {
@@ -152,17 +172,17 @@ final class ReconciliationPolicyTests: XCTestCase {
                                  (.renewLease(grantId: lease.grantId, expiresAt: expiresAt, at: t), false),
                                  (.releaseLease(grantId: lease.grantId, at: t), true),
                                  (.releaseLease(grantId: "never-held", at: t), false)] {
-            XCTAssertEqual(h.reconciliation(of: record, grantIsKnown: nothingKnown), logged ? [record] : [], "\(record)")
+            XCTAssertEqual(h.reconciliation(of: record, grantStanding: nothingKnown), logged ? [record] : [], "\(record)")
         }
     }
 
     func testRecordsThatFollowThisNodeAreNeverReplayed() {
         let state = LicenseState()
         for record: LogRecord in [.expire(at: t), .setAdminPassword(Fixture.password(1), at: t), .voidGrant(grant("g-1"), at: t)] {
-            XCTAssertEqual(state.reconciliation(of: record, remembered: nil, grantIsKnown: nothingKnown), [], "\(record)")
+            XCTAssertEqual(state.reconciliation(of: record, remembered: nil, grantStanding: nothingKnown), [], "\(record)")
         }
         let delete = LogRecord.deleteHandshake(code: "acme-1", at: t)
-        XCTAssertEqual(state.reconciliation(of: delete, remembered: nil, grantIsKnown: nothingKnown), [delete])
+        XCTAssertEqual(state.reconciliation(of: delete, remembered: nil, grantStanding: nothingKnown), [delete])
     }
 
     func testAnOverrunIsMeasuredAgainstQuantityPlusGrace() throws {

@@ -30,9 +30,6 @@ final class ClusterDriver: ReplicaHost {
     /// this probes it, so that health tells whether it is reachable.
     private var witnessProbe: LoopTimer?
     private var appendCheck: LoopCheck?
-    /// Grant IDs this node applied again for a peer (the store knows only
-    /// the durable ones).
-    private var reconciledGrantIds: Set<String> = []
     /// Records applied again after a failover, and those among them that
     /// overran an item's quota (grace included).
     private(set) var reconciledTotal = 0
@@ -382,14 +379,14 @@ final class ClusterDriver: ReplicaHost {
         ((try? service.store.reconcileQueue(limit: 1).count) ?? 1) > 0
     }
 
-    func reapply(_ entries: [ReplicatedEntry]) {
+    func reapply(_ entries: [ReplicatedEntry], reapplied: inout ReappliedRecords) {
         let decoded = entries.compactMap { entry in
             (try? LogRecordCodec.decode(entry.payload)).map { LogEntry(lsn: entry.lsn, term: entry.term, record: $0) }
         }
-        reapply(decoded, from: "the peer")
+        reapply(decoded, from: "the peer", reapplied: &reapplied)
     }
 
-    func reapplyOwnQueue(limit: Int, done: @escaping (_ remains: Bool) -> Void) {
+    func reapplyOwnQueue(limit: Int, reapplied: inout ReappliedRecords, done: @escaping (_ remains: Bool) -> Void) {
         do {
             let queued = try service.store.reconcileQueue(limit: limit)
             guard let last = queued.last else {
@@ -397,7 +394,7 @@ final class ClusterDriver: ReplicaHost {
                 return
             }
             reapplyingOwnQueue = true
-            reapply(queued.map(\.entry), from: "this node's own queue")
+            reapply(queued.map(\.entry), from: "this node's own queue", reapplied: &reapplied)
             service.clearReconcileQueue(throughId: last.id) { [unowned self] in
                 let remains = self.reconcileQueueHoldsRecords()
                 reapplyingOwnQueue = remains && replica.role == .primary
@@ -410,12 +407,11 @@ final class ClusterDriver: ReplicaHost {
 
     /// Logs again, as new records, the records another log held that this
     /// one lacks, by the reconciliation policy (`LicenseState.reconciliation`),
-    /// and counts the overruns they cause and the grants they void.
-    private func reapply(_ entries: [LogEntry], from source: String) {
+    /// and counts the overruns they cause and the grants they void. A grant,
+    /// or a void of it, is in the log when `reapplied` or the store holds it
+    /// (a store that cannot be read holds both: nothing is logged twice).
+    private func reapply(_ entries: [LogEntry], from source: String, reapplied: inout ReappliedRecords) {
         var applied = 0
-        let known: (String) -> Bool = { [unowned self] grantId in
-            self.reconciledGrantIds.contains(grantId) || ((try? self.service.store.hasGrant(grantId)) ?? true)
-        }
         for entry in entries {
             let remembered: RememberedAnswer?
             do {
@@ -423,13 +419,17 @@ final class ClusterDriver: ReplicaHost {
             } catch {
                 return
             }
-            let records = service.state.reconciliation(of: entry.record, remembered: remembered, grantIsKnown: known)
+            let records = service.state.reconciliation(of: entry.record, remembered: remembered, grantStanding: { grantId in
+                GrantStanding.of(grantId, isReapplied: reapplied.contains, stored: { (try? service.store.grantStanding(grantId)) ?? .voided })
+            })
             if !records.isEmpty { applied += 1 }
             for record in records {
                 service.commit(record, request: nil) { _ in }
+                if let key = GrantStanding.reappliedKey(of: record) {
+                    reapplied.logged(key, at: LogPosition(term: service.term, lsn: service.history.lastLsn))
+                }
                 switch record {
                 case .grant(let grant):
-                    reconciledGrantIds.insert(grant.grantId)
                     if let overrun = service.state.overrun(after: grant) {
                         reconcileOverrunsTotal += 1
                         logger.warning("reconciled grant \(grant.grantId) overruns license item \(overrun.itemId): \(overrun.used) in use, \(overrun.allowed) allowed with grace")

@@ -295,9 +295,12 @@ final class LicenseStore {
         return entries
     }
 
-    /// Whether a grant with this ID is in the log.
-    func hasGrant(_ grantId: String) throws -> Bool {
-        try !reader.query("SELECT 1 FROM grants WHERE grant_id = ?", [.text(grantId)]).isEmpty
+    /// Whether a grant with this ID is in the log, and whether a void of it.
+    func grantStanding(_ grantId: String) throws -> GrantStanding {
+        guard let row = try reader.query("SELECT voided_lsn FROM grants WHERE grant_id = ?", [.text(grantId)]).first else {
+            return .absent
+        }
+        return row[0].integer == nil ? .held : .voided
     }
 
     private func checkedEntry(_ row: [SQLiteValue], table: String) throws -> LogEntry {

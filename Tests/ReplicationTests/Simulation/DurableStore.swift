@@ -1,3 +1,4 @@
+import LicenseState
 import Replication
 
 /// What survives a crash of a simulated node: the log, the persisted term,
@@ -10,9 +11,13 @@ import Replication
 ///
 /// Invariant: the log holds LSNs 1...count in order with terms that never go
 /// back; the persisted term never decreases; `compactedLsn <=
-/// checkpointLsn <= count`.
+/// checkpointLsn <= count`; `grantIds` holds the grants of the log and
+/// `voidedGrantIds` those a void in it took back (as the store's grants
+/// table does).
 struct DurableStore {
     private(set) var log: [SimulatedEntry] = []
+    private(set) var grantIds: Set<String> = []
+    private(set) var voidedGrantIds: Set<String> = []
     private(set) var term: UInt64 = 0
     private(set) var queue: [SimulatedEntry] = []
     private(set) var checkpointLsn: UInt64 = 0
@@ -39,7 +44,18 @@ struct DurableStore {
             precondition(entry.lsn == UInt64(log.count) + 1, "durable log gap: \(entry.lsn) after \(log.count)")
             precondition(entry.term >= (log.last?.term ?? 0), "durable log term goes back at \(entry.lsn)")
             log.append(entry)
+            switch entry.record {
+            case .grant(let grant): grantIds.insert(grant.grantId)
+            case .voidGrant(let grant, _): voidedGrantIds.insert(grant.grantId)
+            default: break
+            }
         }
+    }
+
+    /// Where the grant `grantId` stands in the log, as the store answers it.
+    func grantStanding(_ grantId: String) -> GrantStanding {
+        guard grantIds.contains(grantId) else { return .absent }
+        return voidedGrantIds.contains(grantId) ? .voided : .held
     }
 
     mutating func persist(term newTerm: UInt64) {
@@ -68,6 +84,8 @@ struct DurableStore {
         precondition(lsn >= compactedLsn, "the entries after a divergence point are never compacted")
         let moved = truncateUnchecked(after: lsn)
         log = []
+        grantIds = []
+        voidedGrantIds = []
         checkpointLsn = 0
         compactedLsn = 0
         return moved
@@ -77,6 +95,13 @@ struct DurableStore {
         precondition(lsn <= UInt64(log.count), "truncating past the durable end")
         let moved = Array(log[Int(lsn)...])
         log.removeLast(moved.count)
+        for entry in moved {
+            switch entry.record {
+            case .grant(let grant): grantIds.remove(grant.grantId)
+            case .voidGrant(let grant, _): voidedGrantIds.remove(grant.grantId)
+            default: break
+            }
+        }
         queue += moved
         return moved
     }
@@ -85,6 +110,8 @@ struct DurableStore {
     /// and queue.
     mutating func install(_ snapshot: SimulatedSnapshot) {
         log = []
+        grantIds = []
+        voidedGrantIds = []
         append(snapshot.log)
         persist(term: max(term, snapshot.log.last?.term ?? 0))
         checkpointLsn = snapshot.checkpointLsn

@@ -75,11 +75,10 @@ final class SimulatedNode: ReplicaHost {
     private(set) var log: [SimulatedEntry] = []
     /// The term history of `log`.
     private(set) var logHistory = TermHistory()
-    /// The license state of `log`, and the grant IDs it holds.
+    /// The license state of `log`.
     private(set) var state = LicenseState()
     /// The answers `log` gave to request IDs.
     private(set) var requests = RequestBook()
-    private var grantIds: Set<String> = []
     private(set) var disk: [QueuedOperation] = []
     /// Clients waiting for the acknowledgement of their record.
     private var waitingClients: [WaitingClient] = []
@@ -385,14 +384,14 @@ final class SimulatedNode: ReplicaHost {
         }))
     }
 
-    func reapply(_ entries: [ReplicatedEntry]) {
-        reappend(entries.map(SimulatedEntry.init(replicated:)))
+    func reapply(_ entries: [ReplicatedEntry], reapplied: inout ReappliedRecords) {
+        reappend(entries.map(SimulatedEntry.init(replicated:)), reapplied: &reapplied)
     }
 
-    func reapplyOwnQueue(limit: Int, done: @escaping (Bool) -> Void) {
+    func reapplyOwnQueue(limit: Int, reapplied: inout ReappliedRecords, done: @escaping (Bool) -> Void) {
         let round = Array(durable.queue.prefix(limit))
         guard !round.isEmpty else { return }
-        reappend(round)
+        reappend(round, reapplied: &reapplied)
         queueDisk(.clearQueue(first: round.count, done: { [unowned self] remains in
             if remains { laterOwnQueueRounds += 1 }
             done(remains)
@@ -463,16 +462,22 @@ final class SimulatedNode: ReplicaHost {
     /// policy logs for `records` (`LicenseState.reconciliation`), as
     /// `ClusterDriver` does: a record logged as it came keeps its ID, one
     /// made anew (a void) gets a new one.
-    private func reappend(_ records: [SimulatedEntry]) {
+    /// Logs again what `records` hold that the log lacks, judged as the
+    /// node judges it: a grant, or a void of it, is in the log when
+    /// `reapplied` or the durable store holds it.
+    private func reappend(_ records: [SimulatedEntry], reapplied: inout ReappliedRecords) {
         var added: [SimulatedEntry] = []
         for record in records {
             let remembered = record.record.answeredRequest.flatMap(requests.answer(for:))
-            let logged = state.reconciliation(of: record.record, remembered: remembered, grantIsKnown: { grantIds.contains($0) })
+            let logged = state.reconciliation(of: record.record, remembered: remembered, grantStanding: { grantId in
+                GrantStanding.of(grantId, isReapplied: reapplied.contains, stored: { durable.grantStanding(grantId) })
+            })
             for next in logged {
                 let entry = SimulatedEntry(lsn: UInt64(log.count) + 1, term: shell!.replica.term,
                                            id: next == record.record ? record.id : newRecordId(), record: next)
                 appendToLog([entry])
                 added.append(entry)
+                if let key = GrantStanding.reappliedKey(of: next) { reapplied.logged(key, at: entry.position) }
             }
         }
         guard !added.isEmpty else { return }
@@ -483,14 +488,12 @@ final class SimulatedNode: ReplicaHost {
     private func rebuildState() {
         state = baseState
         requests = RequestBook()
-        grantIds = []
         for entry in log { applyToState(entry.record) }
     }
 
     private func applyToState(_ record: LogRecord) {
         state.apply(record)
         requests.apply(record)
-        if case .grant(let grant) = record { grantIds.insert(grant.grantId) }
     }
 
     private func appendToLog(_ entries: [SimulatedEntry]) {
