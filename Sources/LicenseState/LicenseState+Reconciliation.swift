@@ -4,14 +4,17 @@
 ///
 /// Invariants: a record this log already holds (a grant by grant ID, a
 /// license by its ID, a lease already renewed as far or released) is never
-/// logged twice, so reconciling the same records again changes nothing; and
+/// logged twice, so reconciling the same records again changes nothing (a
+/// grant a void took back is logged again only to be live again, below); and
 /// when both nodes answered one request differently (a split, or a node
 /// that decided a late copy of an abandoned attempt), the answer to the
 /// later attempt is kept on both, the only one the client can hold
 /// (`RememberedAnswer`): a grant it replaces is voided, a grant to a later
 /// attempt than a refusal is charged, a refusal to a later attempt than a
-/// grant takes the grant back. When the attempts are not known (clients
-/// that send none), the answer this log holds stays.
+/// grant takes the grant back, and a grant this log voided that answers a
+/// later attempt than the answer here (the other node answered the client's
+/// last attempt with it) is logged again, live. When the attempts are not
+/// known (clients that send none), the answer this log holds stays.
 public extension LicenseState {
     /// An item used past its quantity plus grace after a reconciled grant.
     struct Overrun: Equatable {
@@ -89,11 +92,13 @@ public extension LicenseState {
         guard mine.isSuperseded(byAttempt: answer.attempt) else { return [] }
         switch (answer, mine) {
         case (.granted(let grant), .granted(let held)) where held.grantId == grant.grantId:
-            return [.grantAnsweredAgain(grant, at: grant.at)]
-        case (.granted, _) where isKnown:
-            // A grant this log voided: it stays voided here.
+            // Voided here, yet still the answer here (a truncation cut what followed the void): live again.
+            return grantStanding(grant.grantId) == .voided ? [.grant(grant)] : [.grantAnsweredAgain(grant, at: grant.at)]
+        case (.granted(let grant), _) where isKnown && grantStanding(grant.grantId) != .voided:
+            // Held here and live, yet not the answer here: nothing to settle.
             return []
         case (.granted(let grant), .granted(let held)):
+            // A grant this log voided comes back live: the client's last attempt took it.
             return grantStanding(held.grantId) == .voided ? [.grant(grant)] : [.voidGrant(held, at: grant.at), .grant(grant)]
         case (.granted(let grant), .refused):
             return [.grant(grant)]

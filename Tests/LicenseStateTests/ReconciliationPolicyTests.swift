@@ -105,6 +105,38 @@ final class ReconciliationPolicyTests: XCTestCase {
         XCTAssertEqual(other.state.used("scan-1", now: t), 1)
     }
 
+    /// Simulation seed 4068: a flapping link, a client whose attempts
+    /// alternate between the nodes. This log voided X (attempt 1) for Y
+    /// (attempt 2); the other node, which never learned of Y, answered
+    /// attempt 5 with X again, and the client took that. X is live again.
+    func testAVoidedGrantThatAnswersTheLastAttemptIsLiveAgain() throws {
+        var (h, code) = try scanHarness()
+        let x = try XCTUnwrap(assertGranted(h.call(code, client: "c1", kind: .report, requestId: "r1", attempt: 1, at: t)))
+        let y = grant("g-y", requestId: "r1", attempt: 2)
+        XCTAssertEqual(reconcile(.grant(y), into: &h), [.voidGrant(x, at: y.at), .grant(y)])
+        var xAgain = x
+        xAgain.attempt = 5
+        let records = reconcile(.grantAnsweredAgain(xAgain, at: t + 5), into: &h, known: [x.grantId, y.grantId], voided: [x.grantId])
+        XCTAssertEqual(records, [.voidGrant(y, at: xAgain.at), .grant(xAgain)])
+        XCTAssertEqual(h.state.used("scan-1", now: t), 1, "the request is charged once, for X")
+        XCTAssertEqual(h.remembered(client: "c1", requestId: "r1"), xAgain, "a repeat returns X")
+        XCTAssertEqual(reconcile(.grantAnsweredAgain(xAgain, at: t + 5), into: &h, known: [x.grantId, y.grantId], voided: [y.grantId]), [],
+                       "reconciling it again changes nothing")
+    }
+
+    /// A void cut from what followed it leaves the grant voided while it is
+    /// still the answer here: the same grant answering a later attempt is
+    /// live again.
+    func testAVoidedGrantStillTheAnswerHereIsLiveAgainForALaterAttempt() throws {
+        var (h, code) = try scanHarness()
+        let x = try XCTUnwrap(assertGranted(h.call(code, client: "c1", kind: .report, requestId: "r1", attempt: 1, at: t)))
+        h.apply(.voidGrant(x, at: t))
+        var xAgain = x
+        xAgain.attempt = 3
+        XCTAssertEqual(reconcile(.grantAnsweredAgain(xAgain, at: t + 3), into: &h, known: [x.grantId], voided: [x.grantId]), [.grant(xAgain)])
+        XCTAssertEqual(h.state.used("scan-1", now: t), 1)
+    }
+
     func testAGrantToALaterAttemptThanARefusalIsCharged() throws {
         var (h, code) = try scanHarness(quantity: 1)
         _ = try XCTUnwrap(assertGranted(h.call(code, client: "c0", kind: .report, at: t)))

@@ -103,7 +103,7 @@ extension LicenseStore {
         try writer.transaction {
             try writer.query("INSERT INTO reconcile_queue(lsn, term, kind, payload, crc) SELECT lsn, term, kind, payload, crc FROM wal WHERE lsn > ? ORDER BY lsn",
                              [.integer(Int64(lsn))])
-            try writer.execute("DELETE FROM grants; DELETE FROM requests; DELETE FROM wal; DELETE FROM checkpoint;")
+            try writer.execute("DELETE FROM grants; DELETE FROM regrants; DELETE FROM requests; DELETE FROM wal; DELETE FROM checkpoint;")
         }
     }
 

@@ -36,14 +36,17 @@ struct GrantRow: Equatable {
 /// covers its term, kind and payload; the checkpoint's state is the replay
 /// of the log through its `lsn`; a grant is in `grants` exactly when its
 /// record is in the log or behind the checkpoint, with `voided_lsn` the LSN
-/// of the record that voided it, if one did; `requests` holds the answer
+/// of the record that voided it, if one did and no later grant record of it
+/// (reconciliation's re-grant) made it live again; `regrants` holds, per
+/// such re-grant, its LSN and the grant's `voided_lsn` before it, so a
+/// truncation puts back what it cuts; `requests` holds the answer
 /// of every record after the checkpoint that gave one
 /// (`StoredAnswer.after`), and those before it not yet forgotten. The writer connection is
 /// used by one thread at a time; the reader connection only on the loop
 /// thread.
 final class LicenseStore {
     /// The schema this code writes; older databases are migrated on open.
-    static let schemaVersion = 5
+    static let schemaVersion = 6
     static let fileName = "lts.sqlite"
 
     private(set) var writer: SQLiteDatabase
@@ -162,6 +165,15 @@ final class LicenseStore {
                 try db.execute("PRAGMA user_version = 5;")
             }
         }
+        if version < 6 {
+            // Grants a void took back and reconciliation made live again.
+            try db.transaction {
+                try db.execute("""
+                CREATE TABLE regrants(lsn INTEGER PRIMARY KEY, grant_id TEXT NOT NULL, voided_lsn INTEGER);
+                PRAGMA user_version = 6;
+                """)
+            }
+        }
     }
 
     /// Replaces this store's file with `file` (prepared by `adopt`) and
@@ -234,15 +246,26 @@ final class LicenseStore {
                                      [.integer(Int64(entry.lsn)), .text(grant.grantId)])
                 }
                 if case .grant(let grant) = entry.record {
-                    try writer.query("""
+                    let inserted = try writer.query("""
                         INSERT INTO grants(grant_id, lsn, term, request_id, handshake_code, client_uuid, item_id, amount, grace, at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(grant_id) DO NOTHING RETURNING 1
                         """, [.text(grant.grantId), .integer(Int64(entry.lsn)), .integer(Int64(entry.term)),
                               grant.requestId.map { .text($0) } ?? .null, .text(grant.handshakeCode), .text(grant.clientUUID),
                               .text(grant.itemId), .integer(grant.amount), .integer(grant.grace ? 1 : 0), .integer(grant.at)])
+                    if inserted.isEmpty { try regrant(grant.grantId, lsn: entry.lsn) }
                 }
             }
         }
+    }
+
+    /// A grant record of a grant the log holds: reconciliation made a voided
+    /// grant live again (`LicenseState.reconciliation`). Its row stays, with
+    /// its first record's LSN; `regrants` keeps what a truncation of this
+    /// record puts back.
+    private func regrant(_ grantId: String, lsn: UInt64) throws {
+        try writer.query("INSERT INTO regrants(lsn, grant_id, voided_lsn) SELECT ?, grant_id, voided_lsn FROM grants WHERE grant_id = ?",
+                         [.integer(Int64(lsn)), .text(grantId)])
+        try writer.query("UPDATE grants SET voided_lsn = NULL WHERE grant_id = ?", [.text(grantId)])
     }
 
     // MARK: Replication (writer: one pool job at a time)
@@ -256,6 +279,13 @@ final class LicenseStore {
             try writer.query("DELETE FROM grants WHERE lsn > ?", [.integer(Int64(lsn))])
             try writer.query("DELETE FROM requests WHERE lsn > ?", [.integer(Int64(lsn))])
             try writer.query("UPDATE grants SET voided_lsn = NULL WHERE voided_lsn > ?", [.integer(Int64(lsn))])
+            // A re-grant cut: the grant is as it was before the first one cut.
+            try writer.query("""
+                UPDATE grants SET voided_lsn = (SELECT CASE WHEN r.voided_lsn <= ?1 THEN r.voided_lsn END FROM regrants r
+                    WHERE r.grant_id = grants.grant_id AND r.lsn > ?1 ORDER BY r.lsn LIMIT 1)
+                WHERE grant_id IN (SELECT grant_id FROM regrants WHERE lsn > ?1)
+                """, [.integer(Int64(lsn))])
+            try writer.query("DELETE FROM regrants WHERE lsn > ?", [.integer(Int64(lsn))])
             try writer.query("DELETE FROM wal WHERE lsn > ?", [.integer(Int64(lsn))])
         }
     }

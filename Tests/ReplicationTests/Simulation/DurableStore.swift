@@ -11,13 +11,12 @@ import Replication
 ///
 /// Invariant: the log holds LSNs 1...count in order with terms that never go
 /// back; the persisted term never decreases; `compactedLsn <=
-/// checkpointLsn <= count`; `grantIds` holds the grants of the log and
-/// `voidedGrantIds` those a void in it took back (as the store's grants
-/// table does).
+/// checkpointLsn <= count`; `standings` holds where each grant of the log
+/// stands after its last grant or void record (as the store's grants table
+/// does).
 struct DurableStore {
     private(set) var log: [SimulatedEntry] = []
-    private(set) var grantIds: Set<String> = []
-    private(set) var voidedGrantIds: Set<String> = []
+    private var standings: [String: GrantStanding] = [:]
     private(set) var term: UInt64 = 0
     private(set) var queue: [SimulatedEntry] = []
     private(set) var checkpointLsn: UInt64 = 0
@@ -44,18 +43,21 @@ struct DurableStore {
             precondition(entry.lsn == UInt64(log.count) + 1, "durable log gap: \(entry.lsn) after \(log.count)")
             precondition(entry.term >= (log.last?.term ?? 0), "durable log term goes back at \(entry.lsn)")
             log.append(entry)
-            switch entry.record {
-            case .grant(let grant): grantIds.insert(grant.grantId)
-            case .voidGrant(let grant, _): voidedGrantIds.insert(grant.grantId)
-            default: break
-            }
+            noteStanding(of: entry.record)
         }
     }
 
     /// Where the grant `grantId` stands in the log, as the store answers it.
     func grantStanding(_ grantId: String) -> GrantStanding {
-        guard grantIds.contains(grantId) else { return .absent }
-        return voidedGrantIds.contains(grantId) ? .voided : .held
+        standings[grantId] ?? .absent
+    }
+
+    private mutating func noteStanding(of record: LogRecord) {
+        switch record {
+        case .grant(let grant): standings[grant.grantId] = .held
+        case .voidGrant(let grant, _): standings[grant.grantId] = .voided
+        default: break
+        }
     }
 
     mutating func persist(term newTerm: UInt64) {
@@ -84,8 +86,7 @@ struct DurableStore {
         precondition(lsn >= compactedLsn, "the entries after a divergence point are never compacted")
         let moved = truncateUnchecked(after: lsn)
         log = []
-        grantIds = []
-        voidedGrantIds = []
+        standings = [:]
         checkpointLsn = 0
         compactedLsn = 0
         return moved
@@ -95,13 +96,8 @@ struct DurableStore {
         precondition(lsn <= UInt64(log.count), "truncating past the durable end")
         let moved = Array(log[Int(lsn)...])
         log.removeLast(moved.count)
-        for entry in moved {
-            switch entry.record {
-            case .grant(let grant): grantIds.remove(grant.grantId)
-            case .voidGrant(let grant, _): voidedGrantIds.remove(grant.grantId)
-            default: break
-            }
-        }
+        standings = [:]
+        for entry in log { noteStanding(of: entry.record) }
         queue += moved
         return moved
     }
@@ -110,8 +106,7 @@ struct DurableStore {
     /// and queue.
     mutating func install(_ snapshot: SimulatedSnapshot) {
         log = []
-        grantIds = []
-        voidedGrantIds = []
+        standings = [:]
         append(snapshot.log)
         persist(term: max(term, snapshot.log.last?.term ?? 0))
         checkpointLsn = snapshot.checkpointLsn

@@ -79,6 +79,8 @@ final class SimulatedNode: ReplicaHost {
     private(set) var state = LicenseState()
     /// The answers `log` gave to request IDs.
     private(set) var requests = RequestBook()
+    /// The grants this process logged again in reconciliation.
+    private var reappendedGrantIds: Set<String> = []
     private(set) var disk: [QueuedOperation] = []
     /// Clients waiting for the acknowledgement of their record.
     private var waitingClients: [WaitingClient] = []
@@ -110,6 +112,9 @@ final class SimulatedNode: ReplicaHost {
     var laterOwnQueueRounds = 0
     /// Rounds of its queue sent to a primary, cleared, with records left for a next one.
     var laterPeerQueueRounds = 0
+    /// Grants one process logged again in reconciliation a second time (a
+    /// truncation took the first out of its log).
+    var grantsReappendedAgain = 0
     /// The peer reads a reconciliation round's number (replication protocol 3).
     var peerNumbersReconcileRounds = true
     /// Records per reconciliation round, as a node's (the simulator sets
@@ -178,6 +183,7 @@ final class SimulatedNode: ReplicaHost {
         shell = nil
         log = []
         logHistory = TermHistory()
+        reappendedGrantIds = []
         disk = []
         waitingClients = []
         outbox = []
@@ -478,6 +484,7 @@ final class SimulatedNode: ReplicaHost {
                 appendToLog([entry])
                 added.append(entry)
                 if let key = GrantStanding.reappliedKey(of: next) { reapplied.logged(key, at: entry.position) }
+                if case .grant(let grant) = next, !reappendedGrantIds.insert(grant.grantId).inserted { grantsReappendedAgain += 1 }
             }
         }
         guard !added.isEmpty else { return }

@@ -73,6 +73,7 @@ final class SimulationTests: XCTestCase {
         XCTAssertGreaterThan(totals.reconciled, 0, "no reconciliation ever completed")
         XCTAssertGreaterThan(totals.laterOwnQueueRounds, 0, "no node's own queue ever took more than one round")
         XCTAssertGreaterThan(totals.laterPeerQueueRounds, 0, "no standby's queue ever went to the primary in more than one round")
+        XCTAssertGreaterThan(totals.grantsReappendedAgain, 0, "no node process ever logged a grant again twice (a truncation between)")
         XCTAssertGreaterThan(totals.checkpoints, 0, "no checkpoint was ever written")
         XCTAssertGreaterThan(totals.discards, 0, "no divergence ever lay behind a checkpoint")
         XCTAssertGreaterThan(totals.snapshotsInstalled, 0, "no standby ever joined by a snapshot")

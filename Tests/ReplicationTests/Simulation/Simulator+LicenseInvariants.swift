@@ -17,13 +17,19 @@ extension Simulator {
         var replayed = baseState
         var replayedRequests = RequestBook()
         var grants: [String: Grant] = [:]
+        // A grant is live after its last grant record, voided after its last void.
         var voided = Set<String>()
+        var voids = 0
         for entry in primary.log {
             replayed.apply(entry.record)
             replayedRequests.apply(entry.record)
             switch entry.record {
-            case .grant(let grant): grants[grant.grantId] = grant
-            case .voidGrant(let grant, _): voided.insert(grant.grantId)
+            case .grant(let grant):
+                if grants.updateValue(grant, forKey: grant.grantId) != nil { stats.regrants += 1 }
+                voided.remove(grant.grantId)
+            case .voidGrant(let grant, _):
+                voided.insert(grant.grantId)
+                voids += 1
             default: break
             }
         }
@@ -31,7 +37,7 @@ extension Simulator {
               replayedRequests == standby.requests else {
             return fail("a node's license state is not the replay of its log")
         }
-        stats.voids += voided.count
+        stats.voids += voids
         let live = grants.values.filter { !voided.contains($0.grantId) && $0.itemId == SimulatedClients.itemId }
         var liveByRequest: [LicenseState.RequestKey: Grant] = [:]
         for grant in live {

@@ -29,15 +29,21 @@ final class Simulator {
         var laterOwnQueueRounds = 0
         /// Rounds of a standby's queue that left records for a next one.
         var laterPeerQueueRounds = 0
+        /// Grants one node process logged again in reconciliation twice.
+        var grantsReappendedAgain = 0
         var pauses = 0
+        /// Runs whose fault phase only flapped the link, and its cuts.
+        var flapRuns = 0
+        var flapCuts = 0
         var stalledMs: UInt64 = 0
         var diskFailures = 0
         /// Client answers taken, by kind, and sendings that reached their node late.
         var acceptedGrants = 0
         var acceptedRefusals = 0
         var lateSendings = 0
-        /// Grants voided and items overrun in the final log.
+        /// Grants voided, voided grants made live again and items overrun in the final log.
         var voids = 0
+        var regrants = 0
         var overruns = 0
         /// Runs with a witness, and steps in which one node held the right to write.
         var witnessRuns = 0
@@ -65,6 +71,12 @@ final class Simulator {
 
     let seed: UInt64
     let config: ReplicaConfig
+    /// One seed in eight flaps the link in its fault phase, as the fault
+    /// suite's `flap` does, and injects no other fault: a node process then
+    /// takes over, loses its term and takes over again, its queue and
+    /// re-applied records going back and forth between truncations, with
+    /// no crash to forget what it remembered.
+    let flaps: Bool
     /// Simulated time (ms) at which faults stop and the network heals.
     let faultPhaseEndMs: UInt64
     /// Clients stop writing then, so the pair can drain.
@@ -146,9 +158,13 @@ final class Simulator {
         clockOffsetMs = [random.uniform(0...10_000), random.uniform(0...10_000)]
         tickEveryMs = [random.uniform(2...4)...random.uniform(5...9), random.uniform(2...4)...random.uniform(5...9)]
         diskDelayMs = [0...random.uniform(0...25), 0...random.uniform(0...25)]
-        faultPhaseEndMs = faultPhaseMs
-        writesEndMs = faultPhaseMs + quietPhaseMs / 3
-        endMs = faultPhaseMs + quietPhaseMs
+        // From the seed, not the random stream, so other draws stay.
+        flaps = (seed / 64) % 8 == 7
+        // Flapping takes longer: a cut must outlast the failover timeout.
+        let faultsMs = flaps ? 3 * faultPhaseMs : faultPhaseMs
+        faultPhaseEndMs = faultsMs
+        writesEndMs = faultsMs + quietPhaseMs / 3
+        endMs = faultsMs + quietPhaseMs
         // One seed in five starts as a new, empty standby joining a primary
         // whose log is compacted: it can only join by a snapshot.
         var established = DurableStore()
@@ -170,6 +186,7 @@ final class Simulator {
                  SimulatedNode(index: 1, config: config, baseState: base)]
         witness = hasWitness ? SimulatedWitness(random: &random) : nil
         if hasWitness { stats.witnessRuns = 1 }
+        if flaps { stats.flapRuns = 1 }
         self.random = random
         // One seed in four runs nodes of replication protocol 2, which
         // number no reconciliation round: a standby's queue goes whole.
@@ -206,7 +223,7 @@ final class Simulator {
     /// - Returns: the failure, if any, with the seed and the replay hint.
     func run() -> String? {
         if traceSteps {
-            print("seed \(seed): \(config.mode) heartbeat=\(config.heartbeatMs) failover=\(config.failoverTimeoutMs) degrade=\(config.degradeAfterMs) appendMax=\(config.appendEntriesMax) inFlightMax=\(config.inFlightEntriesMax) checkpointEvery=\(config.checkpointEveryRecords) numberedRounds=\(nodes[0].peerNumbersReconcileRounds) roundEntries=\(nodes[0].reconcileEntriesPerRound) retained=\(config.retainedRecords) chunk=\(config.snapshotChunkBytes)×\(config.snapshotWindowChunks) clocks=\(clockRatePerMille)‰")
+            print("seed \(seed): \(config.mode) heartbeat=\(config.heartbeatMs) failover=\(config.failoverTimeoutMs) degrade=\(config.degradeAfterMs) appendMax=\(config.appendEntriesMax) inFlightMax=\(config.inFlightEntriesMax) checkpointEvery=\(config.checkpointEveryRecords) numberedRounds=\(nodes[0].peerNumbersReconcileRounds) roundEntries=\(nodes[0].reconcileEntriesPerRound) retained=\(config.retainedRecords) chunk=\(config.snapshotChunkBytes)×\(config.snapshotWindowChunks) clocks=\(clockRatePerMille)‰\(flaps ? " flaps" : "")")
         }
         for node in nodes { start(node) }
         witness?.start(nowMs: 0)
@@ -317,6 +334,10 @@ final class Simulator {
             }
         case .fault:
             guard !quiet else { break }
+            if flaps {
+                flap()
+                break
+            }
             injectFault()
             // The witness's faults come on top, often: a lease matters only
             // when some of its links fail.
@@ -372,6 +393,18 @@ final class Simulator {
     }
 
     // MARK: Faults
+
+    /// Cuts both directions for about the failover timeout, then opens them
+    /// for a while: sometimes long enough for the pair to meet again,
+    /// sometimes not.
+    private func flap() {
+        let untilMs = nowMs + random.uniform(config.failoverTimeoutMs / 2...2 * config.failoverTimeoutMs)
+        network.cut(from: 0, untilMs: untilMs)
+        network.cut(from: 1, untilMs: untilMs)
+        stats.flapCuts += 1
+        trace("network: flap, cut until \(untilMs)ms")
+        events.push(.fault, atMs: untilMs + random.uniform(5...2 * config.failoverTimeoutMs))
+    }
 
     private func injectFault() {
         let roll = random.uniform(0...99)
@@ -522,8 +555,10 @@ final class Simulator {
             stats.snapshotsInstalled += node.snapshotsInstalled
             stats.laterOwnQueueRounds += node.laterOwnQueueRounds
             stats.laterPeerQueueRounds += node.laterPeerQueueRounds
+            stats.grantsReappendedAgain += node.grantsReappendedAgain
             node.laterOwnQueueRounds = 0
             node.laterPeerQueueRounds = 0
+            node.grantsReappendedAgain = 0
             node.checkpoints = 0
             node.discards = 0
             node.snapshotsInstalled = 0
@@ -555,13 +590,17 @@ extension Simulator.Stats {
         snapshotsInstalled += other.snapshotsInstalled
         laterOwnQueueRounds += other.laterOwnQueueRounds
         laterPeerQueueRounds += other.laterPeerQueueRounds
+        grantsReappendedAgain += other.grantsReappendedAgain
         pauses += other.pauses
+        flapRuns += other.flapRuns
+        flapCuts += other.flapCuts
         stalledMs += other.stalledMs
         diskFailures += other.diskFailures
         acceptedGrants += other.acceptedGrants
         acceptedRefusals += other.acceptedRefusals
         lateSendings += other.lateSendings
         voids += other.voids
+        regrants += other.regrants
         overruns += other.overruns
         witnessRuns += other.witnessRuns
         writerSteps += other.writerSteps
