@@ -1,3 +1,5 @@
+import WireFormat
+
 /// Where a grant stands in a log, as reconciliation asks it: not there,
 /// held, or held and taken back by a void.
 public enum GrantStanding: Equatable {
@@ -22,13 +24,13 @@ public enum GrantStanding: Equatable {
         "void " + grantId
     }
 
-    /// Where `grantId` stands, from the keys of records logged again and
-    /// not yet durable (`isReapplied`) and, past them, the store's answer
-    /// (`stored`).
-    public static func of(_ grantId: String, isReapplied: (String) -> Bool, stored: () -> GrantStanding) -> GrantStanding {
-        if isReapplied(voidKey(grantId)) { return .voided }
-        let standing = stored()
-        if standing == .absent, isReapplied(grantId) { return .held }
-        return standing
+    /// Where `grantId` stands: by the last of its records logged again and
+    /// not yet durable (`reappliedAt`: where the last record with a key
+    /// stands, as `ReappliedRecords` tells), or, without one, by the
+    /// store's answer (`stored`), whose records all come before.
+    public static func of(_ grantId: String, reappliedAt: (String) -> LogPosition?, stored: () -> GrantStanding) -> GrantStanding {
+        let granted = reappliedAt(grantId)
+        if let voided = reappliedAt(voidKey(grantId)), granted.map({ $0 < voided }) ?? true { return .voided }
+        return granted != nil ? .held : stored()
     }
 }

@@ -1,37 +1,39 @@
 import WireFormat
 
 /// The records a primary logged again in reconciliation that its store may
-/// not hold yet, each by a key (a grant's ID) and where it stands in the
-/// log. With what the store holds durably, they tell whether the log as it
-/// stands holds a record, so a record that comes back (the same queue part
+/// not hold yet, each by a key (a grant's ID, or a void's) and where it
+/// stands in the log. With what the store holds durably, they tell what the
+/// log as it stands holds, so a record that comes back (the same queue part
 /// again, or a queue that a truncation refilled) is applied once, and one
 /// that a truncation took out is applied again.
 ///
-/// Invariant: every key names a record in the log as it stands, in log
-/// order: a truncation takes out the keys after its point, a discarded log
-/// or an installed snapshot all of them; a key leaves once its record is
-/// durable (the store answers for it from then on).
+/// Invariant: every record held is in the log as it stands, in log order: a
+/// truncation takes out those after its point, a discarded log or an
+/// installed snapshot all of them; a record leaves once it is durable (the
+/// store answers for it from then on). `latest` holds, per key, the
+/// position of its last record held.
 public struct ReappliedRecords {
     private var logged: [(key: String, position: LogPosition)] = []
     private var loggedStart = 0
-    private var keys: Set<String> = []
+    private var latest: [String: LogPosition] = [:]
 
     public init() {}
 
-    /// Whether a record with this key was logged again and is not durable yet.
-    public func contains(_ key: String) -> Bool {
-        keys.contains(key)
+    /// Where the last record with this key that is not durable yet stands
+    /// (nil: none is held).
+    public func position(of key: String) -> LogPosition? {
+        latest[key]
     }
 
     /// How many keys are held.
-    public var count: Int { keys.count }
+    public var count: Int { latest.count }
 
     /// A record with `key` was logged again at `position`, after every
     /// position held.
     public mutating func logged(_ key: String, at position: LogPosition) {
         precondition(logged.last.map { $0.position < position } ?? true, "records are logged in log order")
         logged.append((key, position))
-        keys.insert(key)
+        latest[key] = position
     }
 
     /// The log is durable through `position`: the records at or before it,
@@ -40,7 +42,8 @@ public struct ReappliedRecords {
     mutating func stored(through position: LogPosition) {
         while loggedStart < logged.count, logged[loggedStart].position.term <= position.term,
               logged[loggedStart].position.lsn <= position.lsn {
-            keys.remove(logged[loggedStart].key)
+            let record = logged[loggedStart]
+            if latest[record.key] == record.position { latest[record.key] = nil }
             loggedStart += 1
         }
         if loggedStart == logged.count {
@@ -51,9 +54,10 @@ public struct ReappliedRecords {
 
     /// The log is cut after `lsn`: the records after it are no longer in it.
     mutating func cut(after lsn: UInt64) {
-        while logged.count > loggedStart, let last = logged.last, last.position.lsn > lsn {
-            keys.remove(last.key)
+        while logged.count > loggedStart, let record = logged.last, record.position.lsn > lsn {
             logged.removeLast()
+            guard latest[record.key] == record.position else { continue }
+            latest[record.key] = logged[loggedStart...].last { $0.key == record.key }?.position
         }
     }
 
@@ -61,6 +65,6 @@ public struct ReappliedRecords {
     mutating func removeAll() {
         logged.removeAll()
         loggedStart = 0
-        keys.removeAll()
+        latest.removeAll()
     }
 }

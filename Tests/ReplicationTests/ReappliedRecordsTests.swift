@@ -175,15 +175,33 @@ final class ReappliedRecordsTests: XCTestCase {
         reapplied.logged("g2", at: LogPosition(term: 5, lsn: 3))
         reapplied.logged("g3", at: LogPosition(term: 5, lsn: 4))
         reapplied.stored(through: LogPosition(term: 5, lsn: 2))
-        XCTAssertFalse(reapplied.contains("g1"), "the store answers for a durable record")
-        XCTAssertTrue(reapplied.contains("g2"))
+        XCTAssertNil(reapplied.position(of: "g1"), "the store answers for a durable record")
+        XCTAssertNotNil(reapplied.position(of: "g2"))
         reapplied.cut(after: 3)
-        XCTAssertTrue(reapplied.contains("g2"))
-        XCTAssertFalse(reapplied.contains("g3"), "a truncation took it out of the log")
+        XCTAssertNotNil(reapplied.position(of: "g2"))
+        XCTAssertNil(reapplied.position(of: "g3"), "a truncation took it out of the log")
         reapplied.logged("g3", at: LogPosition(term: 7, lsn: 4))
         XCTAssertEqual(reapplied.count, 2)
         reapplied.removeAll()
         XCTAssertEqual(reapplied.count, 0)
+    }
+
+    /// One key logged twice (a grant voided, then live again, in one round):
+    /// the later record decides, and a truncation of it brings back the
+    /// earlier one's position.
+    func testTheLastRecordOfAKeyIsTheOneHeld() {
+        var reapplied = ReappliedRecords()
+        reapplied.logged("g1", at: LogPosition(term: 5, lsn: 2))
+        reapplied.logged("void g1", at: LogPosition(term: 5, lsn: 3))
+        reapplied.logged("g1", at: LogPosition(term: 5, lsn: 4))
+        XCTAssertEqual(reapplied.position(of: "g1"), LogPosition(term: 5, lsn: 4))
+        XCTAssertEqual(GrantStanding.of("g1", reappliedAt: reapplied.position(of:), stored: { .absent }), .held)
+        reapplied.cut(after: 3)
+        XCTAssertEqual(reapplied.position(of: "g1"), LogPosition(term: 5, lsn: 2))
+        XCTAssertEqual(GrantStanding.of("g1", reappliedAt: reapplied.position(of:), stored: { .absent }), .voided)
+        reapplied.stored(through: LogPosition(term: 5, lsn: 2))
+        XCTAssertNil(reapplied.position(of: "g1"), "durable: the store answers")
+        XCTAssertEqual(GrantStanding.of("g1", reappliedAt: reapplied.position(of:), stored: { .held }), .voided)
     }
 
     /// A durable batch of an earlier term says nothing of a record logged
@@ -192,8 +210,8 @@ final class ReappliedRecordsTests: XCTestCase {
         var reapplied = ReappliedRecords()
         reapplied.logged("g1", at: LogPosition(term: 7, lsn: 3))
         reapplied.stored(through: LogPosition(term: 5, lsn: 9))
-        XCTAssertTrue(reapplied.contains("g1"))
+        XCTAssertNotNil(reapplied.position(of: "g1"))
         reapplied.stored(through: LogPosition(term: 7, lsn: 3))
-        XCTAssertFalse(reapplied.contains("g1"))
+        XCTAssertNil(reapplied.position(of: "g1"))
     }
 }

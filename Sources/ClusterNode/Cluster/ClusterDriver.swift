@@ -420,7 +420,7 @@ final class ClusterDriver: ReplicaHost {
                 return
             }
             let records = service.state.reconciliation(of: entry.record, remembered: remembered, grantStanding: { grantId in
-                GrantStanding.of(grantId, isReapplied: reapplied.contains, stored: { (try? service.store.grantStanding(grantId)) ?? .voided })
+                GrantStanding.of(grantId, reappliedAt: reapplied.position(of:), stored: { (try? service.store.grantStanding(grantId)) ?? .voided })
             })
             if !records.isEmpty { applied += 1 }
             for record in records {

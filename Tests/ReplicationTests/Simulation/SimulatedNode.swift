@@ -476,7 +476,7 @@ final class SimulatedNode: ReplicaHost {
         for record in records {
             let remembered = record.record.answeredRequest.flatMap(requests.answer(for:))
             let logged = state.reconciliation(of: record.record, remembered: remembered, grantStanding: { grantId in
-                GrantStanding.of(grantId, isReapplied: reapplied.contains, stored: { durable.grantStanding(grantId) })
+                GrantStanding.of(grantId, reappliedAt: reapplied.position(of:), stored: { durable.grantStanding(grantId) })
             })
             for next in logged {
                 let entry = SimulatedEntry(lsn: UInt64(log.count) + 1, term: shell!.replica.term,
