@@ -53,8 +53,12 @@ extension Replica {
         peer.lastHeardMs = nowMs
         transfer.reportedBytes = receivedBytes
         peer.snapshot = transfer
-        if receivedBytes > transfer.ackedBytes, receivedBytes <= transfer.sentBytes {
+        // The standby may hold more than this node sent since it went back
+        // (a stall resent from a lower, stale report): those bytes are this
+        // transfer's too, and the next chunk follows them.
+        if receivedBytes > transfer.ackedBytes, let total = transfer.totalBytes, receivedBytes <= total {
             transfer.ackedBytes = receivedBytes
+            transfer.sentBytes = max(transfer.sentBytes, receivedBytes)
             transfer.lastProgressMs = nowMs
             peer.snapshot = transfer
             self.peer = peer

@@ -52,6 +52,33 @@ final class SnapshotRulesTests: XCTestCase {
         XCTAssertEqual(newStandby.role, .standby, "a new standby alone waits for its primary")
     }
 
+    /// Simulation seed 91604 (a flapping link): a stale acknowledgement had
+    /// a stalled transfer go back below what the standby held; the standby
+    /// then kept saying it held more than had been sent since, which the
+    /// primary ignored, resending the same chunks until the run ended.
+    func testAStandbyHoldingMoreThanWasResentMovesTheTransferOn() {
+        let config = ReplicaConfig(snapshotChunkBytes: 4, snapshotWindowChunks: 2, stallMs: .max)
+        var primary = Replica(config: config, nodeIndex: 0, term: 2, history: history(through: 6, term: 2), incarnation: 1,
+                              hasReconcileQueue: false, nowMs: 0, checkpointLsn: 6, compactedLsn: 4)
+        _ = primary.tick(nowMs: 1_000)
+        XCTAssertTrue(primary.receive(.hello(term: primary.term, session: 77, nodeIndex: 1, history: TermHistory())).contains(.prepareSnapshot(session: 77)))
+        let id = try! XCTUnwrap(primary.peer?.snapshot?.id)
+        func chunk(_ offset: UInt64) -> ReplicaEffect {
+            .sendSnapshotChunk(session: 77, id: id, offset: offset, count: 4, totalBytes: 20)
+        }
+        XCTAssertEqual(primary.snapshotPrepared(session: 77, totalBytes: 20), [chunk(0), chunk(4)])
+        XCTAssertEqual(primary.receive(.snapshotAck(term: primary.term, session: 77, receivedBytes: 8)), [chunk(8), chunk(12)])
+        // A late, stale acknowledgement; then no progress for a failover timeout: back to it.
+        XCTAssertEqual(primary.receive(.snapshotAck(term: primary.term, session: 77, receivedBytes: 4)), [])
+        _ = primary.tick(nowMs: 1_000 + config.failoverTimeoutMs - 1)
+        XCTAssertEqual(primary.receive(.ack(term: primary.term, session: 77, flushedLsn: 0)), [], "the standby stays attached")
+        let stalled = primary.tick(nowMs: 1_000 + config.failoverTimeoutMs)
+        XCTAssertEqual(stalled.filter { if case .sendSnapshotChunk = $0 { return true } else { return false } }, [chunk(4), chunk(8)])
+        // The standby holds 16 bytes (chunks 8 and 12 did arrive): the transfer goes on from there.
+        XCTAssertEqual(primary.receive(.snapshotAck(term: primary.term, session: 77, receivedBytes: 16)), [chunk(16)])
+        XCTAssertEqual(primary.receive(.snapshotAck(term: primary.term, session: 77, receivedBytes: 20)), [.snapshotSent(session: 77)])
+    }
+
     func testALateDuplicateOfTheFirstChunkDoesNotResetATransfer() {
         var standby = Replica(config: Self.config, nodeIndex: 1, term: 2, history: TermHistory(), incarnation: 40,
                               hasReconcileQueue: false, nowMs: 0)

@@ -160,11 +160,13 @@ final class Simulator {
         diskDelayMs = [0...random.uniform(0...25), 0...random.uniform(0...25)]
         // From the seed, not the random stream, so other draws stay.
         flaps = (seed / 64) % 8 == 7
-        // Flapping takes longer: a cut must outlast the failover timeout.
+        // Flapping takes longer: a cut must outlast the failover timeout. So
+        // does settling after it: its queues grow over many splits (80
+        // records and more), and rounds of 2 drain them a round trip each.
         let faultsMs = flaps ? 3 * faultPhaseMs : faultPhaseMs
         faultPhaseEndMs = faultsMs
         writesEndMs = faultsMs + quietPhaseMs / 3
-        endMs = faultsMs + quietPhaseMs
+        endMs = faultsMs + (flaps ? 3 * quietPhaseMs : quietPhaseMs)
         // One seed in five starts as a new, empty standby joining a primary
         // whose log is compacted: it can only join by a snapshot.
         var established = DurableStore()
