@@ -30,6 +30,20 @@ final class PeerUpgradeHoldTests: XCTestCase {
         XCTAssertTrue(hold.check(entries: [entry(4, tag: 19)], peerReads: newer).streamable, "an upgraded standby is streamed again")
     }
 
+    /// A re-grant is a grant record, which an older lts decodes, but its
+    /// store (schema 5) refuses a second row for one grant: it waits.
+    func testAReGrantHoldsAStandbyWhoseStoreCannotApplyIt() {
+        var hold = PeerUpgradeHold()
+        XCTAssertTrue(hold.check(entries: [entry(5, tag: 4)], peerReads: newer, regrantLsns: [6]).streamable)
+        let checked = hold.check(entries: [entry(6, tag: 4), entry(7, tag: 4)], peerReads: newer, regrantLsns: [6])
+        XCTAssertFalse(checked.streamable)
+        XCTAssertTrue(checked.newHold?.contains("at lsn 6 a grant reconciliation made live again") == true, checked.newHold ?? "")
+        let current = ReplicationReads(protocolVersion: 3, recordTagMax: 20, snapshotFormatMax: 6,
+                                       schemaVersionMax: LicenseStore.regrantsSchemaVersion)
+        var other = PeerUpgradeHold()
+        XCTAssertTrue(other.check(entries: [entry(6, tag: 4)], peerReads: current, regrantLsns: [6]).streamable)
+    }
+
     func testAHeldStandbysMessagesAreKeptFromTheReplicaButNotAHigherTerm() {
         var hold = PeerUpgradeHold()
         let ack = ReplicationMessage.ack(term: 2, session: 7, flushedLsn: 3)

@@ -59,6 +59,10 @@ final class ClusterDriver: ReplicaHost {
     /// A primary is re-applying its own reconciliation queue, a round at a
     /// time (`ReplicaShell.reconcileEntriesPerRound`).
     private(set) var reapplyingOwnQueue = false
+    /// The LSNs of the re-grants in the log (grant records that made a
+    /// voided grant live again): the store's, and those not yet durable. A
+    /// standby whose store cannot apply one is held (`PeerUpgradeHold`).
+    private var regrantLsns: Set<UInt64> = []
     /// Records wait in this node's reconciliation queue: a standby's for the
     /// primary, or a primary's own, re-applied round by round.
     var hasReconcileQueue: Bool { replica.hasReconcileQueue || reapplyingOwnQueue }
@@ -155,6 +159,7 @@ final class ClusterDriver: ReplicaHost {
         case nil:
             break
         }
+        regrantLsns = Set(try service.store.regrantLsns())
         shell = ReplicaShell(replica: replica, host: self)
         link = ReplicationLink(loop: loop, peerURL: peerComponents, tls: peerTLS, clusterSecret: secret, nodeUUID: nodeUUID,
                                logger: logger) { [unowned self] message in self.receive(message) }
@@ -267,11 +272,13 @@ final class ClusterDriver: ReplicaHost {
 
     func truncate(after lsn: UInt64, done: @escaping () -> Void) {
         logger.warning("this node's log differs from the primary's after lsn \(lsn): moving the records after it to the reconciliation queue")
+        regrantLsns = regrantLsns.filter { $0 <= lsn }
         service.truncate(after: lsn, done: done)
     }
 
     func discardLog(queueAfter lsn: UInt64, done: @escaping () -> Void) {
         logger.warning("this node's log differs from the primary's after lsn \(lsn), behind its checkpoint: moving the records after it to the reconciliation queue and emptying the store; a snapshot from the primary follows")
+        regrantLsns = []
         service.discard(queueAfter: lsn, done: done)
     }
 
@@ -321,7 +328,7 @@ final class ClusterDriver: ReplicaHost {
     func entries(after lsn: UInt64, through throughLsn: UInt64) -> [ReplicatedEntry]? {
         do {
             let entries = try service.entries(after: lsn, through: throughLsn)
-            let (streamable, newHold) = upgradeHold.check(entries: entries, peerReads: link.peerReads ?? .protocol1)
+            let (streamable, newHold) = upgradeHold.check(entries: entries, peerReads: link.peerReads ?? .protocol1, regrantLsns: regrantLsns)
             logHold(newHold)
             return streamable ? entries : nil
         } catch {
@@ -419,12 +426,16 @@ final class ClusterDriver: ReplicaHost {
             } catch {
                 return
             }
-            let records = service.state.reconciliation(of: entry.record, remembered: remembered, grantStanding: { grantId in
+            func standing(_ grantId: String) -> GrantStanding {
                 GrantStanding.of(grantId, reappliedAt: reapplied.position(of:), stored: { (try? service.store.grantStanding(grantId)) ?? .voided })
-            })
+            }
+            let records = service.state.reconciliation(of: entry.record, remembered: remembered, grantStanding: standing)
             if !records.isEmpty { applied += 1 }
             for record in records {
+                let isRegrant: Bool
+                if case .grant(let grant) = record { isRegrant = standing(grant.grantId) != .absent } else { isRegrant = false }
                 service.commit(record, request: nil) { _ in }
+                if isRegrant { regrantLsns.insert(service.history.lastLsn) }
                 if let key = GrantStanding.reappliedKey(of: record) {
                     reapplied.logged(key, at: LogPosition(term: service.term, lsn: service.history.lastLsn))
                 }
@@ -599,6 +610,7 @@ final class ClusterDriver: ReplicaHost {
         service.installSnapshot(from: incomingSnapshotPath, totalBytes: totalBytes) { [unowned self] result in
             switch result {
             case .success(let loaded):
+                self.regrantLsns = Set((try? self.service.store.regrantLsns()) ?? [])
                 self.logger.notice("snapshot installed: lsn \(loaded.history.lastLsn), checkpoint at \(loaded.checkpointLsn); following the primary from there")
                 done(.success(InstalledSnapshot(history: loaded.history, checkpointLsn: loaded.checkpointLsn, compactedLsn: loaded.compactedLsn)))
             case .failure(let error):

@@ -33,11 +33,18 @@ struct PeerUpgradeHold {
     }
 
     /// Checks entries about to be streamed to a standby that reads
-    /// `peerReads`.
+    /// `peerReads`; `regrantLsns` are those of re-grants (grant records of
+    /// a grant the log holds, voided), which a store older than
+    /// `LicenseStore.regrantsSchemaVersion` cannot apply.
     /// - Returns: a new hold's reason (to log) when one starts; `streamable`
     ///   is false when the entries must not be sent.
-    mutating func check(entries: [ReplicatedEntry], peerReads: ReplicationReads) -> (streamable: Bool, newHold: String?) {
+    mutating func check(entries: [ReplicatedEntry], peerReads: ReplicationReads,
+                        regrantLsns: Set<UInt64> = []) -> (streamable: Bool, newHold: String?) {
         if reason(peerReads: peerReads) != nil { return (false, nil) }
+        if peerReads.schemaVersionMax < LicenseStore.regrantsSchemaVersion, !regrantLsns.isEmpty,
+           let regrant = entries.first(where: { regrantLsns.contains($0.lsn) }) {
+            return (false, hold(peerReads, because: "the standby runs an lts of replication \(peerReads), and the log holds at lsn \(regrant.lsn) a grant reconciliation made live again, which a store of schema \(peerReads.schemaVersionMax) cannot apply"))
+        }
         guard let (entry, tag) = peerReads.firstUnreadable(entries) else { return (true, nil) }
         let what = tag.map { "a record of tag \($0)" } ?? "a record without a tag"
         return (false, hold(peerReads, because: "the standby runs an lts of replication \(peerReads), and the log holds \(what) at lsn \(entry.lsn)"))

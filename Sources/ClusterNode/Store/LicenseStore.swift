@@ -47,6 +47,9 @@ struct GrantRow: Equatable {
 final class LicenseStore {
     /// The schema this code writes; older databases are migrated on open.
     static let schemaVersion = 6
+    /// The first schema whose store applies a grant record of a grant it
+    /// holds (a re-grant, `regrants`); an older one fails on it.
+    static let regrantsSchemaVersion: UInt64 = 6
     static let fileName = "lts.sqlite"
 
     private(set) var writer: SQLiteDatabase
@@ -323,6 +326,11 @@ final class LicenseStore {
             entries.append(ReplicatedEntry(lsn: checked.lsn, term: checked.term, payload: checked.payload))
         }
         return entries
+    }
+
+    /// The LSNs of the grant records that made a voided grant live again.
+    func regrantLsns() throws -> [UInt64] {
+        try reader.query("SELECT lsn FROM regrants").compactMap { $0[0].integer.map(UInt64.init) }
     }
 
     /// Whether a grant with this ID is in the log, and whether a void of it.
