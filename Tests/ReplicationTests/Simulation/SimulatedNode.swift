@@ -467,10 +467,8 @@ final class SimulatedNode: ReplicaHost {
     /// Appends, as new records of this primary, what the reconciliation
     /// policy logs for `records` (`LicenseState.reconciliation`), as
     /// `ClusterDriver` does: a record logged as it came keeps its ID, one
-    /// made anew (a void) gets a new one.
-    /// Logs again what `records` hold that the log lacks, judged as the
-    /// node judges it: a grant, or a void of it, is in the log when
-    /// `reapplied` or the durable store holds it.
+    /// made anew (a void) gets a new one. Where a grant stands is judged as
+    /// the node judges it: by `reapplied`, then the durable store.
     private func reappend(_ records: [SimulatedEntry], reapplied: inout ReappliedRecords) {
         var added: [SimulatedEntry] = []
         for record in records {
