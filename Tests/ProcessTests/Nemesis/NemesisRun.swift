@@ -124,7 +124,7 @@ final class NemesisRun {
         try pair.wait(for: "both reconciliation queues to empty") {
             try (0..<2).allSatisfy { try pair.admin($0, "GET", "/api/admin/cluster").json?["reconcileQueue"] as? Bool == false }
         }
-        try pair.waitForSameLsn()
+        try pair.waitForSameDurableLsn()
         let reconcileOverruns = try (0..<2).map { try pair.admin($0, "GET", "/api/admin/cluster").json?["reconcileOverrunsTotal"] as? Int ?? 0 }
         return NemesisCheck(answers: answers, listed: try (0..<2).map(grants), samples: samples, leaseChanges: leaseChanges,
                             seatQuantity: Self.seatQuantity, metrics: try pair.nodes.map { try $0.metrics() },
