@@ -98,7 +98,8 @@ public extension LicenseState {
             // Held here and live, yet not the answer here: nothing to settle.
             return []
         case (.granted(let grant), .granted(let held)):
-            // A grant this log voided comes back live: the client's last attempt took it.
+            // The other node's grant replaces mine: logged anew, or live again
+            // if this log voided it; mine is voided unless a void took it back already.
             return grantStanding(held.grantId) == .voided ? [.grant(grant)] : [.voidGrant(held, at: grant.at), .grant(grant)]
         case (.granted(let grant), .refused):
             return [.grant(grant)]
