@@ -426,8 +426,15 @@ final class ClusterDriver: ReplicaHost {
             } catch {
                 return
             }
+            // Each grant's standing as the log stood before this entry's records,
+            // looked up once: the policy asks it, and so does the re-grant check.
+            var looked: [String: GrantStanding] = [:]
             func standing(_ grantId: String) -> GrantStanding {
-                GrantStanding.of(grantId, reappliedAt: reapplied.position(of:), stored: { (try? service.store.grantStanding(grantId)) ?? .voided })
+                if let known = looked[grantId] { return known }
+                let found = GrantStanding.of(grantId, reappliedAt: reapplied.position(of:),
+                                             stored: { (try? service.store.grantStanding(grantId)) ?? .voided })
+                looked[grantId] = found
+                return found
             }
             let records = service.state.reconciliation(of: entry.record, remembered: remembered, grantStanding: standing)
             if !records.isEmpty { applied += 1 }
