@@ -11,27 +11,36 @@ public final class StreamConnector {
     private let loop: EventLoop
     private let tls: TLSClientContext?
     private let serverName: String
+    private let stallLimitMs: UInt32?
     private var completion: ((Result<RawStream, TransportError>) -> Void)?
     private var socket: UnsafeMutablePointer<h2o_socket_t>?
     private var timer: LoopTimer?
     private var resolver: UnsafeMutablePointer<uv_getaddrinfo_t>?
 
-    private init(loop: EventLoop, tls: TLSClientContext?, serverName: String,
+    private init(loop: EventLoop, tls: TLSClientContext?, serverName: String, stallLimitMs: UInt32?,
                  completion: @escaping (Result<RawStream, TransportError>) -> Void) {
         self.loop = loop
         self.tls = tls
         self.serverName = serverName
+        self.stallLimitMs = stallLimitMs
         self.completion = completion
     }
 
     /// Connects to `host:port`; with `tls`, also completes a TLS handshake
     /// that verifies the server as the context's trust says.
+    /// - Parameter stallLimitMs: with a limit, the kernel drops the
+    ///   connection (TCP_USER_TIMEOUT) once bytes written to it stayed
+    ///   unacknowledged that long, and the stream closes with an error.
+    ///   Without one, a connection whose segments were lost resends them
+    ///   with a timeout that doubles at each loss, for up to 15 minutes, so
+    ///   its next byte can arrive as long after a cut as the cut lasted.
     /// - Returns: the connector, which `cancel()` stops.
     @discardableResult
     public static func connect(loop: EventLoop, host: String, port: Int, tls: TLSClientContext?, timeoutMs: UInt64,
+                               stallLimitMs: UInt32? = nil,
                                completion: @escaping (Result<RawStream, TransportError>) -> Void) -> StreamConnector {
         loop.assertInLoop()
-        let connector = StreamConnector(loop: loop, tls: tls, serverName: host, completion: completion)
+        let connector = StreamConnector(loop: loop, tls: tls, serverName: host, stallLimitMs: stallLimitMs, completion: completion)
         connector.timer = LoopTimer(loop: loop, delayMs: timeoutMs) { [connector] in
             connector.fail("timed out after \(timeoutMs) ms connecting to \(host):\(port)")
         }
@@ -89,6 +98,10 @@ public final class StreamConnector {
         }
         self.socket = socket
         socket.pointee.data = Unmanaged.passRetained(self).toOpaque()
+        // Set while the SYN is out: it bounds the SYN's resends as well.
+        if var limit = stallLimitMs {
+            setsockopt(h2o_socket_get_fd(socket), Int32(IPPROTO_TCP), TCP_USER_TIMEOUT, &limit, socklen_t(MemoryLayout<UInt32>.size))
+        }
     }
 
     private func connected() {

@@ -12,9 +12,9 @@ final class NemesisCheckTests: XCTestCase {
         RecordedAnswer(requestId: requestId, outcome: .granted(grantId: grantId, term: term), node: node, at: at(seconds))
     }
 
-    private func check(_ answers: [RecordedAnswer], _ listed: [ListedGrant], samples: [RoleSample] = [],
+    private func check(_ answers: [RecordedAnswer], _ listed: [ListedGrant], samples: [RoleSample] = [], faultEnded: Double = 0,
                        leaseChanges: [(at: Date, delta: Int)] = [], takeoversAllowed: Bool = true, withWitness: Bool = false) -> RunOutcome {
-        NemesisCheck(answers: answers, listed: [listed, listed], samples: samples, leaseChanges: leaseChanges, seatQuantity: 1,
+        NemesisCheck(answers: answers, listed: [listed, listed], samples: samples, faultEnded: at(faultEnded), leaseChanges: leaseChanges, seatQuantity: 1,
                      metrics: [[:], [:]], reconcileOverruns: 0, takeoversAllowed: takeoversAllowed, splitBrainIsViolation: withWitness).outcome
     }
 
@@ -72,5 +72,27 @@ final class NemesisCheckTests: XCTestCase {
     func testLeasesHeldBeyondTheQuantityAreAnOverrun() {
         let changes: [(at: Date, delta: Int)] = [(at(0), 1), (at(1), -1), (at(1), 1), (at(2), 1)]
         XCTAssertEqual(check([], [], leaseChanges: changes).overrun, 1)
+    }
+
+    /// Two primaries are measured from the fault's end to the last sample
+    /// that found both primary, each answer fresh: here node 0 answers as
+    /// standby 0.45 s after the fault, and the last sample that found both
+    /// primary is node 1's, 0.3 s after it.
+    func testTwoPrimariesLastUntilTheOldOneAnswersAsStandby() {
+        let samples = [RoleSample(node: 0, at: at(0.9), role: "primary", term: 2), RoleSample(node: 1, at: at(0.95), role: "primary", term: 3),
+                       RoleSample(node: 0, at: at(1.1), role: "primary", term: 2), RoleSample(node: 1, at: at(1.15), role: "primary", term: 3),
+                       RoleSample(node: 0, at: at(1.3), role: "primary", term: 2), RoleSample(node: 1, at: at(1.35), role: "primary", term: 3),
+                       RoleSample(node: 0, at: at(1.5), role: "standby", term: 3), RoleSample(node: 1, at: at(1.55), role: "primary", term: 3)]
+        let outcome = check([], [], samples: samples, faultEnded: 1.05)
+        XCTAssertEqual(outcome.twoPrimariesAfterFaultSeconds, 0.3, accuracy: 0.001)
+    }
+
+    /// A node that stopped answering (paused, killed) said nothing of now:
+    /// its last answer as primary does not make two primaries.
+    func testAnOldAnswerOfASilentNodeIsNotASecondPrimary() {
+        let samples = [RoleSample(node: 0, at: at(0.5), role: "primary", term: 2),
+                       RoleSample(node: 1, at: at(1.2), role: "primary", term: 3), RoleSample(node: 1, at: at(1.3), role: "primary", term: 3),
+                       RoleSample(node: 0, at: at(1.4), role: "standby", term: 3), RoleSample(node: 1, at: at(1.5), role: "primary", term: 3)]
+        XCTAssertEqual(check([], [], samples: samples, faultEnded: 1.0).twoPrimariesAfterFaultSeconds, 0)
     }
 }

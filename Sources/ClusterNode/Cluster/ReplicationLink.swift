@@ -34,6 +34,13 @@ final class ReplicationLink {
     /// `redialDelayMsMax` and starts over once a stream authenticates.
     static let redialDelayMsMin: UInt64 = 50
     static let redialDelayMsMax: UInt64 = 1_000
+    /// How long bytes written to the outbound stream may stay unacknowledged
+    /// by the peer's TCP before the stream is dropped and dialed again (see
+    /// `StreamConnector.connect`), by default. A stream stalled that long
+    /// carries nothing the pair can use, while a fresh one is a dial away:
+    /// after a cut of 20 s, a stream kept open delivered the new primary's
+    /// term 8 s after the heal, and two primaries served until then.
+    static let stallLimitMs: UInt32 = 2_000
     /// Inbound streams still in their handshake at once: a new one beyond
     /// it replaces the oldest (which had its chance to prove itself), so
     /// unauthenticated clients can neither pile up streams and timers nor
@@ -128,6 +135,7 @@ final class ReplicationLink {
     private let nodeUUID: String
     private let logger: Logger
     private let handshakeTimeoutMs: UInt64
+    private let stallLimitMs: UInt32
     private let onMessage: (ReplicationMessage) -> Void
     /// What this node's lts reads, stated on every stream it dials.
     private let ownReads: ReplicationReads
@@ -163,10 +171,11 @@ final class ReplicationLink {
     ///   - nodeUUID: this node's UUID, sent with its authentication.
     ///   - ownReads: what this node's lts reads, stated to the peer.
     ///   - handshakeTimeoutMs: see `ReplicationLink.handshakeTimeoutMs`.
+    ///   - stallLimitMs: see `ReplicationLink.stallLimitMs`.
     ///   - onMessage: receives the peer's messages in order, on the loop.
     init(loop: EventLoop, peerURL: URLComponents, tls: TLSClientContext?, clusterSecret: String, nodeUUID: String, logger: Logger,
          ownReads: ReplicationReads = ClusterDriver.ownReads, handshakeTimeoutMs: UInt64 = ReplicationLink.handshakeTimeoutMs,
-         onMessage: @escaping (ReplicationMessage) -> Void) {
+         stallLimitMs: UInt32 = ReplicationLink.stallLimitMs, onMessage: @escaping (ReplicationMessage) -> Void) {
         guard var host = peerURL.host, !host.isEmpty else { preconditionFailure("the peer URL names a host") }
         // Foundation keeps the brackets of an IPv6 literal; the resolver takes it bare.
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
@@ -183,6 +192,7 @@ final class ReplicationLink {
         self.nodeUUID = nodeUUID
         self.logger = logger
         self.handshakeTimeoutMs = handshakeTimeoutMs
+        self.stallLimitMs = stallLimitMs
         self.onMessage = onMessage
         self.ownReads = ownReads
     }
@@ -310,7 +320,8 @@ final class ReplicationLink {
         let attempt = dialAttempts
         outbound = .dialing(attempt: attempt)
         let presentedBefore = tls?.lastPresentedPeer?.count ?? 0
-        dialer = StreamConnector.connect(loop: loop, host: host, port: port, tls: tls, timeoutMs: handshakeTimeoutMs) { [weak self] result in
+        dialer = StreamConnector.connect(loop: loop, host: host, port: port, tls: tls, timeoutMs: handshakeTimeoutMs,
+                                        stallLimitMs: stallLimitMs) { [weak self] result in
             guard let self, case .dialing(let current) = self.outbound, current == attempt else {
                 if case .success(let stream) = result { stream.close() }
                 return

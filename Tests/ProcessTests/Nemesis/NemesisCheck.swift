@@ -36,6 +36,9 @@ struct RunOutcome {
     var overrun: Int { leaseOverrun + reconcileOverruns }
     /// The largest gap between two acknowledged grants, in seconds.
     var outageSeconds = 0.0
+    /// How long after the fault ended both nodes still said they were
+    /// primary (0 when they never did after it).
+    var twoPrimariesAfterFaultSeconds = 0.0
     var takeovers = 0
     /// The largest `lts_event_loop_lag_max_ms` of the two nodes at the end.
     var loopLagMaxMs = 0.0
@@ -71,7 +74,10 @@ struct NemesisCheck {
     let answers: [RecordedAnswer]
     /// Each node's final grant list.
     let listed: [[ListedGrant]]
+    /// In time order.
     let samples: [RoleSample]
+    /// When the fault ended (the network healed, every node running again).
+    let faultEnded: Date
     let leaseChanges: [(at: Date, delta: Int)]
     let seatQuantity: Int
     /// Each node's metrics at the end.
@@ -147,6 +153,7 @@ struct NemesisCheck {
         outcome.reconcileOverruns = reconcileOverruns
         let grantTimes = answers.filter { $0.grantId != nil }.map(\.at).sorted()
         outcome.outageSeconds = zip(grantTimes, grantTimes.dropFirst()).map { $1.timeIntervalSince($0) }.max() ?? 0
+        outcome.twoPrimariesAfterFaultSeconds = lastTwoPrimaries.map { max(0, $0.timeIntervalSince(faultEnded)) } ?? 0
         outcome.loopLagMaxMs = metrics.map { $0["lts_event_loop_lag_max_ms"] ?? 0 }.max() ?? 0
         outcome.loopBusyMaxMs = metrics.map { $0["lts_event_loop_busy_max_ms"] ?? 0 }.max() ?? 0
         outcome.loopTurnsOverBudget = Int(metrics.map { $0["lts_event_loop_busy_over_budget_total"] ?? 0 }.reduce(0, +))
@@ -155,6 +162,22 @@ struct NemesisCheck {
             outcome.details.append("\(outcome.loopTurnsOverBudget) loop turn(s) of 50 ms CPU time or more (the longest \(outcome.loopBusyMaxMs) ms)")
         }
         return outcome
+    }
+
+    /// The last sample, at or after the fault's end, that found both nodes
+    /// primary: its own node's answer and the other node's latest one, given
+    /// within `RoleSampler.freshSeconds` before it (a node that is paused or
+    /// dead keeps an old answer, which says nothing of now).
+    private var lastTwoPrimaries: Date? {
+        var latest: [Int: RoleSample] = [:]
+        var last: Date?
+        for sample in samples {
+            latest[sample.node] = sample
+            guard sample.at >= faultEnded, sample.role == "primary", let other = latest[1 - sample.node], other.role == "primary",
+                  sample.at.timeIntervalSince(other.at) <= RoleSampler.freshSeconds else { continue }
+            last = sample.at
+        }
+        return last
     }
 
     /// The first moment each term was known to have a primary: a health

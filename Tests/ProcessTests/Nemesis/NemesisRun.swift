@@ -114,7 +114,7 @@ final class NemesisRun {
         let faultStarted = Date()
         try kind.inject(self, primary: primary, load: load, random: &random)
         note("fault \(kind.rawValue) from \(Self.stamp(faultStarted)) to \(Self.stamp(Date()))")
-        try settle()
+        let faultEnded = try settle()
         guard load.waitForMore(Self.afterSettleGrants) else { throw TransportError("the pair does not serve after the fault") }
         let (answers, leaseChanges, failures) = load.stop()
         self.answers = answers
@@ -126,7 +126,7 @@ final class NemesisRun {
         }
         try pair.waitForSameDurableLsn()
         let reconcileOverruns = try (0..<2).map { try pair.admin($0, "GET", "/api/admin/cluster").json?["reconcileOverrunsTotal"] as? Int ?? 0 }
-        return NemesisCheck(answers: answers, listed: try (0..<2).map(grants), samples: samples, leaseChanges: leaseChanges,
+        return NemesisCheck(answers: answers, listed: try (0..<2).map(grants), samples: samples, faultEnded: faultEnded, leaseChanges: leaseChanges,
                             seatQuantity: Self.seatQuantity, metrics: try pair.nodes.map { try $0.metrics() },
                             reconcileOverruns: reconcileOverruns.max() ?? 0, takeoversAllowed: kind.takeoversAllowed(withWitness: witness != nil),
                             splitBrainIsViolation: witness != nil).outcome
@@ -134,7 +134,8 @@ final class NemesisRun {
 
     /// Heals the network, starts any node that is not running, and waits
     /// for a primary with an attached standby.
-    private func settle() throws {
+    /// - Returns: when the fault ended: the network healed and every node running.
+    private func settle() throws -> Date {
         try network.heal()
         for index in 0..<2 where pair.nodes[index].process?.isRunning != true {
             let status = pair.nodes[index].process?.terminationStatus ?? -1
@@ -142,7 +143,9 @@ final class NemesisRun {
             earlierLogs[index] += pair.nodes[index].logText + "\n--- exited (status \(status)); started again\n"
             try pair.nodes[index].start()
         }
+        let faultEnded = Date()
         try pair.waitForAttachedPair()
+        return faultEnded
     }
 
     // MARK: For the faults

@@ -13,7 +13,7 @@ struct NemesisTable {
     var violations: Int { outcomes.values.joined().map(\.violations).reduce(0, +) }
 
     static let header = ["fault", "runs", "acknowledged", "refused", "lost", "changed", "duplicated", "refused-but-charged",
-                         "split-brain grants", "overrun", "outage median/max s", "takeovers", "loop lag max ms", "loop busy max ms", "turns ≥ 50 ms CPU", "unfinished"]
+                         "split-brain grants", "overrun", "outage median/max s", "two primaries after the fault max s", "takeovers", "loop lag max ms", "loop busy max ms", "turns ≥ 50 ms CPU", "unfinished"]
 
     /// A Markdown table, one row per fault kind that ran, in `FaultKind` order.
     var text: String {
@@ -25,7 +25,8 @@ struct NemesisTable {
             let median = outages[outages.count / 2]
             rows.append([kind.rawValue, String(runs.count), sum(\.acknowledged), sum(\.refused), sum(\.lost), sum(\.changed), sum(\.duplicated),
                          sum(\.refusedButCharged), sum(\.splitBrainGrants), sum(\.overrun),
-                         String(format: "%.2f / %.2f", median, outages.last!), sum(\.takeovers),
+                         String(format: "%.2f / %.2f", median, outages.last!),
+                         String(format: "%.1f", runs.map(\.twoPrimariesAfterFaultSeconds).max()!), sum(\.takeovers),
                          String(format: "%.0f", runs.map(\.loopLagMaxMs).max()!), String(format: "%.1f", runs.map(\.loopBusyMaxMs).max()!),
                          sum(\.loopTurnsOverBudget), sum { $0.failedToFinish ? 1 : 0 }])
         }
@@ -37,7 +38,8 @@ struct NemesisTable {
         "\(outcome.acknowledged) acknowledged, \(outcome.refused) refused, \(outcome.lost) lost, \(outcome.changed) changed, "
             + "\(outcome.duplicated) duplicated, \(outcome.refusedButCharged) refused-but-charged, "
             + "\(outcome.splitBrainGrants) split-brain grants, overrun \(outcome.leaseOverrun) leases held + \(outcome.reconcileOverruns) reconciled, "
-            + String(format: "outage %.2f s, ", outcome.outageSeconds) + "\(outcome.takeovers) takeovers, "
+            + String(format: "outage %.2f s, two primaries %.1f s after the fault, ", outcome.outageSeconds, outcome.twoPrimariesAfterFaultSeconds)
+            + "\(outcome.takeovers) takeovers, "
             + String(format: "loop lag max %.0f ms, loop busy max %.1f ms, ", outcome.loopLagMaxMs, outcome.loopBusyMaxMs)
             + "\(outcome.loopTurnsOverBudget) turns ≥ 50 ms CPU" + (outcome.failedToFinish ? ", UNFINISHED" : "")
     }

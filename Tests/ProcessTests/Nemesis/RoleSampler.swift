@@ -19,6 +19,9 @@ struct RoleSample {
 /// Invariant: `stop()` returns every answered sample, and no thread runs after it.
 final class RoleSampler: @unchecked Sendable {
     static let interval = 0.1
+    /// How old a node's latest answer may be and still say what it is now:
+    /// three sampling periods.
+    static let freshSeconds = 3 * interval
     static let timeoutMs = 500
 
     private let lock = NSLock()
