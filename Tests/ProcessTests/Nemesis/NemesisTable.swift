@@ -13,7 +13,7 @@ struct NemesisTable {
     var violations: Int { outcomes.values.joined().map(\.violations).reduce(0, +) }
 
     static let header = ["fault", "runs", "acknowledged", "refused", "lost", "changed", "duplicated", "refused-but-charged",
-                         "split-brain grants", "overrun", "outage median/max s", "two primaries after the fault max s", "takeovers", "loop lag max ms", "loop busy max ms", "turns ≥ 50 ms CPU", "unfinished"]
+                         "split-brain grants", "overrun", "outage median/max s", "two primaries after the fault median/max s", "takeovers", "loop lag max ms", "loop busy max ms", "turns ≥ 50 ms CPU", "unfinished"]
 
     /// A Markdown table, one row per fault kind that ran, in `FaultKind` order.
     var text: String {
@@ -23,10 +23,11 @@ struct NemesisTable {
             func sum(_ value: (RunOutcome) -> Int) -> String { String(runs.map(value).reduce(0, +)) }
             let outages = runs.map(\.outageSeconds).sorted()
             let median = outages[outages.count / 2]
+            let twoPrimaries = runs.map(\.twoPrimariesAfterFaultSeconds).sorted()
             rows.append([kind.rawValue, String(runs.count), sum(\.acknowledged), sum(\.refused), sum(\.lost), sum(\.changed), sum(\.duplicated),
                          sum(\.refusedButCharged), sum(\.splitBrainGrants), sum(\.overrun),
                          String(format: "%.2f / %.2f", median, outages.last!),
-                         String(format: "%.1f", runs.map(\.twoPrimariesAfterFaultSeconds).max()!), sum(\.takeovers),
+                         String(format: "%.1f / %.1f", twoPrimaries[twoPrimaries.count / 2], twoPrimaries.last!), sum(\.takeovers),
                          String(format: "%.0f", runs.map(\.loopLagMaxMs).max()!), String(format: "%.1f", runs.map(\.loopBusyMaxMs).max()!),
                          sum(\.loopTurnsOverBudget), sum { $0.failedToFinish ? 1 : 0 }])
         }
