@@ -30,7 +30,8 @@ public final class StreamConnector {
     /// that verifies the server as the context's trust says.
     /// - Parameter stallLimitMs: with a limit, the kernel drops the
     ///   connection (TCP_USER_TIMEOUT) once bytes written to it stayed
-    ///   unacknowledged that long, and the stream closes with an error.
+    ///   unacknowledged that long, or the peer took no more bytes for that
+    ///   long (a closed window), and the stream closes with an error.
     ///   Without one, a connection whose segments were lost resends them
     ///   with a timeout that doubles at each loss, for up to 15 minutes, so
     ///   its next byte can arrive as long after a cut as the cut lasted.

@@ -190,14 +190,16 @@ public final class NodePair {
         tokens[index] = token
     }
 
-    /// An admin call on `index` (logs in first if needed).
+    /// An admin call on `index` (logs in first if needed), given up after
+    /// `timeoutMs` (the client's default unless given).
     /// Sessions live in a node's memory: after a restart this logs in again.
-    public func admin(_ index: Int, _ method: String, _ path: String, body: Data? = nil) throws -> HTTPClient.Response {
+    public func admin(_ index: Int, _ method: String, _ path: String, body: Data? = nil, timeoutMs: Int? = nil) throws -> HTTPClient.Response {
         if tokens[index] == nil { try login(index) }
-        let response = try client(index).send(method, nodes[index].url(path), body: body, headers: ["Authorization": "Bearer \(tokens[index]!)"])
+        let client = timeoutMs.map { HTTPClient(trust: .pinnedSHA256(nodes[index].fingerprint), timeoutMs: $0) } ?? client(index)
+        let response = try client.send(method, nodes[index].url(path), body: body, headers: ["Authorization": "Bearer \(tokens[index]!)"])
         guard response.status == 401 else { return response }
         try login(index)
-        return try client(index).send(method, nodes[index].url(path), body: body, headers: ["Authorization": "Bearer \(tokens[index]!)"])
+        return try client.send(method, nodes[index].url(path), body: body, headers: ["Authorization": "Bearer \(tokens[index]!)"])
     }
 
     /// Mints a license with `lts license issue` and imports it on `index`; returns the handshake code.

@@ -35,10 +35,12 @@ final class ReplicationLink {
     static let redialDelayMsMin: UInt64 = 50
     static let redialDelayMsMax: UInt64 = 1_000
     /// How long bytes written to the outbound stream may stay unacknowledged
-    /// by the peer's TCP before the stream is dropped and dialed again (see
+    /// by the peer's TCP, or wait for a peer that takes no more (its window
+    /// closed), before the stream is dropped and dialed again (see
     /// `StreamConnector.connect`), by default. A stream stalled that long
-    /// carries nothing the pair can use, while a fresh one is a dial away:
-    /// after a cut of 20 s, a stream kept open delivered the new primary's
+    /// carries nothing the pair can use: a peer silent for the failover
+    /// timeout is already taken as gone, and a fresh stream is a dial away.
+    /// After a cut of 20 s, a stream kept open delivered the new primary's
     /// term 8 s after the heal, and two primaries served until then.
     static let stallLimitMs: UInt32 = 2_000
     /// Inbound streams still in their handshake at once: a new one beyond

@@ -19,6 +19,11 @@ final class NemesisRun {
     /// Grants acknowledged after the settle, before the load stops.
     static let afterSettleGrants = 100
     static let grantsPage = 10_000
+    /// How long the final read of one page may take: it checks, it is not
+    /// timed. A debug build beside another suite took over 5 s for a page
+    /// right after `admin-reads` (the client's default), and the run could
+    /// not finish.
+    static let grantsPageTimeoutMs = 30_000
 
     let kind: FaultKind
     let network: NetworkNamespaces
@@ -182,7 +187,7 @@ final class NemesisRun {
         var listed: [ListedGrant] = []
         while true {
             let since = listed.last?.lsn ?? 0
-            let response = try pair.admin(index, "GET", "/api/admin/grants?since=\(since)&limit=\(Self.grantsPage)")
+            let response = try pair.admin(index, "GET", "/api/admin/grants?since=\(since)&limit=\(Self.grantsPage)", timeoutMs: Self.grantsPageTimeoutMs)
             guard response.status == 200, let page = try JSONSerialization.jsonObject(with: response.body) as? [[String: Any]] else {
                 throw TransportError("listing the grants on node \(index) failed: HTTP \(response.status)")
             }
