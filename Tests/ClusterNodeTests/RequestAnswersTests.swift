@@ -45,7 +45,7 @@ final class RequestAnswersTests: XCTestCase {
         init(store: LicenseStore) throws {
             self.store = store
             let loaded = try store.loadState()
-            answers = RequestAnswers(store: store, fingerprints: loaded.fingerprints)
+            answers = RequestAnswers(store: store, locator: loaded.requestLocator)
             lastLsn = loaded.history.lastLsn
         }
 
@@ -86,16 +86,16 @@ final class RequestAnswersTests: XCTestCase {
         XCTAssertEqual(log.answers.unwrittenCount, 0)
         XCTAssertEqual(try log.answers.answer(for: key("r1")), .granted(first), "read from the store")
         XCTAssertNil(try log.answers.answer(for: key("r1", client: "c2")), "the same request ID of another client")
-        XCTAssertFalse(log.answers.fingerprints.mayContain(key("never-sent")))
+        XCTAssertEqual(log.answers.locator.candidates(for: key("never-sent")), [])
         // A grant without request ID remembers nothing.
         try log.append([.grant(grant("g0", requestId: nil))])
-        XCTAssertEqual(log.answers.fingerprints.count, 1)
+        XCTAssertEqual(log.answers.locator.count, 1)
 
-        // Reopened: the fingerprints come back from the table.
+        // Reopened: the locator comes back from the table.
         log.store.close()
         let reopened = try Log(store: try LicenseStore(directory: directory))
         XCTAssertEqual(try reopened.answers.answer(for: key("r1")), .granted(first))
-        XCTAssertTrue(reopened.answers.fingerprints.mayContain(key("r1")))
+        XCTAssertEqual(reopened.answers.locator.candidates(for: key("r1")), [1])
     }
 
     func testAnswersFollowTheRuleOfTheBook() throws {
@@ -182,20 +182,54 @@ final class RequestAnswersTests: XCTestCase {
         XCTAssertEqual(try log.store.writer.query("SELECT count(*) FROM requests").first?.first?.integer, 0)
     }
 
-    func testFingerprintsForgetWholeDaysOnly() {
-        var fingerprints = RequestFingerprints()
-        let day = UTCTime.secondsPerDay
-        let start = (t / day) * day
-        fingerprints.insert(key("a"), forgetAt: start + 10)
-        fingerprints.insert(key("b"), forgetAt: start + day + 10)
-        XCTAssertTrue(fingerprints.holdsAnswers(before: start + 11))
-        fingerprints.forget(before: start + 11)
-        XCTAssertTrue(fingerprints.mayContain(key("a")), "its day is not over at the cutoff")
-        XCTAssertFalse(fingerprints.holdsAnswers(before: start + 11))
-        fingerprints.forget(before: start + day + 1)
-        XCTAssertFalse(fingerprints.mayContain(key("a")))
-        XCTAssertTrue(fingerprints.mayContain(key("b")))
-        XCTAssertEqual(fingerprints.count, 1)
+    func testLocatorForgetsWholeSegmentsOnceEveryAnswerInThemIsForgotten() {
+        var locator = RequestLocator()
+        let perSegment = RequestLocator.firstSegmentSlots / 5 * 4
+        for lsn in 1...UInt64(perSegment) { locator.insert(key("a\(lsn)"), lsn: lsn, forgetAt: t) }
+        locator.insert(key("b"), lsn: UInt64(perSegment) + 1, forgetAt: t + 100)
+        XCTAssertEqual(locator.slotBytes, 3 * RequestLocator.firstSegmentSlots * 8, "a full segment, then one twice its size")
+        XCTAssertEqual(locator.candidates(for: key("a7")), [7])
+        XCTAssertTrue(locator.holdsAnswers(before: t + 1))
+        locator.forget(before: t + 1)
+        XCTAssertEqual(locator.candidates(for: key("a7")), [], "every answer of the first segment is forgotten")
+        XCTAssertEqual(locator.candidates(for: key("b")), [UInt64(perSegment) + 1])
+        XCTAssertFalse(locator.holdsAnswers(before: t + 1))
+        // The second segment holds an answer still remembered at this cutoff: it stays whole.
+        locator.insert(key("c"), lsn: UInt64(perSegment) + 2, forgetAt: t + 10)
+        locator.forget(before: t + 50)
+        XCTAssertEqual(locator.candidates(for: key("c")), [UInt64(perSegment) + 2], "a pair may outlive its answer")
+        XCTAssertEqual(locator.count, 2)
+    }
+
+    func testLocatorGivesEveryPairOfARequestNewestFirstAcrossSegments() {
+        var locator = RequestLocator()
+        locator.insert(key("r"), lsn: 5, forgetAt: t)
+        for lsn in UInt64(6)...5_000 { locator.insert(key("x\(lsn)"), lsn: lsn, forgetAt: t) }
+        locator.insert(key("r"), lsn: 5_001, forgetAt: t)
+        // After a truncation the log's LSNs go back, below the last segment's first: a new segment takes them.
+        locator.insert(key("r"), lsn: 2, forgetAt: t)
+        XCTAssertEqual(locator.candidates(for: key("r")), [5_001, 5, 2])
+        XCTAssertEqual(locator.candidates(for: key("x4321")), [4_321])
+        XCTAssertEqual(locator.count, 4_998)
+        let misses = (0..<10_000).filter { !locator.candidates(for: key("new-\($0)")).isEmpty }.count
+        XCTAssertLessThan(misses, 3, "a 32-bit fingerprint lets nearly every new request ID by")
+    }
+
+    /// A pair left by a truncated answer points at the LSN a later record
+    /// of another request took: the row names its request, so it answers
+    /// nothing for this one.
+    func testAStaleLocatorPairReadsNoAnswerOfAnotherRequest() throws {
+        let log = try Log(store: try LicenseStore(directory: directory))
+        try log.append([.grant(grant("g1", requestId: "r1"))])
+        log.answers.cutting(after: 0)
+        try log.store.truncate(after: 0)
+        log.answers.cutDone()
+        log.lastLsn = 0
+        let other = grant("g2", requestId: "r2")
+        try log.append([.grant(other)])
+        XCTAssertEqual(log.answers.locator.candidates(for: key("r1")), [1])
+        XCTAssertNil(try log.answers.answer(for: key("r1")))
+        XCTAssertEqual(try log.answers.answer(for: key("r2")), .granted(other))
     }
 
     /// A store of schema 4 held its answers in the checkpoint's state
@@ -230,5 +264,21 @@ final class RequestAnswersTests: XCTestCase {
         XCTAssertEqual(try migrated.answers.answer(for: key("r3")), .granted(inLog))
         XCTAssertEqual(try store.writer.query("SELECT lsn FROM requests ORDER BY lsn").compactMap { $0[0].integer }, [3, 4, 5],
                        "the checkpoint's answer under the LSN just below it, later ones under their own")
+    }
+
+    /// A store of schema 6 found answers through an index on their hash;
+    /// schema 7 drops it and finds them by LSN.
+    func testMigrationToSchema7DropsTheHashIndex() throws {
+        var store = try LicenseStore(directory: directory)
+        let answered = grant("g1", requestId: "r1", attempt: 1)
+        try Log(store: store).append([.grant(answered)])
+        try store.writer.execute("CREATE INDEX requests_by_key_hash ON requests(key_hash); PRAGMA user_version = 6;")
+        store.close()
+
+        store = try LicenseStore(directory: directory)
+        XCTAssertEqual(try store.writer.query("PRAGMA user_version").first?.first?.integer, 7)
+        XCTAssertEqual(try store.writer.query("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'requests'")
+            .first?.first?.integer, 0)
+        XCTAssertEqual(try Log(store: store).answers.answer(for: key("r1")), .granted(answered))
     }
 }

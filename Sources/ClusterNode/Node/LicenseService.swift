@@ -59,7 +59,7 @@ final class LicenseService {
         let loaded = try store.loadState()
         let terms = loaded.history
         state = loaded.state
-        answers = RequestAnswers(store: store, fingerprints: loaded.fingerprints)
+        answers = RequestAnswers(store: store, locator: loaded.requestLocator)
         history = terms
         checkpointLsn = loaded.checkpointLsn
         compactedLsn = loaded.compactedLsn
@@ -349,7 +349,7 @@ final class LicenseService {
                 do {
                     try self.store.replace(with: file)
                     self.state = loaded.state
-                    self.answers.replaced(fingerprints: loaded.fingerprints)
+                    self.answers.replaced(locator: loaded.requestLocator)
                     self.history = loaded.history
                     self.checkpointLsn = loaded.checkpointLsn
                     self.compactedLsn = loaded.compactedLsn

@@ -16,14 +16,14 @@ struct StoredCheckpoint: Equatable {
 }
 
 /// What a store holds, read back: the state and term history of its whole
-/// log (checkpoint and replay), where its checkpoint and log start, and the
-/// fingerprints of its remembered answers.
+/// log (checkpoint and replay), where its checkpoint and log start, and
+/// where its remembered answers are.
 struct LoadedState {
     var state: LicenseState
     var history: TermHistory
     var checkpointLsn: UInt64
     var compactedLsn: UInt64
-    var fingerprints: RequestFingerprints
+    var requestLocator: RequestLocator
 }
 
 /// Checkpoints, the emptied log of a node that diverged behind its
@@ -78,7 +78,7 @@ extension LicenseStore {
     /// the log after it replayed.
     func loadState() throws -> LoadedState {
         var loaded = LoadedState(state: LicenseState(), history: TermHistory(), checkpointLsn: 0, compactedLsn: 0,
-                                 fingerprints: try Self.fingerprints(in: writer))
+                                 requestLocator: try Self.requestLocator(in: writer))
         if let checkpoint = try checkpoint() {
             guard let state = try? StateSnapshotCodec.decode(checkpoint.state) else {
                 throw StoreFailure("\(path) is damaged: the checkpoint's state does not decode. Stop lts and restore the data directory from a backup.")

@@ -21,15 +21,16 @@ struct StoredAnswer: Equatable {
 
 /// The `requests` table: every answer to a request ID the log gave, by the
 /// LSN of the record that gave it (so truncating the log truncates them
-/// too), the newest per request being its answer, found by a 64-bit hash
-/// of the request (`keyHash`; the answer names its request, so a
-/// collision is told apart). Answers live here, not in the state, so the
+/// too), the newest per request being its answer, with a 64-bit hash of
+/// the request (`keyHash`). Rows are found by LSN through the node's
+/// `RequestLocator` (the answer names its request, so a row of another
+/// request is told apart). Answers live here, not in the state, so the
 /// state and its checkpoints stay small however many requests a node
-/// remembers; one index of integers keeps each answer's write cheap.
+/// remembers. No index on the hash: its random key had put each grant's
+/// entry on a page of its own, one more page written per grant.
 extension LicenseStore {
     static let createRequestsTable = """
         CREATE TABLE requests(lsn INTEGER PRIMARY KEY, key_hash INTEGER NOT NULL, forget_at INTEGER NOT NULL, answer BLOB NOT NULL);
-        CREATE INDEX requests_by_key_hash ON requests(key_hash);
         """
 
     /// FNV-1a (64 bits) of the client UUID, a zero byte and the request ID:
@@ -46,12 +47,14 @@ extension LicenseStore {
         return Int64(bitPattern: hash)
     }
 
-    /// The answer stored for `key` by the records through `lsn`, read on
-    /// the loop through the reader connection.
-    func storedAnswer(for key: LicenseState.RequestKey, through lsn: UInt64) throws -> StoredAnswer? {
-        let rows = try reader.query("SELECT answer, forget_at FROM requests WHERE key_hash = ? AND lsn <= ? ORDER BY lsn DESC",
-                                    [.integer(Self.keyHash(key)), .integer(Int64(lsn))])
-        for row in rows {
+    /// The answer stored for `key` among the rows at `candidates` (newest
+    /// first, from the locator), read on the loop through the reader
+    /// connection.
+    func storedAnswer(for key: LicenseState.RequestKey, candidates: [UInt64]) throws -> StoredAnswer? {
+        for lsn in candidates {
+            guard let row = try reader.query("SELECT answer, forget_at FROM requests WHERE lsn = ?", [.integer(Int64(lsn))]).first else {
+                continue
+            }
             guard let bytes = row[0].blob, let forgetAt = row[1].integer, let record = try? LogRecordCodec.decode(bytes),
                   let answer = RememberedAnswer.after(record, replacing: nil) else {
                 throw StoreFailure("\(path) is damaged in requests: an answer does not decode. Stop lts and restore the data directory from a backup.")
@@ -89,16 +92,16 @@ extension LicenseStore {
         }
     }
 
-    /// The fingerprints of every stored answer, read through `database`.
-    static func fingerprints(in database: SQLiteDatabase) throws -> RequestFingerprints {
-        var fingerprints = RequestFingerprints()
-        try database.each("SELECT key_hash, forget_at FROM requests", []) { row in
-            guard let keyHash = row[0].integer, let forgetAt = row[1].integer else {
+    /// Where every stored answer is, read through `database` in LSN order.
+    static func requestLocator(in database: SQLiteDatabase) throws -> RequestLocator {
+        var locator = RequestLocator()
+        try database.each("SELECT lsn, key_hash, forget_at FROM requests ORDER BY lsn", []) { row in
+            guard let lsn = row[0].integer, lsn >= 0, let keyHash = row[1].integer, let forgetAt = row[2].integer else {
                 throw StoreFailure("a row of requests has a wrong type")
             }
-            fingerprints.insert(keyHash: keyHash, forgetAt: forgetAt)
+            locator.insert(keyHash: keyHash, lsn: UInt64(lsn), forgetAt: forgetAt)
         }
-        return fingerprints
+        return locator
     }
 
     /// Schema 5: fills the new `requests` table from what held the answers

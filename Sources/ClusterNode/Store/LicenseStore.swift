@@ -46,7 +46,7 @@ struct GrantRow: Equatable {
 /// thread.
 final class LicenseStore {
     /// The schema this code writes; older databases are migrated on open.
-    static let schemaVersion = 6
+    static let schemaVersion = 7
     /// The first schema whose store applies a grant record of a grant it
     /// holds (a re-grant, `regrants`); an older one fails on it.
     static let regrantsSchemaVersion: UInt64 = 6
@@ -175,6 +175,12 @@ final class LicenseStore {
                 CREATE TABLE regrants(lsn INTEGER PRIMARY KEY, grant_id TEXT NOT NULL, voided_lsn INTEGER);
                 PRAGMA user_version = 6;
                 """)
+            }
+        }
+        if version < 7 {
+            // Answers are found by LSN through the node's RequestLocator, not by an index on their hash.
+            try db.transaction {
+                try db.execute("DROP INDEX IF EXISTS requests_by_key_hash; PRAGMA user_version = 7;")
             }
         }
     }

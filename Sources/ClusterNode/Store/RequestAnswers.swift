@@ -2,9 +2,9 @@ import LicenseState
 
 /// The node's remembered answers to request IDs, on the loop: the answers
 /// of log entries not yet durable in memory, every other one in the
-/// store's `requests` table, found through `RequestFingerprints` so that a
-/// new request ID reads nothing. Memory holds 5 to 11 bytes per remembered
-/// request, however many there are.
+/// store's `requests` table, found by LSN through `RequestLocator` so that
+/// a new request ID reads nothing. Memory holds about 10 bytes per
+/// remembered request, however many there are.
 ///
 /// Invariant: `stored(for:)` is the answer the log's records so far give
 /// `key` (`StoredAnswer.after`, applied in LSN order), or nil when none
@@ -16,15 +16,15 @@ import LicenseState
 /// `truncatedAbove` are not read.
 final class RequestAnswers {
     private let store: LicenseStore
-    private(set) var fingerprints: RequestFingerprints
+    private(set) var locator: RequestLocator
     private var unwritten: [LicenseState.RequestKey: [StoredAnswer]] = [:]
     private var unwrittenOrder: [(lsn: UInt64, sequence: UInt64, key: LicenseState.RequestKey)] = []
     private var unwrittenStart = 0
     private var truncatedAbove: UInt64?
 
-    init(store: LicenseStore, fingerprints: RequestFingerprints) {
+    init(store: LicenseStore, locator: RequestLocator) {
         self.store = store
-        self.fingerprints = fingerprints
+        self.locator = locator
     }
 
     /// Answers of entries not yet durable.
@@ -38,13 +38,15 @@ final class RequestAnswers {
 
     private func stored(for key: LicenseState.RequestKey) throws -> StoredAnswer? {
         if let last = unwritten[key]?.last { return last }
-        guard fingerprints.mayContain(key) else { return nil }
-        return try store.storedAnswer(for: key, through: truncatedAbove ?? UInt64(Int64.max))
+        var candidates = locator.candidates(for: key)
+        guard !candidates.isEmpty else { return nil }
+        if let truncatedAbove { candidates.removeAll { $0 > truncatedAbove } }
+        return try store.storedAnswer(for: key, candidates: candidates)
     }
 
     /// Whether an `expire(at: now)` record would forget an answer.
     func needsExpiry(now: Int64) -> Bool {
-        fingerprints.holdsAnswers(before: now - RequestBook.retentionSeconds)
+        locator.holdsAnswers(before: now - RequestBook.retentionSeconds)
     }
 
     /// `entry` is appended to the log as the `sequence`-th entry: returns
@@ -52,13 +54,13 @@ final class RequestAnswers {
     /// nil when it changes none. An expiry's answers are forgotten by the
     /// store in its transaction; one not yet durable is still read until then.
     func appending(_ entry: LogEntry, sequence: UInt64) throws -> StoredAnswer? {
-        if case .expire(let at) = entry.record { fingerprints.forget(before: at - RequestBook.retentionSeconds) }
+        if case .expire(let at) = entry.record { locator.forget(before: at - RequestBook.retentionSeconds) }
         guard let key = entry.record.answeredRequest, let next = StoredAnswer.after(entry.record, replacing: try stored(for: key)) else {
             return nil
         }
         unwritten[key, default: []].append(next)
         unwrittenOrder.append((entry.lsn, sequence, key))
-        fingerprints.insert(key, forgetAt: next.forgetAt)
+        locator.insert(key, lsn: entry.lsn, forgetAt: next.forgetAt)
         return next
     }
 
@@ -97,9 +99,9 @@ final class RequestAnswers {
     }
 
     /// The store was replaced (a snapshot) and holds these answers.
-    func replaced(fingerprints: RequestFingerprints) {
+    func replaced(locator: RequestLocator) {
         precondition(unwrittenCount == 0, "the store is replaced only while nothing is written")
-        self.fingerprints = fingerprints
+        self.locator = locator
         truncatedAbove = nil
     }
 }
