@@ -34,3 +34,5 @@ while [ "$remembered" -lt $((millions * 1000000)) ]; do
     printf "%12d %10s %9.2f %9.2f %8d %8d %8d\n" "$remembered" "$(echo "$out" | field grantsPerSecond)" \
         "$(echo "$out" | field p99Ms)" "$(echo "$out" | field maxMs)" "$rss" "$db" "$wal"
 done
+metric() { curl -s --cacert "$work/data/tls/node.crt" "https://127.0.0.1:$port/dls/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+echo "longest event-loop stall $(metric lts_event_loop_lag_max_ms) ms, longest loop turn $(metric lts_event_loop_busy_max_ms) ms CPU (since the node started)"

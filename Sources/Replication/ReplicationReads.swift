@@ -31,7 +31,7 @@ public struct ReplicationReads: Equatable, CustomStringConvertible {
     /// lts versions that do not know it ignore it.
     public static let headerName = "lts-replication-reads"
 
-    /// The header's value, e.g. `protocol=3; records=20; snapshot=6; schema=6`.
+    /// The header's value, e.g. `protocol=3; records=20; snapshot=6; schema=7`.
     public var header: String {
         "protocol=\(protocolVersion); records=\(recordTagMax); snapshot=\(snapshotFormatMax); schema=\(schemaVersionMax)"
     }

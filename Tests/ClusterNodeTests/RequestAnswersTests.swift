@@ -184,7 +184,7 @@ final class RequestAnswersTests: XCTestCase {
 
     func testLocatorForgetsWholeSegmentsOnceEveryAnswerInThemIsForgotten() {
         var locator = RequestLocator()
-        let perSegment = RequestLocator.firstSegmentSlots / 5 * 4
+        let perSegment = RequestLocator.firstSegmentSlots / 8 * 7
         for lsn in 1...UInt64(perSegment) { locator.insert(key("a\(lsn)"), lsn: lsn, forgetAt: t) }
         locator.insert(key("b"), lsn: UInt64(perSegment) + 1, forgetAt: t + 100)
         XCTAssertEqual(locator.slotBytes, 3 * RequestLocator.firstSegmentSlots * 8, "a full segment, then one twice its size")
@@ -213,6 +213,17 @@ final class RequestAnswersTests: XCTestCase {
         XCTAssertEqual(locator.count, 4_998)
         let misses = (0..<10_000).filter { !locator.candidates(for: key("new-\($0)")).isEmpty }.count
         XCTAssertLessThan(misses, 3, "a 32-bit fingerprint lets nearly every new request ID by")
+    }
+
+    /// Request IDs that count up differ only in their last characters,
+    /// where FNV-1a leaves the high bits nearly alike: slots come from the
+    /// mixed hash, which spreads them as random keys would be.
+    func testLocatorSlotsOfCountingRequestIdsSpread() {
+        let keys = (1...1_000).map { key("wrk-1a2b3c4d-1-\($0)", client: "wrk-1a2b3c4d-1") }
+        let rawTops = Set(keys.map { UInt64(bitPattern: LicenseStore.keyHash($0)) >> 54 })
+        let mixedTops = Set(keys.map { RequestLocator.slotHash(LicenseStore.keyHash($0)) >> 54 })
+        XCTAssertLessThan(rawTops.count, 100, "the unmixed hash, as a check of the premise")
+        XCTAssertGreaterThan(mixedTops.count, 550, "about 632 of 1,024 for random keys")
     }
 
     /// A pair left by a truncated answer points at the LSN a later record

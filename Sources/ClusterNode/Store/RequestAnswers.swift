@@ -3,7 +3,7 @@ import LicenseState
 /// The node's remembered answers to request IDs, on the loop: the answers
 /// of log entries not yet durable in memory, every other one in the
 /// store's `requests` table, found by LSN through `RequestLocator` so that
-/// a new request ID reads nothing. Memory holds about 10 bytes per
+/// a new request ID reads nothing. Memory holds about 9 bytes per
 /// remembered request, however many there are.
 ///
 /// Invariant: `stored(for:)` is the answer the log's records so far give

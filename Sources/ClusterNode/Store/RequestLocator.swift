@@ -8,8 +8,8 @@ import LicenseState
 ///
 /// The pairs live in fixed-size segments, filled in append order and never
 /// resized (a resize of millions of entries would hold the loop); the
-/// first segments are small, so a quiet node holds little. At most 80 %
-/// of a segment's slots are used: 10 bytes a remembered request.
+/// first segments are small, so a quiet node holds little. At most 7/8
+/// of a segment's slots are used: about 9 bytes a remembered request.
 ///
 /// Invariant: every row of the table (or on its way there) has its pair
 /// in a segment; a pair may outlive its row (a lookup then reads nothing,
@@ -18,9 +18,10 @@ import LicenseState
 /// store has forgotten every row of theirs. `earliestForgetAt` of a
 /// segment is at most the forget time of every answer of its still to be
 /// forgotten; `latestForgetAt` is at least the forget time of each of its
-/// pairs. The fingerprint is the low 32 bits of the stored key hash
-/// (`LicenseStore.keyHash`), its slot comes from the high bits, so the
-/// table gives them back.
+/// pairs. Fingerprint and slot come from the stored key hash
+/// (`LicenseStore.keyHash`), so the table gives them back, mixed first
+/// (`slotHash`): FNV-1a leaves the high bits of request IDs that differ
+/// only in their last characters (a counter) nearly alike.
 struct RequestLocator {
     /// Slots of the first segment and of the largest.
     static let firstSegmentSlots = 1 << 10
@@ -44,15 +45,25 @@ struct RequestLocator {
             let slots = segments.last.map { min($0.slotCount * 2, Self.segmentSlotsMax) } ?? Self.firstSegmentSlots
             segments.append(Segment(slotCount: slots, baseLsn: lsn))
         }
-        segments[segments.count - 1].insert(keyHash: UInt64(bitPattern: keyHash), lsn: lsn, forgetAt: forgetAt)
+        segments[segments.count - 1].insert(slotHash: Self.slotHash(keyHash), lsn: lsn, forgetAt: forgetAt)
+    }
+
+    /// `keyHash` with every bit mixed into every other (the SplitMix64
+    /// finalizer, a bijection): the segment takes its slot from the high
+    /// bits and the fingerprint from the low 32.
+    static func slotHash(_ keyHash: Int64) -> UInt64 {
+        var z = UInt64(bitPattern: keyHash)
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 
     /// The LSNs of the rows that may answer `key`, newest first; none when
     /// the store surely holds no answer for it.
     func candidates(for key: LicenseState.RequestKey) -> [UInt64] {
-        let hash = UInt64(bitPattern: LicenseStore.keyHash(key))
+        let hash = Self.slotHash(LicenseStore.keyHash(key))
         var found: [UInt64] = []
-        for segment in segments { segment.collect(keyHash: hash, into: &found) }
+        for segment in segments { segment.collect(slotHash: hash, into: &found) }
         if found.count > 1 { found.sort(by: >) }
         return found
     }
@@ -93,14 +104,14 @@ struct RequestLocator {
         /// Whether a pair at `lsn` goes here: room is left and the LSN
         /// fits the offset (after a truncation it may lie below the base).
         func takes(lsn: UInt64) -> Bool {
-            count < slots.count / 5 * 4 && lsn >= baseLsn && lsn - baseLsn <= UInt64(UInt32.max)
+            count < slots.count / 8 * 7 && lsn >= baseLsn && lsn - baseLsn <= UInt64(UInt32.max)
         }
 
         private static func fingerprint(_ hash: UInt64) -> UInt64 {
             max(hash & 0xFFFF_FFFF, 1) << 32
         }
 
-        mutating func insert(keyHash hash: UInt64, lsn: UInt64, forgetAt: Int64) {
+        mutating func insert(slotHash hash: UInt64, lsn: UInt64, forgetAt: Int64) {
             let mask = slots.count - 1
             var index = Int(truncatingIfNeeded: hash >> shift)
             while slots[index] != 0 { index = (index + 1) & mask }
@@ -110,7 +121,7 @@ struct RequestLocator {
             latestForgetAt = max(latestForgetAt, forgetAt)
         }
 
-        func collect(keyHash hash: UInt64, into found: inout [UInt64]) {
+        func collect(slotHash hash: UInt64, into found: inout [UInt64]) {
             let mask = slots.count - 1
             let fingerprint = Self.fingerprint(hash)
             var index = Int(truncatingIfNeeded: hash >> shift)
