@@ -206,11 +206,18 @@ final class RequestAnswersTests: XCTestCase {
         locator.insert(key("r"), lsn: 5, forgetAt: t)
         for lsn in UInt64(6)...5_000 { locator.insert(key("x\(lsn)"), lsn: lsn, forgetAt: t) }
         locator.insert(key("r"), lsn: 5_001, forgetAt: t)
-        // After a truncation the log's LSNs go back, below the last segment's first: a new segment takes them.
-        locator.insert(key("r"), lsn: 2, forgetAt: t)
-        XCTAssertEqual(locator.candidates(for: key("r")), [5_001, 5, 2])
+        XCTAssertEqual(locator.candidates(for: key("r")), [5_001, 5])
         XCTAssertEqual(locator.candidates(for: key("x4321")), [4_321])
-        XCTAssertEqual(locator.count, 4_998)
+        XCTAssertEqual(locator.count, 4_997)
+        // Segments: 5...900 (1,024 slots), 901...2,692 (2,048), 2,693...5,001 (4,096).
+        locator.cut(after: 2_999)
+        XCTAssertEqual(locator.count, 4_997, "the last segment begins below the cut: it stays")
+        locator.insert(key("r"), lsn: 3_000, forgetAt: t)
+        XCTAssertEqual(locator.candidates(for: key("r")), [5_001, 3_000, 5], "a pair above the cut outlives its row")
+        locator.cut(after: 2_000)
+        XCTAssertEqual(locator.candidates(for: key("r")), [5], "the last segment lay wholly above the cut")
+        XCTAssertEqual(locator.candidates(for: key("x4321")), [])
+        XCTAssertEqual(locator.slotBytes, 3 * RequestLocator.firstSegmentSlots * 8)
         let misses = (0..<10_000).filter { !locator.candidates(for: key("new-\($0)")).isEmpty }.count
         XCTAssertLessThan(misses, 3, "a 32-bit fingerprint lets nearly every new request ID by")
     }
@@ -231,14 +238,14 @@ final class RequestAnswersTests: XCTestCase {
     /// nothing for this one.
     func testAStaleLocatorPairReadsNoAnswerOfAnotherRequest() throws {
         let log = try Log(store: try LicenseStore(directory: directory))
-        try log.append([.grant(grant("g1", requestId: "r1"))])
-        log.answers.cutting(after: 0)
-        try log.store.truncate(after: 0)
+        try log.append([.grant(grant("g0", requestId: "r0")), .grant(grant("g1", requestId: "r1"))])
+        log.answers.cutting(after: 1)
+        try log.store.truncate(after: 1)
         log.answers.cutDone()
-        log.lastLsn = 0
+        log.lastLsn = 1
         let other = grant("g2", requestId: "r2")
         try log.append([.grant(other)])
-        XCTAssertEqual(log.answers.locator.candidates(for: key("r1")), [1])
+        XCTAssertEqual(log.answers.locator.candidates(for: key("r1")), [2])
         XCTAssertNil(try log.answers.answer(for: key("r1")))
         XCTAssertEqual(try log.answers.answer(for: key("r2")), .granted(other))
     }

@@ -86,6 +86,7 @@ final class RequestAnswers {
     /// read until `cutDone`.
     func cutting(after lsn: UInt64) {
         truncatedAbove = min(truncatedAbove ?? .max, lsn)
+        locator.cut(after: lsn)
         while unwrittenOrder.count > unwrittenStart, let last = unwrittenOrder.last, last.lsn > lsn {
             unwrittenOrder.removeLast()
             unwritten[last.key]!.removeLast()

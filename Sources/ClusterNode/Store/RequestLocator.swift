@@ -15,7 +15,9 @@ import LicenseState
 /// in a segment; a pair may outlive its row (a lookup then reads nothing,
 /// or a row of another request, which names its request), never the
 /// reverse. Segments are forgotten whole, from the oldest on, once the
-/// store has forgotten every row of theirs. `earliestForgetAt` of a
+/// store has forgotten every row of theirs, and from the newest back when
+/// a truncation cuts every row of theirs (so repeated truncations do not
+/// pile up segments). `earliestForgetAt` of a
 /// segment is at most the forget time of every answer of its still to be
 /// forgotten; `latestForgetAt` is at least the forget time of each of its
 /// pairs. Fingerprint and slot come from the stored key hash
@@ -66,6 +68,13 @@ struct RequestLocator {
         for segment in segments { segment.collect(slotHash: hash, into: &found) }
         if found.count > 1 { found.sort(by: >) }
         return found
+    }
+
+    /// The log after `lsn` is cut off (its rows go with it): drops the
+    /// newest segments whose pairs all lie above it. Pairs above it in the
+    /// segment that stays outlive their rows.
+    mutating func cut(after lsn: UInt64) {
+        while let last = segments.last, last.baseLsn > lsn { segments.removeLast() }
     }
 
     /// Whether the store holds an answer to forget before `cutoff`.
