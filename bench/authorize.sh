@@ -30,12 +30,12 @@ rss() { echo "$(( $(awk '/VmRSS/ { print $2 }' /proc/$node/status) / 1024 )) MB"
 
 echo "one node, $(nproc) cores shared by node and load generator, $clients connections, $seconds s each"
 wrk -t2 -c"$clients" -d"${seconds}s" --latency "$base/api/health" > "$work/wrk.txt"
-health=$(awk '/Requests\/sec/ { printf "%d", $2 }' "$work/wrk.txt")
-echo "  health (wrk)                $health requests/s, p50 $(awk '$1 == "50%" { print $2 }' "$work/wrk.txt"), p99 $(awk '$1 == "99%" { print $2 }' "$work/wrk.txt"), max $(awk '/Latency/ { print $4; exit }' "$work/wrk.txt"); VmRSS $(rss)"
+health=$(wrk_rate "$work/wrk.txt")
+echo "  health (wrk)                $health requests/s, $(wrk_latencies "$work/wrk.txt"); VmRSS $(rss)"
 
 wrk -t2 -c"$clients" -d"${seconds}s" --latency -s bench/wrk/authorize.lua "$base/api/v1/authorize" -- "$code" > "$work/wrk-authorize.txt"
-wrk_rate=$(awk '/Requests\/sec/ { printf "%d", $2 }' "$work/wrk-authorize.txt")
-echo "  authorize, requestIds (wrk) $wrk_rate grants/s, p50 $(awk '$1 == "50%" { print $2 }' "$work/wrk-authorize.txt"), p99 $(awk '$1 == "99%" { print $2 }' "$work/wrk-authorize.txt"), max $(awk '/Latency/ { print $4; exit }' "$work/wrk-authorize.txt"), $(awk '/^not granted/ { print $3 }' "$work/wrk-authorize.txt") not granted; VmRSS $(rss)"
+wrk_grants=$(wrk_rate "$work/wrk-authorize.txt")
+echo "  authorize, requestIds (wrk) $wrk_grants grants/s, $(wrk_latencies "$work/wrk-authorize.txt"), $(awk '/^not granted/ { print $3 }' "$work/wrk-authorize.txt") not granted; VmRSS $(rss)"
 
 run_authorize() {
     "$binary" bench authorize --server "$base/" --fingerprint "$fingerprint" --code "$code" --clients "$clients" \
@@ -50,7 +50,7 @@ without=$(run_authorize --without-request-ids)
 printf "  authorize, no requestIds (lts bench) %s grants/s, p50 %.2f ms, p99 %.2f ms, max %.2f ms; VmRSS %s\n" \
     "$(echo "$without" | field grantsPerSecond)" "$(echo "$without" | field p50Ms)" "$(echo "$without" | field p99Ms)" \
     "$(echo "$without" | field maxMs)" "$(rss)"
-awk -v w="$wrk_rate" -v a="$rate" -v h="$health" \
+awk -v w="$wrk_grants" -v a="$rate" -v h="$health" \
     'BEGIN { printf "  authorize with requestIds / health: %.2f with wrk, %.2f with lts bench (target >= 0.5)\n", w / h, a / h }'
 metric() { curl -s --cacert "$work/data/tls/node.crt" "https://127.0.0.1:$port/dls/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 echo "  log at lsn $(metric lts_lsn) (a checkpoint every 100,000 records); longest event-loop stall $(metric lts_event_loop_lag_max_ms) ms"

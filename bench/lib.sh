@@ -58,3 +58,11 @@ JSON
 # The number under KEY in the one-line JSON object on standard input
 # (`lts bench authorize --json`).
 field() { sed -n "s/.*\"$1\":\([0-9.]*\).*/\1/p"; }
+
+# Requests/s of a wrk report FILE (wrk --latency), as a whole number.
+wrk_rate() { awk '/Requests\/sec/ { printf "%d", $2 }' "$1"; }
+
+# "p50 …, p99 …, max …" of a wrk report FILE (wrk --latency).
+wrk_latencies() {
+    echo "p50 $(awk '$1 == "50%" { print $2 }' "$1"), p99 $(awk '$1 == "99%" { print $2 }' "$1"), max $(awk '/Latency/ { print $4; exit }' "$1")"
+}
